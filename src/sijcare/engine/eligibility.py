@@ -1,0 +1,277 @@
+"""Eligibility of each option under a policy: every criterion met, not met or unknown.
+
+Criteria are data (policy YAML names a check and its parameters); the checks are the small
+functions below. A check answers `unknown` whenever the fact it needs was not recorded, and
+says what to document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sijcare.engine import facts
+from sijcare.engine.reasons import because
+from sijcare.knowledge import Criterion, Knowledge, Option, Policy
+from sijcare.model.assessment import CriterionResult, OptionResult
+from sijcare.model.case import Case
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # met | not_met | unknown
+    detail: str
+    document: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    case: Case
+    kb: Knowledge
+    policy: Policy
+    params: dict[str, Any]
+
+
+Check = Callable[[Context], Verdict]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        CHECKS[name] = fn
+        return fn
+    return register
+
+
+def tri(value: bool | None, met: str, not_met: str, unknown: str, document: str) -> Verdict:
+    """Map a three-valued fact onto a verdict, with what to record when it is unknown."""
+    if value is None:
+        return Verdict("unknown", unknown, document)
+    return Verdict("met", met) if value else Verdict("not_met", not_met)
+
+
+@check("pain_duration")
+def pain_duration(ctx: Context) -> Verdict:
+    months = ctx.params["min_months"]
+    lasted = facts.pain_lasted(ctx.case, months)
+    text = facts.pain_months_text(ctx.case)
+    return tri(lasted, f"{text}: at least {months} months",
+               f"{text}: less than {months} months", "pain onset or duration not recorded",
+               "Record when the pain began (history.pain_onset).")
+
+
+@check("location_below_l5")
+def location_below_l5(ctx: Context) -> Verdict:
+    history = ctx.case.history
+    below = history.below_l5 if history else None
+    areas = history.pain_areas if history else None
+    sij_share = areas.sij_region if areas else None
+    if below is False:
+        return Verdict("not_met", "pain is not below L5")
+    if areas is not None and not sij_share:
+        return Verdict("not_met", "no share of the pain is in the SI region")
+    if below is None:
+        return Verdict("unknown", "whether the pain is below L5 was not recorded",
+                       "Record whether the pain lies below L5 (history.below_l5).")
+    share = f", {sij_share:g}% in the SI region" if areas is not None else ""
+    return Verdict("met", f"pain below L5{share}")
+
+
+@check("no_radiculopathy")
+def no_radiculopathy(ctx: Context) -> Verdict:
+    support = facts.radicular_support(ctx.case)
+    if support:
+        return Verdict("not_met", f"radicular pattern: {', '.join(support)}")
+    history, exam = ctx.case.history, ctx.case.exam
+    if history and history.below_knee is False:
+        return Verdict("met", "pain does not reach below the knee")
+    if exam and exam.neuro_deficit is False and exam.straight_leg_raise == "negative":
+        return Verdict("met", "no neurological deficit and straight-leg raise negative")
+    return Verdict("unknown", "radicular signs not fully recorded",
+                   "Record below_knee, neuro_deficit and the straight-leg raise.")
+
+
+@check("imaging_excludes")
+def imaging_excludes(ctx: Context) -> Verdict:
+    modalities = ctx.params.get("modalities")
+    studies = [i for i in ctx.case.imaging or [] if not modalities or i.modality in modalities]
+    kinds = "/".join(m.upper() for m in modalities) if modalities else "imaging"
+    if any(i.excludes_other_causes is True for i in studies):
+        first = next(i for i in studies if i.excludes_other_causes)
+        return Verdict("met", f"{first.modality.upper()} on {first.date} excludes other causes")
+    if any(i.excludes_other_causes is False for i in studies):
+        return Verdict("not_met", f"{kinds} did not exclude other causes")
+    return Verdict("unknown", f"no {kinds} with a recorded conclusion on other causes",
+                   f"Record {kinds} and whether it excludes other causes.")
+
+
+@check("provocation_count")
+def provocation_count(ctx: Context) -> Verdict:
+    tests = facts.provocation(ctx.case)
+    wanted: list[str] = ctx.params["tests"]
+    chosen = {t: facts.combined_gaenslen(tests) if t == "gaenslen" else tests[t] for t in wanted}
+    need = ctx.params["min_positive"]
+    positive, performed = facts.positives(chosen)
+    missing = [t for t, r in chosen.items() if r is None]
+    summary = f"{positive} of {len(wanted)} positive ({performed} performed)"
+    if positive >= need:
+        return Verdict("met", summary)
+    if positive + len(missing) < need:
+        return Verdict("not_met", f"{summary}; {need} can no longer be reached")
+    return Verdict("unknown", f"{summary}; not performed: {', '.join(missing)}",
+                   f"Perform and record: {', '.join(missing)}.")
+
+
+@check("conservative_weeks")
+def conservative_weeks(ctx: Context) -> Verdict:
+    need = ctx.params["min_weeks"]
+    weeks = facts.conservative_weeks(ctx.case)
+    if weeks is None:
+        return Verdict("unknown", "conservative care not recorded",
+                       "Record each conservative-care course with its dates.")
+    ok = weeks >= need
+    return Verdict("met" if ok else "not_met",
+                   f"{weeks:.1f} weeks of conservative care ({'at least' if ok else 'under'} "
+                   f"{need:g})")
+
+
+@check("blocks_in_window")
+def blocks_in_window(ctx: Context) -> Verdict:
+    if ctx.case.blocks is None:
+        return Verdict("unknown", "diagnostic blocks not recorded",
+                       "Record earlier diagnostic blocks (or none).")
+    window = ctx.kb.pathway.rolling_window_days
+    limit = ctx.params["fewer_than"]
+    count = sum(facts.in_window(ctx.case, b.date, window) for b in facts.counted_blocks(ctx.case))
+    ok = count < limit
+    return Verdict("met" if ok else "not_met",
+                   f"{count} image-guided block(s) in the rolling 12 months (limit: fewer than "
+                   f"{limit})")
+
+
+@check("no_red_flags")
+def no_red_flags(ctx: Context) -> Verdict:
+    flags = facts.red_flags(ctx.case)
+    if flags is None:
+        return Verdict("unknown", "red-flag screen not recorded",
+                       "Record the red-flag screen (history.red_flags, [] if none).")
+    return Verdict("not_met", f"red flag(s): {', '.join(flags)}") if flags else Verdict(
+        "met", "red-flag screen negative")
+
+
+@check("block_relief")
+def block_relief(ctx: Context) -> Verdict:
+    threshold = ctx.params.get("threshold", ctx.policy.block_threshold)
+    if ctx.case.blocks is None:
+        return Verdict("unknown", "diagnostic blocks not recorded",
+                       "Record the image-guided diagnostic block with pain before and after.")
+    latest = facts.latest_block(ctx.case)
+    if latest is None:
+        return Verdict("not_met", "no image-guided diagnostic block")
+    relief = facts.relief_percent(latest)
+    ok = relief >= threshold
+    return Verdict("met" if ok else "not_met",
+                   f"block on {latest.date}: {relief:g}% relief ({'at least' if ok else 'below'} "
+                   f"{threshold:g}%)")
+
+
+@check("repeat_response")
+def repeat_response(ctx: Context) -> Verdict:
+    if ctx.case.procedures is None:
+        return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
+    given = facts.procedures_of(ctx.case, "steroid_injection")
+    if not given:
+        return Verdict("met", "no earlier steroid injection; first therapeutic injection")
+    last = given[-1]
+    percent, weeks = ctx.params["percent"], ctx.params["weeks"]
+    if last.relief_percent is None or last.relief_weeks is None:
+        return Verdict("unknown", f"relief after the steroid injection on {last.date} not recorded",
+                       "Record the relief percent and how many weeks it lasted.")
+    ok = last.relief_percent >= percent and last.relief_weeks >= weeks
+    return Verdict("met" if ok else "not_met",
+                   f"steroid injection on {last.date}: {last.relief_percent:g}% relief for "
+                   f"{last.relief_weeks:g} weeks (needs {percent:g}% for {weeks:g} weeks)")
+
+
+@check("steroid_sessions")
+def steroid_sessions(ctx: Context) -> Verdict:
+    if ctx.case.procedures is None:
+        return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
+    window = ctx.kb.pathway.rolling_window_days
+    limit = ctx.params["fewer_than"]
+    dates = {p.date for p in facts.procedures_of(ctx.case, "steroid_injection")
+             if facts.in_window(ctx.case, p.date, window)}
+    ok = len(dates) < limit
+    return Verdict("met" if ok else "not_met",
+                   f"{len(dates)} steroid injection date(s) in the rolling 12 months (limit: "
+                   f"fewer than {limit})")
+
+
+@check("fortin_point")
+def fortin_point(ctx: Context) -> Verdict:
+    finger = ctx.case.history.fortin_finger if ctx.case.history else None
+    tenderness = ctx.case.exam.tenderness if ctx.case.exam else None
+    sulcus = tenderness.sacral_sulcus if tenderness else None
+    if finger or sulcus:
+        which = "Fortin finger test positive" if finger else "sacral sulcus tender"
+        return Verdict("met", which)
+    if finger is False and sulcus is False:
+        return Verdict("not_met", "Fortin finger test negative and sacral sulcus not tender")
+    return Verdict("unknown", "Fortin finger test or sacral sulcus tenderness not recorded",
+                   "Record the Fortin finger test and sacral sulcus tenderness.")
+
+
+@check("no_generalized_pain_disorder")
+def no_generalized_pain_disorder(ctx: Context) -> Verdict:
+    value = ctx.case.history.generalized_pain_disorder if ctx.case.history else None
+    return tri(None if value is None else not value, "no generalised pain disorder",
+               "generalised pain disorder recorded", "generalised pain disorder not recorded",
+               "Record whether a generalised pain disorder is present.")
+
+
+@check("steroid_tried")
+def steroid_tried(ctx: Context) -> Verdict:
+    if ctx.case.procedures is None:
+        return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
+    given = facts.procedures_of(ctx.case, "steroid_injection")
+    return Verdict("met", f"{len(given)} steroid injection(s) recorded") if given else Verdict(
+        "not_met", "no therapeutic steroid injection recorded")
+
+
+def combine(statuses: list[str], covered: bool) -> str:
+    """The combination law: not_covered, else not_met, else unknown, else met."""
+    if not covered:
+        return "not_covered"
+    for status in ("not_met", "unknown"):
+        if status in statuses:
+            return status
+    return "met"
+
+
+def evaluate_criterion(case: Case, kb: Knowledge, policy: Policy,
+                       criterion: Criterion) -> CriterionResult:
+    verdict = CHECKS[criterion.check](Context(case, kb, policy, criterion.params))
+    detail = f"Provisional rule: {verdict.detail}" if criterion.provisional else verdict.detail
+    return CriterionResult(id=criterion.id, status=verdict.status, detail=detail,
+                           sources=criterion.sources, provisional=criterion.provisional,
+                           document=verdict.document)
+
+
+def evaluate_option(case: Case, kb: Knowledge, policy: Policy, option: Option) -> OptionResult:
+    criteria = [evaluate_criterion(case, kb, policy, c) for c in option.criteria]
+    status = combine([c.status for c in criteria], option.covered)
+    missing = [c.document for c in criteria if c.status == "unknown" and c.document]
+    if not option.covered:
+        text = f"{option.name} is not covered under policy {policy.id}."
+    else:
+        counts = {s: sum(c.status == s for c in criteria) for s in ("met", "not_met", "unknown")}
+        text = (f"{option.name}: {counts['met']} met, {counts['not_met']} not met, "
+                f"{counts['unknown']} unknown under policy {policy.id}.")
+    return OptionResult(status=status, name=option.name, criteria=criteria, missing=missing,
+                        reasons=[because(f"eligibility.{policy.id}.{option.id}", text,
+                                         option.sources)])
+
+
+def eligibility(case: Case, kb: Knowledge, policy: Policy) -> dict[str, OptionResult]:
+    return {option.id: evaluate_option(case, kb, policy, option) for option in policy.options}

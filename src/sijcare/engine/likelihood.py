@@ -1,0 +1,47 @@
+"""The Laslett provocation cluster and the post-test probability it implies."""
+
+from __future__ import annotations
+
+from sijcare.engine import facts
+from sijcare.engine.reasons import because
+from sijcare.knowledge import Knowledge
+from sijcare.model.assessment import ClusterResult, Likelihood
+from sijcare.model.case import Case
+
+CLUSTER_ID = "laslett_2005_3_of_6"
+
+
+def cluster(case: Case, kb: Knowledge) -> ClusterResult:
+    """Positive at `min_positive`; negative when even the untested could not reach it."""
+    rule = next(c for c in kb.examination.clusters if c.id == CLUSTER_ID)
+    tests = facts.provocation(case)
+    chosen = {name: tests[name] for name in rule.tests}
+    positive, performed = facts.positives(chosen)
+    if positive >= rule.min_positive:
+        result = "positive"
+    elif positive + (len(chosen) - performed) < rule.min_positive:
+        result = "negative"
+    else:
+        result = "incomplete"
+    return ClusterResult(rule=rule.id, performed=performed, positive=positive, result=result,
+                         tests=chosen)
+
+
+def posterior(prior: float, likelihood_ratio: float) -> float:
+    """Bayes with odds: prior odds x LR, back to a probability."""
+    odds = prior / (1 - prior) * likelihood_ratio
+    return odds / (1 + odds)
+
+
+def likelihood(case: Case, kb: Knowledge, prior: float) -> Likelihood:
+    rule = next(c for c in kb.examination.clusters if c.id == CLUSTER_ID)
+    found = cluster(case, kb)
+    ratio = {"positive": rule.lr_positive, "negative": rule.lr_negative,
+             "incomplete": 1.0}[found.result]
+    post = round(posterior(prior, ratio), 3)
+    text = (f"{found.positive} of {found.performed} performed cluster tests positive "
+            f"({len(found.tests) - found.performed} not performed): cluster {found.result}, "
+            f"LR {ratio:g}; probability {prior:.0%} -> {post:.1%}.")
+    return Likelihood(prior=prior, posterior=post, likelihood_ratio=ratio, cluster=found,
+                      reasons=[because(rule.id, text, rule.sources, tests=found.tests,
+                                       prior=prior)])

@@ -1,0 +1,1 @@
+"""Scoring of validated questionnaires (ODI, NRS, PGIC) and their minimal important changes."""

@@ -1,0 +1,353 @@
+"""The clinical knowledge base: YAML files beside this module, validated once at load.
+
+Every item carries `sources` ids that must resolve into `sources.yaml`; a dangling id is a
+load error, so no number reaches a clinician without its citation.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+Firmness = Literal["verified", "secondary", "unverified"]
+Severity = Literal["block", "warn", "info"]
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Item):
+    id: str
+    citation: str
+    year: int | None = None
+    design: str
+    url: str | None = None
+    firmness: Firmness
+    note: str | None = None
+
+
+class ProvocationTest(Item):
+    id: str
+    name: str
+    how: str
+    sensitivity: float | None
+    specificity: float | None
+    lr_positive: float | None
+    lr_negative: float | None
+    sources: list[str]
+
+
+class Cluster(Item):
+    id: str
+    name: str
+    tests: list[str]
+    min_positive: int
+    sensitivity: float
+    specificity: float
+    lr_positive: float
+    lr_negative: float
+    note: str
+    sources: list[str]
+
+
+class Described(Item):
+    id: str
+    name: str
+    how: str | None = None
+    text: str | None = None
+    sources: list[str]
+
+
+class ScoreItem(Item):
+    id: str
+    points: int
+    text: str
+
+
+class Kurosawa(Item):
+    id: str
+    name: str
+    cutoff: int
+    sensitivity: float
+    specificity: float
+    items: list[ScoreItem]
+    sources: list[str]
+
+
+class Clue(Item):
+    id: str
+    text: str
+    sources: list[str]
+
+
+class Examination(Item):
+    provocation_tests: list[ProvocationTest]
+    clusters: list[Cluster]
+    fortin_finger: Described
+    kurosawa: Kurosawa
+    pain_clues: list[Clue]
+
+
+class RedFlagItem(Item):
+    id: str
+    name: str
+    condition: str
+    referral: str
+    sources: list[str]
+
+
+class Referral(Item):
+    id: str
+    action: Literal["refer", "test_hla_b27", "urgent"]
+    text: str
+    sources: list[str]
+
+
+class SpaRule(Item):
+    id: str
+    onset_age_below: int
+    duration_months_over: int
+    refer_at: int
+    test_hla_b27_at: int
+    features: dict[str, str]
+    sources: list[str]
+
+
+class Screening(Item):
+    red_flags: list[RedFlagItem]
+    referrals: list[Referral]
+    spondyloarthritis: SpaRule
+
+
+class Stage(Item):
+    id: str
+    name: str
+    text: str
+    sources: list[str]
+
+
+class LastingRelief(Item):
+    percent: float
+    weeks: float
+
+
+class Pathway(Item):
+    rolling_window_days: int
+    block_equivocal_floor: float
+    relief_ongoing_percent: float
+    lasting_relief: LastingRelief
+    surgical_conservative_weeks: float
+    sources: dict[str, list[str]]
+    stages: list[Stage]
+    differential: list[Stage]
+
+
+class Criterion(Item):
+    id: str
+    check: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    text: str
+    provisional: bool = False
+    sources: list[str]
+
+
+class Option(Item):
+    id: str
+    name: str
+    covered: bool
+    sources: list[str]
+    criteria: list[Criterion]
+
+
+class Policy(Item):
+    id: str
+    name: str
+    prior: float = Field(gt=0, lt=1)
+    block_threshold: float
+    conservative_min_weeks: float
+    sources: dict[str, list[str]]
+    options: list[Option]
+
+    def option(self, option_id: str) -> Option:
+        return next(o for o in self.options if o.id == option_id)
+
+
+class Limit(Item):
+    severity: Severity | None = None
+    text: str | None = None
+    provisional: bool = False
+    window_days: int | None = None
+    warn_at: int | None = None
+    block_at: int | None = None
+    min_weeks: float | None = None
+    severities: dict[str, Severity] | None = None
+    sources: list[str]
+
+
+class Safety(Item):
+    steroid_frequency: Limit
+    steroid_interval: Limit
+    pregnancy: Limit
+    allergy_conflict: Limit
+    anticoagulant: Limit
+    block_not_image_guided: Limit
+
+
+class Band(Item):
+    band: str
+    max: float
+
+
+class Mcid(Item):
+    points: float
+    percent: float
+
+
+class OdiRule(Item):
+    name: str
+    sections: int
+    max_per_section: int
+    min_answered: int
+    bands: list[Band]
+    mcid: Mcid
+    sources: list[str]
+
+
+class NrsRule(Item):
+    name: str
+    mcid: Mcid
+    sources: list[str]
+
+
+class PgicRule(Item):
+    name: str
+    responder_at_most: int
+    sources: list[str]
+
+
+class Outcomes(Item):
+    odi: OdiRule
+    nrs: NrsRule
+    pgic: PgicRule
+
+
+class GuidelinePosition(Item):
+    source: str
+    position: str
+    grade: str | None = None
+
+
+class Study(Item):
+    source: str
+    design: str
+    n: int | None = None
+    comparison: str | None = None
+    outcome: str | None = None
+    result: str | None = None
+    advocacy: bool = False
+    firmness: Firmness
+    topic: str | None = None
+
+
+class Treatment(Item):
+    id: str
+    name: str
+    summary: str
+    regimen: str | None = None
+    typical_relief: str | None = None
+    guideline_positions: list[GuidelinePosition] = Field(default_factory=list)
+    studies: list[Study] = Field(default_factory=list)
+
+
+class Evidence(Item):
+    treatments: list[Treatment]
+    background: list[Study] = Field(default_factory=list)
+
+
+class Knowledge(Item):
+    """The whole knowledge base, loaded and cross-checked."""
+
+    version: str
+    disclaimer: str
+    sources: dict[str, Source]
+    examination: Examination
+    screening: Screening
+    pathway: Pathway
+    policies: dict[str, Policy]
+    safety: Safety
+    outcomes: Outcomes
+    evidence: Evidence
+
+    def cited(self) -> list[tuple[str, str]]:
+        """Every (where, source id) pair cited anywhere, for resolution checks."""
+        found: list[tuple[str, str]] = []
+
+        def walk(node: Any, where: str) -> None:
+            if isinstance(node, BaseModel):
+                node = {k: getattr(node, k) for k in type(node).model_fields}
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    here = f"{where}.{key}"
+                    if key == "sources" and isinstance(value, list):
+                        found.extend((here, s) for s in value)
+                    elif key == "source" and isinstance(value, str):
+                        found.append((here, value))
+                    else:
+                        walk(value, here)
+            elif isinstance(node, list):
+                for i, value in enumerate(node):
+                    walk(value, f"{where}[{i}]")
+
+        for name in ("examination", "screening", "pathway", "policies", "safety", "outcomes",
+                     "evidence"):
+            walk(getattr(self, name), name)
+        return found
+
+
+class KnowledgeError(ValueError):
+    """The knowledge files are inconsistent; raised at load, never mid-assessment."""
+
+
+def _read(name: str) -> Any:
+    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@cache
+def load_knowledge() -> Knowledge:
+    """Load, validate and cross-check every knowledge file (once per process)."""
+    meta = _read("meta.yaml")
+    policy_dir = resources.files(__name__).joinpath("policies")
+    policies = {}
+    for entry in sorted(policy_dir.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            policy = Policy.model_validate(yaml.safe_load(entry.read_text(encoding="utf-8")))
+            policies[policy.id] = policy
+    knowledge = Knowledge(
+        version=meta["version"],
+        disclaimer=meta["disclaimer"],
+        sources={s["id"]: Source.model_validate(s) for s in _read("sources.yaml")},
+        examination=_read("examination.yaml"),
+        screening=_read("screening.yaml"),
+        pathway=_read("pathway.yaml"),
+        policies=policies,
+        safety=_read("safety.yaml"),
+        outcomes=_read("outcomes.yaml"),
+        evidence=_read("evidence.yaml"),
+    )
+    dangling = [f"{where}: {sid}" for where, sid in knowledge.cited()
+                if sid not in knowledge.sources]
+    if dangling:
+        raise KnowledgeError("unknown source ids: " + ", ".join(dangling))
+    return knowledge
+
+
+def short_citation(source: Source) -> str:
+    """`Laslett 2005` style label for reports."""
+    first = source.citation.split(",")[0].split(".")[0].split(" ")[0]
+    return f"{first} {source.year}" if source.year else first

@@ -1,0 +1,162 @@
+"""The `Assessment`: what the engine concludes about a `Case`, each part with its reasons."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["met", "not_met", "unknown", "not_covered"]
+CriterionStatus = Literal["met", "not_met", "unknown"]
+Severity = Literal["block", "warn", "info"]
+StageId = Literal[
+    "urgent_referral", "evaluate_other_source", "complete_examination", "conservative_care",
+    "diagnostic_block", "maintenance", "surgical_evaluation", "interventional_treatment",
+]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Reason(Out):
+    """Why: the rule that fired, in plain words, with its inputs and sources."""
+
+    rule: str
+    text: str
+    sources: list[str] = Field(default_factory=list)
+    inputs: dict[str, object] = Field(default_factory=dict)
+    provisional: bool = False
+
+
+class RedFlagFinding(Out):
+    id: str
+    reasons: list[Reason]
+
+
+class ClusterResult(Out):
+    rule: str
+    performed: int
+    positive: int
+    result: Literal["positive", "negative", "incomplete"]
+    tests: dict[str, str | None]
+
+
+class Likelihood(Out):
+    prior: float
+    posterior: float
+    likelihood_ratio: float
+    cluster: ClusterResult
+    reasons: list[Reason]
+
+
+class BlockFinding(Out):
+    date: date | None
+    relief_percent: float | None
+    threshold: float
+    result: Literal["confirmed", "equivocal", "negative", "none"]
+    counted_in_12_months: int
+    reasons: list[Reason]
+
+
+class Clue(Out):
+    id: str
+    status: Literal["present", "absent", "unknown"]
+    text: str
+
+
+class KurosawaScore(Out):
+    score: int
+    max_possible: int
+    cutoff: int
+    result: Literal["positive", "negative", "incomplete"]
+    items: dict[str, int | None]
+
+
+class PainPattern(Out):
+    clues: list[Clue]
+    clues_present: int
+    kurosawa: KurosawaScore
+    reasons: list[Reason]
+
+
+class DifferentialItem(Out):
+    id: str
+    support: list[str]
+    reasons: list[Reason]
+
+
+class ReferralFinding(Out):
+    id: str
+    action: Literal["refer", "test_hla_b27", "urgent"]
+    reasons: list[Reason]
+
+
+class CriterionResult(Out):
+    id: str
+    status: CriterionStatus
+    detail: str
+    sources: list[str]
+    provisional: bool = False
+    document: str | None = None
+
+
+class OptionResult(Out):
+    status: Status
+    name: str
+    criteria: list[CriterionResult]
+    missing: list[str]
+    reasons: list[Reason]
+
+
+class Alert(Out):
+    id: str
+    severity: Severity
+    detail: str
+    sources: list[str]
+    provisional: bool = False
+
+
+class OdiOutcome(Out):
+    score: float | None
+    band: str | None
+    answered: int
+    date: date
+    baseline: float | None = None
+    change: float | None = None
+    mcid_reached: bool | None = None
+
+
+class NrsOutcome(Out):
+    value: int | float
+    date: date
+    baseline: int | float | None = None
+    change: float | None = None
+    mcid_reached: bool | None = None
+
+
+class Outcomes(Out):
+    odi: OdiOutcome | None = None
+    nrs: NrsOutcome | None = None
+
+
+class Assessment(Out):
+    schema_version: Literal[1] = 1
+    knowledge_version: str
+    policy: str
+    as_of: date
+    patient_id: str
+    stage: StageId
+    stage_reasons: list[Reason]
+    red_flags: list[RedFlagFinding]
+    sij_likelihood: Likelihood
+    pain_pattern: PainPattern
+    block: BlockFinding
+    differential: list[DifferentialItem]
+    referrals: list[ReferralFinding]
+    eligibility: dict[str, OptionResult]
+    alerts: list[Alert]
+    outcomes: Outcomes
+    reasons: list[Reason]
+    disclaimer: str

@@ -1,0 +1,279 @@
+"""The `Case`: everything recorded about one patient's SI-joint episode, as of one date.
+
+Absent fields mean *not recorded* and stay `None`; an empty list means *recorded as none*.
+The engine relies on that difference ("unknown is not negative"), so no field here has a
+default that would invent a fact.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+
+def _iso_date(value: object) -> object:
+    """Accept `date` objects or strict `YYYY-MM-DD` strings, nothing looser."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
+        except ValueError:
+            return _bad_date(value)
+    raise ValueError("expected a date written YYYY-MM-DD")
+
+
+def _bad_date(value: str) -> date:
+    raise ValueError(f"'{value}' is not a real date in the form YYYY-MM-DD")
+
+
+def _no_bool(value: object) -> object:
+    """YAML `yes`/`true` must not silently become the number 1."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Number = Annotated[int | float, BeforeValidator(_no_bool)]
+Pain = Annotated[Number, Field(ge=0, le=10)]
+Percent = Annotated[Number, Field(ge=0, le=100)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+Side = Literal["left", "right", "bilateral"]
+TestResult = Literal["positive", "negative"]
+Guidance = Literal["fluoroscopy", "ct", "ultrasound", "none"]
+ProcedureKind = Literal[
+    "steroid_injection", "prolotherapy", "prp", "rfa_conventional", "rfa_cooled", "mis_fusion"
+]
+RedFlag = Literal[
+    "saddle_anesthesia", "bladder_dysfunction", "bowel_dysfunction", "progressive_neuro_deficit",
+    "fever", "immunosuppression", "iv_drug_use", "cancer_history", "unexplained_weight_loss",
+    "major_trauma", "osteoporotic_fracture_risk",
+]
+SpaFeature = Literal[
+    "onset_before_35", "wakes_second_half_of_night", "buttock_pain", "improves_with_movement",
+    "improves_with_nsaids_48h", "family_history_spa", "arthritis", "enthesitis", "psoriasis",
+]
+Allergy = Literal["contrast", "local_anesthetic", "corticosteroid", "latex"]
+
+
+class Record(BaseModel):
+    """Strict base: unknown keys are typos or unsupported facts, both worth an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Patient(Record):
+    id: Annotated[str, Field(min_length=1, max_length=120)]
+    birth_date: IsoDate | None = None
+    age: Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=130)] | None = None
+    sex: Literal["female", "male", "other", "unknown"] | None = None
+    pregnant: bool | None = None
+
+
+class PainAreas(Record):
+    """Share of the whole complaint by region, in percent; the given shares sum to 100."""
+
+    axial_low_back: Percent | None = None
+    sij_region: Percent | None = None
+    buttock_leg: Percent | None = None
+    groin_anterior_thigh: Percent | None = None
+
+    @model_validator(mode="after")
+    def _sums_to_100(self) -> PainAreas:
+        shares = [v for v in self.model_dump().values() if v is not None]
+        if shares and abs(sum(shares) - 100) > 0.5:
+            raise ValueError(f"the shares must sum to 100, they sum to {sum(shares):g}")
+        return self
+
+
+class History(Record):
+    pain_onset: IsoDate | None = None
+    pain_duration_months: Annotated[Number, Field(ge=0, le=1200)] | None = None
+    pain_nrs: Pain | None = None
+    side: Side | None = None
+    pain_areas: PainAreas | None = None
+    below_l5: bool | None = None
+    below_knee: bool | None = None
+    fortin_finger: bool | None = None
+    aggravating: list[Name] | None = None
+    relieving: list[Name] | None = None
+    onset: (
+        Literal[
+            "trauma", "pregnancy", "post_lumbar_fusion", "insidious", "repetitive_stress", "other"
+        ]
+        | None
+    ) = None
+    red_flags: list[RedFlag] | None = None
+    spa_features: list[SpaFeature] | None = None
+    generalized_pain_disorder: bool | None = None
+
+
+class CareCourse(Record):
+    """One course of conservative care; `end` absent means still ongoing."""
+
+    type: Name
+    start: IsoDate
+    end: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> CareCourse:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Tenderness(Record):
+    psis: bool | None = None
+    long_posterior_sacroiliac_ligament: bool | None = None
+    sacrotuberous_ligament: bool | None = None
+    sacral_sulcus: bool | None = None
+
+
+class Provocation(Record):
+    """Provocation tests; an absent test was not performed."""
+
+    distraction: TestResult | None = None
+    thigh_thrust: TestResult | None = None
+    compression: TestResult | None = None
+    sacral_thrust: TestResult | None = None
+    gaenslen_left: TestResult | None = None
+    gaenslen_right: TestResult | None = None
+    faber: TestResult | None = None
+    yeoman: TestResult | None = None
+
+
+class Exam(Record):
+    provocation: Provocation | None = None
+    tenderness: Tenderness | None = None
+    straight_leg_raise: TestResult | None = None
+    neuro_deficit: bool | None = None
+    hip_rotation_pain: bool | None = None
+
+
+class Imaging(Record):
+    date: IsoDate
+    modality: Literal["xray", "ct", "mri", "ultrasound", "bone_scan", "spect_ct"]
+    region: Literal["sij", "lumbar", "pelvis", "hip"] | None = None
+    findings: list[Name] | None = None
+    excludes_other_causes: bool | None = None
+
+
+class DiaryEntry(Record):
+    """One timed pain rating after a diagnostic block (0 = baseline before the block)."""
+
+    minutes: Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=24 * 60)]
+    pain: Pain
+
+
+class Block(Record):
+    """A diagnostic anaesthetic block, with the pain before and at best after."""
+
+    date: IsoDate
+    side: Side | None = None
+    target: Literal["intra_articular", "periarticular", "lateral_branch"] | None = None
+    guidance: Guidance
+    contrast: bool | None = None
+    agent: Name | None = None
+    pain_before: Annotated[Pain, Field(gt=0)]
+    pain_after: Pain
+    diary: list[DiaryEntry] | None = None
+
+
+class Procedure(Record):
+    date: IsoDate
+    kind: ProcedureKind
+    side: Side | None = None
+    guidance: Guidance | None = None
+    relief_percent: Percent | None = None
+    relief_weeks: Annotated[Number, Field(ge=0, le=1040)] | None = None
+    relief_ongoing: bool | None = None
+
+
+class Medications(Record):
+    anticoagulant: bool | None = None
+
+
+class Prom(Record):
+    """A questionnaire answered on a date: ODI answers, or an NRS/PGIC value."""
+
+    date: IsoDate
+    instrument: Literal["odi", "nrs", "pgic"]
+    answers: list[Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=5)] | None] | None = (
+        None
+    )
+    value: Number | None = None
+
+    @model_validator(mode="after")
+    def _fits_instrument(self) -> Prom:
+        if self.instrument == "odi":
+            if self.answers is None or len(self.answers) != 10:
+                raise ValueError("an ODI needs 'answers': a list of 10 sections (null if unanswered)")
+            if self.value is not None:
+                raise ValueError("an ODI is given by 'answers', not 'value'")
+        else:
+            low, high = (0, 10) if self.instrument == "nrs" else (1, 7)
+            if self.value is None or not low <= self.value <= high:
+                raise ValueError(f"{self.instrument} needs 'value' between {low} and {high}")
+            if self.answers is not None:
+                raise ValueError(f"{self.instrument} is given by 'value', not 'answers'")
+        return self
+
+
+class Case(Record):
+    """The engine's whole input. `as_of` fixes the date every window counts back from."""
+
+    schema_version: Literal[1] = 1
+    as_of: IsoDate
+    patient: Patient
+    history: History | None = None
+    conservative_care: list[CareCourse] | None = None
+    exam: Exam | None = None
+    imaging: list[Imaging] | None = None
+    blocks: list[Block] | None = None
+    procedures: list[Procedure] | None = None
+    medications: Medications | None = None
+    allergies: list[Allergy] | None = None
+    proms: list[Prom] | None = None
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _known_version(cls, value: object) -> object:
+        if value != 1 or isinstance(value, bool):
+            raise ValueError("only schema_version 1 is supported")
+        return value
+
+    @model_validator(mode="after")
+    def _nothing_after_as_of(self) -> Case:
+        """Events dated after `as_of` cannot have happened yet; they are input errors."""
+        late = [
+            f"{where}: {when} is after as_of {self.as_of}"
+            for where, when in self._dated_events()
+            if when > self.as_of
+        ]
+        if late:
+            raise ValueError("; ".join(late))
+        return self
+
+    def _dated_events(self) -> list[tuple[str, date]]:
+        events: list[tuple[str, date]] = []
+        if self.patient.birth_date:
+            events.append(("patient.birth_date", self.patient.birth_date))
+        if self.history and self.history.pain_onset:
+            events.append(("history.pain_onset", self.history.pain_onset))
+        for field in ("imaging", "blocks", "procedures", "proms"):
+            for i, item in enumerate(getattr(self, field) or []):
+                events.append((f"{field}[{i}].date", item.date))
+        for i, course in enumerate(self.conservative_care or []):
+            events.append((f"conservative_care[{i}].start", course.start))
+        return events

@@ -1,0 +1,91 @@
+"""Read a case from YAML or JSON and turn validation failures into field-path sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sijcare.model.case import Case
+
+
+class CaseError(ValueError):
+    """Bad case input; `problems` holds one `field.path: what is wrong` line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so `2026-02-30` becomes a field error, not a crash."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`('blocks', 0, 'pain_before')` -> `blocks[0].pain_before`."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def describe(error: ValidationError) -> list[str]:
+    """One readable line per problem, naming the field path."""
+    lines = []
+    for item in error.errors(include_url=False):
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a field of the case format (check the spelling)"
+        elif item["type"] == "missing":
+            message = "is required"
+        elif item["type"] == "literal_error":
+            message = f"got {item['input']!r}; {message[0].lower()}{message[1:]}"
+        path = field_path(item["loc"])
+        lines.append(f"{path}: {message}" if path else message)
+    return lines
+
+
+def parse_case(data: Any) -> Case:
+    """Validate already-parsed data; raise `CaseError` with every problem found."""
+    if not isinstance(data, dict):
+        raise CaseError(["the case must be a mapping of fields (a YAML or JSON object)"])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        raise CaseError(describe(error)) from None
+
+
+def parse_text(text: str, *, kind: str = "yaml") -> Any:
+    """Parse YAML (dates left as text) or JSON; syntax errors become `CaseError`."""
+    try:
+        if kind == "json":
+            return json.loads(text)
+        return yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise CaseError([f"the file is not valid {kind.upper()}: {error}"]) from None
+
+
+def load_case(source: str | Path, stdin_text: str | None = None) -> Case:
+    """Load a case from a `.json`/`.yaml` path, or from `-` (standard input, JSON or YAML)."""
+    if str(source) == "-":
+        text = stdin_text or ""
+        kind = "json" if text.lstrip().startswith("{") else "yaml"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CaseError([f"{path}: no such case file"])
+        text = path.read_text(encoding="utf-8")
+        kind = "json" if path.suffix.lower() == ".json" else "yaml"
+    return parse_case(parse_text(text, kind=kind))
