@@ -16,7 +16,7 @@ def _same_side(complaint: str, injected: str | None) -> bool:
 
 
 def steroid_frequency(case: Case, kb: Knowledge) -> list[Alert]:
-    limit = kb.safety.steroid_frequency
+    limit = kb.safety.steroid_frequency_limit
     side = case.history.side if case.history else None
     if side is None:
         return []

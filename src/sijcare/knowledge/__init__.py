@@ -23,6 +23,7 @@ class Item(BaseModel):
 
 class Source(Item):
     id: str
+    short: str | None = None  # label for organisations, where the first author would mislead
     citation: str
     year: int | None = None
     design: str
@@ -190,7 +191,7 @@ class Limit(Item):
 
 
 class Safety(Item):
-    steroid_frequency: Limit
+    steroid_frequency_limit: Limit
     steroid_interval: Limit
     pregnancy: Limit
     allergy_conflict: Limit
@@ -349,5 +350,10 @@ def load_knowledge() -> Knowledge:
 
 def short_citation(source: Source) -> str:
     """`Laslett 2005` style label for reports."""
-    first = source.citation.split(",")[0].split(".")[0].split(" ")[0]
+    if source.short:
+        return source.short
+    words = source.citation.split(",")[0].split(".")[0].split(" ")
+    particles = {"van", "von", "de", "der", "den", "du", "da"}
+    first = " ".join(words[: next((i + 1 for i, w in enumerate(words) if w not in particles),
+                                  1)])
     return f"{first} {source.year}" if source.year else first

@@ -1,0 +1,85 @@
+"""The rule catalogue behind `sijcare explain`: every rule id an assessment can cite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sijcare.knowledge import Knowledge
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    text: str
+    sources: list[str]
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def catalogue(kb: Knowledge) -> dict[str, Rule]:
+    """Rule id -> rule, from the knowledge base (ids as they appear in `reasons[].rule`)."""
+    rules: list[Rule] = []
+    for stage in kb.pathway.stages:
+        rules.append(Rule(f"stage.{stage.id}", "stage", f"{stage.name}: {stage.text}",
+                          stage.sources))
+    for item in kb.pathway.differential:
+        rules.append(Rule(f"differential.{item.id}", "differential", item.text, item.sources))
+    for cluster in kb.examination.clusters:
+        rules.append(Rule(cluster.id, "cluster", cluster.note, cluster.sources, {
+            "tests": cluster.tests, "min_positive": cluster.min_positive,
+            "sensitivity": cluster.sensitivity, "specificity": cluster.specificity,
+            "lr_positive": cluster.lr_positive, "lr_negative": cluster.lr_negative}))
+    for test in kb.examination.provocation_tests:
+        rules.append(Rule(test.id, "provocation test", f"{test.name}. {test.how}", test.sources, {
+            "sensitivity": test.sensitivity, "specificity": test.specificity,
+            "lr_positive": test.lr_positive, "lr_negative": test.lr_negative}))
+    kuro = kb.examination.kurosawa
+    rules.append(Rule(kuro.id, "score", f"{kuro.name}, positive at {kuro.cutoff} or more.",
+                      kuro.sources, {i.id: f"{i.points} points: {i.text}" for i in kuro.items}))
+    for clue in kb.examination.pain_clues:
+        rules.append(Rule(f"pain_clue.{clue.id}", "pain clue", clue.text, clue.sources))
+    for flag in kb.screening.red_flags:
+        rules.append(Rule(f"red_flag.{flag.id}", "red flag",
+                          f"{flag.name}: may signal {flag.condition}; referral {flag.referral}.",
+                          flag.sources))
+    for ref in kb.screening.referrals:
+        rules.append(Rule(f"referral.{ref.id}", "referral", ref.text, ref.sources,
+                          {"action": ref.action}))
+    spa = kb.screening.spondyloarthritis
+    rules.append(Rule(spa.id, "referral rule",
+                      f"Back pain begun before {spa.onset_age_below} and lasting over "
+                      f"{spa.duration_months_over} months: {spa.refer_at}+ features refer to "
+                      f"rheumatology, exactly {spa.test_hla_b27_at} test HLA-B27.",
+                      spa.sources, {"features": spa.features}))
+    rules.append(Rule("block_interpretation", "block",
+                      "Latest image-guided block: confirmed at the policy threshold, equivocal "
+                      f"from {kb.pathway.block_equivocal_floor:g}%, negative below.",
+                      kb.pathway.sources["block_equivocal_floor"],
+                      {p.id: f"threshold {p.block_threshold:g}%" for p in kb.policies.values()}))
+    for policy in kb.policies.values():
+        for option in policy.options:
+            rules.append(Rule(
+                f"eligibility.{policy.id}.{option.id}", "option",
+                f"{option.name} under {policy.name}: "
+                + ("criteria: " + ", ".join(c.id for c in option.criteria)
+                   if option.covered else "not covered."),
+                option.sources))
+            for c in option.criteria:
+                rules.append(Rule(
+                    f"{policy.id}.{option.id}.{c.id}", "criterion",
+                    ("Provisional. " if c.provisional else "") + c.text, c.sources,
+                    {"check": c.check, **c.params}))
+    for alert_id in type(kb.safety).model_fields:
+        limit = getattr(kb.safety, alert_id)
+        details = limit.model_dump(exclude={"sources", "text"}, exclude_none=True)
+        text = limit.text or alert_id.replace("_", " ").capitalize() + " limit."
+        rules.append(Rule(alert_id, "alert", text, limit.sources, details))
+    return {rule.id: rule for rule in rules}
+
+
+def find(kb: Knowledge, rule_id: str) -> list[Rule]:
+    """Exact id first; else every rule whose id ends with it (criteria across policies)."""
+    rules = catalogue(kb)
+    if rule_id in rules:
+        return [rules[rule_id]]
+    return [r for r in rules.values() if r.id.endswith(f".{rule_id}")]

@@ -1,0 +1,1 @@
+"""Ways to show an assessment to people: text reports now, documents later."""

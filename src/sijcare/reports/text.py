@@ -1,0 +1,156 @@
+"""The clinician's text report of an `Assessment`: plain lines, or Rich layout on a terminal.
+
+The content is built once as sections of rows; the two renderers only lay it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+from sijcare.knowledge import Knowledge, short_citation
+from sijcare.model.assessment import Assessment
+
+STATUS_MARK = {"met": "met", "not_met": "NOT MET", "unknown": "unknown",
+               "not_covered": "not covered"}
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[str] = field(default_factory=list)
+    table: tuple[list[str], list[list[str]]] | None = None
+
+
+def _cited(sources: list[str]) -> str:
+    return f" [{', '.join(sources)}]" if sources else ""
+
+
+def sections(a: Assessment, kb: Knowledge) -> list[Section]:
+    """The report's content, in reading order."""
+    stage = next(s for s in kb.pathway.stages if s.id == a.stage)
+    out = [Section(f"Stage: {stage.name} ({a.stage})",
+                   [r.text + _cited(r.sources) for r in a.stage_reasons])]
+
+    chance, cluster = a.sij_likelihood, a.sij_likelihood.cluster
+    pattern = a.pain_pattern
+    out.append(Section("Work-up", [
+        f"Provocation cluster: {cluster.result} ({cluster.positive} positive of "
+        f"{cluster.performed} performed); probability {chance.prior:.0%} -> "
+        f"{chance.posterior:.1%} (LR {chance.likelihood_ratio:g})" + _cited(
+            chance.reasons[0].sources),
+        f"Diagnostic block: {a.block.result}" + (
+            f", {a.block.relief_percent:g}% relief on {a.block.date} (threshold "
+            f"{a.block.threshold:g}%)" if a.block.date else "") + _cited(a.block.reasons[0].sources),
+        f"Pain pattern: {pattern.clues_present} of {len(pattern.clues)} clues present; "
+        f"Kurosawa score {pattern.kurosawa.score}/9 ({pattern.kurosawa.result}, cut-off "
+        f"{pattern.kurosawa.cutoff})",
+        "Red flags: " + (", ".join(f.id for f in a.red_flags) or "none recorded"),
+        "Differential: " + (", ".join(
+            f"{d.id} ({', '.join(d.support)})" for d in a.differential) or "nothing pointing elsewhere"),
+    ]))
+
+    if a.referrals:
+        out.append(Section("Referrals", [
+            f"{r.id}: {r.action} - {r.reasons[0].text}" + _cited(r.reasons[0].sources)
+            for r in a.referrals]))
+
+    rows = []
+    for option in a.eligibility.values():
+        counts = {s: sum(c.status == s for c in option.criteria) for s in ("met", "not_met",
+                                                                            "unknown")}
+        rows.append([option.name, STATUS_MARK[option.status],
+                     f"{counts['met']}/{counts['not_met']}/{counts['unknown']}",
+                     " ".join(option.missing) or ("-" if option.status != "not_met" else
+                     "; ".join(c.id for c in option.criteria if c.status == "not_met"))])
+    options = Section(f"Options under policy {a.policy}",
+                      table=(["option", "status", "met/not/unknown", "document next or unmet"],
+                             rows))
+    for option in a.eligibility.values():
+        for c in option.criteria:
+            options.lines.append(f"{option.name} / {c.id}: {STATUS_MARK[c.status]} - "
+                                 f"{c.detail}" + _cited(c.sources))
+    out.append(options)
+
+    out.append(Section("Alerts", [
+        f"{alert.severity.upper()} {alert.id}: {alert.detail}" + _cited(alert.sources)
+        for alert in a.alerts] or ["none"]))
+
+    lines = []
+    if a.outcomes.odi:
+        odi = a.outcomes.odi
+        score = f"{odi.score:g} ({odi.band})" if odi.score is not None else "not scored"
+        lines.append(f"ODI {score} on {odi.date}, {odi.answered} of 10 sections answered" + (
+            f"; baseline {odi.baseline:g}, change {odi.change:+g}, MCID "
+            f"{'reached' if odi.mcid_reached else 'not reached'}"
+            if odi.change is not None else ""))
+    if a.outcomes.nrs:
+        nrs = a.outcomes.nrs
+        lines.append(f"Pain NRS {nrs.value:g} on {nrs.date}" + (
+            f"; baseline {nrs.baseline:g}, change {nrs.change:+g}, MCID "
+            f"{'reached' if nrs.mcid_reached else 'not reached'}"
+            if nrs.change is not None else ""))
+    out.append(Section("Outcomes", lines or ["no questionnaires recorded"]))
+
+    out.append(Section("Sources", [
+        f"[{sid}] {short_citation(kb.sources[sid])}: {kb.sources[sid].citation}"
+        + ("" if kb.sources[sid].firmness == "verified" else
+           f" ({kb.sources[sid].firmness}; rules built on it are provisional)")
+        for sid in cited_sources(a)]))
+    return out
+
+
+def cited_sources(a: Assessment) -> list[str]:
+    """Every source id the assessment cites, in first-cited order."""
+    found: dict[str, None] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "sources" and isinstance(value, list):
+                    found.update(dict.fromkeys(value))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(a.model_dump())
+    return list(found)
+
+
+def header(a: Assessment) -> list[str]:
+    return [f"sijcare assessment: patient {a.patient_id}, as of {a.as_of}, policy {a.policy}, "
+            f"knowledge {a.knowledge_version}", a.disclaimer]
+
+
+def render_plain(a: Assessment, kb: Knowledge) -> str:
+    lines = header(a)
+    for section in sections(a, kb):
+        lines += ["", section.title.upper()]
+        if section.table:
+            heads, rows = section.table
+            widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
+            for row in [heads, *rows]:
+                lines.append("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths,
+                                                                              strict=True)).rstrip())
+            lines.append("")
+        lines += [f"  {line}" for line in section.lines]
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(a: Assessment, kb: Knowledge, console: Console) -> None:
+    for line in header(a):
+        console.print(line, style="bold" if line.startswith("sijcare") else "dim")
+    for section in sections(a, kb):
+        console.rule(section.title)
+        if section.table:
+            heads, rows = section.table
+            table = Table(*heads)
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+        for line in section.lines:
+            console.print(f"  {line}", highlight=False, markup=False)
