@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sijcare.numbers import exact, round_half_up
 from sijcare.instruments.odi import mcid_reached, score_odi
 from sijcare.knowledge import Knowledge
 from sijcare.model.assessment import NrsOutcome, OdiOutcome, Outcomes
 from sijcare.model.case import Case, Prom
+from sijcare.numbers import exact, round_half_up
 
 
 def _entries(case: Case, instrument: str) -> list[Prom]:

@@ -39,7 +39,7 @@ def _all_known(*values: bool | None) -> bool | None:
 
 def _off_midline_below_l5(case: Case) -> bool | None:
     areas = _history(case, "pain_areas")
-    regional = None if areas is None or areas.sij_region is None and areas.buttock_leg is None \
+    regional = None if areas is None or (areas.sij_region is None and areas.buttock_leg is None) \
         else bool((areas.sij_region or 0) + (areas.buttock_leg or 0))
     below_knee = _history(case, "below_knee")
     return _all_known(_history(case, "below_l5"), regional,
@@ -87,7 +87,7 @@ def _status(value: bool | None) -> str:
 
 
 def kurosawa(case: Case, kb: Knowledge) -> KurosawaScore:
-    """Points from known items; positive at the cut-off, negative only if unknowns can't reach it."""
+    """Known items' points: positive at the cut-off, negative only if unknowns cannot reach it."""
     rule = kb.examination.kurosawa
     items = {item.id: KUROSAWA_ITEMS[item.id](case) for item in rule.items}
     points = {item.id: item.points for item in rule.items}

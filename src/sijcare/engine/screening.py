@@ -5,7 +5,7 @@ from __future__ import annotations
 from sijcare.engine import facts
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Knowledge
-from sijcare.model.assessment import ReferralFinding, RedFlagFinding
+from sijcare.model.assessment import RedFlagFinding, ReferralFinding
 from sijcare.model.case import Case
 
 

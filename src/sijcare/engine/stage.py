@@ -9,12 +9,12 @@ from sijcare.model.assessment import BlockFinding, ClusterResult, Reason
 from sijcare.model.case import Case, Procedure
 
 
-def _failed_intervention(procedure: Procedure, lasting_percent: float, lasting_weeks: float) -> bool:
+def _failed_intervention(procedure: Procedure, percent: float, weeks: float) -> bool:
     """An interventional procedure whose relief was too small or too short."""
     if procedure.kind == "mis_fusion":
         return False
-    too_small = procedure.relief_percent is not None and procedure.relief_percent < lasting_percent
-    too_short = procedure.relief_weeks is not None and procedure.relief_weeks < lasting_weeks
+    too_small = procedure.relief_percent is not None and procedure.relief_percent < percent
+    too_short = procedure.relief_weeks is not None and procedure.relief_weeks < weeks
     return too_small or too_short
 
 
@@ -23,35 +23,42 @@ def choose_stage(case: Case, kb: Knowledge, policy: Policy, flags: list[str],
     """(stage id, the plain-words why) for the first stage rule that applies."""
     pathway = kb.pathway
     weeks = facts.conservative_weeks(case)
+    no_block = block.result == "none"
     if flags:
         return "urgent_referral", f"red flag(s): {', '.join(flags)}"
     if block.result == "negative":
-        return "evaluate_other_source", f"the latest image-guided block gave {block.relief_percent:g}% relief (below 50%)"
-    if block.result == "none" and cluster.result == "negative":
-        return "evaluate_other_source", "no image-guided block and the provocation cluster is negative"
-    if block.result == "none" and cluster.result == "incomplete":
-        missing = [t for t, r in cluster.tests.items() if r is None]
-        return "complete_examination", f"no image-guided block and the cluster is incomplete (not performed: {', '.join(missing)})"
+        return "evaluate_other_source", (
+            f"the latest image-guided block gave {block.relief_percent:g}% relief (below 50%)")
+    if no_block and cluster.result == "negative":
+        return "evaluate_other_source", (
+            "no image-guided block and the provocation cluster is negative")
+    if no_block and cluster.result == "incomplete":
+        missing = ", ".join(t for t, r in cluster.tests.items() if r is None)
+        return "complete_examination", (
+            f"no image-guided block and the cluster is incomplete (not performed: {missing})")
     if weeks is None:
         return "conservative_care", "no conservative care is recorded"
     if weeks < policy.conservative_min_weeks:
-        return "conservative_care", f"{weeks:.1f} weeks of conservative care, below the {policy.conservative_min_weeks:g}-week minimum"
-    if block.result in ("none", "equivocal"):
-        why = "no image-guided diagnostic block yet" if block.result == "none" else (
-            f"the latest block was equivocal ({block.relief_percent:g}%)")
-        return "diagnostic_block", why
+        return "conservative_care", (f"{weeks:.1f} weeks of conservative care, below the "
+                                     f"{policy.conservative_min_weeks:g}-week minimum")
+    if no_block:
+        return "diagnostic_block", "no image-guided diagnostic block yet"
+    if block.result == "equivocal":
+        return "diagnostic_block", f"the latest block was equivocal ({block.relief_percent:g}%)"
     done = facts.procedures_of(case)
     if done and facts.relief_ongoing(done[-1], pathway.relief_ongoing_percent):
         last = done[-1]
-        return "maintenance", f"the {last.kind} on {last.date} still gives {last.relief_percent:g}% relief"
+        return "maintenance", (
+            f"the {last.kind} on {last.date} still gives {last.relief_percent:g}% relief")
     lasting = pathway.lasting_relief
     failed = [p for p in done if _failed_intervention(p, lasting.percent, lasting.weeks)]
     if weeks >= pathway.surgical_conservative_weeks and failed:
-        p = failed[-1]
         return "surgical_evaluation", (
-            f"block confirmed, {weeks:.1f} weeks of conservative care, and the {p.kind} on {p.date} "
-            f"gave no lasting relief (under {lasting.percent:g}% or under {lasting.weeks:g} weeks)")
-    return "interventional_treatment", f"block confirmed ({block.relief_percent:g}%) after {weeks:.1f} weeks of conservative care"
+            f"block confirmed, {weeks:.1f} weeks of conservative care, and the "
+            f"{failed[-1].kind} on {failed[-1].date} gave no lasting relief (under "
+            f"{lasting.percent:g}% or under {lasting.weeks:g} weeks)")
+    return "interventional_treatment", (
+        f"block confirmed ({block.relief_percent:g}%) after {weeks:.1f} weeks of conservative care")
 
 
 def stage_reasons(kb: Knowledge, stage_id: str, why: str, policy: Policy) -> list[Reason]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sijcare.numbers import exact, round_half_up
 from sijcare.knowledge import OdiRule
+from sijcare.numbers import exact, round_half_up
 
 
 @dataclass(frozen=True)

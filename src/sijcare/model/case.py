@@ -218,7 +218,8 @@ class Prom(Record):
     def _fits_instrument(self) -> Prom:
         if self.instrument == "odi":
             if self.answers is None or len(self.answers) != 10:
-                raise ValueError("an ODI needs 'answers': a list of 10 sections (null if unanswered)")
+                raise ValueError(
+                    "an ODI needs 'answers': a list of 10 sections (null if unanswered)")
             if self.value is not None:
                 raise ValueError("an ODI is given by 'answers', not 'value'")
         else:

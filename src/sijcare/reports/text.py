@@ -43,13 +43,14 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
             chance.reasons[0].sources),
         f"Diagnostic block: {a.block.result}" + (
             f", {a.block.relief_percent:g}% relief on {a.block.date} (threshold "
-            f"{a.block.threshold:g}%)" if a.block.date else "") + _cited(a.block.reasons[0].sources),
+            f"{a.block.threshold:g}%)" if a.block.date else "")
+        + _cited(a.block.reasons[0].sources),
         f"Pain pattern: {pattern.clues_present} of {len(pattern.clues)} clues present; "
         f"Kurosawa score {pattern.kurosawa.score}/9 ({pattern.kurosawa.result}, cut-off "
         f"{pattern.kurosawa.cutoff})",
         "Red flags: " + (", ".join(f.id for f in a.red_flags) or "none recorded"),
-        "Differential: " + (", ".join(
-            f"{d.id} ({', '.join(d.support)})" for d in a.differential) or "nothing pointing elsewhere"),
+        "Differential: " + (", ".join(f"{d.id} ({', '.join(d.support)})"
+                                      for d in a.differential) or "nothing pointing elsewhere"),
     ]))
 
     if a.referrals:
