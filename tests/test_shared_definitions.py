@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from sijcare.engine import facts
+from sijcare.knowledge import load_knowledge
 from sijcare.model import parse_case
 from tests.conftest import alert_ids, criterion, make, run
 
@@ -21,8 +22,8 @@ def course(start, end=None, kind="physical_therapy"):
     ("2026-11-01", True),   # as_of itself: inside
 ])
 def test_rolling_12_months_edges(day, inside):
-    case = parse_case(make())
-    assert facts.in_window(case, date.fromisoformat(day), 365) is inside
+    derived = facts.Facts(parse_case(make()), load_knowledge())
+    assert derived.in_window(date.fromisoformat(day)) is inside
 
 
 @pytest.mark.parametrize(("onset", "met"), [
@@ -52,8 +53,12 @@ def test_pain_duration_unknown_when_not_recorded():
     assert criterion(result, "diagnostic_sij_injection", "pain_3_months") == "unknown"
 
 
+def care_weeks(data):
+    return facts.Facts(parse_case(data), load_knowledge()).care_weeks
+
+
 def weeks(*courses):
-    return facts.conservative_weeks(parse_case(make(conservative_care=list(courses))))
+    return care_weeks(make(conservative_care=list(courses)))
 
 
 def test_care_weeks_count_start_to_end():
@@ -79,7 +84,7 @@ def test_course_nested_inside_another():
 
 
 def test_care_absent_is_unknown_and_empty_is_zero():
-    assert facts.conservative_weeks(parse_case(make(conservative_care=...))) is None
+    assert care_weeks(make(conservative_care=...)) is None
     assert weeks() == 0
 
 

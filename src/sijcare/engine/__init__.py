@@ -10,6 +10,7 @@ from sijcare.engine.alerts import alerts
 from sijcare.engine.blocks import interpret_block
 from sijcare.engine.differential import differential
 from sijcare.engine.eligibility import eligibility
+from sijcare.engine.facts import Facts
 from sijcare.engine.likelihood import likelihood
 from sijcare.engine.outcomes import outcomes
 from sijcare.engine.pattern import pain_pattern
@@ -36,13 +37,11 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
     profile = kb.policies[policy]
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"prior must be a probability strictly between 0 and 1, got {prior}")
-    flags = red_flags(case, kb)
-    chance = likelihood(case, kb, profile.prior if prior is None else prior)
-    block = interpret_block(case, kb, profile)
-    stage_id, why = choose_stage(case, kb, profile, [f.id for f in flags], chance.cluster, block)
+    f = Facts(case, kb)
+    chance = likelihood(f, profile.prior if prior is None else prior)
+    block = interpret_block(f, profile)
+    stage_id, why = choose_stage(f, profile, chance.cluster, block)
     stage_why = stage_reasons(kb, stage_id, why, profile)
-    options = eligibility(case, kb, profile)
-    pattern = pain_pattern(case, kb)
     return Assessment(
         knowledge_version=kb.version,
         policy=profile.id,
@@ -50,15 +49,15 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
         patient_id=case.patient.id,
         stage=stage_id,
         stage_reasons=stage_why,
-        red_flags=flags,
+        red_flags=red_flags(f),
         sij_likelihood=chance,
-        pain_pattern=pattern,
+        pain_pattern=pain_pattern(f),
         block=block,
-        differential=differential(case, kb),
-        referrals=referrals(case, kb),
-        eligibility=options,
-        alerts=alerts(case, kb),
-        outcomes=outcomes(case, kb),
+        differential=differential(f),
+        referrals=referrals(f),
+        eligibility=eligibility(f, profile),
+        alerts=alerts(f),
+        outcomes=outcomes(f),
         reasons=[*stage_why, *chance.reasons, *block.reasons],
         disclaimer=kb.disclaimer,
     )

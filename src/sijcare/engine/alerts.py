@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sijcare.engine import facts
-from sijcare.knowledge import Knowledge
+from datetime import timedelta
+
+from sijcare.engine.facts import Facts
 from sijcare.model.assessment import Alert
-from sijcare.model.case import Case
 
 SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 
@@ -15,13 +15,14 @@ def _same_side(complaint: str, injected: str | None) -> bool:
     return complaint == "bilateral" or injected in (None, "bilateral", complaint)
 
 
-def steroid_frequency(case: Case, kb: Knowledge) -> list[Alert]:
-    limit = kb.safety.steroid_frequency_limit
-    side = case.history.side if case.history else None
+def steroid_frequency(f: Facts) -> list[Alert]:
+    limit = f.kb.safety.steroid_frequency_limit
+    side = f.history.side if f.history else None
     if side is None:
         return []
-    dates = {p.date for p in facts.procedures_of(case, "steroid_injection")
-             if facts.in_window(case, p.date, limit.window_days) and _same_side(side, p.side)}
+    start = f.case.as_of - timedelta(days=limit.window_days)
+    dates = {p.date for p in f.steroid_injections
+             if start < p.date <= f.case.as_of and _same_side(side, p.side)}
     count = len(dates)
     if count >= limit.block_at:
         severity = "block"
@@ -34,12 +35,12 @@ def steroid_frequency(case: Case, kb: Knowledge) -> list[Alert]:
                          f"months (warn at {limit.warn_at}, block at {limit.block_at}).")]
 
 
-def steroid_interval(case: Case, kb: Knowledge) -> list[Alert]:
-    limit = kb.safety.steroid_interval
-    given = facts.procedures_of(case, "steroid_injection")
+def steroid_interval(f: Facts) -> list[Alert]:
+    limit = f.kb.safety.steroid_interval
+    given = f.steroid_injections
     if not given:
         return []
-    days = (case.as_of - given[-1].date).days
+    days = (f.case.as_of - given[-1].date).days
     if days >= limit.min_weeks * 7:
         return []
     return [Alert(id="steroid_interval", severity=limit.severity, sources=limit.sources,
@@ -48,10 +49,10 @@ def steroid_interval(case: Case, kb: Knowledge) -> list[Alert]:
                          f"({given[-1].date}), under {limit.min_weeks:g} weeks.")]
 
 
-def allergy_conflict(case: Case, kb: Knowledge) -> list[Alert]:
-    limit = kb.safety.allergy_conflict
+def allergy_conflict(f: Facts) -> list[Alert]:
+    limit = f.kb.safety.allergy_conflict
     severities = limit.severities or {}
-    relevant = [a for a in case.allergies or [] if a in severities]
+    relevant = [a for a in f.case.allergies or [] if a in severities]
     if not relevant:
         return []
     worst = min((severities[a] for a in relevant), key=SEVERITY_ORDER.__getitem__)
@@ -60,27 +61,26 @@ def allergy_conflict(case: Case, kb: Knowledge) -> list[Alert]:
                          "guidance plan.")]
 
 
-def _flag(case: Case, kb: Knowledge, alert_id: str, applies: bool, detail: str = "") -> list[Alert]:
-    limit = getattr(kb.safety, alert_id)
+def _flag(f: Facts, alert_id: str, applies: bool, detail: str = "") -> list[Alert]:
+    limit = getattr(f.kb.safety, alert_id)
     if not applies:
         return []
     return [Alert(id=alert_id, severity=limit.severity, sources=limit.sources,
                   detail=" ".join(part for part in (limit.text, detail) if part))]
 
 
-def alerts(case: Case, kb: Knowledge) -> list[Alert]:
-    flags = {f.id: f for f in kb.screening.red_flags}
+def alerts(f: Facts) -> list[Alert]:
+    flags = {flag.id: flag for flag in f.kb.screening.red_flags}
     found = [
         Alert(id="red_flag", severity="block", sources=flags[flag].sources,
               detail=f"Red flag: {flags[flag].name} ({flags[flag].condition}).")
-        for flag in dict.fromkeys(facts.red_flags(case) or [])
+        for flag in f.red_flags or []
     ]
-    unguided = facts.unguided_blocks(case)
-    found += steroid_frequency(case, kb) + steroid_interval(case, kb)
-    found += _flag(case, kb, "pregnancy", case.patient.pregnant is True)
-    found += allergy_conflict(case, kb)
-    found += _flag(case, kb, "anticoagulant",
-                   bool(case.medications and case.medications.anticoagulant))
-    found += _flag(case, kb, "block_not_image_guided", bool(unguided),
+    case, unguided = f.case, f.unguided_blocks
+    found += steroid_frequency(f) + steroid_interval(f)
+    found += _flag(f, "pregnancy", case.patient.pregnant is True)
+    found += allergy_conflict(f)
+    found += _flag(f, "anticoagulant", bool(case.medications and case.medications.anticoagulant))
+    found += _flag(f, "block_not_image_guided", bool(unguided),
                    f"Not counted: {', '.join(str(b.date) for b in unguided)}.")
     return sorted(found, key=lambda a: SEVERITY_ORDER[a.severity])

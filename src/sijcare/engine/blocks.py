@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sijcare.engine import facts
+from sijcare.engine.facts import Facts
 from sijcare.engine.reasons import because
-from sijcare.knowledge import Knowledge, Policy
+from sijcare.knowledge import Policy
 from sijcare.model.assessment import BlockFinding
-from sijcare.model.case import Case
 
 
 def block_result(relief: float | None, threshold: float, floor: float) -> str:
@@ -17,18 +16,15 @@ def block_result(relief: float | None, threshold: float, floor: float) -> str:
     return "equivocal" if relief >= floor else "negative"
 
 
-def interpret_block(case: Case, kb: Knowledge, policy: Policy) -> BlockFinding:
+def interpret_block(f: Facts, policy: Policy) -> BlockFinding:
     """Confirmed at the policy threshold, equivocal from the floor up, else negative."""
-    floor = kb.pathway.block_equivocal_floor
-    window = kb.pathway.rolling_window_days
-    latest = facts.latest_block(case)
-    recent = sum(facts.in_window(case, b.date, window) for b in facts.counted_blocks(case))
-    relief = facts.relief_percent(latest) if latest else None
+    floor = f.kb.pathway.block_equivocal_floor
+    latest, relief = f.latest_block, f.latest_relief
     result = block_result(relief, policy.block_threshold, floor)
-    sources = policy.sources.get("block_threshold", []) + kb.pathway.sources[
+    sources = policy.sources.get("block_threshold", []) + f.kb.pathway.sources[
         "block_equivocal_floor"]
     if latest is None:
-        ignored = len(facts.unguided_blocks(case))
+        ignored = len(f.unguided_blocks)
         text = "No image-guided diagnostic block recorded" + (
             f" ({ignored} block(s) without image guidance ignored)." if ignored else ".")
     else:
@@ -38,6 +34,6 @@ def interpret_block(case: Case, kb: Knowledge, policy: Policy) -> BlockFinding:
                 f"(equivocal from {floor:g}%).")
     return BlockFinding(
         date=latest.date if latest else None, relief_percent=relief,
-        threshold=policy.block_threshold, result=result, counted_in_12_months=recent,
+        threshold=policy.block_threshold, result=result, counted_in_12_months=f.recent_blocks,
         reasons=[because("block_interpretation", text, sources, relief_percent=relief,
                          threshold=policy.block_threshold)])

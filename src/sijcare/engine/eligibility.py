@@ -9,26 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sijcare.engine import facts
+from sijcare.engine.facts import Facts, combined_gaenslen, positives
 from sijcare.engine.reasons import because
-from sijcare.knowledge import Criterion, Knowledge, Option, Policy
+from sijcare.knowledge import Criterion, Option, Policy
 from sijcare.model.assessment import CriterionResult, OptionResult
-from sijcare.model.case import Case
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     status: str  # met | not_met | unknown
     detail: str
     document: str | None = None
 
 
-@dataclass(frozen=True)
-class Context:
-    case: Case
-    kb: Knowledge
+class Context(NamedTuple):
+    facts: Facts
     policy: Policy
     params: dict[str, Any]
 
@@ -54,8 +51,8 @@ def tri(value: bool | None, met: str, not_met: str, unknown: str, document: str)
 @check("pain_duration")
 def pain_duration(ctx: Context) -> Verdict:
     months = ctx.params["min_months"]
-    lasted = facts.pain_lasted(ctx.case, months)
-    text = facts.pain_months_text(ctx.case)
+    lasted = ctx.facts.pain_lasted(months)
+    text = ctx.facts.pain_text
     return tri(lasted, f"{text}: at least {months} months",
                f"{text}: less than {months} months", "pain onset or duration not recorded",
                "Record when the pain began (history.pain_onset).")
@@ -63,7 +60,7 @@ def pain_duration(ctx: Context) -> Verdict:
 
 @check("location_below_l5")
 def location_below_l5(ctx: Context) -> Verdict:
-    history = ctx.case.history
+    history = ctx.facts.history
     below = history.below_l5 if history else None
     areas = history.pain_areas if history else None
     sij_share = areas.sij_region if areas else None
@@ -80,10 +77,10 @@ def location_below_l5(ctx: Context) -> Verdict:
 
 @check("no_radiculopathy")
 def no_radiculopathy(ctx: Context) -> Verdict:
-    support = facts.radicular_support(ctx.case)
+    support = ctx.facts.radicular_support
     if support:
         return Verdict("not_met", f"radicular pattern: {', '.join(support)}")
-    history, exam = ctx.case.history, ctx.case.exam
+    history, exam = ctx.facts.history, ctx.facts.exam
     if history and history.below_knee is False:
         return Verdict("met", "pain does not reach below the knee")
     if exam and exam.neuro_deficit is False and exam.straight_leg_raise == "negative":
@@ -95,7 +92,8 @@ def no_radiculopathy(ctx: Context) -> Verdict:
 @check("imaging_excludes")
 def imaging_excludes(ctx: Context) -> Verdict:
     modalities = ctx.params.get("modalities")
-    studies = [i for i in ctx.case.imaging or [] if not modalities or i.modality in modalities]
+    studies = [i for i in ctx.facts.case.imaging or []
+               if not modalities or i.modality in modalities]
     kinds = "/".join(m.upper() for m in modalities) if modalities else "imaging"
     if any(i.excludes_other_causes is True for i in studies):
         first = next(i for i in studies if i.excludes_other_causes)
@@ -108,11 +106,11 @@ def imaging_excludes(ctx: Context) -> Verdict:
 
 @check("provocation_count")
 def provocation_count(ctx: Context) -> Verdict:
-    tests = facts.provocation(ctx.case)
+    tests = ctx.facts.provocation
     wanted: list[str] = ctx.params["tests"]
-    chosen = {t: facts.combined_gaenslen(tests) if t == "gaenslen" else tests[t] for t in wanted}
+    chosen = {t: combined_gaenslen(tests) if t == "gaenslen" else tests[t] for t in wanted}
     need = ctx.params["min_positive"]
-    positive, performed = facts.positives(chosen)
+    positive, performed = positives(chosen)
     missing = [t for t, r in chosen.items() if r is None]
     summary = f"{positive} of {len(wanted)} positive ({performed} performed)"
     if positive >= need:
@@ -126,7 +124,7 @@ def provocation_count(ctx: Context) -> Verdict:
 @check("conservative_weeks")
 def conservative_weeks(ctx: Context) -> Verdict:
     need = ctx.params["min_weeks"]
-    weeks = facts.conservative_weeks(ctx.case)
+    weeks = ctx.facts.care_weeks
     if weeks is None:
         return Verdict("unknown", "conservative care not recorded",
                        "Record each conservative-care course with its dates.")
@@ -138,12 +136,11 @@ def conservative_weeks(ctx: Context) -> Verdict:
 
 @check("blocks_in_window")
 def blocks_in_window(ctx: Context) -> Verdict:
-    if ctx.case.blocks is None:
+    if ctx.facts.case.blocks is None:
         return Verdict("unknown", "diagnostic blocks not recorded",
                        "Record earlier diagnostic blocks (or none).")
-    window = ctx.kb.pathway.rolling_window_days
     limit = ctx.params["fewer_than"]
-    count = sum(facts.in_window(ctx.case, b.date, window) for b in facts.counted_blocks(ctx.case))
+    count = ctx.facts.recent_blocks
     ok = count < limit
     return Verdict("met" if ok else "not_met",
                    f"{count} image-guided block(s) in the rolling 12 months (limit: fewer than "
@@ -152,7 +149,7 @@ def blocks_in_window(ctx: Context) -> Verdict:
 
 @check("no_red_flags")
 def no_red_flags(ctx: Context) -> Verdict:
-    flags = facts.red_flags(ctx.case)
+    flags = ctx.facts.red_flags
     if flags is None:
         return Verdict("unknown", "red-flag screen not recorded",
                        "Record the red-flag screen (history.red_flags, [] if none).")
@@ -163,13 +160,12 @@ def no_red_flags(ctx: Context) -> Verdict:
 @check("block_relief")
 def block_relief(ctx: Context) -> Verdict:
     threshold = ctx.params.get("threshold", ctx.policy.block_threshold)
-    if ctx.case.blocks is None:
+    if ctx.facts.case.blocks is None:
         return Verdict("unknown", "diagnostic blocks not recorded",
                        "Record the image-guided diagnostic block with pain before and after.")
-    latest = facts.latest_block(ctx.case)
-    if latest is None:
+    latest, relief = ctx.facts.latest_block, ctx.facts.latest_relief
+    if latest is None or relief is None:
         return Verdict("not_met", "no image-guided diagnostic block")
-    relief = facts.relief_percent(latest)
     ok = relief >= threshold
     return Verdict("met" if ok else "not_met",
                    f"block on {latest.date}: {relief:g}% relief ({'at least' if ok else 'below'} "
@@ -178,9 +174,9 @@ def block_relief(ctx: Context) -> Verdict:
 
 @check("repeat_response")
 def repeat_response(ctx: Context) -> Verdict:
-    if ctx.case.procedures is None:
+    if ctx.facts.case.procedures is None:
         return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
-    given = facts.procedures_of(ctx.case, "steroid_injection")
+    given = ctx.facts.steroid_injections
     if not given:
         return Verdict("met", "no earlier steroid injection; first therapeutic injection")
     last = given[-1]
@@ -196,12 +192,10 @@ def repeat_response(ctx: Context) -> Verdict:
 
 @check("steroid_sessions")
 def steroid_sessions(ctx: Context) -> Verdict:
-    if ctx.case.procedures is None:
+    if ctx.facts.case.procedures is None:
         return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
-    window = ctx.kb.pathway.rolling_window_days
     limit = ctx.params["fewer_than"]
-    dates = {p.date for p in facts.procedures_of(ctx.case, "steroid_injection")
-             if facts.in_window(ctx.case, p.date, window)}
+    dates = {p.date for p in ctx.facts.steroid_injections if ctx.facts.in_window(p.date)}
     ok = len(dates) < limit
     return Verdict("met" if ok else "not_met",
                    f"{len(dates)} steroid injection date(s) in the rolling 12 months (limit: "
@@ -210,8 +204,8 @@ def steroid_sessions(ctx: Context) -> Verdict:
 
 @check("fortin_point")
 def fortin_point(ctx: Context) -> Verdict:
-    finger = ctx.case.history.fortin_finger if ctx.case.history else None
-    tenderness = ctx.case.exam.tenderness if ctx.case.exam else None
+    finger = ctx.facts.history.fortin_finger if ctx.facts.history else None
+    tenderness = ctx.facts.exam.tenderness if ctx.facts.exam else None
     sulcus = tenderness.sacral_sulcus if tenderness else None
     if finger or sulcus:
         which = "Fortin finger test positive" if finger else "sacral sulcus tender"
@@ -224,7 +218,8 @@ def fortin_point(ctx: Context) -> Verdict:
 
 @check("no_generalized_pain_disorder")
 def no_generalized_pain_disorder(ctx: Context) -> Verdict:
-    value = ctx.case.history.generalized_pain_disorder if ctx.case.history else None
+    history = ctx.facts.history
+    value = history.generalized_pain_disorder if history else None
     return tri(None if value is None else not value, "no generalised pain disorder",
                "generalised pain disorder recorded", "generalised pain disorder not recorded",
                "Record whether a generalised pain disorder is present.")
@@ -232,9 +227,9 @@ def no_generalized_pain_disorder(ctx: Context) -> Verdict:
 
 @check("steroid_tried")
 def steroid_tried(ctx: Context) -> Verdict:
-    if ctx.case.procedures is None:
+    if ctx.facts.case.procedures is None:
         return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
-    given = facts.procedures_of(ctx.case, "steroid_injection")
+    given = ctx.facts.steroid_injections
     return Verdict("met", f"{len(given)} steroid injection(s) recorded") if given else Verdict(
         "not_met", "no therapeutic steroid injection recorded")
 
@@ -249,29 +244,67 @@ def combine(statuses: list[str], covered: bool) -> str:
     return "met"
 
 
-def evaluate_criterion(case: Case, kb: Knowledge, policy: Policy,
-                       criterion: Criterion) -> CriterionResult:
-    verdict = CHECKS[criterion.check](Context(case, kb, policy, criterion.params))
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One criterion compiled for evaluation; hashed by identity, built once per policy."""
+
+    criterion: Criterion
+    check: Check
+    key: tuple[str, str]  # equal checks with equal parameters share one verdict
+
+    def result(self, verdict: Verdict) -> CriterionResult:
+        return _result(self, verdict)
+
+
+@lru_cache(maxsize=16384)
+def _result(step: Step, verdict: Verdict) -> CriterionResult:
+    """Results are immutable values, so equal ones are shared rather than rebuilt."""
+    criterion = step.criterion
     detail = f"Provisional rule: {verdict.detail}" if criterion.provisional else verdict.detail
     return CriterionResult(id=criterion.id, status=verdict.status, detail=detail,
                            sources=criterion.sources, provisional=criterion.provisional,
                            document=verdict.document)
 
 
-def evaluate_option(case: Case, kb: Knowledge, policy: Policy, option: Option) -> OptionResult:
-    criteria = [evaluate_criterion(case, kb, policy, c) for c in option.criteria]
-    status = combine([c.status for c in criteria], option.covered)
+Plan = tuple[tuple[Option, tuple[Step, ...]], ...]
+_PLANS: dict[int, tuple[Policy, Plan]] = {}
+
+
+def plan(policy: Policy) -> Plan:
+    """The policy's options with their criteria resolved to checks, built once per policy."""
+    kept = _PLANS.get(id(policy))
+    if kept is None or kept[0] is not policy:
+        steps = tuple(
+            (option, tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
+                           for c in option.criteria))
+            for option in policy.options)
+        kept = _PLANS[id(policy)] = (policy, steps)
+    return kept[1]
+
+
+def evaluate_option(f: Facts, policy: Policy, option: Option, steps: tuple[Step, ...],
+                    seen: dict[tuple[str, str], Verdict]) -> OptionResult:
+    criteria = []
+    for step in steps:
+        verdict = seen.get(step.key)
+        if verdict is None:
+            verdict = seen[step.key] = step.check(Context(f, policy, step.criterion.params))
+        criteria.append(step.result(verdict))
+    statuses = [c.status for c in criteria]
+    status = combine(statuses, option.covered)
     missing = [c.document for c in criteria if c.status == "unknown" and c.document]
     if not option.covered:
         text = f"{option.name} is not covered under policy {policy.id}."
     else:
-        counts = {s: sum(c.status == s for c in criteria) for s in ("met", "not_met", "unknown")}
-        text = (f"{option.name}: {counts['met']} met, {counts['not_met']} not met, "
-                f"{counts['unknown']} unknown under policy {policy.id}.")
+        text = (f"{option.name}: {statuses.count('met')} met, {statuses.count('not_met')} not "
+                f"met, {statuses.count('unknown')} unknown under policy {policy.id}.")
     return OptionResult(status=status, name=option.name, criteria=criteria, missing=missing,
                         reasons=[because(f"eligibility.{policy.id}.{option.id}", text,
                                          option.sources)])
 
 
-def eligibility(case: Case, kb: Knowledge, policy: Policy) -> dict[str, OptionResult]:
-    return {option.id: evaluate_option(case, kb, policy, option) for option in policy.options}
+def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
+    """Every option under `policy`; a check shared by several options runs once."""
+    seen: dict[tuple[str, str], Verdict] = {}
+    return {option.id: evaluate_option(f, policy, option, steps, seen)
+            for option, steps in plan(policy)}

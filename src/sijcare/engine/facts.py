@@ -1,18 +1,24 @@
 """Derived facts every rule shares: durations, windows, counted blocks, relief.
 
-Each function answers from the case alone and returns `None` where the needed input was not
-recorded, so callers can keep `unknown` distinct from `no`.
+`Facts` wraps one case for one assessment and computes each derived fact once, however many
+rules read it. Every fact is `None` where its input was not recorded, so rules can keep
+`unknown` distinct from `no`.
 """
 
 from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import cached_property
 
+from sijcare.knowledge import Knowledge
 from sijcare.model.case import Block, Case, Procedure
 from sijcare.numbers import exact, round_half_up
 
 COUNTED_GUIDANCE = frozenset({"fluoroscopy", "ct", "ultrasound"})
+PROVOCATION_TESTS = ("distraction", "thigh_thrust", "compression", "sacral_thrust",
+                     "gaenslen_left", "gaenslen_right", "faber", "yeoman")
+DAYS_PER_MONTH = 30.4375
 
 
 def add_months(day: date, months: int) -> date:
@@ -22,100 +28,10 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def pain_lasted(case: Case, months: int, *, strictly: bool = False) -> bool | None:
-    """Has the pain lasted at least (or, with `strictly`, more than) `months` calendar months?"""
-    history = case.history
-    if history and history.pain_onset:
-        boundary = add_months(history.pain_onset, months)
-        return boundary < case.as_of if strictly else boundary <= case.as_of
-    if history and history.pain_duration_months is not None:
-        lasted = history.pain_duration_months
-        return lasted > months if strictly else lasted >= months
-    return None
-
-
-def pain_months_text(case: Case) -> str:
-    history = case.history
-    if history and history.pain_onset:
-        return f"pain since {history.pain_onset}"
-    if history and history.pain_duration_months is not None:
-        return f"pain for {history.pain_duration_months:g} months"
-    return "pain onset not recorded"
-
-
-def red_flags(case: Case) -> list[str] | None:
-    """The recorded red flags; `None` when the screen was not recorded."""
-    return case.history.red_flags if case.history else None
-
-
-def age_on(case: Case, day: date) -> float | None:
-    """Age in whole years on `day` from the birth date, else from the recorded age."""
-    patient = case.patient
-    if patient.birth_date:
-        before_birthday = (day.month, day.day) < (patient.birth_date.month, patient.birth_date.day)
-        return day.year - patient.birth_date.year - before_birthday
-    if patient.age is not None:
-        return patient.age - (case.as_of - day).days / 365.25
-    return None
-
-
-def onset_date(case: Case) -> date | None:
-    history = case.history
-    if history and history.pain_onset:
-        return history.pain_onset
-    if history and history.pain_duration_months is not None:
-        return case.as_of - timedelta(days=round(history.pain_duration_months * 30.4375))
-    return None
-
-
-def conservative_weeks(case: Case) -> float | None:
-    """Weeks covered by the union of care courses (ongoing ones run to `as_of`)."""
-    if case.conservative_care is None:
-        return None
-    spans = sorted(
-        (course.start, min(course.end or case.as_of, case.as_of))
-        for course in case.conservative_care
-    )
-    days, reach = 0, None
-    for start, end in spans:
-        if reach is not None and start < reach:
-            start = reach
-        if end > start:
-            days += (end - start).days
-            reach = end
-    return days / 7
-
-
-def in_window(case: Case, day: date, window_days: int) -> bool:
-    """Rolling window: `as_of - window < day <= as_of`."""
-    return case.as_of - timedelta(days=window_days) < day <= case.as_of
-
-
-def counted_blocks(case: Case) -> list[Block]:
-    """Image-guided blocks in date order (list order breaks ties)."""
-    blocks = [b for b in case.blocks or [] if b.guidance in COUNTED_GUIDANCE]
-    return sorted(blocks, key=lambda b: b.date)
-
-
-def unguided_blocks(case: Case) -> list[Block]:
-    return [b for b in case.blocks or [] if b.guidance not in COUNTED_GUIDANCE]
-
-
-def latest_block(case: Case) -> Block | None:
-    blocks = counted_blocks(case)
-    return blocks[-1] if blocks else None
-
-
 def relief_percent(block: Block) -> float:
     """(before - after) / before x 100, one decimal, rounded half up."""
     before, after = exact(block.pain_before), exact(block.pain_after)
     return round_half_up((before - after) / before * 100, 1)
-
-
-def procedures_of(case: Case, kind: str | None = None) -> list[Procedure]:
-    """Procedures in date order, optionally of one kind."""
-    chosen = [p for p in case.procedures or [] if kind is None or p.kind == kind]
-    return sorted(chosen, key=lambda p: p.date)
 
 
 def relief_ongoing(procedure: Procedure, floor: float) -> bool:
@@ -132,35 +48,146 @@ def positives(tests: dict[str, str | None]) -> tuple[int, int]:
     return sum(r == "positive" for r in done), len(done)
 
 
-def provocation(case: Case) -> dict[str, str | None]:
-    """Every provocation test with its result, `None` when not performed."""
-    exam = case.exam
-    if exam is None or exam.provocation is None:
-        return dict.fromkeys(("distraction", "thigh_thrust", "compression", "sacral_thrust",
-                              "gaenslen_left", "gaenslen_right", "faber", "yeoman"))
-    return exam.provocation.model_dump()
-
-
 def combined_gaenslen(tests: dict[str, str | None]) -> str | None:
     """Gaenslen as one test: positive if either side is, performed if either side was."""
-    sides = [tests.get("gaenslen_left"), tests.get("gaenslen_right")]
+    sides = (tests["gaenslen_left"], tests["gaenslen_right"])
     if "positive" in sides:
         return "positive"
     return "negative" if "negative" in sides else None
 
 
-def radicular_support(case: Case) -> list[str]:
-    """Facts making up the radicular pattern (below the knee plus deficit or SLR), else []."""
-    history, exam = case.history, case.exam
-    if not (history and history.below_knee):
-        return []
-    signs = []
-    if exam and exam.neuro_deficit:
-        signs.append("neuro_deficit")
-    if exam and exam.straight_leg_raise == "positive":
-        signs.append("straight_leg_raise")
-    return ["below_knee", *signs] if signs else []
+class Facts:
+    """One case's derived facts, each computed at most once per assessment."""
 
+    def __init__(self, case: Case, kb: Knowledge):
+        self.case = case
+        self.kb = kb
+        self.history = case.history
+        self.exam = case.exam
 
-def hip_pattern(case: Case) -> bool:
-    return bool(case.exam and case.exam.hip_rotation_pain)
+    def in_window(self, day: date) -> bool:
+        """Rolling window: `as_of - window < day <= as_of`."""
+        return self.window_start < day <= self.case.as_of
+
+    @cached_property
+    def window_start(self) -> date:
+        return self.case.as_of - timedelta(days=self.kb.pathway.rolling_window_days)
+
+    def pain_lasted(self, months: int, *, strictly: bool = False) -> bool | None:
+        """Has the pain lasted at least (or, with `strictly`, more than) `months` months?"""
+        history = self.history
+        if history and history.pain_onset:
+            boundary = add_months(history.pain_onset, months)
+            return boundary < self.case.as_of if strictly else boundary <= self.case.as_of
+        if history and history.pain_duration_months is not None:
+            lasted = history.pain_duration_months
+            return lasted > months if strictly else lasted >= months
+        return None
+
+    @cached_property
+    def pain_text(self) -> str:
+        history = self.history
+        if history and history.pain_onset:
+            return f"pain since {history.pain_onset}"
+        if history and history.pain_duration_months is not None:
+            return f"pain for {history.pain_duration_months:g} months"
+        return "pain onset not recorded"
+
+    @cached_property
+    def red_flags(self) -> list[str] | None:
+        """The recorded red flags, once each; `None` when the screen was not recorded."""
+        flags = self.history.red_flags if self.history else None
+        return None if flags is None else list(dict.fromkeys(flags))
+
+    @cached_property
+    def onset(self) -> date | None:
+        history = self.history
+        if history and history.pain_onset:
+            return history.pain_onset
+        if history and history.pain_duration_months is not None:
+            days = round(history.pain_duration_months * DAYS_PER_MONTH)
+            return self.case.as_of - timedelta(days=days)
+        return None
+
+    @cached_property
+    def onset_age(self) -> float | None:
+        """Age at pain onset: whole years from the birth date, else from the recorded age."""
+        patient, onset = self.case.patient, self.onset
+        if onset is None:
+            return None
+        if patient.birth_date:
+            born = patient.birth_date
+            return onset.year - born.year - ((onset.month, onset.day) < (born.month, born.day))
+        if patient.age is not None:
+            return patient.age - (self.case.as_of - onset).days / 365.25
+        return None
+
+    @cached_property
+    def care_weeks(self) -> float | None:
+        """Weeks covered by the union of care courses (ongoing ones run to `as_of`)."""
+        if self.case.conservative_care is None:
+            return None
+        as_of = self.case.as_of
+        spans = sorted((c.start, min(c.end or as_of, as_of)) for c in self.case.conservative_care)
+        days, reach = 0, None
+        for start, end in spans:
+            if reach is not None and start < reach:
+                start = reach
+            if end > start:
+                days += (end - start).days
+                reach = end
+        return days / 7
+
+    @cached_property
+    def counted_blocks(self) -> list[Block]:
+        """Image-guided blocks in date order (list order breaks ties)."""
+        blocks = [b for b in self.case.blocks or [] if b.guidance in COUNTED_GUIDANCE]
+        return sorted(blocks, key=lambda b: b.date)
+
+    @cached_property
+    def unguided_blocks(self) -> list[Block]:
+        return [b for b in self.case.blocks or [] if b.guidance not in COUNTED_GUIDANCE]
+
+    @cached_property
+    def latest_block(self) -> Block | None:
+        return self.counted_blocks[-1] if self.counted_blocks else None
+
+    @cached_property
+    def latest_relief(self) -> float | None:
+        return relief_percent(self.latest_block) if self.latest_block else None
+
+    @cached_property
+    def recent_blocks(self) -> int:
+        return sum(self.in_window(b.date) for b in self.counted_blocks)
+
+    @cached_property
+    def procedures(self) -> list[Procedure]:
+        """Procedures in date order."""
+        return sorted(self.case.procedures or [], key=lambda p: p.date)
+
+    @cached_property
+    def steroid_injections(self) -> list[Procedure]:
+        return [p for p in self.procedures if p.kind == "steroid_injection"]
+
+    @cached_property
+    def provocation(self) -> dict[str, str | None]:
+        """Every provocation test with its result, `None` when not performed."""
+        tests = self.exam.provocation if self.exam else None
+        return {name: getattr(tests, name) if tests else None for name in PROVOCATION_TESTS}
+
+    @cached_property
+    def radicular_support(self) -> list[str]:
+        """Facts making up the radicular pattern (below the knee plus deficit or SLR), else []."""
+        if not (self.history and self.history.below_knee):
+            return []
+        exam = self.exam
+        signs = []
+        if exam and exam.neuro_deficit:
+            signs.append("neuro_deficit")
+        if exam and exam.straight_leg_raise == "positive":
+            signs.append("straight_leg_raise")
+        return ["below_knee", *signs] if signs else []
+
+    @cached_property
+    def hip_pattern(self) -> bool:
+        return bool(self.exam and self.exam.hip_rotation_pain)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from sijcare.engine import facts
+from sijcare.engine.facts import Facts, positives
 from sijcare.engine.reasons import because
-from sijcare.knowledge import Knowledge
 from sijcare.model.assessment import ClusterResult, Likelihood
-from sijcare.model.case import Case
 
 CLUSTER_ID = "laslett_2005_3_of_6"
 
 
-def cluster(case: Case, kb: Knowledge) -> ClusterResult:
+def cluster(f: Facts) -> ClusterResult:
     """Positive at `min_positive`; negative when even the untested could not reach it."""
-    rule = next(c for c in kb.examination.clusters if c.id == CLUSTER_ID)
-    tests = facts.provocation(case)
-    chosen = {name: tests[name] for name in rule.tests}
-    positive, performed = facts.positives(chosen)
+    rule = next(c for c in f.kb.examination.clusters if c.id == CLUSTER_ID)
+    chosen = {name: f.provocation[name] for name in rule.tests}
+    positive, performed = positives(chosen)
     if positive >= rule.min_positive:
         result = "positive"
     elif positive + (len(chosen) - performed) < rule.min_positive:
@@ -33,9 +30,9 @@ def posterior(prior: float, likelihood_ratio: float) -> float:
     return odds / (1 + odds)
 
 
-def likelihood(case: Case, kb: Knowledge, prior: float) -> Likelihood:
-    rule = next(c for c in kb.examination.clusters if c.id == CLUSTER_ID)
-    found = cluster(case, kb)
+def likelihood(f: Facts, prior: float) -> Likelihood:
+    rule = next(c for c in f.kb.examination.clusters if c.id == CLUSTER_ID)
+    found = cluster(f)
     ratio = {"positive": rule.lr_positive, "negative": rule.lr_negative,
              "incomplete": 1.0}[found.result]
     post = round(posterior(prior, ratio), 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sijcare.engine.facts import Facts
 from sijcare.instruments.odi import mcid_reached, score_odi
 from sijcare.knowledge import Knowledge
 from sijcare.model.assessment import NrsOutcome, OdiOutcome, Outcomes
@@ -52,5 +53,5 @@ def nrs_outcome(case: Case, kb: Knowledge) -> NrsOutcome | None:
     })
 
 
-def outcomes(case: Case, kb: Knowledge) -> Outcomes:
-    return Outcomes(odi=odi_outcome(case, kb), nrs=nrs_outcome(case, kb))
+def outcomes(f: Facts) -> Outcomes:
+    return Outcomes(odi=odi_outcome(f.case, f.kb), nrs=nrs_outcome(f.case, f.kb))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
+from sijcare.engine.facts import Facts
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Knowledge
-from sijcare.model.assessment import Clue, KurosawaScore, PainPattern
+from sijcare.model.assessment import Clue, KurosawaScore, PainPattern, Reason
 from sijcare.model.case import Case
 
 Reader = Callable[[Case], bool | None]
@@ -104,16 +106,23 @@ def kurosawa(case: Case, kb: Knowledge) -> KurosawaScore:
         items={i: (None if v is None else points[i] * v) for i, v in items.items()})
 
 
-def pain_pattern(case: Case, kb: Knowledge) -> PainPattern:
-    clues = [Clue(id=c.id, status=_status(CLUES[c.id](case)), text=c.text)
+@lru_cache(maxsize=256)
+def _clue_finding(clue_id: str, text: str, sources: tuple[str, ...],
+                  status: str) -> tuple[Clue, Reason]:
+    """A clue's finding depends only on the clue and its status, so equal ones are shared."""
+    return (Clue(id=clue_id, status=status, text=text),
+            because(f"pain_clue.{clue_id}", f"{text}: {status}.", list(sources)))
+
+
+def pain_pattern(f: Facts) -> PainPattern:
+    case, kb = f.case, f.kb
+    found = [_clue_finding(c.id, c.text, tuple(c.sources), _status(CLUES[c.id](case)))
              for c in kb.examination.pain_clues]
+    clues = [clue for clue, _ in found]
     score = kurosawa(case, kb)
     present = sum(c.status == "present" for c in clues)
     rule = kb.examination.kurosawa
-    reasons = [
-        because(f"pain_clue.{c.id}", f"{c.text}: {clue.status}.", c.sources)
-        for c, clue in zip(kb.examination.pain_clues, clues, strict=True)
-    ]
+    reasons = [reason for _, reason in found]
     reasons.append(because(
         rule.id,
         f"Kurosawa score {score.score} of 9 (up to {score.max_possible} with unrecorded items); "

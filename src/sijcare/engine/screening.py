@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from sijcare.engine import facts
+from sijcare.engine.facts import Facts
 from sijcare.engine.reasons import because
-from sijcare.knowledge import Knowledge
 from sijcare.model.assessment import RedFlagFinding, ReferralFinding
-from sijcare.model.case import Case
 
 
-def red_flags(case: Case, kb: Knowledge) -> list[RedFlagFinding]:
+def red_flags(f: Facts) -> list[RedFlagFinding]:
     """One finding per recorded red flag, with the condition it points to."""
-    known = {flag.id: flag for flag in kb.screening.red_flags}
+    known = {flag.id: flag for flag in f.kb.screening.red_flags}
     findings = []
-    for flag_id in dict.fromkeys(facts.red_flags(case) or []):
+    for flag_id in f.red_flags or []:
         flag = known[flag_id]
         findings.append(RedFlagFinding(id=flag_id, reasons=[because(
             f"red_flag.{flag_id}",
@@ -23,12 +21,12 @@ def red_flags(case: Case, kb: Knowledge) -> list[RedFlagFinding]:
     return findings
 
 
-def referrals(case: Case, kb: Knowledge) -> list[ReferralFinding]:
+def referrals(f: Facts) -> list[ReferralFinding]:
     """Urgent referrals for red flags first, then rheumatology per NG65."""
-    by_id = {r.id: r for r in kb.screening.referrals}
-    flags = {f.id: f for f in kb.screening.red_flags}
+    by_id = {r.id: r for r in f.kb.screening.referrals}
+    flags = {flag.id: flag for flag in f.kb.screening.red_flags}
     found: dict[str, list[str]] = {}
-    for flag_id in facts.red_flags(case) or []:
+    for flag_id in f.red_flags or []:
         found.setdefault(flags[flag_id].referral, []).append(flag_id)
     result = [
         ReferralFinding(id=ref_id, action=by_id[ref_id].action, reasons=[because(
@@ -36,24 +34,20 @@ def referrals(case: Case, kb: Knowledge) -> list[ReferralFinding]:
             by_id[ref_id].sources, red_flags=ids)])
         for ref_id, ids in found.items()
     ]
-    spa = spondyloarthritis(case, kb)
-    if spa:
-        result.append(spa)
-    return result
+    spa = spondyloarthritis(f)
+    return [*result, spa] if spa else result
 
 
-def spondyloarthritis(case: Case, kb: Knowledge) -> ReferralFinding | None:
+def spondyloarthritis(f: Facts) -> ReferralFinding | None:
     """NG65: pain begun before 45, lasting over 3 months; count features (4 refer, 3 test)."""
-    rule = kb.screening.spondyloarthritis
-    history = case.history
-    if history is None or history.spa_features is None:
+    rule = f.kb.screening.spondyloarthritis
+    if f.history is None or f.history.spa_features is None:
         return None
-    onset = facts.onset_date(case)
-    onset_age = facts.age_on(case, onset) if onset else None
-    lasted = facts.pain_lasted(case, rule.duration_months_over, strictly=True)
+    onset_age = f.onset_age
+    lasted = f.pain_lasted(rule.duration_months_over, strictly=True)
     if onset_age is None or onset_age >= rule.onset_age_below or not lasted:
         return None
-    features = sorted(set(history.spa_features))
+    features = sorted(set(f.history.spa_features))
     count = len(features)
     if count >= rule.refer_at:
         action = "refer"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sijcare.engine import facts
+from sijcare.engine.facts import Facts, relief_ongoing
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Knowledge, Policy
 from sijcare.model.assessment import BlockFinding, ClusterResult, Reason
-from sijcare.model.case import Case, Procedure
+from sijcare.model.case import Procedure
 
 
 def _failed_intervention(procedure: Procedure, percent: float, weeks: float) -> bool:
@@ -18,11 +18,12 @@ def _failed_intervention(procedure: Procedure, percent: float, weeks: float) -> 
     return too_small or too_short
 
 
-def choose_stage(case: Case, kb: Knowledge, policy: Policy, flags: list[str],
-                 cluster: ClusterResult, block: BlockFinding) -> tuple[str, str]:
+def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
+                 block: BlockFinding) -> tuple[str, str]:
     """(stage id, the plain-words why) for the first stage rule that applies."""
-    pathway = kb.pathway
-    weeks = facts.conservative_weeks(case)
+    pathway = f.kb.pathway
+    weeks = f.care_weeks
+    flags = f.red_flags
     no_block = block.result == "none"
     if flags:
         return "urgent_referral", f"red flag(s): {', '.join(flags)}"
@@ -45,8 +46,8 @@ def choose_stage(case: Case, kb: Knowledge, policy: Policy, flags: list[str],
         return "diagnostic_block", "no image-guided diagnostic block yet"
     if block.result == "equivocal":
         return "diagnostic_block", f"the latest block was equivocal ({block.relief_percent:g}%)"
-    done = facts.procedures_of(case)
-    if done and facts.relief_ongoing(done[-1], pathway.relief_ongoing_percent):
+    done = f.procedures
+    if done and relief_ongoing(done[-1], pathway.relief_ongoing_percent):
         last = done[-1]
         return "maintenance", (
             f"the {last.kind} on {last.date} still gives {last.relief_percent:g}% relief")

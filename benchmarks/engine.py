@@ -1,0 +1,113 @@
+"""Benchmark: `assess()` throughput beside the cost of validating the same cases alone.
+
+Run: .venv/bin/python benchmarks/engine.py [--cases 3000] [--repeat 3]
+Prints cases per second for each and the ratio assess / validation (target <= 2.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import date, timedelta
+
+from sijcare.engine import assess
+from sijcare.knowledge import load_knowledge
+from sijcare.model.case import Case
+
+AS_OF = date(2026, 11, 1)
+TESTS = ["distraction", "thigh_thrust", "compression", "sacral_thrust", "gaenslen_left",
+         "gaenslen_right", "faber", "yeoman"]
+FLAGS = ["fever", "saddle_anesthesia", "cancer_history"]
+SPA = ["buttock_pain", "arthritis", "psoriasis", "enthesitis", "improves_with_movement"]
+
+
+def back(rng: random.Random, most: int) -> str:
+    return (AS_OF - timedelta(days=rng.randint(0, most))).isoformat()
+
+
+def varied_case(rng: random.Random, n: int) -> dict:
+    """A plausible case; fields are present or absent at random so every branch is exercised."""
+    def maybe(p: float = 0.8) -> bool:
+        return rng.random() < p
+
+    case: dict = {"schema_version": 1, "as_of": AS_OF.isoformat(),
+                  "patient": {"id": f"bench-{n}", "birth_date": back(rng, 80 * 365),
+                              "sex": rng.choice(["female", "male"]), "pregnant": maybe(0.05)}}
+    case["history"] = {
+        "pain_onset": back(rng, 900), "pain_nrs": rng.randint(0, 10),
+        "side": rng.choice(["left", "right", "bilateral"]),
+        "pain_areas": {"axial_low_back": 20, "sij_region": 50, "buttock_leg": 20,
+                       "groin_anterior_thigh": 10},
+        "below_l5": maybe(0.9), "below_knee": maybe(0.2), "fortin_finger": maybe(0.6),
+        "aggravating": rng.sample(["sitting", "sit_to_stand", "stairs", "turning_in_bed"], 2),
+        "relieving": ["lying_knees_bent"], "onset": "insidious",
+        "red_flags": [rng.choice(FLAGS)] if maybe(0.05) else [],
+        "spa_features": rng.sample(SPA, rng.randint(0, 4)),
+        "generalized_pain_disorder": maybe(0.1),
+    }
+    if maybe():
+        case["conservative_care"] = [
+            {"type": "physical_therapy", "start": back(rng, 400)} for _ in range(rng.randint(0, 3))]
+    case["exam"] = {
+        "provocation": {t: rng.choice(["positive", "negative"]) for t in TESTS if maybe()},
+        "tenderness": {"psis": maybe(0.5), "sacral_sulcus": maybe(0.5),
+                       "sacrotuberous_ligament": maybe(0.3)},
+        "straight_leg_raise": rng.choice(["positive", "negative"]),
+        "neuro_deficit": maybe(0.1), "hip_rotation_pain": maybe(0.1),
+    }
+    if maybe():
+        case["imaging"] = [{"date": back(rng, 300), "modality": rng.choice(["mri", "ct", "xray"]),
+                            "excludes_other_causes": maybe(0.8)}]
+    if maybe():
+        case["blocks"] = [
+            {"date": back(rng, 300), "guidance": rng.choice(["fluoroscopy", "ct", "none"]),
+             "pain_before": rng.randint(5, 10), "pain_after": rng.randint(0, 5)}
+            for _ in range(rng.randint(0, 2))]
+    if maybe():
+        case["procedures"] = [
+            {"date": back(rng, 300), "kind": rng.choice(["steroid_injection", "prp", "rfa_cooled"]),
+             "side": rng.choice(["left", "right"]), "relief_percent": rng.randint(0, 100),
+             "relief_weeks": rng.randint(0, 30), "relief_ongoing": maybe(0.4)}
+            for _ in range(rng.randint(0, 3))]
+    case["medications"] = {"anticoagulant": maybe(0.1)}
+    case["allergies"] = ["contrast"] if maybe(0.05) else []
+    case["proms"] = [{"date": back(rng, 200), "instrument": "nrs", "value": rng.randint(0, 10)},
+                     {"date": back(rng, 200), "instrument": "odi",
+                      "answers": [rng.randint(0, 5) for _ in range(10)]}]
+    return case
+
+
+def best_of(repeat: int, work) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rng = random.Random(20261101)
+    raw = [varied_case(rng, n) for n in range(args.cases)]
+    load_knowledge()
+    cases = [Case.model_validate(r) for r in raw]
+    stages: dict[str, int] = {}
+    for case in cases:
+        stage = assess(case).stage
+        stages[stage] = stages.get(stage, 0) + 1
+
+    validate = best_of(args.repeat, lambda: [Case.model_validate(r) for r in raw])
+    engine = best_of(args.repeat, lambda: [assess(c) for c in cases])
+    print(f"cases: {args.cases} (stages: {dict(sorted(stages.items()))})")
+    print(f"validation alone : {args.cases / validate:10.0f} cases/s")
+    print(f"assess()         : {args.cases / engine:10.0f} cases/s")
+    print(f"ratio assess / validation: {engine / validate:.2f} (target <= 2.0)")
+
+
+if __name__ == "__main__":
+    main()
