@@ -52,15 +52,15 @@ def test_classic_example_numbers():
     data = json.loads(sijcare("assess", str(EXAMPLES / "classic-sij.yaml")).stdout)
     assert data["sij_likelihood"]["posterior"] == 0.517
     assert data["outcomes"]["odi"] == {"score": 46.7, "band": "severe", "answered": 9,
-                                       "date": "2026-06-01", "baseline": None, "change": None,
-                                       "mcid_reached": None}
+                                       "date": "2026-06-01"}
+    assert data["outcomes"]["nrs"] == {"value": 7, "date": "2026-06-01"}
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_text_report_is_readable(path):
     done = sijcare("assess", str(path), "--format", "text")
     assert done.returncode == 0
-    for heading in ("STAGE:", "OPTIONS UNDER POLICY MEDICARE", "ALERTS", "SOURCES"):
+    for heading in ("Stage: ", "Options under policy medicare", "Alerts\n", "Sources\n"):
         assert heading in done.stdout
     assert "\x1b[" not in done.stdout  # plain text when not a terminal
 

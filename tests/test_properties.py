@@ -117,3 +117,12 @@ def test_stage_is_never_past_an_unresolved_safety_gate(data):
         assert result.stage in ("urgent_referral", "evaluate_other_source")
     if result.stage in ("maintenance", "surgical_evaluation", "interventional_treatment"):
         assert result.block.result == "confirmed"
+
+
+@SETTINGS
+@given(cases, POLICIES)
+def test_assessment_round_trips_through_json(data, policy):
+    from sijcare.model import Assessment
+
+    result = run(data, policy)
+    assert Assessment.model_validate_json(result.model_dump_json()) == result

@@ -112,7 +112,7 @@ def provocation_count(ctx: Context) -> Verdict:
     need = ctx.params["min_positive"]
     positive, performed = positives(chosen)
     missing = [t for t, r in chosen.items() if r is None]
-    summary = f"{positive} of {len(wanted)} positive ({performed} performed)"
+    summary = f"{positive} positive of {len(wanted)} listed tests ({performed} performed)"
     if positive >= need:
         return Verdict("met", summary)
     if positive + len(missing) < need:

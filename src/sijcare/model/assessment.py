@@ -118,22 +118,30 @@ class Alert(Out):
     provisional: bool = False
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+# Baseline, change and MCID exist only once an earlier entry does; until then they are left out.
+Later = Field(default=None, exclude_if=_absent)
+
+
 class OdiOutcome(Out):
     score: float | None
     band: str | None
     answered: int
     date: date
-    baseline: float | None = None
-    change: float | None = None
-    mcid_reached: bool | None = None
+    baseline: float | None = Later
+    change: float | None = Later
+    mcid_reached: bool | None = Later
 
 
 class NrsOutcome(Out):
     value: int | float
     date: date
-    baseline: int | float | None = None
-    change: float | None = None
-    mcid_reached: bool | None = None
+    baseline: int | float | None = Later
+    change: float | None = Later
+    mcid_reached: bool | None = Later
 
 
 class Outcomes(Out):

@@ -130,7 +130,7 @@ def header(a: Assessment) -> list[str]:
 def render_plain(a: Assessment, kb: Knowledge) -> str:
     lines = header(a)
     for section in sections(a, kb):
-        lines += ["", section.title.upper()]
+        lines += ["", section.title, "-" * len(section.title)]
         if section.table:
             heads, rows = section.table
             widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads))]
