@@ -121,3 +121,9 @@ def test_missing_file_and_bad_syntax_are_case_errors(tmp_path):
 def test_a_list_is_not_a_case():
     with pytest.raises(CaseError, match="mapping"):
         parse_case([1, 2])
+
+
+def test_union_members_report_one_problem_per_field():
+    found = problems(make(history__pain_nrs="seven"))
+    assert found == ["history.pain_nrs: Input should be a valid number, unable to parse string "
+                     "as a number"]

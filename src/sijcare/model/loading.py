@@ -41,20 +41,30 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def describe(error: ValidationError) -> list[str]:
-    """One readable line per problem, naming the field path."""
-    lines = []
+# Parts of an error location that name a union member or a validator, not a field.
+_MEMBER_TAGS = frozenset({"int", "float", "str", "bool", "date", "list", "dict", "none"})
+
+
+def problems_of(error: ValidationError, noun: str = "the case format") -> list[tuple[str, str]]:
+    """`(field path, problem)` pairs; a union's per-member errors collapse into one."""
+    found: dict[str, str] = {}
     for item in error.errors(include_url=False):
+        loc = tuple(p for p in item["loc"]
+                    if not (isinstance(p, str) and (p in _MEMBER_TAGS or "[" in p)))
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            message = "is not a field of the case format (check the spelling)"
+            message = f"is not a field of {noun} (check the spelling)"
         elif item["type"] == "missing":
             message = "is required"
         elif item["type"] == "literal_error":
             message = f"got {item['input']!r}; {message[0].lower()}{message[1:]}"
-        path = field_path(item["loc"])
-        lines.append(f"{path}: {message}" if path else message)
-    return lines
+        found[field_path(loc)] = message
+    return list(found.items())
+
+
+def describe(error: ValidationError) -> list[str]:
+    """One readable line per problem, naming the field path."""
+    return [f"{path}: {message}" if path else message for path, message in problems_of(error)]
 
 
 def parse_case(data: Any) -> Case:
