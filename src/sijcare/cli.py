@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -209,6 +212,183 @@ def explain_command(
             s = kb.sources[sid]
             tag = "" if s.firmness == "verified" else f" ({s.firmness}: provisional)"
             typer.echo(f"  source [{sid}] {s.citation}{tag}")
+
+
+
+# -- database: migrations, backups, audit ------------------------------------------------------
+# Store imports live inside these commands too, for the same quick start.
+
+db_app = typer.Typer(help="The clinic database: schema migrations.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of reads, writes and sign-ins.",
+                        no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+StoreUrl = Annotated[str | None, typer.Option(
+    help="Database URL; default SIJCARE_DATABASE_URL or a SQLite file in the data directory.")]
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, fit for messages."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+@contextmanager
+def _database(url: str | None) -> Iterator[str]:
+    """The target URL; database trouble inside the block becomes one `error:` line."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sijcare.store import BackupError, database_url
+
+    target = url or database_url()
+    try:
+        yield target
+    except BackupError as error:
+        fail(str(error))
+    except (SQLAlchemyError, CommandError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        fail(f"{_shown(target)}: {error.__class__.__name__}: {reason}")
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(url: StoreUrl = None) -> None:
+    """Create the database, or migrate it to the current schema (safe to repeat)."""
+    from sijcare.store import make_engine, upgrade
+    from sijcare.store.db import current_revision
+
+    with _database(url) as target:
+        engine = make_engine(target)
+        upgrade(engine)
+        revision = current_revision(engine)
+        engine.dispose()
+    typer.echo(f"database {_shown(target)} is at schema revision {revision} (current)")
+
+
+@app.command("backup")
+def backup_command(
+    dest: Annotated[Path, typer.Argument(
+        help="Backup file to write (one SQLite file); replaced if it exists.")],
+    url: StoreUrl = None,
+) -> None:
+    """Copy the database, consistently and while it is in use, into one SQLite file."""
+    from sijcare.store import backup
+
+    with _database(url) as target:
+        written = backup(target, dest)
+    typer.echo(f"backed up {_shown(target)} to {written}")
+
+
+@app.command("restore")
+def restore_command(
+    src: Annotated[Path, typer.Argument(help="Backup file written by `sijcare backup`.")],
+    url: StoreUrl = None,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Replace a database that already holds data.")] = False,
+) -> None:
+    """Replace everything in the database, audit log included, with a backup."""
+    from sijcare.store import restore
+    from sijcare.store.backup import holds_data
+
+    with _database(url) as target:
+        if not yes and holds_data(target):
+            fail(f"{_shown(target)} holds data the restore would replace; "
+                 "pass --yes to replace it")
+        counts = restore(src, target)
+    typer.echo(f"restored {src} into {_shown(target)}: {counts['patients']} patients, "
+               f"{counts['audit_events']} audit entries")
+
+
+@audit_app.command("verify")
+def audit_verify_command(url: StoreUrl = None) -> None:
+    """Recompute the audit chain; exit 1 if an entry was changed, removed or inserted."""
+    from sqlalchemy.orm import Session
+
+    from sijcare.store import make_engine, verify_chain
+
+    with _database(url) as target:
+        engine = make_engine(target)
+        with Session(engine) as session:
+            report = verify_chain(session)
+        engine.dispose()
+    if not report.ok:
+        typer.echo(f"audit chain BROKEN in {_shown(target)}: entries were changed, removed "
+                   "or inserted", err=True)
+        for problem in report.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit chain intact: {report.entries} entries, head {report.head_hash}")
+
+
+# -- web app and accounts ------------------------------------------------------------------
+# The web imports live inside these commands too, for the same quick start.
+
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@app.command("serve")
+def serve_command(
+    demo: Annotated[bool, typer.Option(
+        help="Load the synthetic demo patients (clearly marked) and a demo clinician.")] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 unless a "
+                                           "TLS proxy sits in front.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    url: StoreUrl = None,
+) -> None:
+    """Start the web app: migrate the database, create the first sign-in, serve."""
+    import uvicorn
+
+    from sijcare.web import Settings, create_app
+    from sijcare.web.serving import prepare
+
+    with _database(url) as target:
+        engine, created = prepare(target, demo)
+    typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {_shown(target)})")
+    for username, role, password in created:
+        typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
+    uvicorn.run(create_app(Settings.from_env(target), engine), host=host, port=port,
+                log_level="info")
+
+
+@user_app.command("add")
+def user_add_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name: lower case, digits, . _ -")],
+    role: Annotated[str, typer.Option(help="clinician, staff, researcher or admin.")],
+    clinic: Annotated[list[str] | None, typer.Option(
+        help="Clinic the user works in (repeat for several); created if new.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin.")] = False,
+    url: StoreUrl = None,
+) -> None:
+    """Add a user; the password is prompted for (twice) unless --password-stdin."""
+    from sijcare.store import RecordError, make_engine, session_factory, upgrade
+    from sijcare.web.accounts import AccountError, add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _database(url) as target:
+        engine = make_engine(target)
+        upgrade(engine)
+        with session_factory(engine)() as db:
+            try:
+                user, new_clinics = add_user(db, username, password, role, clinic or [])
+            except AccountError as error:
+                fail(str(error))
+            except RecordError as error:
+                fail(*(f"{path}: {message}" for path, message in error.problems))
+            db.commit()
+    for name in new_clinics:
+        typer.echo(f"created clinic '{name}'")
+    typer.echo(f"added {user.username} ({user.role})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,103 @@
+"""The store: the clinic's patients, episodes and dated records, signed assessments, audit log.
+
+SQLite file by default, PostgreSQL by URL (`SIJCARE_DATABASE_URL`); the schema is Alembic's
+(`upgrade(engine)`). Every write is validated by the engine's own models first and raises
+`RecordError` with field paths, saving nothing. Functions flush but never commit: the caller
+owns the transaction, so a record and its audit entry are committed (or rolled back) together.
+Reads are not audited here, since only the caller knows who reads: log them with
+`record_event(session, user_id, "read", "patient", patient_id, clinic_id)`.
+"""
+
+from sijcare.store.audit import AuditReport, record_event, verify_chain
+from sijcare.store.backup import BackupError, backup, restore
+from sijcare.store.cases import case_as_of
+from sijcare.store.db import database_url, make_engine, session_factory, upgrade
+from sijcare.store.demo import load_demo
+from sijcare.store.errors import NotFound, RecordError
+from sijcare.store.models import (
+    AuditEvent,
+    Base,
+    BlockDiaryEntry,
+    BlockRecord,
+    CareCourseRecord,
+    Clinic,
+    Episode,
+    ExamRecord,
+    ImagingRecord,
+    IntakeRecord,
+    MedicationsRecord,
+    Membership,
+    NoneRecord,
+    Patient,
+    ProcedureRecord,
+    PromAnswer,
+    PromRecord,
+    ProvocationResult,
+    SignedAssessment,
+    User,
+)
+from sijcare.store.patients import (
+    create_episode,
+    create_patient,
+    get_episode,
+    get_patient,
+    search_patients,
+    visible_clinic_ids,
+)
+from sijcare.store.records import RECORD_KINDS, TimelineEntry, add_record, list_timeline
+from sijcare.store.signing import seal_intact, sign_assessment
+from sijcare.store.synthetic import generate_synthetic
+from sijcare.store.users import create_clinic, create_user, get_user_by_username
+
+__all__ = [
+    "RECORD_KINDS",
+    "AuditEvent",
+    "AuditReport",
+    "BackupError",
+    "Base",
+    "BlockDiaryEntry",
+    "BlockRecord",
+    "CareCourseRecord",
+    "Clinic",
+    "Episode",
+    "ExamRecord",
+    "ImagingRecord",
+    "IntakeRecord",
+    "MedicationsRecord",
+    "Membership",
+    "NoneRecord",
+    "NotFound",
+    "Patient",
+    "ProcedureRecord",
+    "PromAnswer",
+    "PromRecord",
+    "ProvocationResult",
+    "RecordError",
+    "SignedAssessment",
+    "TimelineEntry",
+    "User",
+    "add_record",
+    "backup",
+    "case_as_of",
+    "create_clinic",
+    "create_episode",
+    "create_patient",
+    "create_user",
+    "database_url",
+    "generate_synthetic",
+    "get_episode",
+    "get_patient",
+    "get_user_by_username",
+    "list_timeline",
+    "load_demo",
+    "make_engine",
+    "record_event",
+    "restore",
+    "seal_intact",
+    "search_patients",
+    "session_factory",
+    "sign_assessment",
+    "upgrade",
+    "verify_chain",
+    "visible_clinic_ids",
+]

@@ -1,0 +1,97 @@
+"""The append-only audit log: every read and write of patient data and every sign-in.
+
+Each entry's hash covers the previous entry's hash and the entry itself (canonical JSON), so
+editing, deleting or inserting an entry breaks every hash after it. Appends lock the single
+chain-head row (SELECT ... FOR UPDATE on PostgreSQL; SQLite connections begin IMMEDIATE and so
+already write one at a time), which keeps the chain linear under concurrent requests. The
+entry joins the caller's transaction: it is committed, or rolled back, with what it records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sijcare.store.models import AuditEvent, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def entry_hash(previous: str, event: AuditEvent) -> str:
+    entry = {
+        "seq": event.seq, "at": event.at.isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id, "action": event.action, "object_type": event.object_type,
+        "object_id": event.object_id, "clinic_id": event.clinic_id, "detail": event.detail,
+    }
+    return hashlib.sha256((previous + canonical_json(entry)).encode()).hexdigest()
+
+
+def record_event(session: Session, actor_id: int | None, action: str, object_type: str,
+                 object_id: int | str | None, clinic_id: int | None = None,
+                 detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one entry (e.g. action "read", object "patient", 12) to the chain."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    event = AuditEvent(
+        seq=head.seq + 1, at=utcnow(), actor_id=actor_id, action=action,
+        object_type=object_type, object_id=None if object_id is None else str(object_id),
+        clinic_id=clinic_id, detail=detail,
+    )
+    event.hash = entry_hash(head.hash, event)
+    head.seq, head.hash = event.seq, event.hash
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """`ok` when every entry is where the chain says; `problems` says where it is not."""
+
+    entries: int
+    head_seq: int
+    head_hash: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(session: Session) -> AuditReport:
+    """Recompute the whole chain; report gaps, changed entries and a head that disagrees."""
+    problems: list[str] = []
+    previous_seq, previous_hash, count = 0, GENESIS, 0
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)
+                             .execution_options(yield_per=1000))
+    for event in events:
+        count += 1
+        if event.seq != previous_seq + 1:
+            problems.append(f"entries {previous_seq + 1} to {event.seq - 1} are missing"
+                            if event.seq > previous_seq + 1
+                            else f"entry {event.seq} is out of sequence")
+        if entry_hash(previous_hash, event) != event.hash:
+            problems.append(f"entry {event.seq} does not match its hash: it was changed, or an "
+                            "entry before it was removed or inserted")
+        previous_seq, previous_hash = event.seq, event.hash
+    head = session.get(AuditHead, 1)
+    if head is None:
+        problems.append("the chain head is missing")
+    elif (head.seq, head.hash) != (previous_seq, previous_hash):
+        problems.append(f"the chain head names entry {head.seq} but the log ends at entry "
+                        f"{previous_seq}: entries at the end were removed or added")
+    return AuditReport(entries=count, head_seq=previous_seq, head_hash=previous_hash,
+                       problems=problems)

@@ -1,0 +1,155 @@
+"""Demo data: a handful of clearly marked synthetic patients, one per stage of the pathway.
+
+Everyone here is fictional: the names read "Demo Patient NN", every patient has `demo=True`,
+and they live in the "Demo Clinic (synthetic data)". Dates count back from `today`, so the
+demo stays current; records go through `add_record` like any clinician's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sijcare.store.models import Clinic, Membership, Patient, User
+from sijcare.store.patients import create_episode, create_patient
+from sijcare.store.records import add_record
+from sijcare.store.synthetic import generate_synthetic
+from sijcare.store.users import create_clinic, create_user, get_user_by_username
+
+__all__ = ["DEMO_CLINIC", "generate_synthetic", "load_demo"]
+
+DEMO_CLINIC = "Demo Clinic (synthetic data)"
+DEMO_USER = "demo"
+LOCKED = "!"  # no password hashes to "!", so nobody can sign in as the demo user
+
+Records = list[tuple[str, int, dict[str, Any]]]  # (kind, days before today, data)
+
+
+def _scenarios(ago: Callable[[int], str]) -> list[tuple[str, str, Records]]:
+    """(complaint, sex, records) per patient; the complaint names the stage to expect."""
+
+    def intake(onset: int, **changes: Any) -> dict[str, Any]:
+        return {"pain_onset": ago(onset), "pain_nrs": 7, "side": "left", "below_l5": True,
+                "below_knee": False, "fortin_finger": True, "onset": "insidious",
+                "pain_areas": {"axial_low_back": 10, "sij_region": 70, "buttock_leg": 20},
+                "aggravating": ["sitting", "sit_to_stand"], "red_flags": [],
+                "spa_features": [], "generalized_pain_disorder": False, **changes}
+
+    exam = {"provocation": {
+        "distraction": {"result": "positive", "side": "left", "familiar_pain": True},
+        "thigh_thrust": {"result": "positive", "side": "left", "familiar_pain": True},
+        "compression": "negative", "sacral_thrust": "positive",
+        "gaenslen_left": {"result": "positive", "familiar_pain": True},
+        "gaenslen_right": "negative", "faber": "positive", "yeoman": "negative"},
+        "tenderness": {"psis": True, "sacral_sulcus": True},
+        "straight_leg_raise": "negative", "neuro_deficit": False, "hip_rotation_pain": False}
+
+    def care(start: int, end: int | None) -> tuple[str, int, dict[str, Any]]:
+        course = {"type": "physical_therapy", "start": ago(start)}
+        return ("care_course", start, course | ({"end": ago(end)} if end else {}))
+
+    def mri(days: int) -> tuple[str, int, dict[str, Any]]:
+        return ("imaging", days, {"date": ago(days), "modality": "mri", "region": "sij",
+                                  "findings": [], "excludes_other_causes": True})
+
+    def block(days: int, before: int, best: int) -> tuple[str, int, dict[str, Any]]:
+        diary = [(0, before), (15, best + 1), (30, best), (60, best), (120, best + 1),
+                 (240, before - 1), (360, before)]
+        return ("block", days, {
+            "date": ago(days), "side": "left", "target": "intra_articular",
+            "guidance": "fluoroscopy", "contrast": True, "agent": "lidocaine",
+            "diary": [{"minutes": m, "pain": p} for m, p in diary]})
+
+    def injection(days: int, percent: int, weeks: int, ongoing: bool) -> tuple[str, int, dict]:
+        return ("procedure", days, {
+            "date": ago(days), "kind": "steroid_injection", "side": "left",
+            "guidance": "fluoroscopy", "injectate": "triamcinolone 40 mg, bupivacaine 0.5% 1 ml",
+            "complications": [], "relief_percent": percent, "relief_weeks": weeks,
+            "relief_ongoing": ongoing})
+
+    def proms(days: int, nrs: int) -> Records:
+        return [("prom", days, {"date": ago(days), "instrument": "nrs", "value": nrs}),
+                ("prom", days, {"date": ago(days), "instrument": "odi",
+                                "answers": [3, 2, 3, 2, 1, 3, 2, 2, None, 3]})]
+
+    medications = ("medications", 0, {"anticoagulant": False, "allergies": []})
+
+    def none(*kinds: str) -> Records:
+        return [(kind, 0, {"none": True}) for kind in kinds]
+
+    return [
+        ("Left buttock pain (demo: conservative care just started)", "female", [
+            ("intake", 60, intake(75)), ("exam", 60, exam), care(20, None), medications,
+            *proms(60, 7), *none("imaging", "block", "procedure")]),
+        ("Left buttock pain (demo: examination incomplete)", "male", [
+            ("intake", 100, intake(130)), care(90, 40), medications, *proms(100, 6),
+            ("exam", 100, {"provocation": {"distraction": "positive",
+                                           "thigh_thrust": "positive"}}),
+            *none("block", "procedure")]),
+        ("Left SI-joint pain (demo: diagnostic block due)", "female", [
+            ("intake", 200, intake(230)), ("exam", 200, exam), care(180, 90), mri(120),
+            medications, *proms(200, 7), *none("block", "procedure")]),
+        ("Left SI-joint pain (demo: block confirmed)", "female", [
+            ("intake", 200, intake(240)), ("exam", 200, exam), care(180, 90), mri(120),
+            block(14, 8, 1), medications, *proms(200, 8), *none("procedure")]),
+        ("Left SI-joint pain (demo: after injection, relief ongoing)", "male", [
+            ("intake", 300, intake(330)), ("exam", 300, exam), care(280, 180), mri(200),
+            block(150, 8, 1), injection(60, 70, 8, True), medications, *proms(300, 7),
+            *proms(30, 3)]),
+        ("Left SI-joint pain (demo: injection wore off)", "female", [
+            ("intake", 500, intake(540)), ("exam", 500, exam), care(480, 250), mri(400),
+            block(240, 7, 1), injection(200, 40, 4, False), medications, *proms(500, 8),
+            *proms(150, 7)]),
+        ("Buttock pain, new saddle numbness (demo: red flag)", "male", [
+            ("intake", 10, intake(40, side="bilateral", red_flags=["saddle_anesthesia",
+                                                                   "bladder_dysfunction"])),
+            ("exam", 10, {"provocation": {"distraction": "positive"}, "neuro_deficit": True}),
+            *none("imaging")]),
+        ("Left buttock pain (demo: block negative)", "female", [
+            ("intake", 250, intake(280)), ("exam", 250, exam), care(230, 150), mri(180),
+            block(30, 7, 6), medications, *proms(250, 7), *none("procedure")]),
+    ]
+
+
+def _demo_clinic_and_user(session: Session) -> tuple[Clinic, User]:
+    clinic = session.scalar(select(Clinic).where(Clinic.name == DEMO_CLINIC))
+    clinic = clinic or create_clinic(session, DEMO_CLINIC, demo=True)
+    user = get_user_by_username(session, DEMO_USER)
+    if user is None:
+        user = create_user(session, DEMO_USER, LOCKED, "clinician", [clinic.id])
+    elif session.get(Membership, (user.id, clinic.id)) is None:
+        session.add(Membership(user_id=user.id, clinic_id=clinic.id))
+        session.flush()
+    return clinic, user
+
+
+def load_demo(session: Session, n: int = 8, today: dt.date | None = None) -> list[Patient]:
+    """`n` demo patients (the stages repeat past 8); those already loaded are kept, not doubled."""
+    today = today or dt.date.today()
+    clinic, user = _demo_clinic_and_user(session)
+    scenarios = _scenarios(lambda days: (today - dt.timedelta(days=days)).isoformat())
+    patients = []
+    for number in range(1, n + 1):
+        external_id = f"demo-{number:02d}"
+        existing = session.scalar(select(Patient).where(
+            Patient.clinic_id == clinic.id, Patient.external_id == external_id))
+        if existing:
+            patients.append(existing)
+            continue
+        complaint, sex, records = scenarios[(number - 1) % len(scenarios)]
+        patient = create_patient(session, clinic.id, {
+            "given_name": "Demo", "family_name": f"Patient {number:02d}", "sex": sex,
+            "birth_date": dt.date(today.year - 40 - number % 25, 1 + number % 12, 15),
+            "external_id": external_id}, user.id, demo=True)
+        opened = max(days for _, days, _ in records)
+        episode = create_episode(session, patient.id, {
+            "complaint": complaint, "opened_on": today - dt.timedelta(days=opened)}, user.id)
+        for kind, days, data in records:
+            add_record(session, episode.id, kind, data, user.id,
+                       today - dt.timedelta(days=days))
+        patients.append(patient)
+    return patients

@@ -1,0 +1,353 @@
+"""The clinic's tables: organisation, patients, episodes, dated records, signatures, audit.
+
+Every clinical fact has its own typed column so outcome analytics can run in SQL. Lists of
+codes (red flags, findings, allergies...) are JSON lists because the engine must tell *not
+recorded* (SQL NULL) from *recorded as none* (`[]`), which child rows cannot express.
+Timestamps are naive UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, microsecond precision: the same value on SQLite and PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declarative hook
+        str: String(200),
+        list[str]: Json,
+        dict[str, Any]: Json,
+    }
+
+
+# -- organisation ----------------------------------------------------------------------------
+
+
+class Clinic(Base):
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+
+class Membership(Base):
+    """A user works in a clinic and may see its patients."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+# -- patients and episodes ---------------------------------------------------------------------
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "external_id"),
+        Index("ix_patients_clinic_family", "clinic_id", "family_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date]
+    sex: Mapped[str] = mapped_column(String(10))
+    demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    clinic: Mapped[Clinic] = relationship()
+    episodes: Mapped[list[Episode]] = relationship(
+        back_populates="patient", order_by="Episode.opened_on")
+
+
+class Episode(Base):
+    """One complaint followed over time; the unit a `Case` is built from."""
+
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    complaint: Mapped[str]
+    opened_on: Mapped[dt.date]
+    closed_on: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    patient: Mapped[Patient] = relationship(back_populates="episodes")
+
+
+# -- dated records of an episode ---------------------------------------------------------------
+
+
+class RecordRow(Base):
+    """Columns every dated record shares: whose episode, entered when and by whom."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-4)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True, sort_order=-3)
+    recorded_on: Mapped[dt.date] = mapped_column(sort_order=-2)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), sort_order=-1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, sort_order=-1)
+
+
+class IntakeRecord(RecordRow):
+    """The history taken at intake; `area_*` are the pain-map shares in percent."""
+
+    __tablename__ = "intakes"
+
+    pain_onset: Mapped[dt.date | None]
+    pain_duration_months: Mapped[float | None]
+    pain_nrs: Mapped[float | None]
+    side: Mapped[str | None] = mapped_column(String(10))
+    area_axial_low_back: Mapped[float | None]
+    area_sij_region: Mapped[float | None]
+    area_buttock_leg: Mapped[float | None]
+    area_groin_anterior_thigh: Mapped[float | None]
+    below_l5: Mapped[bool | None]
+    below_knee: Mapped[bool | None]
+    fortin_finger: Mapped[bool | None]
+    aggravating: Mapped[list[str] | None]
+    relieving: Mapped[list[str] | None]
+    onset: Mapped[str | None] = mapped_column(String(30))
+    red_flags: Mapped[list[str] | None]
+    spa_features: Mapped[list[str] | None]
+    generalized_pain_disorder: Mapped[bool | None]
+    pregnant: Mapped[bool | None]
+
+
+class ExamRecord(RecordRow):
+    """A physical examination; `tender_*` are palpation findings, tests are child rows."""
+
+    __tablename__ = "exams"
+
+    straight_leg_raise: Mapped[str | None] = mapped_column(String(10))
+    neuro_deficit: Mapped[bool | None]
+    hip_rotation_pain: Mapped[bool | None]
+    tender_psis: Mapped[bool | None]
+    tender_long_posterior_sacroiliac_ligament: Mapped[bool | None]
+    tender_sacrotuberous_ligament: Mapped[bool | None]
+    tender_sacral_sulcus: Mapped[bool | None]
+
+    provocation: Mapped[list[ProvocationResult]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ProvocationResult.test")
+
+
+class ProvocationResult(Base):
+    """One provocation test performed: result, side, and whether it was the familiar pain."""
+
+    __tablename__ = "exam_provocations"
+    __table_args__ = (UniqueConstraint("exam_id", "test"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), index=True)
+    test: Mapped[str] = mapped_column(String(30))
+    result: Mapped[str] = mapped_column(String(10))
+    side: Mapped[str | None] = mapped_column(String(10))
+    familiar_pain: Mapped[bool | None]
+
+
+class ImagingRecord(RecordRow):
+    __tablename__ = "imaging"
+
+    date: Mapped[dt.date]
+    modality: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(20))
+    findings: Mapped[list[str] | None]
+    excludes_other_causes: Mapped[bool | None]
+
+
+class CareCourseRecord(RecordRow):
+    """A course of conservative care; `end` NULL means ongoing."""
+
+    __tablename__ = "care_courses"
+
+    type: Mapped[str] = mapped_column(String(60))
+    start: Mapped[dt.date]
+    end: Mapped[dt.date | None]
+
+
+class BlockRecord(RecordRow):
+    """A diagnostic block; its pain is the diary (child rows), never a stored summary."""
+
+    __tablename__ = "blocks"
+
+    date: Mapped[dt.date]
+    side: Mapped[str | None] = mapped_column(String(10))
+    target: Mapped[str | None] = mapped_column(String(30))
+    guidance: Mapped[str] = mapped_column(String(20))
+    contrast: Mapped[bool | None]
+    agent: Mapped[str | None] = mapped_column(String(60))
+
+    diary: Mapped[list[BlockDiaryEntry]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="BlockDiaryEntry.minutes")
+
+
+class BlockDiaryEntry(Base):
+    """A timed pain rating after a block; minutes 0 is the baseline."""
+
+    __tablename__ = "block_diary"
+    __table_args__ = (UniqueConstraint("block_id", "minutes"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), index=True)
+    minutes: Mapped[int]
+    pain: Mapped[float]
+
+
+class ProcedureRecord(RecordRow):
+    __tablename__ = "procedures"
+
+    date: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(String(30))
+    side: Mapped[str | None] = mapped_column(String(10))
+    guidance: Mapped[str | None] = mapped_column(String(20))
+    injectate: Mapped[str | None]
+    complications: Mapped[list[str] | None]
+    relief_percent: Mapped[float | None]
+    relief_weeks: Mapped[float | None]
+    relief_ongoing: Mapped[bool | None]
+
+
+class PromRecord(RecordRow):
+    """A questionnaire: `value` for NRS/PGIC, answer rows for the ODI."""
+
+    __tablename__ = "proms"
+
+    date: Mapped[dt.date]
+    instrument: Mapped[str] = mapped_column(String(10))
+    value: Mapped[float | None]
+
+    answers: Mapped[list[PromAnswer]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="PromAnswer.section")
+
+
+class PromAnswer(Base):
+    """One ODI section (1-10); `answer` NULL means the section was left unanswered."""
+
+    __tablename__ = "prom_answers"
+    __table_args__ = (UniqueConstraint("prom_id", "section"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prom_id: Mapped[int] = mapped_column(ForeignKey("proms.id", ondelete="CASCADE"), index=True)
+    section: Mapped[int]
+    answer: Mapped[int | None]
+
+
+class MedicationsRecord(RecordRow):
+    """Medication reconciliation: what matters to the engine, plus allergies."""
+
+    __tablename__ = "medications"
+
+    anticoagulant: Mapped[bool | None]
+    allergies: Mapped[list[str] | None]
+
+
+class NoneRecord(RecordRow):
+    """The clinician confirmed there is none of `kind` (e.g. no imaging): a fact, not a gap."""
+
+    __tablename__ = "none_records"
+
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+# -- signatures and audit ----------------------------------------------------------------------
+
+
+class SignedAssessment(Base):
+    """An assessment exactly as a clinician signed it, sealed by the sha256 of the snapshot."""
+
+    __tablename__ = "signed_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    as_of: Mapped[dt.date]
+    policy: Mapped[str] = mapped_column(String(60))
+    knowledge_version: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(40))
+    assessment: Mapped[dict[str, Any]]
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[dt.datetime]
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """One entry of the append-only audit chain; no foreign keys, so nothing can cascade into it."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    at: Mapped[dt.datetime]
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    clinic_id: Mapped[int | None]
+    detail: Mapped[dict[str, Any] | None]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row naming the chain's last entry; locking it serialises appends."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))

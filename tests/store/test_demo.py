@@ -1,0 +1,90 @@
+"""Demo patients cover the pathway and assess cleanly; bulk synthetic patients arrive complete."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sijcare.engine import assess
+from sijcare.store import (
+    Clinic,
+    Episode,
+    ExamRecord,
+    IntakeRecord,
+    Patient,
+    PromAnswer,
+    PromRecord,
+    ProvocationResult,
+    case_as_of,
+    generate_synthetic,
+    load_demo,
+    verify_chain,
+)
+from sijcare.store.synthetic import SYNTHETIC_CLINIC
+from tests.store.helpers import TODAY
+
+EXPECTED_STAGES = [
+    "conservative_care", "complete_examination", "diagnostic_block", "interventional_treatment",
+    "maintenance", "surgical_evaluation", "urgent_referral", "evaluate_other_source",
+]
+
+
+def count(session: Session, model: type, *where: object) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_demo_patients_span_the_pathway(session: Session) -> None:
+    patients = load_demo(session, today=TODAY)
+    session.commit()
+    assert [p.given_name + " " + p.family_name for p in patients] == [
+        f"Demo Patient {n:02d}" for n in range(1, 9)]
+    assert all(p.demo and p.clinic.demo and "synthetic" in p.clinic.name for p in patients)
+    stages = []
+    for patient in patients:
+        [episode] = patient.episodes
+        assessment = assess(case_as_of(session, episode.id, TODAY))
+        assert assessment.patient_id == f"demo-{patient.family_name[-2:]}"
+        stages.append(assessment.stage)
+    assert stages == EXPECTED_STAGES
+
+
+def test_demo_loading_is_idempotent_and_repeats_stages_past_eight(session: Session) -> None:
+    first = load_demo(session, n=8, today=TODAY)
+    more = load_demo(session, n=10, today=TODAY)
+    session.commit()
+    assert [p.id for p in more[:8]] == [p.id for p in first]
+    clinic_id = first[0].clinic_id
+    assert count(session, Patient, Patient.clinic_id == clinic_id) == 10
+    ninth = more[8].episodes[0]
+    assert assess(case_as_of(session, ninth.id, TODAY)).stage == EXPECTED_STAGES[0]
+    assert verify_chain(session).ok
+
+
+def test_bulk_synthetic_patients_arrive_complete(session: Session) -> None:
+    assert generate_synthetic(session, 2000, today=TODAY) == 2000
+    session.commit()
+    clinic = session.scalars(select(Clinic).where(Clinic.name == SYNTHETIC_CLINIC)).one()
+    mine = Patient.clinic_id == clinic.id
+    episodes = select(Episode.id).join(Patient).where(mine)
+    assert clinic.demo
+    assert count(session, Patient, mine) == count(session, Patient, mine, Patient.demo) == 2000
+    assert count(session, Episode, Episode.id.in_(episodes)) == 2000
+    assert count(session, IntakeRecord, IntakeRecord.episode_id.in_(episodes)) == 2000
+    exams = select(ExamRecord.id).where(ExamRecord.episode_id.in_(episodes))
+    assert count(session, ProvocationResult, ProvocationResult.exam_id.in_(exams)) == 16000
+    odis = select(PromRecord.id).where(PromRecord.episode_id.in_(episodes),
+                                       PromRecord.instrument == "odi")
+    assert count(session, PromAnswer, PromAnswer.prom_id.in_(odis)) == 20000
+    sample = session.scalars(episodes.order_by(Episode.id).limit(25)).all()
+    stages = {assess(case_as_of(session, eid, TODAY)).stage for eid in sample}
+    assert len(stages) >= 2
+    assert verify_chain(session).ok
+
+
+def test_more_synthetic_patients_continue_the_numbering(session: Session) -> None:
+    generate_synthetic(session, 3, today=TODAY)
+    generate_synthetic(session, 2, today=TODAY)
+    session.commit()
+    names = session.scalars(select(Patient.external_id).where(
+        Patient.external_id.like("syn-%")).order_by(Patient.external_id)).all()
+    assert len(names) == len(set(names)) and names[-1] == f"syn-{len(names):06d}"
