@@ -42,7 +42,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 
 # Parts of an error location that name a union member or a validator, not a field.
-_MEMBER_TAGS = frozenset({"int", "float", "str", "bool", "date", "list", "dict", "none"})
+_MEMBER_TAGS = frozenset({"int", "float", "str", "bool"})
 
 
 def problems_of(error: ValidationError, noun: str = "the case format") -> list[tuple[str, str]]:
