@@ -127,3 +127,10 @@ def test_union_members_report_one_problem_per_field():
     found = problems(make(history__pain_nrs="seven"))
     assert found == ["history.pain_nrs: Input should be a valid number, unable to parse string "
                      "as a number"]
+
+
+def test_whole_floats_read_as_whole_numbers():
+    case = parse_case(make(history__pain_nrs=7.0, proms=[
+        {"date": "2026-06-01", "instrument": "nrs", "value": 6.0}]))
+    assert case.history.pain_nrs == 7 and isinstance(case.history.pain_nrs, int)
+    assert isinstance(case.proms[0].value, int)

@@ -43,8 +43,14 @@ def _no_bool(value: object) -> object:
     return value
 
 
+def _number(value: object) -> object:
+    """A number as recorded; 7.0 (as databases return it) is the whole number 7."""
+    value = _no_bool(value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Number = Annotated[int | float, BeforeValidator(_no_bool)]
+Number = Annotated[int | float, BeforeValidator(_number)]
 Pain = Annotated[Number, Field(ge=0, le=10)]
 Percent = Annotated[Number, Field(ge=0, le=100)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
