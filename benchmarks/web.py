@@ -1,0 +1,175 @@
+"""Benchmark: latency of the episode page and of `POST /api/v1/assess` under concurrent load,
+beside `GET /api/v1/health` of the same app as the floor.
+
+Run: .venv/bin/python benchmarks/web.py [--patients 10000] [--threads 8] [--requests 400]
+     [--seconds 30]
+
+Builds a temp SQLite database with synthetic patients, serves it with uvicorn on 127.0.0.1
+in a separate process (so the load generator does not share its GIL), signs in a clinician,
+and fires each endpoint from one client (the cost of one request) and then from a pool of
+httpx clients in threads (under load), bounded by a request count and a time budget.
+Prints p50/p95 per endpoint and the ratios to the floor at the same concurrency
+(target <= 2.0). Only loopback traffic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from sijcare.model import load_case
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "contract" / "examples" / (
+    "classic-sij.yaml")
+PASSWORD = "benchmark password"
+
+
+def prepare(url: str, patients: int) -> tuple[int, list[int]]:
+    """Migrate, generate the patients, add a clinician of their clinic; return episode ids."""
+    from sqlalchemy import select
+
+    from sijcare.store import (
+        Clinic,
+        Episode,
+        Patient,
+        create_user,
+        generate_synthetic,
+        make_engine,
+        session_factory,
+        upgrade,
+    )
+    from sijcare.web.passwords import hash_password
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_factory(engine)() as db:
+        started = time.perf_counter()
+        generate_synthetic(db, patients, seed=7)
+        clinic_id = db.scalar(select(Clinic.id).where(Clinic.demo.is_(True)))
+        create_user(db, "bench", hash_password(PASSWORD), "clinician", [clinic_id])
+        db.commit()
+        episodes = list(db.scalars(select(Episode.id).join(Patient)
+                                   .where(Patient.clinic_id == clinic_id)))
+        print(f"generated {patients} synthetic patients in "
+              f"{time.perf_counter() - started:.1f} s")
+    engine.dispose()
+    return clinic_id, episodes
+
+
+def serve(url: str, port: int) -> subprocess.Popen:
+    """One uvicorn process, as `sijcare serve` runs it."""
+    code = ("import uvicorn, sys; from sijcare.web import Settings, create_app; "
+            "app = create_app(Settings(database_url=sys.argv[1], secret_key=b'bench')); "
+            "uvicorn.run(app, host='127.0.0.1', port=int(sys.argv[2]), log_level='warning')")
+    return subprocess.Popen([sys.executable, "-c", code, url, str(port)])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def signed_in(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    answer = client.post("/api/v1/session", json={"username": "bench", "password": PASSWORD},
+                         headers={"x-csrf-token": token})
+    answer.raise_for_status()
+    client.headers["x-csrf-token"] = answer.json()["csrf_token"]
+    return client
+
+
+def load(clients: list[httpx.Client], call, requests: int, seconds: float) -> list[float]:
+    """Latencies (ms) of up to `requests` calls from len(clients) threads within `seconds`."""
+    deadline = time.perf_counter() + seconds
+    per_thread = -(-requests // len(clients))
+
+    def run(client: httpx.Client) -> list[float]:
+        times = []
+        for _ in range(per_thread):
+            if time.perf_counter() > deadline:
+                break
+            started = time.perf_counter()
+            answer = call(client)
+            times.append((time.perf_counter() - started) * 1000)
+            if answer.status_code != 200:
+                raise SystemExit(f"{answer.request.url}: HTTP {answer.status_code}")
+        return times
+
+    for client in clients:  # warm up each connection and the server's caches
+        call(client)
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return [t for times in pool.map(run, clients) for t in times]
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=400, help="per endpoint")
+    parser.add_argument("--seconds", type=float, default=30, help="time budget per endpoint")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as workdir:
+        url = f"sqlite:///{Path(workdir) / 'bench.db'}"
+        _, episodes = prepare(url, args.patients)
+        port = free_port()
+        server = serve(url, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{base}/api/v1/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            clients = [signed_in(base) for _ in range(args.threads)]
+            case = load_case(EXAMPLE).model_dump_json(exclude_none=True)
+            rng = random.Random(1)
+            endpoints = {
+                "GET /api/v1/health (floor)": lambda c: c.get("/api/v1/health"),
+                "GET /episodes/{id} (page)": lambda c: c.get(f"/episodes/{rng.choice(episodes)}"),
+                "POST /api/v1/assess": lambda c: c.post(
+                    "/api/v1/assess", content=case,
+                    headers={"content-type": "application/json"}),
+            }
+            results = {(threads, name): load(clients[:threads], call, args.requests,
+                                             args.seconds)
+                       for threads in (1, args.threads) for name, call in endpoints.items()}
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    print(f"{args.patients} patients; up to {args.requests} requests or {args.seconds:g} s "
+          "per endpoint; one uvicorn process")
+    summary = {}
+    for (threads, name), times in results.items():
+        floor = results[threads, "GET /api/v1/health (floor)"]
+        p50, p95 = percentile(times, 50), percentile(times, 95)
+        ratio50, ratio95 = p50 / percentile(floor, 50), p95 / percentile(floor, 95)
+        summary[f"{name} x{threads}"] = {
+            "n": len(times), "p50_ms": round(p50, 2), "p95_ms": round(p95, 2),
+            "ratio_p50": round(ratio50, 2), "ratio_p95": round(ratio95, 2)}
+        print(f"  {threads:2} client(s)  {name:28} n={len(times):4}  p50 {p50:7.2f} ms  "
+              f"p95 {p95:7.2f} ms  ratio p50 {ratio50:5.2f}  p95 {ratio95:5.2f} (target <= 2.0)")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

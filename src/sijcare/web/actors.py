@@ -1,0 +1,52 @@
+"""Who is asking: the signed-in user as an `Actor`, read from the database at most every
+few seconds per user.
+
+Most requests then need no query to know who is asking (the engine-only `POST
+/api/v1/assess` needs none at all). A role, membership or password change, or a disabled
+account, takes effect within `ttl_seconds`; signing out takes effect at once, since it is
+checked on the session before this cache is asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sijcare.store import User
+from sijcare.web.access import Actor, Role
+from sijcare.web.sessions import fingerprint
+
+Key = tuple[int, str | None]  # user id, fingerprint of the password hash signed in with
+
+
+class ActorCache:
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float]):
+        self.ttl, self.clock = ttl_seconds, clock
+        self._entries: dict[Key, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Key) -> Actor | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        return entry[1] if entry and entry[0] > self.clock() else None
+
+    def put(self, key: Key, actor: Actor) -> None:
+        now = self.clock()
+        with self._lock:
+            for stale in [k for k, (until, _) in self._entries.items() if until <= now]:
+                del self._entries[stale]
+            self._entries[key] = (now + self.ttl, actor)
+
+
+def load_actor(sessions: sessionmaker[Session], key: Key) -> Actor | None:
+    """The actor for a session's user, or None if the sign-in is no longer valid."""
+    user_id, password_fingerprint = key
+    with sessions() as db, db.begin():
+        user = db.get(User, user_id)
+        if (user is None or not user.active
+                or fingerprint(user.password_hash) != password_fingerprint):
+            return None
+        return Actor(user.id, user.username, Role(user.role),
+                     frozenset(m.clinic_id for m in user.memberships))

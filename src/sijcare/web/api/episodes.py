@@ -1,0 +1,61 @@
+"""Episodes: one episode, its assessment as of a day, and signing that assessment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from starlette.responses import Response
+
+from sijcare.engine import DEFAULT_POLICY
+from sijcare.model import Assessment
+from sijcare.store import Episode, sign_assessment
+from sijcare.web.access import Permission
+from sijcare.web.api.policies import checked_policy
+from sijcare.web.api.schemas import EpisodeOut, SignatureIn, SignedOut
+from sijcare.web.assessing import CaseProblems, assess_episode, fingerprint
+from sijcare.web.audit import Audited
+from sijcare.web.deps import CurrentActor, DbSession
+from sijcare.web.scope import episode_scope
+
+router = APIRouter(prefix="/api/v1/episodes", tags=["episodes"])
+Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
+Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
+
+
+def _assessment(db: DbSession, episode: Episode, policy: str, as_of: date) -> Assessment:
+    try:
+        return assess_episode(db, episode.id, checked_policy(policy), as_of)
+    except CaseProblems as error:
+        raise HTTPException(409, {"problems": error.problems}) from None
+
+
+@router.get("/{episode_id}", response_model=EpisodeOut)
+def get_episode(episode: Reading) -> EpisodeOut:
+    return EpisodeOut.model_validate(episode)
+
+
+@router.get("/{episode_id}/assessment", response_model=Assessment,
+            responses={409: {"description": "The record does not make a valid case."}})
+def episode_assessment(db: DbSession, episode: Reading, note: Audited,
+                       policy: str = DEFAULT_POLICY, as_of: date | None = None) -> Response:
+    """The assessment as of a day (default today); its ETag is what signing asks for."""
+    as_of = as_of or date.today()
+    note.detail.update(policy=policy, as_of=as_of.isoformat())
+    assessment = _assessment(db, episode, policy, as_of)
+    return Response(assessment.model_dump_json(), media_type="application/json",
+                    headers={"etag": f'"{fingerprint(assessment)}"'})
+
+
+@router.post("/{episode_id}/signatures", response_model=SignedOut, status_code=201,
+             responses={409: {"description": "The assessment changed since it was read."}})
+def sign(db: DbSession, actor: CurrentActor, episode: Signing, note: Audited,
+         body: SignatureIn) -> SignedOut:
+    """Sign the assessment as of `as_of`, only if it is still the one whose ETag is `seen`."""
+    assessment = _assessment(db, episode, body.policy, body.as_of)
+    if fingerprint(assessment) != body.seen.strip('"'):
+        raise HTTPException(409, "The assessment changed since it was read; read it again.")
+    signed = sign_assessment(db, episode.id, assessment, actor.id)
+    note.detail.update(signed_assessment_id=signed.id, stage=signed.stage)
+    return SignedOut.model_validate(signed)

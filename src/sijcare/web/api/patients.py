@@ -1,0 +1,90 @@
+"""Patients: the searchable list, registration, one patient, and their episodes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from sijcare.store import (
+    NotFound,
+    Patient,
+    RecordError,
+    create_episode,
+    create_patient,
+    search_patients,
+)
+from sijcare.web.access import Actor, Permission
+from sijcare.web.api.problems import unprocessable
+from sijcare.web.api.schemas import EpisodeIn, EpisodeOut, PatientIn, PatientOut, PatientPage
+from sijcare.web.audit import Audited
+from sijcare.web.deps import CurrentActor, DbSession
+from sijcare.web.scope import clinic_scope, patient_scope
+
+router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+Listing = Annotated[Actor, Depends(clinic_scope(Permission.demographics_read))]
+Registering = Annotated[Actor, Depends(clinic_scope(Permission.patient_register))]
+Reading = Annotated[Patient, Depends(patient_scope(Permission.demographics_read))]
+Opening = Annotated[Patient, Depends(patient_scope(Permission.patient_register))]
+
+
+@router.get("", response_model=PatientPage)
+def list_patients(db: DbSession, actor: Listing, note: Audited,
+                  q: Annotated[str, Query(max_length=100)] = "",
+                  page: Annotated[int, Query(ge=1)] = 1,
+                  per_page: Annotated[int, Query(ge=1, le=200)] = 20,
+                  sort: Annotated[str, Query(description="family_name, -family_name, "
+                                             "created_at, -created_at or birth_date")]
+                  = "family_name") -> PatientPage:
+    """The patients of your clinics whose names or clinic number contain every word of `q`."""
+    try:
+        patients, total = search_patients(db, sorted(actor.clinic_ids), q, page, per_page, sort)
+    except RecordError as error:
+        raise unprocessable(error.problems, "query") from None
+    note.object_type = "patient_list"
+    note.detail.update(query=q, page=page, shown=[p.id for p in patients])
+    return PatientPage(items=[PatientOut.model_validate(p) for p in patients], page=page,
+                       per_page=per_page, total=total)
+
+
+@router.post("", response_model=PatientOut, status_code=201)
+def register_patient(db: DbSession, actor: Registering, note: Audited,
+                     body: PatientIn) -> PatientOut:
+    clinic_id = body.clinic_id
+    if clinic_id is None:
+        if len(actor.clinic_ids) != 1:
+            raise unprocessable([("clinic_id", "you work in several clinics: name one")],
+                                "body")
+        (clinic_id,) = actor.clinic_ids
+    if clinic_id not in actor.clinic_ids:
+        raise unprocessable([("clinic_id", "not one of your clinics")], "body")
+    try:
+        patient = create_patient(db, clinic_id, body.model_dump(
+            mode="json", exclude={"clinic_id"}, exclude_none=True), actor.id)
+    except RecordError as error:
+        raise unprocessable(error.problems, "body") from None
+    note.object_id, note.clinic_id = str(patient.id), clinic_id
+    return PatientOut.model_validate(patient)
+
+
+@router.get("/{patient_id}", response_model=PatientOut)
+def get_patient(patient: Reading) -> PatientOut:
+    return PatientOut.model_validate(patient)
+
+
+@router.get("/{patient_id}/episodes", response_model=list[EpisodeOut])
+def list_episodes(patient: Reading) -> list[EpisodeOut]:
+    return [EpisodeOut.model_validate(e) for e in patient.episodes]
+
+
+@router.post("/{patient_id}/episodes", response_model=EpisodeOut, status_code=201)
+def open_episode(db: DbSession, actor: CurrentActor, patient: Opening, note: Audited,
+                 body: EpisodeIn) -> EpisodeOut:
+    try:
+        episode = create_episode(db, patient.id, body.model_dump(mode="json",
+                                                                 exclude_none=True), actor.id)
+    except (RecordError, NotFound) as error:
+        problems = error.problems if isinstance(error, RecordError) else [("", str(error))]
+        raise unprocessable(problems, "body") from None
+    note.detail["episode_id"] = episode.id
+    return EpisodeOut.model_validate(episode)

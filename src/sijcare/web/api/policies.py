@@ -1,0 +1,14 @@
+"""The policy query parameter: any profile in the knowledge base, else a 422."""
+
+from __future__ import annotations
+
+from sijcare.knowledge import load_knowledge
+from sijcare.web.api.problems import unprocessable
+
+
+def checked_policy(policy: str) -> str:
+    known = load_knowledge().policies
+    if policy not in known:
+        raise unprocessable([("policy", f"unknown policy {policy!r}; one of: "
+                                        f"{', '.join(sorted(known))}")], "query")
+    return policy

@@ -1,0 +1,51 @@
+"""Signing in and out over the API; the session cookie then authenticates every call."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
+
+from sijcare.web.access import Actor, Role
+from sijcare.web.api.schemas import Credentials, SessionOut, UserOut
+from sijcare.web.csrf import csrf_token
+from sijcare.web.deps import DbSession, NotSignedIn, current_actor
+from sijcare.web.signin import SignInRefused, sign_in, sign_out
+
+router = APIRouter(prefix="/api/v1/session", tags=["session"])
+
+
+def _session(request: Request, actor: Actor | None) -> SessionOut:
+    who = None if actor is None else UserOut(
+        id=actor.id, username=actor.username, role=actor.role,
+        clinic_ids=sorted(actor.clinic_ids))
+    return SessionOut(user=who, csrf_token=csrf_token(request))
+
+
+@router.get("", response_model=SessionOut)
+async def current_session(request: Request) -> SessionOut:
+    """Who is signed in (or nobody) and the CSRF token for unsafe requests."""
+    try:
+        actor = await current_actor(request)
+    except NotSignedIn:
+        actor = None
+    return _session(request, actor)
+
+
+@router.post("", response_model=SessionOut, responses={401: {}, 429: {}})
+def create_session(request: Request, db: DbSession, credentials: Credentials) -> Response:
+    """Sign in; 5 failures per username and address in 15 minutes lock it for a while (429)."""
+    try:
+        user = sign_in(request, db, credentials.username, credentials.password)
+    except SignInRefused as refused:
+        headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
+        return JSONResponse({"detail": refused.message}, refused.status_code, headers)
+    actor = Actor(user.id, user.username, Role(user.role),
+                  frozenset(m.clinic_id for m in user.memberships))
+    return JSONResponse(_session(request, actor).model_dump())
+
+
+@router.delete("", status_code=204)
+def delete_session(request: Request, db: DbSession) -> Response:
+    """Sign out."""
+    sign_out(request, db)
+    return Response(status_code=204)

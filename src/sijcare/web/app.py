@@ -1,0 +1,56 @@
+"""The application factory: settings and an engine in, a FastAPI app out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from sijcare import __version__
+from sijcare.store import make_engine, session_factory
+from sijcare.web import errors
+from sijcare.web.actors import ActorCache
+from sijcare.web.api import assess as api_assess
+from sijcare.web.api import docs as api_docs
+from sijcare.web.api import episodes as api_episodes
+from sijcare.web.api import health as api_health
+from sijcare.web.api import patients as api_patients
+from sijcare.web.api import records as api_records
+from sijcare.web.api import session as api_session
+from sijcare.web.csrf import check_csrf
+from sijcare.web.headers import SecurityHeaders
+from sijcare.web.routers import admin, auth, episodes, home, patients, records
+from sijcare.web.sessions import SessionCodec, SessionMiddleware, SignOuts
+from sijcare.web.settings import Settings
+from sijcare.web.throttle import LoginThrottle
+
+ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.router,
+           admin.router, api_session.router, api_health.router, api_assess.router,
+           api_patients.router, api_episodes.router, api_records.router, api_docs.router)
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The web app on an already migrated database (`sijcare serve` migrates first)."""
+    app = FastAPI(title="sijcare", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json", dependencies=[Depends(check_csrf)],
+                  description="Clinical decision support for sacroiliac-joint pain clinics. "
+                              "Decision support, not a diagnosis.")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.sessions = session_factory(app.state.engine)
+    app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
+    app.state.codec = SessionCodec(settings.secret_key)
+    app.state.actors = ActorCache(settings.actor_cache_seconds, settings.clock)
+    app.state.throttle = LoginThrottle(settings.login_failures_allowed,
+                                       settings.login_window_seconds, settings.clock)
+    app.add_middleware(SessionMiddleware, settings=settings, codec=app.state.codec,
+                       sign_outs=SignOuts())
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    errors.install(app)
+    return app

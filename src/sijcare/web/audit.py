@@ -1,0 +1,51 @@
+"""Every read and write of patient data is audited by one dependency, never by the route.
+
+Patient-scoped dependencies (`scope.py`) depend on `audit_note`, so any route that reaches
+a patient writes an audit event: "read" or "write" by the HTTP method, the route's name in
+the detail, and the object the note names.
+A refused or failed request is audited too, after its partial work is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+
+from sijcare.store import record_event
+from sijcare.web.csrf import SAFE_METHODS
+from sijcare.web.deps import CurrentActor, DbSession
+
+
+@dataclass
+class AuditNote:
+    """What this request touched; scope dependencies and routes fill it in."""
+
+    object_type: str
+    object_id: str | None = None
+    clinic_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_note(request: Request, db: DbSession, actor: CurrentActor) -> Iterator[AuditNote]:
+    note = AuditNote(object_type="patient", detail={"route": request.scope["route"].name})
+    action = "read" if request.method in SAFE_METHODS else "write"
+    try:
+        yield note
+    except Exception as error:
+        db.rollback()
+        status = (error.status_code if isinstance(error, HTTPException)
+                  else 422 if isinstance(error, RequestValidationError) else 500)
+        record_event(db, actor.id, action, note.object_type, note.object_id, note.clinic_id,
+                     {**note.detail, "outcome": "refused" if status < 500 else "failed",
+                      "status": status})
+        db.commit()
+        raise
+    record_event(db, actor.id, action, note.object_type, note.object_id, note.clinic_id,
+                 note.detail)
+
+
+Audited = Annotated[AuditNote, Depends(audit_note, scope="function")]

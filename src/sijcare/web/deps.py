@@ -1,0 +1,98 @@
+"""Request dependencies: the database session, the signed-in actor (`actors.py`), a role check.
+
+Both the session and the audit note (see `audit.py`) are function-scoped, so the commit
+happens before the response is sent: a page never shows data whose audit entry failed.
+On SQLite, where the store begins every transaction IMMEDIATE (one writer at a time, and
+every request writes its audit entry), requests wait their turn at an async lock
+(`db_gate`): waiting holds no worker thread and no SQLite busy-handler sleep, so a burst of
+requests queues fairly instead of stalling the thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import nullcontext
+from typing import Annotated
+
+from anyio import CancelScope
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from sijcare.web.access import Actor, Permission
+from sijcare.web.actors import load_actor
+
+
+class NotSignedIn(Exception):
+    """No valid sign-in: pages redirect to the sign-in form, the API answers 401."""
+
+    def __init__(self, timed_out: bool = False):
+        self.timed_out = timed_out
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request, committed at its end, or rolled back if anything failed."""
+    async with request.app.state.db_gate or nullcontext():
+        request.state.holds_db_gate = True
+        db = request.app.state.sessions()
+        try:
+            yield db
+        except BaseException:
+            with CancelScope(shield=True):
+                await run_in_threadpool(db.rollback)
+            raise
+        else:
+            with CancelScope(shield=True):
+                await run_in_threadpool(db.commit)
+        finally:
+            with CancelScope(shield=True):
+                await run_in_threadpool(db.close)
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+async def current_actor(request: Request) -> Actor:
+    session = request.state.session
+    if session.user_id is None:
+        raise NotSignedIn(timed_out=session.timed_out)
+    state = request.app.state
+    key = (session.user_id, session.password_fingerprint)
+    actor = state.actors.get(key)
+    if actor is None:
+        held = getattr(request.state, "holds_db_gate", False)
+        async with nullcontext() if held or state.db_gate is None else state.db_gate:
+            actor = await run_in_threadpool(load_actor, state.sessions, key)
+        if actor is None:
+            session.sign_out()
+            raise NotSignedIn()
+        state.actors.put(key, actor)
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def forbidden(actor: Actor) -> HTTPException:
+    return HTTPException(403, f"Your role ({actor.role}) does not allow this.")
+
+
+def require(permission: Permission) -> Callable[[Actor], Awaitable[Actor]]:
+    """For routes that touch no patient: only the role matters (async: no I/O, no thread)."""
+
+    async def dependency(actor: CurrentActor) -> Actor:
+        if not actor.may(permission):
+            raise forbidden(actor)
+        return actor
+
+    return dependency
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the route itself can stay sync."""
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]

@@ -1,0 +1,291 @@
+"""The record forms as data: each field names its path in the record, so errors find it.
+
+A field's input `name` is the dotted path of the value in the record data handed to the
+store (`provocation.thigh_thrust`), which is also the path the store's `RecordError`
+reports; an error therefore lands next to the input that caused it. Labels and how-to text
+come from the knowledge base, so the form says exactly what the engine will count.
+
+Every field can be left "not recorded": an empty input becomes an absent value, never a
+`false` or an empty list (unknown is not negative).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from sijcare.knowledge import load_knowledge
+
+FieldKind = Literal["date", "number", "text", "password", "choice", "radio", "tristate",
+                    "multi"]
+Choices = tuple[tuple[str, str], ...]
+
+NONE_OF_THESE = "__none__"  # the "asked, none present" box of a checkbox group
+SIDES: Choices = (("left", "Left"), ("right", "Right"), ("bilateral", "Bilateral"))
+GUIDANCE: Choices = (("fluoroscopy", "Fluoroscopy"), ("ct", "CT"),
+                     ("ultrasound", "Ultrasound"), ("none", "No image guidance"))
+RESULT: Choices = (("positive", "Positive"), ("negative", "Negative"))
+DIARY_MINUTES = (0, 15, 30, 60, 120, 240, 360)
+ODI_SECTIONS = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting", "Standing",
+                "Sleeping", "Sex life", "Social life", "Travelling")
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind
+    choices: Choices = ()
+    hint: str = ""
+    low: float | None = None
+    high: float | None = None
+    none_label: str = "None of these (asked)"
+
+    @property
+    def input_id(self) -> str:
+        return "f-" + self.name.replace(".", "-").replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Group:
+    """One fieldset with its legend."""
+
+    legend: str
+    fields: tuple[FormField, ...]
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class RecordForm:
+    kind: str
+    title: str
+    groups: tuple[Group, ...]
+    intro: str = ""
+
+    def fields(self) -> list[FormField]:
+        return [f for g in self.groups for f in g.fields]
+
+
+def _words(ids: tuple[str, ...]) -> Choices:
+    return tuple((i, i.replace("_", " ").capitalize()) for i in ids)
+
+
+def _pain(name: str, label: str, hint: str = "") -> FormField:
+    return FormField(name, label, "number", hint=hint or "0 (none) to 10 (worst)", low=0,
+                     high=10)
+
+
+RECORDED_ON = FormField("recorded_on", "Recorded on", "date",
+                        hint="The visit at which this was recorded; the assessment as of a "
+                             "date counts only what was recorded by then.")
+
+
+def _intake() -> RecordForm:
+    kb = load_knowledge()
+    return RecordForm("intake", "Intake and history", (
+        Group("Pain", (
+            FormField("pain_onset", "Pain began on", "date",
+                      hint="Or give the duration below if the date is not known."),
+            FormField("pain_duration_months", "Or: duration in months", "number", low=0,
+                      high=1200),
+            _pain("pain_nrs", "Average pain now (NRS)"),
+            FormField("side", "Side", "choice", SIDES),
+            FormField("onset", "How it began", "choice", _words((
+                "trauma", "pregnancy", "post_lumbar_fusion", "insidious", "repetitive_stress",
+                "other"))),
+        )),
+        Group("Where the pain is", (
+            FormField("pain_areas.axial_low_back", "Axial low back (%)", "number", low=0,
+                      high=100),
+            FormField("pain_areas.sij_region", "SI-joint region (%)", "number", low=0, high=100,
+                      hint="Between the iliac crest and the gluteal fold, off the midline."),
+            FormField("pain_areas.buttock_leg", "Buttock and leg (%)", "number", low=0,
+                      high=100),
+            FormField("pain_areas.groin_anterior_thigh", "Groin and front of thigh (%)",
+                      "number", low=0, high=100),
+            FormField("below_l5", "Pain felt below L5", "tristate"),
+            FormField("below_knee", "Pain reaches below the knee", "tristate"),
+            FormField("fortin_finger", "Fortin finger test", "tristate",
+                      hint=kb.examination.fortin_finger.how or ""),
+        ), hint="Shares of the whole complaint; the shares given must sum to 100."),
+        Group("What changes it", (
+            FormField("aggravating", "Aggravated by", "multi", _words((
+                "sitting", "sit_to_stand", "stairs", "turning_in_bed", "prolonged_standing",
+                "walking", "bending", "running"))),
+            FormField("relieving", "Relieved by", "multi", _words((
+                "lying_knees_bent", "side_lying_pillow", "walking", "rest", "sij_belt",
+                "heat"))),
+        )),
+        Group("Screening", (
+            FormField("red_flags", "Red flags present", "multi",
+                      tuple((f.id, f.name) for f in kb.screening.red_flags),
+                      hint="Any red flag stops the SI-joint pathway for urgent work-up."),
+            FormField("spa_features", "Inflammatory back pain features (NICE NG65)", "multi",
+                      tuple(kb.screening.spondyloarthritis.features.items())),
+            FormField("generalized_pain_disorder", "Generalised pain disorder (e.g. "
+                      "fibromyalgia)", "tristate"),
+            FormField("pregnant", "Pregnant", "tristate"),
+        )),
+    ), "What the patient reports. Leave anything not asked blank: it stays not recorded.")
+
+
+def _exam() -> RecordForm:
+    kb = load_knowledge()
+    tests = tuple(Group(t.name, (
+        FormField(f"provocation.{t.id}.result", "Result", "radio", RESULT),
+        FormField(f"provocation.{t.id}.familiar_pain", "Reproduced the familiar pain",
+                  "tristate"),
+        FormField(f"provocation.{t.id}.side", "Side tested", "choice", SIDES),
+    ), hint=t.how) for t in kb.examination.provocation_tests)
+    return RecordForm("exam", "Examination", (
+        *tests,
+        Group("Tenderness", (
+            FormField("tenderness.psis", "Posterior superior iliac spine", "tristate"),
+            FormField("tenderness.long_posterior_sacroiliac_ligament",
+                      "Long posterior sacroiliac ligament", "tristate"),
+            FormField("tenderness.sacrotuberous_ligament", "Sacrotuberous ligament",
+                      "tristate"),
+            FormField("tenderness.sacral_sulcus", "Sacral sulcus", "tristate"),
+        )),
+        Group("Other sources", (
+            FormField("straight_leg_raise", "Straight-leg raise", "radio", RESULT),
+            FormField("neuro_deficit", "Objective neurological deficit", "tristate",
+                      hint="Dermatomal sensory loss, weakness or reflex change."),
+            FormField("hip_rotation_pain", "Groin pain on hip internal rotation", "tristate"),
+        )),
+    ), "Provocation tests: a test is positive only when it reproduces the patient's familiar "
+       "pain. Leave a test blank if it was not performed.")
+
+
+def _block() -> RecordForm:
+    diary = tuple(_pain(f"diary.{m}", "Baseline, before the block" if m == 0 else
+                        f"{m} min after" if m < 60 else f"{m // 60} h after")
+                  for m in DIARY_MINUTES)
+    return RecordForm("block", "Diagnostic block", (
+        Group("The block", (
+            FormField("date", "Date of the block", "date"),
+            FormField("side", "Side", "choice", SIDES),
+            FormField("target", "Target", "choice", _words(
+                ("intra_articular", "periarticular", "lateral_branch"))),
+            FormField("guidance", "Image guidance", "choice", GUIDANCE,
+                      hint="Only image-guided blocks count as diagnostic."),
+            FormField("contrast", "Contrast used", "tristate"),
+            FormField("agent", "Local anaesthetic", "choice", _words(
+                ("lidocaine", "bupivacaine", "ropivacaine"))),
+        )),
+        Group("Pain diary", diary,
+              hint="The patient's pain (0-10) before the injection and at each time after it. "
+                   "Relief is read from the baseline and the lowest later rating."),
+    ))
+
+
+def _imaging() -> RecordForm:
+    return RecordForm("imaging", "Imaging", (Group("Study", (
+        FormField("date", "Date", "date"),
+        FormField("modality", "Modality", "choice", (
+            ("xray", "X-ray"), ("ct", "CT"), ("mri", "MRI"), ("ultrasound", "Ultrasound"),
+            ("bone_scan", "Bone scan"), ("spect_ct", "SPECT-CT"))),
+        FormField("region", "Region", "choice", (
+            ("sij", "SI joints"), ("lumbar", "Lumbar spine"), ("pelvis", "Pelvis"),
+            ("hip", "Hip"))),
+        FormField("findings", "Findings", "multi", _words((
+            "sclerosis", "erosions", "ankylosis", "bone_marrow_edema", "osteoarthritis",
+            "vacuum_phenomenon"))),
+        FormField("excludes_other_causes", "Excludes other causes of the pain", "tristate"),
+    )),))
+
+
+def _care_course() -> RecordForm:
+    return RecordForm("care_course", "Conservative care", (Group("Course", (
+        FormField("type", "Type", "choice", _words((
+            "physical_therapy", "home_exercise", "nsaid", "chiropractic", "sij_belt",
+            "acupuncture", "weight_loss"))),
+        FormField("start", "Started on", "date"),
+        FormField("end", "Ended on", "date", hint="Leave blank while it is ongoing."),
+    )),))
+
+
+def _procedure() -> RecordForm:
+    return RecordForm("procedure", "Procedure", (
+        Group("Procedure", (
+            FormField("date", "Date", "date"),
+            FormField("kind", "Procedure", "choice", (
+                ("steroid_injection", "Steroid injection"), ("prolotherapy", "Prolotherapy"),
+                ("prp", "Platelet-rich plasma"), ("rfa_conventional", "Radiofrequency "
+                 "ablation, conventional"), ("rfa_cooled", "Radiofrequency ablation, cooled"),
+                ("mis_fusion", "Minimally invasive SIJ fusion"))),
+            FormField("side", "Side", "choice", SIDES),
+            FormField("guidance", "Image guidance", "choice", GUIDANCE),
+            FormField("injectate", "Injectate", "text",
+                      hint="Drug, dose and volume, e.g. triamcinolone 40 mg + 1 ml "
+                           "bupivacaine 0.25%."),
+            FormField("complications", "Complications", "multi", _words((
+                "vasovagal", "transient_numbness", "pain_flare", "bleeding", "infection"))),
+        )),
+        Group("Response", (
+            FormField("relief_percent", "Relief (%)", "number", low=0, high=100),
+            FormField("relief_weeks", "Relief lasted (weeks)", "number", low=0, high=1040),
+            FormField("relief_ongoing", "Relief still ongoing", "tristate"),
+        )),
+    ))
+
+
+def _prom() -> RecordForm:
+    odi = tuple(FormField(f"odi.{i}", f"{i}. {name}", "choice",
+                          tuple((str(v), str(v)) for v in range(6)),
+                          hint="0 (no disability) to 5")
+                for i, name in enumerate(ODI_SECTIONS, start=1))
+    return RecordForm("prom", "Questionnaires (PROMs)", (
+        Group("Date", (FormField("date", "Answered on", "date"),)),
+        Group("Oswestry Disability Index (ODI 2.1a)", odi,
+              hint="The score (0-5) the patient chose in each section; leave a section blank "
+                   "if unanswered."),
+        Group("Pain and change", (
+            _pain("nrs", "Pain NRS"),
+            FormField("pgic", "Global impression of change (PGIC)", "choice", (
+                ("1", "1 Very much improved"), ("2", "2 Much improved"),
+                ("3", "3 Minimally improved"), ("4", "4 No change"),
+                ("5", "5 Minimally worse"), ("6", "6 Much worse"), ("7", "7 Very much worse"))),
+        )),
+    ), "Fill in whichever questionnaires were answered; each becomes its own entry.")
+
+
+def _medications() -> RecordForm:
+    return RecordForm("medications", "Medications and allergies", (
+        Group("Medications", (FormField("anticoagulant", "Takes an anticoagulant", "tristate"),)),
+        Group("Allergies", (FormField("allergies", "Allergies", "multi", _words((
+            "contrast", "local_anesthetic", "corticosteroid", "latex"))),)),
+    ))
+
+
+@cache
+def record_forms() -> dict[str, RecordForm]:
+    """Every record kind's form, keyed like the store's RECORD_KINDS."""
+    forms = [_intake(), _exam(), _imaging(), _care_course(), _block(), _procedure(), _prom(),
+             _medications()]
+    return {f.kind: RecordForm(f.kind, f.title, (*f.groups, Group("Visit", (RECORDED_ON,))),
+                               f.intro)
+            for f in forms}
+
+
+def patient_fields(clinics: Choices) -> list[FormField]:
+    """Registration; the clinic is asked only of users who work in more than one."""
+    fields = [
+        FormField("family_name", "Family name", "text"),
+        FormField("given_name", "Given name", "text"),
+        FormField("birth_date", "Date of birth", "date"),
+        FormField("sex", "Sex", "choice", (("female", "Female"), ("male", "Male"),
+                                           ("other", "Other"), ("unknown", "Unknown"))),
+        FormField("external_id", "Clinic number (MRN)", "text",
+                  hint="Optional; unique within the clinic."),
+    ]
+    if len(clinics) > 1:
+        fields.append(FormField("clinic_id", "Clinic", "choice", clinics))
+    return fields
+
+
+EPISODE_FIELDS = [
+    FormField("complaint", "Complaint", "text", hint="E.g. left buttock pain since a fall."),
+    FormField("opened_on", "Opened on", "date"),
+]

@@ -1,0 +1,1 @@
+"""HTML pages, one router per resource."""

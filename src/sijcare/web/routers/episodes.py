@@ -1,0 +1,84 @@
+"""The episode page (timeline and current assessment) and signing the assessment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from sijcare.engine import DEFAULT_POLICY
+from sijcare.knowledge import load_knowledge
+from sijcare.store import Episode, SignedAssessment, list_timeline, sign_assessment
+from sijcare.web.access import Permission
+from sijcare.web.assessing import CaseProblems, assess_episode, fingerprint
+from sijcare.web.audit import Audited
+from sijcare.web.deps import CurrentActor, DbSession
+from sijcare.web.forms import record_forms
+from sijcare.web.scope import episode_scope
+from sijcare.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
+Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
+LIST_KINDS = ("imaging", "care_course", "block", "procedure")
+
+
+def known_policy(policy: str) -> str:
+    return policy if policy in load_knowledge().policies else DEFAULT_POLICY
+
+
+def signatures(db: Session, episode_id: int) -> list[SignedAssessment]:
+    return list(db.scalars(select(SignedAssessment).where(
+        SignedAssessment.episode_id == episode_id).order_by(SignedAssessment.signed_at.desc())))
+
+
+def _page(request: Request, db: Session, episode: Episode, policy: str, as_of: date,
+          notice: str | None = None, status_code: int = 200) -> Response:
+    try:
+        assessment, problems = assess_episode(db, episode.id, policy, as_of), []
+    except CaseProblems as error:
+        assessment, problems = None, error.problems
+    return render(request, "episodes/show.html", {
+        "episode": episode, "patient": episode.patient, "policy": policy,
+        "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
+        "timeline": list_timeline(db, episode.id), "assessment": assessment,
+        "seen": fingerprint(assessment) if assessment else "", "case_problems": problems,
+        "signatures": signatures(db, episode.id), "forms": record_forms(),
+        "list_kinds": LIST_KINDS, "notice": notice}, status_code=status_code)
+
+
+@router.get("/episodes/{episode_id}", name="episodes.view")
+def episode_page(request: Request, db: DbSession, episode: Reading, note: Audited,
+                 policy: str = DEFAULT_POLICY, as_of: date | None = None) -> Response:
+    policy, as_of = known_policy(policy), as_of or date.today()
+    note.detail.update(policy=policy, as_of=as_of.isoformat())
+    return _page(request, db, episode, policy, as_of)
+
+
+@router.post("/episodes/{episode_id}/sign", name="assessments.sign")
+def sign(request: Request, db: DbSession, actor: CurrentActor, episode: Signing,
+         note: Audited, policy: Annotated[str, Form()], as_of: Annotated[date, Form()],
+         seen: Annotated[str, Form()]) -> Response:
+    """Signs what the engine says now, and only if it is what the clinician was shown."""
+    policy = known_policy(policy)
+    try:
+        assessment = assess_episode(db, episode.id, policy, as_of)
+    except CaseProblems:
+        return _page(request, db, episode, policy, as_of, "Nothing was signed: the record "
+                     "cannot be assessed.", 422)
+    if fingerprint(assessment) != seen:
+        note.detail["outcome"] = "changed"
+        return _page(request, db, episode, policy, as_of, "Nothing was signed: the record "
+                     "changed since this page was opened. Review the assessment below and "
+                     "sign again.", 409)
+    signed = sign_assessment(db, episode.id, assessment, actor.id)
+    note.detail.update(signed_assessment_id=signed.id, stage=signed.stage, policy=policy)
+    request.state.session.say(f"Assessment signed ({signed.stage.replace('_', ' ')}, policy "
+                              f"{policy}, as of {as_of}).")
+    query = urlencode({"policy": policy, "as_of": as_of.isoformat()})
+    return RedirectResponse(f"/episodes/{episode.id}?{query}#signatures", status_code=303)

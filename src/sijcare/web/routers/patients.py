@@ -1,0 +1,117 @@
+"""Patient pages: the searchable list, registration, and one patient's demographics."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from starlette.responses import RedirectResponse, Response
+
+from sijcare.store import Clinic, Patient, RecordError, create_episode, create_patient
+from sijcare.store import search_patients as search
+from sijcare.web.access import Actor, Permission
+from sijcare.web.audit import Audited
+from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
+from sijcare.web.forms import EPISODE_FIELDS, Choices, patient_fields
+from sijcare.web.scope import clinic_scope, patient_scope
+from sijcare.web.submissions import attach, read_fields
+from sijcare.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 25
+
+Listing = Annotated[Actor, Depends(clinic_scope(Permission.demographics_read))]
+Registering = Annotated[Actor, Depends(clinic_scope(Permission.patient_register))]
+Reading = Annotated[Patient, Depends(patient_scope(Permission.demographics_read))]
+Opening = Annotated[Patient, Depends(patient_scope(Permission.patient_register))]
+
+
+def clinic_choices(db: DbSession, actor: Actor) -> Choices:
+    rows = db.execute(select(Clinic.id, Clinic.name).where(Clinic.id.in_(actor.clinic_ids))
+                      .order_by(Clinic.name))
+    return tuple((str(cid), name) for cid, name in rows)
+
+
+@router.get("/patients", name="patients.list")
+def patient_list(request: Request, db: DbSession, actor: Listing, note: Audited,
+                 q: Annotated[str, Query(max_length=100)] = "",
+                 page: Annotated[int, Query(ge=1)] = 1, sort: str = "family_name") -> Response:
+    try:
+        patients, total = search(db, sorted(actor.clinic_ids), q, page, PER_PAGE, sort)
+    except RecordError:  # an unknown sort from an edited URL: the page keeps its default
+        sort = "family_name"
+        patients, total = search(db, sorted(actor.clinic_ids), q, page, PER_PAGE, sort)
+    note.object_type = "patient_list"
+    note.detail.update(query=q, page=page, shown=[p.id for p in patients])
+    return render(request, "patients/list.html", {
+        "patients": patients, "total": total, "q": q, "page": page, "sort": sort,
+        "pages": max(1, math.ceil(total / PER_PAGE))})
+
+
+def _registration(request: Request, db: DbSession, actor: Actor, values: dict,
+                  errors: dict, status_code: int = 200) -> Response:
+    fields = patient_fields(clinic_choices(db, actor))
+    return render(request, "patients/new.html", {
+        "fields": fields, "fields_by_name": {f.name: f for f in fields}, "values": values,
+        "errors": errors}, status_code=status_code)
+
+
+@router.get("/patients/new", name="patients.new")
+def new_patient(request: Request, db: DbSession, actor: Registering) -> Response:
+    return _registration(request, db, actor, {}, {})
+
+
+@router.post("/patients", name="patients.register")
+def register_patient(request: Request, db: DbSession, actor: Registering, note: Audited,
+                     form: SubmittedForm) -> Response:
+    clinics = clinic_choices(db, actor)
+    fields = patient_fields(clinics)
+    values, errors, data = read_fields(fields, form)
+    clinic_id = int(data.pop("clinic_id", clinics[0][0] if clinics else 0))
+    try:  # even with typing errors, so that every problem shows at once
+        patient = create_patient(db, clinic_id, data, actor.id)
+    except RecordError as error:
+        attach(error.problems, errors, values)
+    if errors:
+        db.rollback()
+        note.detail["outcome"] = "invalid"
+        return _registration(request, db, actor, values, errors, 422)
+    note.object_id, note.clinic_id = str(patient.id), patient.clinic_id
+    request.state.session.say(f"Registered {patient.given_name} {patient.family_name}.")
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+def _patient_page(request: Request, patient: Patient, values: dict | None = None,
+                  errors: dict | None = None, status_code: int = 200) -> Response:
+    return render(request, "patients/show.html", {
+        "patient": patient, "episode_fields": EPISODE_FIELDS,
+        "fields_by_name": {f.name: f for f in EPISODE_FIELDS},
+        "values": values or {"opened_on": date.today().isoformat()}, "errors": errors or {}},
+        status_code=status_code)
+
+
+@router.get("/patients/{patient_id}", name="patients.view")
+def patient_page(request: Request, patient: Reading) -> Response:
+    return _patient_page(request, patient)
+
+
+@router.post("/patients/{patient_id}/episodes", name="episodes.open")
+def open_episode(request: Request, db: DbSession, actor: CurrentActor, patient: Opening,
+                 note: Audited, form: SubmittedForm) -> Response:
+    values, errors, data = read_fields(EPISODE_FIELDS, form)
+    try:
+        episode = create_episode(db, patient.id, data, actor.id)
+    except RecordError as error:
+        attach(error.problems, errors, values)
+    if errors:
+        db.rollback()
+        note.detail["outcome"] = "invalid"
+        return _patient_page(request, patient, values, errors, 422)
+    note.detail["episode_id"] = episode.id
+    request.state.session.say(f"Opened the episode '{episode.complaint}'.")
+    target = f"/episodes/{episode.id}" if actor.may(
+        Permission.clinical_read) else f"/patients/{patient.id}"
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,59 @@
+"""Signing in and out, shared by the sign-in page and `POST /api/v1/session`.
+
+Every attempt is audited (success, wrong credentials, throttled); a throttled attempt is
+refused even with the right password, so guessing cannot go on in the background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from sijcare.store import User, get_user_by_username, record_event
+from sijcare.web.passwords import verify_password
+
+
+@dataclass
+class SignInRefused(Exception):
+    status_code: int
+    message: str
+    retry_after: int | None = None
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in(request: Request, db: Session, username: str, password: str) -> User:
+    """The signed-in user, with the session rotated; or `SignInRefused` (401 or 429)."""
+    throttle = request.app.state.throttle
+    address = client_address(request)
+    key = throttle.key(username, address)
+    user = get_user_by_username(db, username.strip().lower())
+    actor_id = user.id if user else None
+    if (wait := throttle.retry_after(key)) is not None:
+        record_event(db, actor_id, "sign_in", "user", username[:64],
+                     detail={"outcome": "throttled", "address": address})
+        minutes = -(-wait // 60)
+        raise SignInRefused(429, f"Too many failed attempts. Try again in {minutes} minute"
+                                 f"{'s' if minutes > 1 else ''}.", wait)
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.active:
+        throttle.failed(key)
+        record_event(db, actor_id, "sign_in", "user", username[:64],
+                     detail={"outcome": "failed", "address": address})
+        raise SignInRefused(401, "Wrong username or password.")
+    throttle.succeeded(key)
+    request.state.session.sign_in(user.id, user.password_hash, request.app.state.settings.clock())
+    record_event(db, user.id, "sign_in", "user", str(user.id),
+                 detail={"outcome": "signed_in", "address": address})
+    return user
+
+
+def sign_out(request: Request, db: Session) -> None:
+    session = request.state.session
+    if session.user_id is not None:
+        record_event(db, session.user_id, "sign_out", "user", str(session.user_id))
+    session.sign_out()

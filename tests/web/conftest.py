@@ -1,0 +1,121 @@
+"""A migrated temp SQLite database per test module, with two clinics and a user per role.
+
+`north` is the clinic under test; `south` is another clinic whose users must never see
+north's patients. Everyone shares one password, hashed once (argon2 is slow on purpose).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sijcare.store import (
+    add_record,
+    create_clinic,
+    create_episode,
+    create_patient,
+    create_user,
+    make_engine,
+    session_factory,
+    upgrade,
+)
+from sijcare.web import Settings, create_app
+from sijcare.web.passwords import hash_password
+
+PASSWORD = "correct horse battery"
+ROLES = ("clinician", "staff", "researcher", "admin")
+TODAY = dt.date.today()
+
+
+class Clock:
+    """A settable clock for idle timeouts and the sign-in throttle."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class World:
+    app: FastAPI
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def client(self) -> TestClient:
+        return TestClient(self.app)
+
+    def signed_in(self, username: str, password: str = PASSWORD) -> TestClient:
+        """A client with a session; it sends its CSRF token on every request."""
+        client = self.client()
+        token = client.get("/api/v1/session").json()["csrf_token"]
+        answer = client.post("/api/v1/session", json={"username": username,
+                                                      "password": password},
+                             headers={"x-csrf-token": token})
+        assert answer.status_code == 200, answer.text
+        client.headers["x-csrf-token"] = answer.json()["csrf_token"]
+        return client
+
+
+def build_world(directory, clock: Clock | None = None) -> World:
+    url = f"sqlite:///{directory / 'web.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    clock = clock or Clock()
+    app = create_app(Settings(database_url=url, secret_key=b"test secret", clock=clock), engine)
+    world = World(app, engine, session_factory(engine), clock)
+    hashed = hash_password(PASSWORD)
+    with world.sessions() as db:
+        north, south = create_clinic(db, "North Clinic"), create_clinic(db, "South Clinic")
+        world.ids.update(north=north.id, south=south.id)
+        for role in ROLES:
+            clinics = [north.id] if role in ("clinician", "staff") else []
+            world.ids[role] = create_user(db, role, hashed, role, clinics).id
+        for role in ("clinician", "staff"):
+            world.ids[f"south_{role}"] = create_user(db, f"south_{role}", hashed, role,
+                                                     [south.id]).id
+        patient = create_patient(db, north.id, {
+            "given_name": "Ada", "family_name": "North", "birth_date": "1970-02-03",
+            "sex": "female", "external_id": "N-1"}, world.ids["clinician"])
+        episode = create_episode(db, patient.id, {
+            "complaint": "Left buttock pain", "opened_on": TODAY.isoformat()},
+            world.ids["clinician"])
+        add_record(db, episode.id, "intake", {"pain_nrs": 6, "side": "left"},
+                   world.ids["clinician"], TODAY)
+        world.ids.update(patient=patient.id, episode=episode.id)
+        db.commit()
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("web"))
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def clinician(world: World) -> TestClient:
+    return world.signed_in("clinician")
+
+
+@pytest.fixture(scope="module")
+def staff(world: World) -> TestClient:
+    return world.signed_in("staff")
+
+
+@pytest.fixture(scope="module")
+def clients(world: World) -> dict[str, TestClient]:
+    """A signed-in client per user of the world, for access matrices."""
+    return {user: world.signed_in(user) for user in (
+        "clinician", "staff", "researcher", "admin", "south_clinician", "south_staff")}

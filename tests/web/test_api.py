@@ -1,0 +1,146 @@
+"""The JSON API: pagination, the sort allow-list, 422 field paths, assess and sign."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sijcare.engine import assess
+from sijcare.model import load_case
+from tests.conftest import EXAMPLES
+from tests.web.conftest import TODAY, World
+
+
+@pytest.fixture(scope="module")
+def many(world: World, clinician: TestClient) -> list[int]:
+    """25 more patients in the north clinic, with family names Api-00 ... Api-24."""
+    return [clinician.post("/api/v1/patients", json={
+        "given_name": "Paged", "family_name": f"Api-{i:02d}", "sex": "other",
+        "birth_date": f"19{50 + i}-01-01"}).json()["id"] for i in range(25)]
+
+
+def test_patients_come_in_pages(clinician: TestClient, many: list[int]) -> None:
+    first = clinician.get("/api/v1/patients", params={"q": "api", "per_page": 10}).json()
+    third = clinician.get("/api/v1/patients", params={"q": "api", "per_page": 10,
+                                                      "page": 3}).json()
+    assert (first["total"], first["page"], first["per_page"]) == (25, 1, 10)
+    assert [p["family_name"] for p in first["items"]] == [f"Api-{i:02d}" for i in range(10)]
+    assert [p["family_name"] for p in third["items"]] == [f"Api-{i:02d}" for i in range(20, 25)]
+    assert all(p["synthetic"] is False for p in first["items"])
+
+
+def test_patients_sort_by_an_allowed_key(clinician: TestClient, many: list[int]) -> None:
+    down = clinician.get("/api/v1/patients", params={"q": "api", "sort": "-family_name",
+                                                     "per_page": 3}).json()
+    assert [p["family_name"] for p in down["items"]] == ["Api-24", "Api-23", "Api-22"]
+    by_birth = clinician.get("/api/v1/patients", params={"q": "api", "sort": "birth_date",
+                                                         "per_page": 2}).json()
+    assert [p["birth_date"] for p in by_birth["items"]] == ["1950-01-01", "1951-01-01"]
+
+
+@pytest.mark.parametrize("params", [{"sort": "password_hash"}, {"sort": "family_name;--"},
+                                    {"per_page": 500}, {"page": 0}])
+def test_bad_list_parameters_answer_422_with_their_path(clinician: TestClient,
+                                                        params: dict) -> None:
+    answer = clinician.get("/api/v1/patients", params=params)
+    assert answer.status_code == 422
+    (name,) = params
+    assert [e["loc"] for e in answer.json()["detail"]] == [["query", name]]
+
+
+def test_a_registration_with_bad_fields_names_them(clinician: TestClient) -> None:
+    answer = clinician.post("/api/v1/patients", json={
+        "given_name": "", "family_name": "X", "birth_date": "1990-02-30", "sex": "robot"})
+    assert answer.status_code == 422
+    locs = sorted(tuple(e["loc"]) for e in answer.json()["detail"])
+    assert locs == [("body", "birth_date"), ("body", "given_name"), ("body", "sex")]
+
+
+def test_a_record_with_bad_fields_names_each_path(world: World, clinician: TestClient) -> None:
+    episode = world.ids["episode"]
+    answer = clinician.post(f"/api/v1/episodes/{episode}/records/block", json={
+        "recorded_on": TODAY.isoformat(),
+        "data": {"date": TODAY.isoformat(), "guidance": "fluoroscopy",
+                 "diary": [{"minutes": 0, "pain": 7}, {"minutes": 30, "pain": 12}]}})
+    assert answer.status_code == 422
+    assert [e["loc"] for e in answer.json()["detail"]] == [
+        ["body", "data", "diary", 1, "pain"]]
+    unknown = clinician.post(f"/api/v1/episodes/{episode}/records/lab",
+                             json={"recorded_on": TODAY.isoformat(), "data": {}})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["path", "kind"]
+
+
+def test_records_go_in_and_come_back_on_the_timeline(world: World,
+                                                     clinician: TestClient) -> None:
+    episode = world.ids["episode"]
+    answer = clinician.post(f"/api/v1/episodes/{episode}/records/care_course", json={
+        "recorded_on": TODAY.isoformat(),
+        "data": {"type": "physical_therapy", "start": "2026-01-05", "end": "2026-03-01"}})
+    assert answer.status_code == 201
+    entries = clinician.get(f"/api/v1/episodes/{episode}/records").json()
+    course = next(e for e in entries if e["id"] == answer.json()["id"]
+                  and e["kind"] == "care_course")
+    assert course["summary"] == ("Conservative care: physical_therapy from 2026-01-05 "
+                                 "to 2026-03-01")
+
+
+@pytest.mark.parametrize("example", ["classic-sij.yaml", "red-flag.yaml",
+                                     "after-injection.yaml"])
+@pytest.mark.parametrize("policy", ["medicare", "clinic"])
+def test_assess_answers_exactly_what_the_engine_says(clinician: TestClient, example: str,
+                                                     policy: str) -> None:
+    case = load_case(EXAMPLES / example)
+    answer = clinician.post("/api/v1/assess", params={"policy": policy},
+                            content=case.model_dump_json(exclude_none=True),
+                            headers={"content-type": "application/json"})
+    assert answer.status_code == 200
+    assert answer.json() == json.loads(assess(case, policy=policy).model_dump_json())
+
+
+def test_assess_names_the_bad_fields(clinician: TestClient) -> None:
+    answer = clinician.post("/api/v1/assess", json={
+        "as_of": "2026-11-01", "patient": {"id": "x"},
+        "history": {"pain_nrs": 14, "side": "middle"}, "typo": 1})
+    assert answer.status_code == 422
+    locs = sorted(tuple(e["loc"]) for e in answer.json()["detail"])
+    assert locs == [("body", "history", "pain_nrs"), ("body", "history", "side"),
+                    ("body", "typo")]
+    assert all(e["msg"] for e in answer.json()["detail"])
+    policy = clinician.post("/api/v1/assess", params={"policy": "acme"},
+                            json={"as_of": "2026-11-01", "patient": {"id": "x"}})
+    assert policy.status_code == 422
+    assert policy.json()["detail"][0]["loc"] == ["query", "policy"]
+
+
+def test_researchers_may_assess_anonymous_cases(world: World) -> None:
+    researcher = world.signed_in("researcher")
+    case = {"as_of": "2026-11-01", "patient": {"id": "anon"}}
+    assert researcher.post("/api/v1/assess", json=case).json()["stage"]
+
+
+def test_signing_needs_the_assessment_that_was_read(world: World,
+                                                    clinician: TestClient) -> None:
+    episode = world.ids["episode"]
+    read = clinician.get(f"/api/v1/episodes/{episode}/assessment",
+                         params={"policy": "clinic", "as_of": TODAY.isoformat()})
+    assert read.status_code == 200
+    body = {"seen": read.headers["etag"], "policy": "clinic", "as_of": TODAY.isoformat()}
+    signed = clinician.post(f"/api/v1/episodes/{episode}/signatures", json=body)
+    assert signed.status_code == 201
+    assert signed.json()["stage"] == read.json()["stage"]
+    assert len(signed.json()["sha256"]) == 64
+    clinician.post(f"/api/v1/episodes/{episode}/records/medications", json={
+        "recorded_on": TODAY.isoformat(), "data": {"anticoagulant": True}})
+    stale = clinician.post(f"/api/v1/episodes/{episode}/signatures", json=body)
+    assert stale.status_code == 409
+
+
+def test_the_api_reference_is_served_without_outside_assets(world: World) -> None:
+    page = world.client().get("/api/docs")
+    assert page.status_code == 200
+    assert "POST /api/v1/assess" in page.text
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert world.client().get("/api/openapi.json").json()["info"]["title"] == "sijcare"

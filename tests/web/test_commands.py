@@ -1,0 +1,72 @@
+"""`sijcare user add` and what `sijcare serve` prepares before it starts serving."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sijcare.store import Clinic, Patient, User, session_factory
+from sijcare.web.passwords import verify_password
+from sijcare.web.serving import prepare
+
+
+def sijcare(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sijcare.cli", *args], input=stdin,
+                          capture_output=True, text=True, check=False)
+
+
+def test_user_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    done = sijcare("user", "add", "Dr.Who", "--role", "clinician", "--clinic", "North Clinic",
+                   "--password-stdin", "--url", url, stdin="a long enough password\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["created clinic 'North Clinic'",
+                                        "added dr.who (clinician)"]
+    engine, _ = prepare(url, demo=False)
+    with session_factory(engine)() as db:
+        user = db.scalar(select(User).where(User.username == "dr.who"))
+        assert verify_password(user.password_hash, "a long enough password")
+        assert [m.clinic_id for m in user.memberships] == [
+            db.scalar(select(Clinic.id).where(Clinic.name == "North Clinic"))]
+
+
+def test_user_add_refuses_bad_input_in_one_sentence(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    role = sijcare("user", "add", "someone", "--role", "doctor", "--password-stdin",
+                   "--url", url, stdin="a long enough password\n")
+    assert role.returncode == 2
+    assert role.stderr.startswith("error: --role: 'doctor' is not a role; choose one of:")
+    short = sijcare("user", "add", "someone", "--role", "staff", "--password-stdin",
+                    "--url", url, stdin="short\n")
+    assert (short.returncode, short.stderr.strip()) == (
+        2, "error: password: use at least 12 characters")
+    sijcare("user", "add", "taken", "--role", "staff", "--password-stdin", "--url", url,
+            stdin="a long enough password\n")
+    again = sijcare("user", "add", "taken", "--role", "staff", "--password-stdin",
+                    "--url", url, stdin="a long enough password\n")
+    assert (again.returncode, again.stderr.strip()) == (2, "error: username: 'taken' is taken")
+    assert "Traceback" not in role.stderr + short.stderr + again.stderr
+
+
+def test_serve_prepares_first_sign_ins_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine, created = prepare(url, demo=True)
+    assert [(name, role) for name, role, _ in created] == [("admin", "admin"),
+                                                          ("clinician", "clinician")]
+    with session_factory(engine)() as db:
+        clinician = db.scalar(select(User).where(User.username == "clinician"))
+        assert verify_password(clinician.password_hash, created[1][2])
+        demo_patients = db.scalars(select(Patient)).all()
+        assert demo_patients and all(p.demo for p in demo_patients)
+    _, again = prepare(url, demo=True)
+    assert again == []  # passwords are shown once, never reset
+
+
+def test_serve_rejects_an_unusable_database_url() -> None:
+    done = sijcare("serve", "--url", "nosuchdb://nowhere")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: nosuchdb://nowhere: NoSuchModuleError")
+    assert "Traceback" not in done.stderr

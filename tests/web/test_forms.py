@@ -1,0 +1,180 @@
+"""Record forms: a valid form saves; a half-valid one saves nothing, keeps what was typed
+and puts each error next to its input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import TODAY, World
+
+DAY = TODAY.isoformat()
+
+
+@pytest.fixture(scope="module")
+def episode(world: World, clinician: TestClient) -> int:
+    patient = clinician.post("/api/v1/patients", json={
+        "given_name": "Forma", "family_name": "Tester", "birth_date": "1975-05-05",
+        "sex": "female"}).json()
+    return clinician.post(f"/api/v1/patients/{patient['id']}/episodes", json={
+        "complaint": "Right buttock pain", "opened_on": DAY}).json()["id"]
+
+
+def timeline(client: TestClient, episode: int) -> list[dict]:
+    return client.get(f"/api/v1/episodes/{episode}/records").json()
+
+
+def post(client: TestClient, episode: int, kind: str, form: dict):
+    return client.post(f"/episodes/{episode}/records/{kind}", data=form,
+                       follow_redirects=False)
+
+
+def error_of(page: str, name: str) -> str:
+    """The error shown next to the input named `name`."""
+    input_id = "f-" + name.replace(".", "-").replace("_", "-")
+    found = re.search(rf'id="{input_id}-error"><span class="visually-hidden">Error:</span> '
+                      r"([^<]*)</p>", page)
+    return found.group(1) if found else ""
+
+
+EXAM = {"provocation.distraction.result": "positive",
+        "provocation.distraction.familiar_pain": "yes",
+        "provocation.distraction.side": "right",
+        "provocation.thigh_thrust.result": "positive",
+        "provocation.compression.result": "negative",
+        "straight_leg_raise": "negative", "neuro_deficit": "no", "recorded_on": DAY}
+
+
+def test_every_form_renders_labelled_inputs(clinician: TestClient, episode: int) -> None:
+    for kind in ("intake", "exam", "imaging", "care_course", "block", "procedure", "prom",
+                 "medications"):
+        page = clinician.get(f"/episodes/{episode}/records/{kind}").text
+        ids = re.findall(r'<(?:input|select)[^>]* id="([^"]+)"', page)
+        labelled = set(re.findall(r'<label for="([^"]+)"', page))
+        assert ids and set(ids) <= labelled, (kind, set(ids) - labelled)
+        assert page.count("<fieldset") == page.count("<legend")
+
+
+def test_a_valid_exam_is_saved(clinician: TestClient, episode: int) -> None:
+    answer = post(clinician, episode, "exam", EXAM)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/episodes/{episode}#timeline"
+    saved = next(e for e in timeline(clinician, episode) if e["kind"] == "exam")
+    assert saved["data"]["provocation"]["distraction"] == {
+        "result": "positive", "side": "right", "familiar_pain": True}
+    assert saved["data"]["neuro_deficit"] is False
+    assert "tenderness" not in saved["data"]  # blank stays not recorded, never "no"
+    assert "Examination saved." in clinician.get(f"/episodes/{episode}").text
+
+
+def test_a_half_valid_exam_saves_nothing_and_keeps_the_input(clinician: TestClient,
+                                                             episode: int) -> None:
+    before = timeline(clinician, episode)
+    form = {**EXAM, "provocation.distraction.familiar_pain": "no", "recorded_on": "2026-13-45"}
+    answer = post(clinician, episode, "exam", form)
+    assert answer.status_code == 422
+    page = answer.text
+    assert error_of(page, "recorded_on") == "enter a real date as YYYY-MM-DD"
+    assert "not positive" in error_of(page, "provocation.distraction.result")
+    assert 'role="alert"' in page and "Nothing was saved" in page
+    assert 'aria-invalid="true"' in page
+    assert re.search(r'name="provocation.thigh_thrust.result" value="positive" checked', page)
+    assert 'value="2026-13-45"' in page
+    assert timeline(clinician, episode) == before
+
+
+def test_a_block_is_recorded_by_its_diary(clinician: TestClient, episode: int) -> None:
+    form = {"date": DAY, "side": "right", "guidance": "fluoroscopy", "contrast": "yes",
+            "diary.0": "8", "diary.15": "2", "diary.30": "1", "diary.60": "1",
+            "diary.360": "6", "recorded_on": DAY}
+    assert post(clinician, episode, "block", form).status_code == 303
+    block = next(e for e in timeline(clinician, episode) if e["kind"] == "block")
+    assert [d["minutes"] for d in block["data"]["diary"]] == [0, 15, 30, 60, 360]
+    assert block["summary"].endswith("pain 8 before, 1 at best after")
+
+
+def test_a_block_with_a_painless_baseline_is_refused_at_the_baseline(
+        clinician: TestClient, episode: int) -> None:
+    form = {"date": DAY, "guidance": "fluoroscopy", "diary.0": "0", "diary.30": "0",
+            "recorded_on": DAY}
+    answer = post(clinician, episode, "block", form)
+    assert answer.status_code == 422
+    assert "baseline" in error_of(answer.text, "diary.0")
+
+
+def test_questionnaires_save_together_or_not_at_all(clinician: TestClient,
+                                                    episode: int) -> None:
+    odi = {f"odi.{i}": str(i % 6) for i in range(1, 11)}
+    before = len(timeline(clinician, episode))
+    bad = post(clinician, episode, "prom", {**odi, "date": DAY, "nrs": "11",
+                                            "recorded_on": DAY})
+    assert bad.status_code == 422
+    assert error_of(bad.text, "nrs")
+    assert len(timeline(clinician, episode)) == before  # the valid ODI was not kept either
+    good = post(clinician, episode, "prom", {**odi, "date": DAY, "nrs": "6",
+                                             "recorded_on": DAY})
+    assert good.status_code == 303
+    proms = [e for e in timeline(clinician, episode) if e["kind"] == "prom"]
+    assert sorted(p["data"]["instrument"] for p in proms) == ["nrs", "odi"]
+
+
+def test_pain_shares_that_do_not_add_up_are_shown_on_the_pain_map(
+        clinician: TestClient, episode: int) -> None:
+    form = {"pain_areas.axial_low_back": "20", "pain_areas.sij_region": "50",
+            "red_flags": ["__none__"], "recorded_on": DAY}
+    answer = post(clinician, episode, "intake", form)
+    assert answer.status_code == 422
+    assert "sum to 100" in error_of(answer.text, "pain_areas.axial_low_back")
+
+
+def test_none_of_these_cannot_be_ticked_with_a_finding(clinician: TestClient,
+                                                       episode: int) -> None:
+    answer = post(clinician, episode, "intake", {"red_flags": ["__none__", "fever"],
+                                                 "recorded_on": DAY})
+    assert "not both" in error_of(answer.text, "red_flags")
+
+
+def test_an_empty_form_is_not_a_record(clinician: TestClient, episode: int) -> None:
+    answer = post(clinician, episode, "intake", {"recorded_on": DAY})
+    assert answer.status_code == 422
+    assert "Nothing was entered" in answer.text
+
+
+def test_red_flags_screened_as_none_are_an_empty_list(clinician: TestClient,
+                                                      episode: int) -> None:
+    answer = post(clinician, episode, "intake", {"pain_nrs": "7", "red_flags": ["__none__"],
+                                                 "recorded_on": DAY})
+    assert answer.status_code == 303
+    intake = next(e for e in timeline(clinician, episode) if e["kind"] == "intake")
+    assert intake["data"]["red_flags"] == []
+    assert "spa_features" not in intake["data"]
+
+
+def test_confirming_none_is_recorded(clinician: TestClient, episode: int) -> None:
+    answer = post(clinician, episode, "imaging", {"none": "confirmed"})
+    assert answer.status_code == 303
+    assert any(e["kind"] == "imaging" and e["data"] == {"none": True}
+               for e in timeline(clinician, episode))
+
+
+def test_an_unknown_record_kind_is_not_found(clinician: TestClient, episode: int) -> None:
+    assert clinician.get(f"/episodes/{episode}/records/lab").status_code == 404
+
+
+def test_registration_errors_are_shown_and_nothing_is_registered(
+        clinician: TestClient) -> None:
+    before = clinician.get("/api/v1/patients").json()["total"]
+    answer = clinician.post("/patients", data={"given_name": "Nemo", "birth_date": "yesterday",
+                                               "sex": "female"})
+    assert answer.status_code == 422
+    assert error_of(answer.text, "birth_date") == "enter a real date as YYYY-MM-DD"
+    assert error_of(answer.text, "family_name") == "is required"  # every problem at once
+    assert 'value="Nemo"' in answer.text
+    assert clinician.get("/api/v1/patients").json()["total"] == before
+    answer = clinician.post("/patients", data={"given_name": "Nemo", "family_name": "Valid",
+                                               "birth_date": "1990-01-01", "sex": "male"},
+                            follow_redirects=False)
+    assert answer.status_code == 303
+    assert "Registered Nemo Valid." in clinician.get(answer.headers["location"]).text
