@@ -261,7 +261,8 @@ def _result(step: Step, verdict: Verdict) -> CriterionResult:
     """Results are immutable values, so equal ones are shared rather than rebuilt."""
     criterion = step.criterion
     detail = f"Provisional rule: {verdict.detail}" if criterion.provisional else verdict.detail
-    return CriterionResult(id=criterion.id, status=verdict.status, detail=detail,
+    return CriterionResult(id=criterion.id, text=criterion.text, status=verdict.status,
+                           detail=detail,
                            sources=criterion.sources, provisional=criterion.provisional,
                            document=verdict.document)
 

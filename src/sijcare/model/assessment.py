@@ -95,6 +95,7 @@ class ReferralFinding(Out):
 
 class CriterionResult(Out):
     id: str
+    text: str  # the criterion in plain words, as the policy states it
     status: CriterionStatus
     detail: str
     sources: list[str]

@@ -72,7 +72,7 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
     for option in a.eligibility.values():
         for c in option.criteria:
             options.lines.append(f"{option.name} / {c.id}: {STATUS_MARK[c.status]} - "
-                                 f"{c.detail}" + _cited(c.sources))
+                                 f"{c.text}: {c.detail}" + _cited(c.sources))
     out.append(options)
 
     out.append(Section("Alerts", [
