@@ -1,0 +1,10 @@
+"""The `sijcare` command: thin functions that load input, call the core and print.
+
+Bad input exits with status 2 and one line per problem on stderr, never a traceback.
+Each module below registers its commands on the one `app`.
+"""
+
+from sijcare.cli import clinical, database, web
+from sijcare.cli.base import app
+
+__all__ = ["app", "clinical", "database", "web"]

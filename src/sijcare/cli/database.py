@@ -1,0 +1,122 @@
+"""Database commands: migrate, back up, restore, verify the audit chain.
+
+Store imports live inside the commands, so `sijcare assess` starts without loading them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sijcare.cli.base import app, fail
+
+db_app = typer.Typer(help="The clinic database: schema migrations.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of reads, writes and sign-ins.",
+                        no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+StoreUrl = Annotated[str | None, typer.Option(
+    help="Database URL; default SIJCARE_DATABASE_URL or a SQLite file in the data directory.")]
+
+
+def shown(url: str) -> str:
+    """The URL without its password, fit for messages."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+@contextmanager
+def database(url: str | None) -> Iterator[str]:
+    """The target URL; database trouble inside the block becomes one `error:` line."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sijcare.store import BackupError, database_url
+
+    target = url or database_url()
+    try:
+        yield target
+    except BackupError as error:
+        fail(str(error))
+    except (SQLAlchemyError, CommandError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        fail(f"{shown(target)}: {error.__class__.__name__}: {reason}")
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(url: StoreUrl = None) -> None:
+    """Create the database, or migrate it to the current schema (safe to repeat)."""
+    from sijcare.store import make_engine, upgrade
+    from sijcare.store.db import current_revision
+
+    with database(url) as target:
+        engine = make_engine(target)
+        upgrade(engine)
+        revision = current_revision(engine)
+        engine.dispose()
+    typer.echo(f"database {shown(target)} is at schema revision {revision} (current)")
+
+
+@app.command("backup")
+def backup_command(
+    dest: Annotated[Path, typer.Argument(
+        help="Backup file to write (one SQLite file); replaced if it exists.")],
+    url: StoreUrl = None,
+) -> None:
+    """Copy the database, consistently and while it is in use, into one SQLite file."""
+    from sijcare.store import backup
+
+    with database(url) as target:
+        written = backup(target, dest)
+    typer.echo(f"backed up {shown(target)} to {written}")
+
+
+@app.command("restore")
+def restore_command(
+    src: Annotated[Path, typer.Argument(help="Backup file written by `sijcare backup`.")],
+    url: StoreUrl = None,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Replace a database that already holds data.")] = False,
+) -> None:
+    """Replace everything in the database, audit log included, with a backup."""
+    from sijcare.store import restore
+    from sijcare.store.backup import holds_data
+
+    with database(url) as target:
+        if not yes and holds_data(target):
+            fail(f"{shown(target)} holds data the restore would replace; "
+                 "pass --yes to replace it")
+        counts = restore(src, target)
+    typer.echo(f"restored {src} into {shown(target)}: {counts['patients']} patients, "
+               f"{counts['audit_events']} audit entries")
+
+
+@audit_app.command("verify")
+def audit_verify_command(url: StoreUrl = None) -> None:
+    """Recompute the audit chain; exit 1 if an entry was changed, removed or inserted."""
+    from sqlalchemy.orm import Session
+
+    from sijcare.store import make_engine, verify_chain
+
+    with database(url) as target:
+        engine = make_engine(target)
+        with Session(engine) as session:
+            report = verify_chain(session)
+        engine.dispose()
+    if not report.ok:
+        typer.echo(f"audit chain BROKEN in {shown(target)}: entries were changed, removed "
+                   "or inserted", err=True)
+        for problem in report.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit chain intact: {report.entries} entries, head {report.head_hash}")

@@ -1,0 +1,76 @@
+"""Web commands: serve the clinic app, manage user accounts.
+
+Web imports live inside the commands, so `sijcare assess` starts without loading them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from sijcare import __version__
+from sijcare.cli.base import app, fail
+from sijcare.cli.database import StoreUrl, database, shown
+
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@app.command("serve")
+def serve_command(
+    demo: Annotated[bool, typer.Option(
+        help="Load the synthetic demo patients (clearly marked) and a demo clinician.")] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 unless a "
+                                           "TLS proxy sits in front.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    url: StoreUrl = None,
+) -> None:
+    """Start the web app: migrate the database, create the first sign-in, serve."""
+    import uvicorn
+
+    from sijcare.web import Settings, create_app
+    from sijcare.web.serving import prepare
+
+    with database(url) as target:
+        engine, created = prepare(target, demo)
+    typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
+    for username, role, password in created:
+        typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
+    uvicorn.run(create_app(Settings.from_env(target), engine), host=host, port=port,
+                log_level="info")
+
+
+@user_app.command("add")
+def user_add_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name: lower case, digits, . _ -")],
+    role: Annotated[str, typer.Option(help="clinician, staff, researcher or admin.")],
+    clinic: Annotated[list[str] | None, typer.Option(
+        help="Clinic the user works in (repeat for several); created if new.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin.")] = False,
+    url: StoreUrl = None,
+) -> None:
+    """Add a user; the password is prompted for (twice) unless --password-stdin."""
+    from sijcare.store import RecordError, make_engine, session_factory, upgrade
+    from sijcare.web.accounts import AccountError, add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with database(url) as target:
+        engine = make_engine(target)
+        upgrade(engine)
+        with session_factory(engine)() as db:
+            try:
+                user, new_clinics = add_user(db, username, password, role, clinic or [])
+            except AccountError as error:
+                fail(str(error))
+            except RecordError as error:
+                fail(*(f"{path}: {message}" for path, message in error.problems))
+            db.commit()
+    for name in new_clinics:
+        typer.echo(f"created clinic '{name}'")
+    typer.echo(f"added {user.username} ({user.role})")
