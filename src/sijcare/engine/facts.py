@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from functools import cached_property
 
 from sijcare.knowledge import Knowledge
 from sijcare.model.case import Block, Case, Procedure
@@ -56,6 +55,25 @@ def combined_gaenslen(tests: dict[str, str | None]) -> str | None:
     return "negative" if "negative" in sides else None
 
 
+class once:  # lower case: used as a decorator, like functools.cached_property
+    """A property computed on first use and then kept on the instance.
+
+    Like `functools.cached_property` without its per-instance lock (Python 3.11), which costs
+    more than most facts: one assessment's `Facts` never crosses threads.
+    """
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, facts, owner=None):
+        if facts is None:
+            return self
+        value = facts.__dict__[self.name] = self.compute(facts)
+        return value
+
+
 class Facts:
     """One case's derived facts, each computed at most once per assessment."""
 
@@ -69,7 +87,7 @@ class Facts:
         """Rolling window: `as_of - window < day <= as_of`."""
         return self.window_start < day <= self.case.as_of
 
-    @cached_property
+    @once
     def window_start(self) -> date:
         return self.case.as_of - timedelta(days=self.kb.pathway.rolling_window_days)
 
@@ -84,7 +102,7 @@ class Facts:
             return lasted > months if strictly else lasted >= months
         return None
 
-    @cached_property
+    @once
     def pain_text(self) -> str:
         history = self.history
         if history and history.pain_onset:
@@ -93,13 +111,13 @@ class Facts:
             return f"pain for {history.pain_duration_months:g} months"
         return "pain onset not recorded"
 
-    @cached_property
+    @once
     def red_flags(self) -> list[str] | None:
         """The recorded red flags, once each; `None` when the screen was not recorded."""
         flags = self.history.red_flags if self.history else None
         return None if flags is None else list(dict.fromkeys(flags))
 
-    @cached_property
+    @once
     def onset(self) -> date | None:
         history = self.history
         if history and history.pain_onset:
@@ -109,7 +127,7 @@ class Facts:
             return self.case.as_of - timedelta(days=days)
         return None
 
-    @cached_property
+    @once
     def onset_age(self) -> float | None:
         """Age at pain onset: whole years from the birth date, else from the recorded age."""
         patient, onset = self.case.patient, self.onset
@@ -122,7 +140,7 @@ class Facts:
             return patient.age - (self.case.as_of - onset).days / 365.25
         return None
 
-    @cached_property
+    @once
     def care_weeks(self) -> float | None:
         """Weeks covered by the union of care courses (ongoing ones run to `as_of`)."""
         if self.case.conservative_care is None:
@@ -138,44 +156,44 @@ class Facts:
                 reach = end
         return days / 7
 
-    @cached_property
+    @once
     def counted_blocks(self) -> list[Block]:
         """Image-guided blocks in date order (list order breaks ties)."""
         blocks = [b for b in self.case.blocks or [] if b.guidance in COUNTED_GUIDANCE]
         return sorted(blocks, key=lambda b: b.date)
 
-    @cached_property
+    @once
     def unguided_blocks(self) -> list[Block]:
         return [b for b in self.case.blocks or [] if b.guidance not in COUNTED_GUIDANCE]
 
-    @cached_property
+    @once
     def latest_block(self) -> Block | None:
         return self.counted_blocks[-1] if self.counted_blocks else None
 
-    @cached_property
+    @once
     def latest_relief(self) -> float | None:
         return relief_percent(self.latest_block) if self.latest_block else None
 
-    @cached_property
+    @once
     def recent_blocks(self) -> int:
         return sum(self.in_window(b.date) for b in self.counted_blocks)
 
-    @cached_property
+    @once
     def procedures(self) -> list[Procedure]:
         """Procedures in date order."""
         return sorted(self.case.procedures or [], key=lambda p: p.date)
 
-    @cached_property
+    @once
     def steroid_injections(self) -> list[Procedure]:
         return [p for p in self.procedures if p.kind == "steroid_injection"]
 
-    @cached_property
+    @once
     def provocation(self) -> dict[str, str | None]:
         """Every provocation test with its result, `None` when not performed."""
         tests = self.exam.provocation if self.exam else None
         return {name: getattr(tests, name) if tests else None for name in PROVOCATION_TESTS}
 
-    @cached_property
+    @once
     def radicular_support(self) -> list[str]:
         """Facts making up the radicular pattern (below the knee plus deficit or SLR), else []."""
         if not (self.history and self.history.below_knee):
@@ -188,6 +206,6 @@ class Facts:
             signs.append("straight_leg_raise")
         return ["below_knee", *signs] if signs else []
 
-    @cached_property
+    @once
     def hip_pattern(self) -> bool:
         return bool(self.exam and self.exam.hip_rotation_pain)
