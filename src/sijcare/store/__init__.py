@@ -13,6 +13,7 @@ from sijcare.store.backup import BackupError, backup, restore
 from sijcare.store.cases import case_as_of
 from sijcare.store.db import database_url, make_engine, session_factory, upgrade
 from sijcare.store.demo import load_demo
+from sijcare.store.episode_records import EpisodeRecords, TimelineEntry, load_episode_records
 from sijcare.store.errors import NotFound, RecordError
 from sijcare.store.models import (
     AuditEvent,
@@ -44,7 +45,7 @@ from sijcare.store.patients import (
     search_patients,
     visible_clinic_ids,
 )
-from sijcare.store.records import RECORD_KINDS, TimelineEntry, add_record, list_timeline
+from sijcare.store.records import RECORD_KINDS, add_record, list_timeline
 from sijcare.store.signing import seal_intact, sign_assessment
 from sijcare.store.synthetic import generate_synthetic
 from sijcare.store.users import create_clinic, create_user, get_user_by_username
@@ -60,6 +61,7 @@ __all__ = [
     "CareCourseRecord",
     "Clinic",
     "Episode",
+    "EpisodeRecords",
     "ExamRecord",
     "ImagingRecord",
     "IntakeRecord",
@@ -90,6 +92,7 @@ __all__ = [
     "get_user_by_username",
     "list_timeline",
     "load_demo",
+    "load_episode_records",
     "make_engine",
     "record_event",
     "restore",

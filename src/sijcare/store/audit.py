@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 from sijcare.store.models import AuditEvent, AuditHead, utcnow
 
 GENESIS = "0" * 64
+# The chain head, locked; built once since every audited request runs it.
+_LOCKED_HEAD = (select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                .execution_options(populate_existing=True))
 
 
 def canonical_json(value: Any) -> str:
@@ -41,10 +44,7 @@ def record_event(session: Session, actor_id: int | None, action: str, object_typ
                  object_id: int | str | None, clinic_id: int | None = None,
                  detail: dict[str, Any] | None = None) -> AuditEvent:
     """Append one entry (e.g. action "read", object "patient", 12) to the chain."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    head = session.execute(_LOCKED_HEAD).scalar_one()
     event = AuditEvent(
         seq=head.seq + 1, at=utcnow(), actor_id=actor_id, action=action,
         object_type=object_type, object_id=None if object_id is None else str(object_id),

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
@@ -108,8 +108,10 @@ def create_episode(session: Session, patient_id: int, data: dict[str, Any],
 
 def get_episode(session: Session, episode_id: int,
                 clinic_ids: list[int] | None = None) -> Episode | None:
-    """The episode, or None if absent or (given `clinic_ids`) in a clinic the user cannot see."""
-    episode = session.get(Episode, episode_id)
+    """The episode, or None if absent or (given `clinic_ids`) in a clinic the user cannot see.
+
+    Its patient comes in the same query: every caller needs the patient's clinic."""
+    episode = session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
     if episode is None or (clinic_ids is not None
                            and episode.patient.clinic_id not in clinic_ids):
         return None

@@ -8,17 +8,16 @@ holds the record and its audit entry together.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate
 from sijcare.store.audit import record_event
+from sijcare.store.episode_records import TimelineEntry, load_episode_records
 from sijcare.store.errors import NotFound, RecordError, problems_of
-from sijcare.store.forms import NoneForm, dump
+from sijcare.store.forms import NoneForm
 from sijcare.store.kinds import KINDS, Kind
 from sijcare.store.models import Episode, NoneRecord, RecordRow
 from sijcare.store.users import require_member
@@ -27,19 +26,6 @@ RECORD_KINDS: tuple[str, ...] = tuple(KINDS)
 # Event dates that cannot lie after the day the record was entered (a course may end later).
 _NOT_AFTER_RECORDING = ("date", "start", "pain_onset")
 _RECORDED_ON = TypeAdapter(IsoDate)
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One record as the episode's timeline shows it; `data` is the form it was saved from."""
-
-    kind: str
-    id: int
-    date: dt.date
-    summary: str
-    data: dict[str, Any]
-    recorded_on: dt.date
-    recorded_by: int | None
 
 
 def _kind(name: str) -> Kind:
@@ -94,16 +80,4 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
 
 def list_timeline(session: Session, episode_id: int) -> list[TimelineEntry]:
     """Every record of the episode, newest first (by its date, then by entry)."""
-    entries = []
-    for spec in KINDS.values():
-        rows = session.scalars(select(spec.row).where(spec.row.episode_id == episode_id))
-        for row in rows:
-            form = spec.form.model_validate(spec.load(row))
-            entries.append(TimelineEntry(spec.name, row.id, getattr(row, spec.dated_by),
-                                         spec.summary(form), dump(form), row.recorded_on,
-                                         row.recorded_by))
-    for none in session.scalars(select(NoneRecord).where(NoneRecord.episode_id == episode_id)):
-        entries.append(TimelineEntry(none.kind, none.id, none.recorded_on,
-                                     f"None recorded: {none.kind.replace('_', ' ')}",
-                                     {"none": True}, none.recorded_on, none.recorded_by))
-    return sorted(entries, key=lambda e: (e.date, e.recorded_on, e.kind, e.id), reverse=True)
+    return load_episode_records(session, episode_id).timeline()

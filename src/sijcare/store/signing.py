@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.assessment import Assessment
 from sijcare.store.audit import canonical_json, record_event
-from sijcare.store.cases import case_patient_id
+from sijcare.store.episode_records import case_patient_id
 from sijcare.store.errors import NotFound, RecordError
 from sijcare.store.models import Episode, SignedAssessment, utcnow
 from sijcare.store.users import require_member

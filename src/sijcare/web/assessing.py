@@ -1,6 +1,6 @@
 """The episode's assessment as of a day: the store builds the `Case`, the engine assesses it.
 
-Web and API call this one function, so both show what `assess()` says, nothing else.
+Web and API call these functions, so both show what `assess()` says, nothing else.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sijcare.engine import assess
 from sijcare.model.assessment import Assessment
 from sijcare.model.loading import describe
-from sijcare.store import case_as_of
+from sijcare.store import EpisodeRecords, load_episode_records
 
 
 class CaseProblems(ValueError):
@@ -26,8 +26,13 @@ class CaseProblems(ValueError):
 
 
 def assess_episode(db: Session, episode_id: int, policy: str, as_of: date) -> Assessment:
+    return assess_records(load_episode_records(db, episode_id), policy, as_of)
+
+
+def assess_records(records: EpisodeRecords, policy: str, as_of: date) -> Assessment:
+    """For a caller that shows more of the same records (the episode page): no second read."""
     try:
-        case = case_as_of(db, episode_id, as_of)
+        case = records.case_as_of(as_of)
     except ValidationError as error:
         raise CaseProblems(describe(error)) from None
     except ValueError as error:

@@ -7,15 +7,21 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, defer
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.knowledge import load_knowledge
-from sijcare.store import Episode, SignedAssessment, list_timeline, sign_assessment
+from sijcare.store import (
+    Episode,
+    EpisodeRecords,
+    SignedAssessment,
+    load_episode_records,
+    sign_assessment,
+)
 from sijcare.web.access import Permission
-from sijcare.web.assessing import CaseProblems, assess_episode, fingerprint
+from sijcare.web.assessing import CaseProblems, assess_records, fingerprint
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession
 from sijcare.web.forms import record_forms
@@ -26,6 +32,12 @@ router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
 Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
 LIST_KINDS = ("imaging", "care_course", "block", "procedure")
+# Built once (building costs more than running it); the page lists signatures without their
+# signed snapshots, so those are not read.
+SIGNATURES = (select(SignedAssessment)
+              .where(SignedAssessment.episode_id == bindparam("episode_id"))
+              .options(defer(SignedAssessment.assessment))
+              .order_by(SignedAssessment.signed_at.desc()))
 
 
 def known_policy(policy: str) -> str:
@@ -33,20 +45,21 @@ def known_policy(policy: str) -> str:
 
 
 def signatures(db: Session, episode_id: int) -> list[SignedAssessment]:
-    return list(db.scalars(select(SignedAssessment).where(
-        SignedAssessment.episode_id == episode_id).order_by(SignedAssessment.signed_at.desc())))
+    return list(db.scalars(SIGNATURES, {"episode_id": episode_id}))
 
 
-def _page(request: Request, db: Session, episode: Episode, policy: str, as_of: date,
-          notice: str | None = None, status_code: int = 200) -> Response:
+def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecords,
+          policy: str, as_of: date, notice: str | None = None, status_code: int = 200
+          ) -> Response:
+    """The timeline and the assessment both come from `records`, read once per request."""
     try:
-        assessment, problems = assess_episode(db, episode.id, policy, as_of), []
+        assessment, problems = assess_records(records, policy, as_of), []
     except CaseProblems as error:
         assessment, problems = None, error.problems
     return render(request, "episodes/show.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
-        "timeline": list_timeline(db, episode.id), "assessment": assessment,
+        "timeline": records.timeline(), "assessment": assessment,
         "seen": fingerprint(assessment) if assessment else "", "case_problems": problems,
         "signatures": signatures(db, episode.id), "forms": record_forms(),
         "list_kinds": LIST_KINDS, "notice": notice}, status_code=status_code)
@@ -57,7 +70,7 @@ def episode_page(request: Request, db: DbSession, episode: Reading, note: Audite
                  policy: str = DEFAULT_POLICY, as_of: date | None = None) -> Response:
     policy, as_of = known_policy(policy), as_of or date.today()
     note.detail.update(policy=policy, as_of=as_of.isoformat())
-    return _page(request, db, episode, policy, as_of)
+    return _page(request, db, episode, load_episode_records(db, episode.id), policy, as_of)
 
 
 @router.post("/episodes/{episode_id}/sign", name="assessments.sign")
@@ -65,16 +78,16 @@ def sign(request: Request, db: DbSession, actor: CurrentActor, episode: Signing,
          note: Audited, policy: Annotated[str, Form()], as_of: Annotated[date, Form()],
          seen: Annotated[str, Form()]) -> Response:
     """Signs what the engine says now, and only if it is what the clinician was shown."""
-    policy = known_policy(policy)
+    policy, records = known_policy(policy), load_episode_records(db, episode.id)
     try:
-        assessment = assess_episode(db, episode.id, policy, as_of)
+        assessment = assess_records(records, policy, as_of)
     except CaseProblems:
-        return _page(request, db, episode, policy, as_of, "Nothing was signed: the record "
+        return _page(request, db, episode, records, policy, as_of, "Nothing was signed: the record "
                      "cannot be assessed.", 422)
     if fingerprint(assessment) != seen:
         note.detail["outcome"] = "changed"
-        return _page(request, db, episode, policy, as_of, "Nothing was signed: the record "
-                     "changed since this page was opened. Review the assessment below and "
+        return _page(request, db, episode, records, policy, as_of, "Nothing was signed: the "
+                     "record changed since this page was opened. Review the assessment below and "
                      "sign again.", 409)
     signed = sign_assessment(db, episode.id, assessment, actor.id)
     note.detail.update(signed_assessment_id=signed.id, stage=signed.stage, policy=policy)
