@@ -7,6 +7,7 @@ only words and order, so the page shows exactly what `assess()` concluded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sijcare.knowledge import Stage, load_knowledge, short_citation
 from sijcare.model.assessment import Alert, Assessment
@@ -26,10 +27,16 @@ class Citation:
     firmness: str
 
 
-def citations(ids: list[str]) -> list[Citation]:
+def citations(ids: list[str]) -> tuple[Citation, ...]:
+    return _citations(tuple(ids))
+
+
+@lru_cache(maxsize=1024)
+def _citations(ids: tuple[str, ...]) -> tuple[Citation, ...]:
+    """A page cites the same few source lists many times; each is looked up once."""
     sources = load_knowledge().sources
-    return [Citation(i, short_citation(sources[i]), sources[i].citation, sources[i].url,
-                     sources[i].firmness) for i in dict.fromkeys(ids) if i in sources]
+    return tuple(Citation(i, short_citation(sources[i]), sources[i].citation, sources[i].url,
+                          sources[i].firmness) for i in dict.fromkeys(ids) if i in sources)
 
 
 def status_label(status: str) -> str:
