@@ -36,3 +36,11 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
         connection.execute(insert(Episode.__table__).values(
             patient_id=10**9, complaint="orphan", opened_on=dt.date(2026, 1, 1),
             created_at=dt.datetime(2026, 1, 1)))
+
+
+def test_default_database_lives_in_the_data_dir(monkeypatch, tmp_path):
+    from sijcare.store.db import database_url
+
+    monkeypatch.delenv("SIJCARE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SIJCARE_DATA_DIR", str(tmp_path))
+    assert database_url() == f"sqlite:///{tmp_path / 'sijcare.db'}"

@@ -23,12 +23,17 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _READ_ONLY = "sijcare_read_only"
 
 
+def data_dir() -> Path:
+    """Where sijcare keeps its files: SIJCARE_DATA_DIR, else the user's data directory."""
+    return Path(os.environ.get("SIJCARE_DATA_DIR") or user_data_dir("sijcare"))
+
+
 def database_url() -> str:
-    """`SIJCARE_DATABASE_URL` if set, else `sqlite:///<user data dir>/sijcare.db`."""
+    """`SIJCARE_DATABASE_URL` if set, else `sqlite:///<data dir>/sijcare.db`."""
     url = os.environ.get(URL_ENV, "").strip()
     if url:
         return url
-    return f"sqlite:///{Path(user_data_dir('sijcare')) / 'sijcare.db'}"
+    return f"sqlite:///{data_dir() / 'sijcare.db'}"
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -9,14 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
+from sijcare.store.db import data_dir
 
 SECRET_FILE = "secret_key"
-
-
-def data_dir() -> Path:
-    """Where the generated secret lives: SIJCARE_DATA_DIR, else the user's data directory."""
-    return Path(os.environ.get("SIJCARE_DATA_DIR") or platformdirs.user_data_dir("sijcare"))
 
 
 def secret_key(directory: Path) -> bytes:
