@@ -31,6 +31,13 @@ class Context(NamedTuple):
 
 
 Check = Callable[[Context], Verdict]
+
+# Whole lists not recorded: every check that counts their entries is unknown the same way.
+PROCEDURES_UNKNOWN = Verdict("unknown", "procedures not recorded",
+                             "Record earlier procedures (or none).")
+BLOCKS_UNKNOWN = Verdict("unknown", "diagnostic blocks not recorded",
+                         "Record each image-guided diagnostic block with pain before and after "
+                         "(or none).")
 CHECKS: dict[str, Check] = {}
 
 
@@ -137,8 +144,7 @@ def conservative_weeks(ctx: Context) -> Verdict:
 @check("blocks_in_window")
 def blocks_in_window(ctx: Context) -> Verdict:
     if ctx.facts.case.blocks is None:
-        return Verdict("unknown", "diagnostic blocks not recorded",
-                       "Record earlier diagnostic blocks (or none).")
+        return BLOCKS_UNKNOWN
     limit = ctx.params["fewer_than"]
     count = ctx.facts.recent_blocks
     ok = count < limit
@@ -161,8 +167,7 @@ def no_red_flags(ctx: Context) -> Verdict:
 def block_relief(ctx: Context) -> Verdict:
     threshold = ctx.params.get("threshold", ctx.policy.block_threshold)
     if ctx.facts.case.blocks is None:
-        return Verdict("unknown", "diagnostic blocks not recorded",
-                       "Record the image-guided diagnostic block with pain before and after.")
+        return BLOCKS_UNKNOWN
     latest, relief = ctx.facts.latest_block, ctx.facts.latest_relief
     if latest is None or relief is None:
         return Verdict("not_met", "no image-guided diagnostic block")
@@ -175,7 +180,7 @@ def block_relief(ctx: Context) -> Verdict:
 @check("repeat_response")
 def repeat_response(ctx: Context) -> Verdict:
     if ctx.facts.case.procedures is None:
-        return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
+        return PROCEDURES_UNKNOWN
     given = ctx.facts.steroid_injections
     if not given:
         return Verdict("met", "no earlier steroid injection; first therapeutic injection")
@@ -193,7 +198,7 @@ def repeat_response(ctx: Context) -> Verdict:
 @check("steroid_sessions")
 def steroid_sessions(ctx: Context) -> Verdict:
     if ctx.facts.case.procedures is None:
-        return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
+        return PROCEDURES_UNKNOWN
     limit = ctx.params["fewer_than"]
     dates = {p.date for p in ctx.facts.steroid_injections if ctx.facts.in_window(p.date)}
     ok = len(dates) < limit
@@ -228,7 +233,7 @@ def no_generalized_pain_disorder(ctx: Context) -> Verdict:
 @check("steroid_tried")
 def steroid_tried(ctx: Context) -> Verdict:
     if ctx.facts.case.procedures is None:
-        return Verdict("unknown", "procedures not recorded", "Record earlier procedures (or none).")
+        return PROCEDURES_UNKNOWN
     given = ctx.facts.steroid_injections
     return Verdict("met", f"{len(given)} steroid injection(s) recorded") if given else Verdict(
         "not_met", "no therapeutic steroid injection recorded")
