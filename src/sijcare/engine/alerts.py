@@ -31,8 +31,9 @@ def steroid_frequency(f: Facts) -> list[Alert]:
     else:
         return []
     return [Alert(id="steroid_frequency_limit", severity=severity, sources=limit.sources,
-                  detail=f"{count} steroid injection dates on the {side} side in the rolling 12 "
-                         f"months (warn at {limit.warn_at}, block at {limit.block_at}).")]
+                  detail=f"{count} steroid injection dates on the {side} side in the last "
+                         f"{limit.window_days} days (warn at {limit.warn_at}, block at "
+                         f"{limit.block_at}).")]
 
 
 def steroid_interval(f: Facts) -> list[Alert]:

@@ -149,8 +149,8 @@ def blocks_in_window(ctx: Context) -> Verdict:
     count = ctx.facts.recent_blocks
     ok = count < limit
     return Verdict("met" if ok else "not_met",
-                   f"{count} image-guided block(s) in the rolling 12 months (limit: fewer than "
-                   f"{limit})")
+                   f"{count} image-guided block(s) in the {ctx.facts.window_label} "
+                   f"(limit: fewer than {limit})")
 
 
 @check("no_red_flags")
@@ -203,8 +203,8 @@ def steroid_sessions(ctx: Context) -> Verdict:
     dates = {p.date for p in ctx.facts.steroid_injections if ctx.facts.in_window(p.date)}
     ok = len(dates) < limit
     return Verdict("met" if ok else "not_met",
-                   f"{len(dates)} steroid injection date(s) in the rolling 12 months (limit: "
-                   f"fewer than {limit})")
+                   f"{len(dates)} steroid injection date(s) in the {ctx.facts.window_label} "
+                   f"(limit: fewer than {limit})")
 
 
 @check("fortin_point")

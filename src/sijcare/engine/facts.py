@@ -88,6 +88,12 @@ class Facts:
         return self.window_start < day <= self.case.as_of
 
     @once
+    def window_label(self) -> str:
+        """The rolling window in clinic words: `rolling 12 months` for 365 days."""
+        days = self.kb.pathway.rolling_window_days
+        return f"rolling {days // 365 * 12} months" if days % 365 == 0 else f"last {days} days"
+
+    @once
     def window_start(self) -> date:
         return self.case.as_of - timedelta(days=self.kb.pathway.rolling_window_days)
 

@@ -125,7 +125,8 @@ def pain_pattern(f: Facts) -> PainPattern:
     reasons = [reason for _, reason in found]
     reasons.append(because(
         rule.id,
-        f"Kurosawa score {score.score} of 9 (up to {score.max_possible} with unrecorded items); "
+        f"Kurosawa score {score.score} of {sum(i.points for i in rule.items)} (up to "
+        f"{score.max_possible} with unrecorded items); "
         f"cut-off {rule.cutoff} (Sn {rule.sensitivity:.0%}, Sp {rule.specificity:.0%}): "
         f"{score.result}.",
         rule.sources, items=score.items))

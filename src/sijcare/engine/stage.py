@@ -29,7 +29,8 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
         return "urgent_referral", f"red flag(s): {', '.join(flags)}"
     if block.result == "negative":
         return "evaluate_other_source", (
-            f"the latest image-guided block gave {block.relief_percent:g}% relief (below 50%)")
+            f"the latest image-guided block gave {block.relief_percent:g}% relief (below "
+            f"{pathway.block_equivocal_floor:g}%)")
     if no_block and cluster.result == "negative":
         return "evaluate_other_source", (
             "no image-guided block and the provocation cluster is negative")
