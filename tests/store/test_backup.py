@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import os
 import sqlite3
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,8 @@ from sijcare.store import (
 )
 from sijcare.store.backup import holds_data
 from tests.store.helpers import TODAY, migrated
+
+backup_module = importlib.import_module("sijcare.store.backup")  # `backup` is also a function
 
 
 def populate(engine: Engine) -> None:
@@ -141,3 +147,29 @@ def test_a_backup_restores_the_same_case(fresh_url: str, tmp_path: Path) -> None
         assert case_as_of(session, episode_id, past) == before
     copy.dispose()
     engine.dispose()
+
+
+def test_a_backup_is_private_from_its_first_byte(fresh_url: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every patient's record is in it: mode 0600 even while it is being written."""
+    engine = migrated(fresh_url)
+    populate(engine)
+    engine.dispose()
+    modes_while_writing = []
+
+    def watched(copy: Callable[[Engine, Path], None]) -> Callable[[Engine, Path], None]:
+        def write(source: Engine, partial: Path) -> None:
+            modes_while_writing.append(stat.S_IMODE(partial.stat().st_mode))
+            copy(source, partial)
+        return write
+
+    monkeypatch.setattr(backup_module, "_sqlite_backup", watched(backup_module._sqlite_backup))
+    monkeypatch.setattr(backup_module, "_dump", watched(backup_module._dump))
+    old_umask = os.umask(0o022)  # the usual umask, under which files come out 0644
+    try:
+        file = backup(fresh_url, tmp_path / "clinic.backup")
+    finally:
+        os.umask(old_umask)
+    assert modes_while_writing == [0o600]
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert sqlite3.connect(file).execute("SELECT count(*) FROM patients").fetchone() == (28,)

@@ -69,7 +69,9 @@ def test_confirmed_none_is_an_empty_list_from_its_day_on(session: Session,
     put(session, world, "imaging", {"date": "2026-05-01", "modality": "xray"}, D(2026, 5, 2))
     assert case_as_of(session, world.episode_id, D(2026, 2, 28)).imaging is None
     assert case_as_of(session, world.episode_id, D(2026, 3, 1)).imaging == []
-    later = case_as_of(session, world.episode_id, D(2026, 5, 1)).imaging
+    # the x-ray of May 1 was recorded on May 2: as of May 1 nobody knew of it yet
+    assert case_as_of(session, world.episode_id, D(2026, 5, 1)).imaging == []
+    later = case_as_of(session, world.episode_id, D(2026, 5, 2)).imaging
     assert later is not None and [i.modality for i in later] == ["xray"]
     assert case_as_of(session, world.episode_id, D(2026, 5, 1)).blocks is None
 
@@ -158,3 +160,25 @@ def test_impossible_days_and_episodes(session: Session, world: World) -> None:
         case_as_of(session, world.episode_id, D(1960, 1, 1))
     with pytest.raises(NotFound):
         case_as_of(session, 10**9, TODAY)
+
+
+LATE = {  # each dated February 1, entered into the record only on June 1
+    "block": ("blocks", {"date": "2025-02-01", "side": "left", "guidance": "fluoroscopy",
+                         "diary": [{"minutes": 0, "pain": 8}, {"minutes": 30, "pain": 1}]}),
+    "imaging": ("imaging", {"date": "2025-02-01", "modality": "xray"}),
+    "procedure": ("procedures", {"date": "2025-02-01", "kind": "steroid_injection"}),
+    "prom": ("proms", {"date": "2025-02-01", "instrument": "nrs", "value": 6}),
+    "care_course": ("conservative_care", {"type": "nsaid", "start": "2025-02-01"}),
+}
+
+
+@pytest.mark.parametrize("kind", LATE)
+def test_a_record_entered_late_joins_the_case_from_the_day_it_was_recorded(
+        session: Session, world: World, kind: str) -> None:
+    """A past day's case holds only what had been recorded by then: reproducible later."""
+    field, data = LATE[kind]
+    put(session, world, kind, data, D(2025, 6, 1))
+    assert getattr(case_as_of(session, world.episode_id, D(2025, 3, 1)), field) is None
+    assert getattr(case_as_of(session, world.episode_id, D(2025, 5, 31)), field) is None
+    known = getattr(case_as_of(session, world.episode_id, D(2025, 6, 1)), field)
+    assert known is not None and len(known) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from sijcare.store import (
     ProvocationResult,
     case_as_of,
     generate_synthetic,
+    list_timeline,
     load_demo,
     verify_chain,
 )
@@ -88,3 +91,31 @@ def test_more_synthetic_patients_continue_the_numbering(session: Session) -> Non
     names = session.scalars(select(Patient.external_id).where(
         Patient.external_id.like("syn-%")).order_by(Patient.external_id)).all()
     assert len(names) == len(set(names)) and names[-1] == f"syn-{len(names):06d}"
+
+
+def test_demo_records_are_recorded_on_the_day_they_describe(session: Session) -> None:
+    """So the demo episodes as of a past day show what was known then, not nothing."""
+    patients = load_demo(session, today=TODAY)
+    by_complaint = {}
+    for patient in patients:
+        [episode] = patient.episodes
+        by_complaint[episode.complaint] = episode.id
+        assert all(entry.date == entry.recorded_on for entry in list_timeline(
+            session, episode.id)), episode.complaint
+        first_visit = case_as_of(session, episode.id, episode.opened_on)
+        assert first_visit.history is not None and first_visit.exam is not None
+        assert first_visit.medications is not None or "red flag" in episode.complaint
+    confirmed = by_complaint["Left SI-joint pain (demo: block confirmed)"]
+    before_the_block = TODAY - dt.timedelta(days=20)
+    assert assess(case_as_of(session, confirmed, before_the_block)).stage == "diagnostic_block"
+    assert assess(case_as_of(session, confirmed, TODAY)).stage == "interventional_treatment"
+
+
+def test_synthetic_records_are_recorded_on_the_day_they_describe(session: Session) -> None:
+    generate_synthetic(session, 20, today=TODAY)
+    clinic = session.scalars(select(Clinic).where(Clinic.name == SYNTHETIC_CLINIC)).one()
+    episodes = session.scalars(select(Episode.id).join(Patient).where(
+        Patient.clinic_id == clinic.id).order_by(Episode.id.desc()).limit(20)).all()
+    entries = [entry for eid in episodes for entry in list_timeline(session, eid)]
+    assert len(entries) >= 20 * 5
+    assert all(entry.date == entry.recorded_on <= TODAY for entry in entries)

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from sijcare.engine import assess
 from sijcare.model import load_case
+from sijcare.store import User, create_user
+from sijcare.web import Settings, create_app
 from tests.conftest import EXAMPLES
 from tests.web.conftest import TODAY, World
 
@@ -144,3 +146,70 @@ def test_the_api_reference_is_served_without_outside_assets(world: World) -> Non
     assert "POST /api/v1/assess" in page.text
     assert "cdn" not in page.text.lower() and "https://" not in page.text
     assert world.client().get("/api/openapi.json").json()["info"]["title"] == "sijcare"
+
+
+@pytest.mark.parametrize("path", [
+    "/patients?page=999999999999999999999", "/api/v1/patients?page=999999999999999999999",
+    "/patients?page=100001", "/patients/99999999999999999999", "/patients/2147483648",
+    "/patients/-99999999999999999999", "/api/v1/patients/99999999999999999999",
+    "/api/v1/episodes/99999999999999999999", "/episodes/99999999999999999999",
+    "/api/v1/episodes/99999999999999999999/assessment",
+    "/episodes/99999999999999999999/records/intake"])
+def test_numbers_too_large_for_the_database_answer_422(clinician: TestClient,
+                                                       path: str) -> None:
+    assert clinician.get(path).status_code == 422
+
+
+def test_the_largest_row_id_is_merely_absent(clinician: TestClient) -> None:
+    assert clinician.get(f"/api/v1/patients/{2**31 - 1}").status_code == 404
+    assert clinician.get("/patients?page=100000").status_code == 200
+
+
+def test_registering_needs_a_clinic_of_ones_own(world: World) -> None:
+    """Pages and API choose the clinic alike: none, several without a choice, or another's."""
+    with world.sessions() as db:
+        hashed = db.get(User, world.ids["staff"]).password_hash
+        create_user(db, "unplaced", hashed, "staff", [])
+        create_user(db, "both", hashed, "staff", [world.ids["north"], world.ids["south"]])
+        db.commit()
+    patient = {"family_name": "Nowhere", "given_name": "Nia", "birth_date": "1980-01-01",
+               "sex": "female"}
+    unplaced, both = world.signed_in("unplaced"), world.signed_in("both")
+    answer = unplaced.post("/api/v1/patients", json=patient)
+    assert answer.status_code == 422
+    [problem] = answer.json()["detail"]
+    assert problem["loc"] == ["body", "clinic_id"]
+    assert problem["msg"].startswith("you belong to no clinic")
+    page = unplaced.post("/patients", data=patient)
+    assert page.status_code == 422 and "you belong to no clinic" in page.text
+    several = both.post("/api/v1/patients", json=patient)
+    assert several.json()["detail"][0]["msg"] == "you work in several clinics: name one"
+    page = both.post("/patients", data=patient)
+    assert page.status_code == 422 and "you work in several clinics: name one" in page.text
+    other = both.post("/api/v1/patients", json={**patient, "clinic_id": 10**6})
+    assert other.json()["detail"][0]["msg"] == "not one of your clinics"
+    chosen = both.post("/patients", data={**patient, "clinic_id": str(world.ids["south"])},
+                       follow_redirects=False)
+    assert chosen.status_code == 303
+    assert both.get("/api/v1" + chosen.headers["location"]).json()["clinic_id"] == \
+        world.ids["south"]
+
+
+def test_an_unexpected_error_carries_the_security_headers(world: World) -> None:
+    app = create_app(Settings(database_url="sqlite://", secret_key=b"test secret",
+                              clock=world.clock), world.engine)
+
+    def broken() -> None:
+        raise RuntimeError("secret detail")
+
+    app.add_api_route("/broken", broken)
+    app.add_api_route("/api/v1/broken", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/broken", "/api/v1/broken"):
+        answer = client.get(path)
+        assert answer.status_code == 500
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "secret detail" not in answer.text
+    assert client.get("/api/v1/broken").json() == {"detail": "Internal server error."}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +14,8 @@ from fastapi.testclient import TestClient
 from sijcare.store import User
 from sijcare.web import Settings, create_app
 from sijcare.web.sessions import COOKIE
-from tests.web.conftest import PASSWORD, World
+from sijcare.web.throttle import LoginThrottle
+from tests.web.conftest import PASSWORD, Clock, World
 
 
 def form_token(client: TestClient, path: str = "/login") -> str:
@@ -182,3 +187,110 @@ def test_a_disabled_account_loses_access_within_seconds(world: World) -> None:
     with world.sessions() as db:
         db.get(User, world.ids["researcher"]).active = True
         db.commit()
+
+
+def test_concurrent_attempts_cannot_outrun_the_throttle() -> None:
+    """Forty guesses at once, each checking its password slowly: five get to guess."""
+    throttle = LoginThrottle(5, 15 * 60, Clock())
+    key, start, guessed = throttle.key("Victim", "10.0.0.1"), threading.Barrier(40), []
+
+    def guess(n: int) -> None:
+        start.wait()
+        if throttle.attempt(key) is None:
+            time.sleep(0.05)  # the argon2 check, during which the others arrive
+            guessed.append(n)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(guessed) == 5
+    assert throttle.attempt(key) is not None
+
+
+def test_an_attempt_is_counted_before_its_password_is_checked(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app(Settings(database_url="sqlite://", secret_key=b"test secret",
+                              clock=world.clock), world.engine)
+    counted_during_check = []
+
+    def slow_check(password_hash: str | None, password: str) -> bool:
+        counted_during_check.append(app.state.throttle.tracked())
+        return False
+
+    monkeypatch.setattr("sijcare.web.signin.verify_password", slow_check)
+    client = TestClient(app)
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    answer = client.post("/api/v1/session", headers={"x-csrf-token": token},
+                         json={"username": "clinician", "password": "a guess"})
+    assert answer.status_code == 401
+    assert counted_during_check == [2]  # (username, address) and the username alone
+
+
+def test_rotating_addresses_meets_the_per_username_limit(world: World) -> None:
+    def from_address(n: int) -> TestClient:
+        return TestClient(world.app, client=(f"10.0.0.{n}", 50000))
+
+    for n in range(5):  # 4 failures from each of 5 addresses: under the per-address limit
+        client = from_address(n)
+        for _ in range(4):
+            assert sign_in_form(client, "staff", "not the password").status_code == 401
+    fresh = from_address(99)
+    assert sign_in_form(fresh, "staff").status_code == 429  # even the right password
+    assert sign_in_form(fresh, "clinician").status_code == 303
+    world.clock.now += 15 * 60 + 1
+    assert sign_in_form(fresh, "staff").status_code == 303
+
+
+def test_the_throttle_keeps_only_recent_failures() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(5, 15 * 60, clock)
+    for n in range(100):  # a username tried once each, as when spraying names
+        assert throttle.attempt(throttle.key(f"user{n}", "10.0.0.1")) is None
+    throttle.succeeded(throttle.key("user0", "10.0.0.1"))
+    assert throttle.tracked() == 2 * 99
+    for _ in range(5):
+        throttle.attempt(throttle.key("locked", "10.0.0.1"))
+    tracked = throttle.tracked()
+    assert throttle.attempt(throttle.key("locked", "10.0.0.1")) is not None  # refused ...
+    assert throttle.tracked() == tracked  # ... and not counted
+    clock.now += 15 * 60 + 1
+    assert throttle.attempt(throttle.key("someone", "10.0.0.2")) is None
+    assert throttle.tracked() == 2  # every expired entry is gone
+
+
+@pytest.mark.parametrize("cookie", ["abc.\u00e9", "\u00e9\u00e9.abc", "e30.\u00ff" * 3])
+def test_a_cookie_that_is_not_ascii_is_no_session(world: World, cookie: str) -> None:
+    client = world.client()
+    header = f"{COOKIE}={cookie}".encode("latin-1")
+    assert client.get("/login", headers={"cookie": header}).status_code == 200
+    assert client.get("/api/v1/patients", headers={"cookie": header}).status_code == 401
+
+
+def test_a_csrf_token_that_is_not_ascii_is_refused(world: World) -> None:
+    client = world.signed_in("clinician")
+    answer = client.post("/api/v1/patients", json={"family_name": "X"},
+                         headers={"x-csrf-token": "\u00e9".encode("latin-1")})
+    assert answer.status_code == 403
+
+
+def test_notices_in_the_cookie_carry_no_patient_data(world: World) -> None:
+    client = world.signed_in("clinician")
+
+    def cookie_payload(answer) -> str:  # type: ignore[no-untyped-def]
+        payload = answer.cookies[COOKIE].split(".")[0]
+        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+
+    registered = client.post("/patients", follow_redirects=False, data={
+        "family_name": "Zebedee", "given_name": "Secretname", "birth_date": "1980-01-01",
+        "sex": "male"})
+    assert registered.status_code == 303
+    assert json.loads(cookie_payload(registered))["f"] == "Patient registered."
+    opened = client.post(registered.headers["location"] + "/episodes", follow_redirects=False,
+                         data={"complaint": "Bleeding after a fall", "opened_on": "2026-01-02"})
+    assert opened.status_code == 303
+    assert json.loads(cookie_payload(opened))["f"] == "Episode opened."
+    for payload in (cookie_payload(registered), cookie_payload(opened)):
+        assert "Zebedee" not in payload and "Secretname" not in payload
+        assert "Bleeding" not in payload

@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner, Result
 
+from sijcare.cli import app
 from sijcare.store import Clinic, Patient, User, session_factory
 from sijcare.web.passwords import verify_password
 from sijcare.web.serving import prepare
@@ -70,3 +73,47 @@ def test_serve_rejects_an_unusable_database_url() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: nosuchdb://nowhere: NoSuchModuleError")
     assert "Traceback" not in done.stderr
+
+
+def serve_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str,
+                     secret: str | None = None) -> tuple[Result, list[dict]]:
+    """`sijcare serve` with uvicorn.run replaced: the exit and what uvicorn was asked to do."""
+    import uvicorn
+
+    runs: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    monkeypatch.setenv("SIJCARE_DATA_DIR", str(tmp_path / "data"))
+    if secret is None:
+        monkeypatch.delenv("SIJCARE_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SIJCARE_SECRET_KEY", secret)
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    return CliRunner().invoke(app, ["serve", "--url", url, *args]), runs
+
+
+def test_serve_believes_no_forwarded_headers_and_logs_no_urls(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    done, runs = serve_in_process(tmp_path, monkeypatch)
+    assert done.exit_code == 0, done.output
+    [options] = runs
+    assert options["proxy_headers"] is False  # X-Forwarded-For would fake client addresses
+    assert options["access_log"] is False  # URLs carry searches by patient name
+    assert "forwarded_allow_ips" not in options
+
+
+def test_serve_behind_a_named_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    done, runs = serve_in_process(tmp_path, monkeypatch, "--forwarded-allow-ips", "127.0.0.1")
+    assert done.exit_code == 0, done.output
+    [options] = runs
+    assert options["proxy_headers"] is True
+    assert options["forwarded_allow_ips"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("secret", ["", "short", "x" * 31])
+def test_serve_refuses_a_short_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          secret: str) -> None:
+    done, runs = serve_in_process(tmp_path, monkeypatch, secret=secret)
+    assert done.exit_code == 2 and runs == []
+    assert done.output.startswith(f"error: SIJCARE_SECRET_KEY is {len(secret)} bytes long; "
+                                  "use at least 32")
+    assert "first sign-in" not in done.output  # refused before anything was prepared

@@ -177,4 +177,17 @@ def test_registration_errors_are_shown_and_nothing_is_registered(
                                                "birth_date": "1990-01-01", "sex": "male"},
                             follow_redirects=False)
     assert answer.status_code == 303
-    assert "Registered Nemo Valid." in clinician.get(answer.headers["location"]).text
+    assert "Patient registered." in clinician.get(answer.headers["location"]).text
+
+
+def test_a_new_user_without_a_username_is_a_field_error(world: World) -> None:
+    admin = world.signed_in("admin")
+    answer = admin.post("/admin/users", data={"username": "  ", "role": "clinician",
+                                              "password": "a long enough password"})
+    assert answer.status_code == 422
+    assert error_of(answer.text, "username") == "is required"
+    created = admin.post("/admin/users", follow_redirects=False, data={
+        "username": "new.colleague", "role": "staff", "password": "a long enough password"})
+    assert created.status_code == 303
+    page = admin.get(created.headers["location"]).text
+    assert "User account created." in page

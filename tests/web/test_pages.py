@@ -3,13 +3,15 @@ signing, and what each role sees."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from sijcare.knowledge import load_knowledge
-from sijcare.store import Membership, load_demo
+from sijcare.store import Membership, SignedAssessment, load_demo
 from tests.web.conftest import TODAY, World
 
 AFTER = TODAY.isoformat()
@@ -23,24 +25,26 @@ def risky(world: World, clinician: TestClient) -> int:
         "sex": "female"}).json()
     episode = clinician.post(f"/api/v1/patients/{patient['id']}/episodes", json={
         "complaint": "Left SI-joint pain", "opened_on": "2026-01-01"}).json()["id"]
-    records = [
-        ("intake", {"pain_onset": "2025-10-01", "pain_nrs": 7, "side": "left",
-                    "below_l5": True, "below_knee": False, "fortin_finger": True,
-                    "red_flags": [], "generalized_pain_disorder": False}),
-        ("care_course", {"type": "physical_therapy", "start": "2025-11-01",
-                         "end": "2026-02-01"}),
-        ("exam", {"provocation": {"distraction": "positive", "thigh_thrust": "positive",
-                                  "compression": "positive", "sacral_thrust": "negative"},
-                  "neuro_deficit": False}),
-        ("imaging", {"date": "2026-02-15", "modality": "mri", "region": "sij",
-                     "excludes_other_causes": True}),
-        ("block", {"date": "2026-03-01", "guidance": "fluoroscopy", "side": "left",
-                   "diary": [{"minutes": 0, "pain": 8}, {"minutes": 30, "pain": 1}]}),
-        ("medications", {"anticoagulant": True, "allergies": ["contrast"]}),
+    records = [  # each recorded at the visit it describes
+        ("2026-01-05", "intake", {"pain_onset": "2025-10-01", "pain_nrs": 7, "side": "left",
+                                  "below_l5": True, "below_knee": False,
+                                  "fortin_finger": True, "red_flags": [],
+                                  "generalized_pain_disorder": False}),
+        ("2026-01-05", "care_course", {"type": "physical_therapy", "start": "2025-11-01",
+                                       "end": "2026-02-01"}),
+        ("2026-01-05", "exam", {"provocation": {
+            "distraction": "positive", "thigh_thrust": "positive", "compression": "positive",
+            "sacral_thrust": "negative"}, "neuro_deficit": False}),
+        ("2026-02-15", "imaging", {"date": "2026-02-15", "modality": "mri", "region": "sij",
+                                   "excludes_other_causes": True}),
+        ("2026-03-01", "block", {"date": "2026-03-01", "guidance": "fluoroscopy",
+                                 "side": "left",
+                                 "diary": [{"minutes": 0, "pain": 8}, {"minutes": 30, "pain": 1}]}),
+        (AFTER, "medications", {"anticoagulant": True, "allergies": ["contrast"]}),
     ]
-    for kind, data in records:
+    for recorded_on, kind, data in records:
         answer = clinician.post(f"/api/v1/episodes/{episode}/records/{kind}",
-                                json={"recorded_on": AFTER, "data": data})
+                                json={"recorded_on": recorded_on, "data": data})
         assert answer.status_code == 201, answer.text
     return episode
 
@@ -86,7 +90,7 @@ def test_unknown_criteria_say_what_to_document(clinician: TestClient, world: Wor
 
 def test_an_earlier_day_shows_the_case_as_it_was(clinician: TestClient, risky: int) -> None:
     before_block = clinician.get(f"/episodes/{risky}", params={"as_of": "2026-02-20"}).text
-    assert "Diagnostic block" in before_block
+    assert '<p class="name">Diagnostic block</p>' in before_block
     assert "Interventional treatment" not in before_block.split("Why this stage")[0]
 
 
@@ -97,7 +101,8 @@ def test_signing_stores_the_assessment_as_shown(clinician: TestClient, risky: in
         "policy": "clinic", "as_of": AFTER, "seen": seen}, follow_redirects=False)
     assert answer.status_code == 303
     after = clinician.get(answer.headers["location"]).text
-    assert "Assessment signed (interventional treatment, policy clinic" in after
+    assert "Assessment signed." in after
+    assert "Interventional treatment" in after.split('id="signatures"')[1]
     assert "None signed yet." not in after
     stale = clinician.post(f"/episodes/{risky}/sign", data={
         "policy": "medicare", "as_of": AFTER, "seen": seen})
@@ -127,3 +132,22 @@ def test_synthetic_patients_are_marked(world: World, clinician: TestClient) -> N
     assert '<span class="tag synthetic">Synthetic</span>' in listing
     assert "Synthetic demo patient: not a real person." in clinician.get(
         f"/patients/{demo_id}").text
+
+
+def test_a_signature_whose_stored_copy_was_changed_is_marked_altered(
+        world: World, clinician: TestClient, risky: int) -> None:
+    page = clinician.get(f"/episodes/{risky}", params={"as_of": "2026-03-02"}).text
+    seen = re.search(r'name="seen" value="([0-9a-f]{64})"', page).group(1)
+    assert clinician.post(f"/episodes/{risky}/sign", data={
+        "policy": "medicare", "as_of": "2026-03-02", "seen": seen}).status_code == 200
+    assert "Altered" not in clinician.get(f"/episodes/{risky}").text
+    with world.sessions() as db:
+        [signed] = db.scalars(select(SignedAssessment).where(
+            SignedAssessment.episode_id == risky,
+            SignedAssessment.as_of == dt.date(2026, 3, 2))).all()
+        db.execute(update(SignedAssessment).where(SignedAssessment.id == signed.id)
+                   .values(assessment={**signed.assessment, "stage": "maintenance"}))
+        db.commit()
+    signatures = clinician.get(f"/episodes/{risky}").text.split('id="signatures"')[1]
+    assert signatures.count("Altered: this stored assessment no longer matches its seal") == 1
+

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from sijcare.web.settings import SECRET_FILE, Settings, secret_key
+from sijcare.web.settings import (
+    MIN_SECRET_BYTES,
+    SECRET_FILE,
+    SecretKeyError,
+    Settings,
+    secret_key,
+)
 
 
 def test_a_generated_secret_is_kept_private_and_reused(tmp_path: Path,
@@ -20,11 +26,37 @@ def test_a_generated_secret_is_kept_private_and_reused(tmp_path: Path,
 
 
 def test_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SIJCARE_SECRET_KEY", "from the environment")
+    monkeypatch.setenv("SIJCARE_SECRET_KEY", "from the environment, 32 bytes or more")
     monkeypatch.setenv("SIJCARE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SIJCARE_SECURE_COOKIES", "1")
     monkeypatch.setenv("SIJCARE_IDLE_MINUTES", "10")
     settings = Settings.from_env("sqlite://")
-    assert settings.secret_key == b"from the environment"
+    assert settings.secret_key == b"from the environment, 32 bytes or more"
     assert settings.secure_cookies and settings.idle_timeout_seconds == 600
     assert not (tmp_path / SECRET_FILE).exists()
+
+
+@pytest.mark.parametrize("kept", ["", "\n", "short-key"])
+def test_an_empty_or_short_secret_file_is_replaced(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   kept: str) -> None:
+    monkeypatch.delenv("SIJCARE_SECRET_KEY", raising=False)
+    (tmp_path / SECRET_FILE).write_text(kept)
+    key = secret_key(tmp_path)
+    assert len(key) >= MIN_SECRET_BYTES == 32
+    assert (tmp_path / SECRET_FILE).read_text().strip().encode() == key
+    assert stat.S_IMODE((tmp_path / SECRET_FILE).stat().st_mode) == 0o600
+    assert secret_key(tmp_path) == key
+    assert [p.name for p in tmp_path.iterdir()] == [SECRET_FILE]
+
+
+@pytest.mark.parametrize("configured", ["", "   ", "x" * 31])
+def test_a_short_secret_in_the_environment_is_refused(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      configured: str) -> None:
+    monkeypatch.setenv("SIJCARE_SECRET_KEY", configured)
+    with pytest.raises(SecretKeyError, match="use at least 32 random bytes"):
+        secret_key(tmp_path)
+    assert not (tmp_path / SECRET_FILE).exists()
+    monkeypatch.setenv("SIJCARE_SECRET_KEY", "x" * 32)
+    assert secret_key(tmp_path) == b"x" * 32

@@ -25,6 +25,9 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 unless a "
                                            "TLS proxy sits in front.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        help="Address(es) of the TLS proxy in front, comma-separated: only then are its "
+             "X-Forwarded-For/-Proto headers believed. Off by default.")] = None,
     url: StoreUrl = None,
 ) -> None:
     """Start the web app: migrate the database, create the first sign-in, serve."""
@@ -32,14 +35,22 @@ def serve_command(
 
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
+    from sijcare.web.settings import SecretKeyError
 
     with database(url) as target:
+        try:
+            settings = Settings.from_env(target)
+        except SecretKeyError as error:
+            fail(str(error))
         engine, created = prepare(target, demo)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
     for username, role, password in created:
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
-    uvicorn.run(create_app(Settings.from_env(target), engine), host=host, port=port,
-                log_level="info")
+    # Client addresses (sign-in throttle, audit) come from the connection, never from headers
+    # a client can forge; no access log, since URLs carry searches by patient name.
+    proxied = {"forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips else {}
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info",
+                access_log=False, proxy_headers=bool(forwarded_allow_ips), **proxied)
 
 
 @user_app.command("add")

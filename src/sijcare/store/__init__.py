@@ -43,7 +43,6 @@ from sijcare.store.patients import (
     get_episode,
     get_patient,
     search_patients,
-    visible_clinic_ids,
 )
 from sijcare.store.records import RECORD_KINDS, add_record, list_timeline
 from sijcare.store.signing import seal_intact, sign_assessment
@@ -102,5 +101,4 @@ __all__ = [
     "sign_assessment",
     "upgrade",
     "verify_chain",
-    "visible_clinic_ids",
 ]

@@ -36,13 +36,18 @@ class BackupError(ValueError):
 
 
 def backup(url: str, dest_path: str | Path) -> Path:
-    """Copy the database at `url` into the SQLite file `dest_path` (replaced atomically)."""
+    """Copy the database at `url` into the SQLite file `dest_path` (replaced atomically).
+
+    The copy holds every patient's record: it is created private (mode 0600) before a byte
+    is written, and keeps that mode when it takes `dest_path`'s place.
+    """
     dest = Path(dest_path)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     engine = make_engine(url)
     try:
         _require_head(engine, "the database")
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         if engine.dialect.name == "sqlite":
             _sqlite_backup(engine, partial)
         else:
@@ -69,9 +74,9 @@ def restore(src_path: str | Path, url: str) -> dict[str, int]:
             if current_revision(source) is None:
                 raise BackupError(f"{source_file}: not a sijcare backup (no schema revision)")
             upgrade(source)
-            with source.connect() as reading, target.begin() as writing:
+            with source.connect() as copying, target.begin() as writing:
                 reset(writing)
-                counts = _copy_tables(reading, writing)
+                counts = _copy_tables(copying, writing)
                 if writing.dialect.name == "postgresql":
                     _advance_sequences(writing)
         finally:
@@ -122,19 +127,19 @@ def _dump(engine: Engine, dest: Path) -> None:
     try:
         upgrade(target)
         snapshot = engine.connect().execution_options(isolation_level="REPEATABLE READ")
-        with snapshot as reading, reading.begin(), target.begin() as writing:
-            reading.execute(text("SET TRANSACTION READ ONLY"))
-            _copy_tables(reading, writing)
+        with snapshot as copying, copying.begin(), target.begin() as writing:
+            copying.execute(text("SET TRANSACTION READ ONLY"))
+            _copy_tables(copying, writing)
     finally:
         target.dispose()
 
 
-def _copy_tables(reading: Connection, writing: Connection) -> dict[str, int]:
+def _copy_tables(copying: Connection, writing: Connection) -> dict[str, int]:
     """Every table, parents first, in primary-key order; the target's seed rows give way."""
     counts = {}
     for table in Base.metadata.sorted_tables:
         writing.execute(table.delete())
-        rows = reading.execute(select(table).order_by(*table.primary_key.columns)
+        rows = copying.execute(select(table).order_by(*table.primary_key.columns)
                                .execution_options(yield_per=_BATCH))
         counts[table.name] = 0
         for batch in rows.partitions():

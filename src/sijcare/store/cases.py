@@ -11,6 +11,7 @@ from sijcare.store.episode_records import load_episode_records
 
 
 def case_as_of(session: Session, episode_id: int, as_of: dt.date) -> Case:
-    """The `Case` of the episode from records dated on or before `as_of`; the rules are
-    `EpisodeRecords.case_as_of`'s. Raises NotFound, or ValueError before the birth date."""
+    """The `Case` of the episode as known on `as_of`: only records recorded on or before
+    `as_of` (and dated on or before it); the rules are `EpisodeRecords.case_as_of`'s. Raises
+    NotFound, or ValueError before the birth date."""
     return load_episode_records(session, episode_id).case_as_of(as_of)

@@ -2,7 +2,9 @@
 
 Everyone here is fictional: the names read "Demo Patient NN", every patient has `demo=True`,
 and they live in the "Demo Clinic (synthetic data)". Dates count back from `today`, so the
-demo stays current; records go through `add_record` like any clinician's.
+demo stays current; records go through `add_record` like any clinician's, each recorded on
+the day it describes (medications and "none so far" at the first visit), so the episode as of
+any past day shows what was known then.
 """
 
 from __future__ import annotations
@@ -76,42 +78,44 @@ def _scenarios(ago: Callable[[int], str]) -> list[tuple[str, str, Records]]:
                 ("prom", days, {"date": ago(days), "instrument": "odi",
                                 "answers": [3, 2, 3, 2, 1, 3, 2, 2, None, 3]})]
 
-    medications = ("medications", 0, {"anticoagulant": False, "allergies": []})
+    def medications(days: int) -> tuple[str, int, dict[str, Any]]:
+        return ("medications", days, {"anticoagulant": False, "allergies": []})
 
-    def none(*kinds: str) -> Records:
-        return [(kind, 0, {"none": True}) for kind in kinds]
+    def none(days: int, *kinds: str) -> Records:
+        """Asked at the first visit: none of these so far."""
+        return [(kind, days, {"none": True}) for kind in kinds]
 
     return [
         ("Left buttock pain (demo: conservative care just started)", "female", [
-            ("intake", 60, intake(75)), ("exam", 60, exam), care(20, None), medications,
-            *proms(60, 7), *none("imaging", "block", "procedure")]),
+            ("intake", 60, intake(75)), ("exam", 60, exam), care(20, None), medications(60),
+            *proms(60, 7), *none(60, "imaging", "block", "procedure")]),
         ("Left buttock pain (demo: examination incomplete)", "male", [
-            ("intake", 100, intake(130)), care(90, 40), medications, *proms(100, 6),
+            ("intake", 100, intake(130)), care(90, 40), medications(100), *proms(100, 6),
             ("exam", 100, {"provocation": {"distraction": "positive",
                                            "thigh_thrust": "positive"}}),
-            *none("block", "procedure")]),
+            *none(100, "block", "procedure")]),
         ("Left SI-joint pain (demo: diagnostic block due)", "female", [
             ("intake", 200, intake(230)), ("exam", 200, exam), care(180, 90), mri(120),
-            medications, *proms(200, 7), *none("block", "procedure")]),
+            medications(200), *proms(200, 7), *none(200, "block", "procedure")]),
         ("Left SI-joint pain (demo: block confirmed)", "female", [
             ("intake", 200, intake(240)), ("exam", 200, exam), care(180, 90), mri(120),
-            block(14, 8, 1), medications, *proms(200, 8), *none("procedure")]),
+            block(14, 8, 1), medications(200), *proms(200, 8), *none(200, "procedure")]),
         ("Left SI-joint pain (demo: after injection, relief ongoing)", "male", [
             ("intake", 300, intake(330)), ("exam", 300, exam), care(280, 180), mri(200),
-            block(150, 8, 1), injection(60, 70, 8, True), medications, *proms(300, 7),
+            block(150, 8, 1), injection(60, 70, 8, True), medications(300), *proms(300, 7),
             *proms(30, 3)]),
         ("Left SI-joint pain (demo: injection wore off)", "female", [
             ("intake", 500, intake(540)), ("exam", 500, exam), care(480, 250), mri(400),
-            block(240, 7, 1), injection(200, 40, 4, False), medications, *proms(500, 8),
+            block(240, 7, 1), injection(200, 40, 4, False), medications(500), *proms(500, 8),
             *proms(150, 7)]),
         ("Buttock pain, new saddle numbness (demo: red flag)", "male", [
             ("intake", 10, intake(40, side="bilateral", red_flags=["saddle_anesthesia",
                                                                    "bladder_dysfunction"])),
             ("exam", 10, {"provocation": {"distraction": "positive"}, "neuro_deficit": True}),
-            *none("imaging")]),
+            *none(10, "imaging")]),
         ("Left buttock pain (demo: block negative)", "female", [
             ("intake", 250, intake(280)), ("exam", 250, exam), care(230, 150), mri(180),
-            block(30, 7, 6), medications, *proms(250, 7), *none("procedure")]),
+            block(30, 7, 6), medications(250), *proms(250, 7), *none(250, "procedure")]),
     ]
 
 

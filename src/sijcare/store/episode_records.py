@@ -89,18 +89,24 @@ class EpisodeRecords:
         return sorted(entries, key=lambda e: (e.date, e.recorded_on, e.kind, e.id), reverse=True)
 
     def case_as_of(self, as_of: dt.date) -> Case:
-        """The `Case` of the episode from records dated on or before `as_of`.
+        """The `Case` of the episode as it could be known on `as_of`: built only from records
+        recorded (`recorded_on`) on or before `as_of` that also describe that day or earlier.
 
-        - Intake, exam and medications: the latest one recorded on or before `as_of` wins, whole.
-        - Imaging, blocks, procedures and PROMs by their date; care courses whose start is on or
-          before `as_of`, with `end` left as recorded (the engine counts ongoing care to `as_of`).
+        - Intake, exam and medications (dated by the day they were recorded): the latest one
+          recorded on or before `as_of` wins, whole.
+        - Imaging, blocks, procedures and PROMs by their own date; care courses whose start is on
+          or before `as_of`, with `end` left as recorded (the engine counts ongoing care to
+          `as_of`). Their dates cannot lie after the day they were recorded, so a record entered
+          late (a January block recorded in June) joins the case only from the day it was
+          recorded on.
         - A block's `pain_before` is its diary's baseline (minutes 0) and `pain_after` the lowest
           rating after it: the best relief the block gave, which is how a diagnostic block is read.
         - Absent stays absent: a list is `[]` only when the clinician recorded "none" (or records
           exist); with nothing recorded it stays `None`, which the engine reads as unknown.
 
-        Records are placed by the date they describe, so adding later records never changes the
-        case of an earlier day; what a clinician saw is also kept verbatim in signed assessments.
+        So records added later, whatever day they describe, never change the case of an earlier
+        day: the assessment of a past date is reproducible, and what a clinician saw is also kept
+        verbatim in signed assessments.
         """
         if self.episode is None:
             raise NotFound(f"no episode {self.episode_id}")
@@ -121,7 +127,9 @@ class EpisodeRecords:
         )
 
     def _dated(self, kind: str, as_of: dt.date) -> list[StoredRecord]:
-        return [record for record in self.by_kind[kind] if record.date <= as_of]
+        """The kind's records known on `as_of`: recorded by then, describing then or earlier."""
+        return [record for record in self.by_kind[kind]
+                if record.row.recorded_on <= as_of and record.date <= as_of]
 
     def _latest(self, kind: str, as_of: dt.date) -> Any:
         dated = self._dated(kind, as_of)

@@ -1,4 +1,4 @@
-"""Patients and their episodes, always seen through the clinics a user belongs to."""
+"""Patients and their episodes; callers check that a user sees only their clinics' patients."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import EpisodeForm, PatientForm
-from sijcare.store.models import Clinic, Episode, Membership, Patient, User
+from sijcare.store.models import Clinic, Episode, Patient
 from sijcare.store.users import require_member
 
 # The allow-list of orderings; the id breaks ties so pages never overlap.
@@ -82,13 +82,9 @@ def search_patients(session: Session, clinic_ids: list[int], query: str | None =
     return list(patients), total
 
 
-def get_patient(session: Session, patient_id: int,
-                clinic_ids: list[int] | None = None) -> Patient | None:
-    """The patient, or None if absent or (given `clinic_ids`) in a clinic the user cannot see."""
-    patient = session.get(Patient, patient_id)
-    if patient is None or (clinic_ids is not None and patient.clinic_id not in clinic_ids):
-        return None
-    return patient
+def get_patient(session: Session, patient_id: int) -> Patient | None:
+    """The patient, or None. Which clinics a user may see is the caller's check."""
+    return session.get(Patient, patient_id)
 
 
 def create_episode(session: Session, patient_id: int, data: dict[str, Any],
@@ -106,20 +102,8 @@ def create_episode(session: Session, patient_id: int, data: dict[str, Any],
     return episode
 
 
-def get_episode(session: Session, episode_id: int,
-                clinic_ids: list[int] | None = None) -> Episode | None:
-    """The episode, or None if absent or (given `clinic_ids`) in a clinic the user cannot see.
+def get_episode(session: Session, episode_id: int) -> Episode | None:
+    """The episode, or None. Which clinics a user may see is the caller's check.
 
     Its patient comes in the same query: every caller needs the patient's clinic."""
-    episode = session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
-    if episode is None or (clinic_ids is not None
-                           and episode.patient.clinic_id not in clinic_ids):
-        return None
-    return episode
-
-
-def visible_clinic_ids(session: Session, user: User) -> list[int]:
-    """The clinics whose patients `user` may see: those they are a member of."""
-    return list(session.scalars(select(Membership.clinic_id)
-                                .where(Membership.user_id == user.id)
-                                .order_by(Membership.clinic_id)))
+    return session.get(Episode, episode_id, options=[joinedload(Episode.patient)])

@@ -51,7 +51,8 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
     """Validate `data` as a `kind` record and add it to the episode; raise RecordError if invalid.
 
     `recorded_on` is the day it was entered; it dates intake, exam and medications records,
-    while imaging, blocks, procedures, PROMs and care courses carry their own date.
+    while imaging, blocks, procedures, PROMs and care courses carry their own date (never after
+    `recorded_on`). The case as of a day holds only records recorded on or before that day.
     """
     spec = _kind(kind)
     try:

@@ -40,6 +40,12 @@ class ActorCache:
             self._entries[key] = (now + self.ttl, actor)
 
 
+def actor_of(user: User) -> Actor:
+    """The user as the web layer sees them: role and clinics, nothing else."""
+    return Actor(user.id, user.username, Role(user.role),
+                 frozenset(m.clinic_id for m in user.memberships))
+
+
 def load_actor(sessions: sessionmaker[Session], key: Key) -> Actor | None:
     """The actor for a session's user, or None if the sign-in is no longer valid."""
     user_id, password_fingerprint = key
@@ -48,5 +54,4 @@ def load_actor(sessions: sessionmaker[Session], key: Key) -> Actor | None:
         if (user is None or not user.active
                 or fingerprint(user.password_hash) != password_fingerprint):
             return None
-        return Actor(user.id, user.username, Role(user.role),
-                     frozenset(m.clinic_id for m in user.memberships))
+        return actor_of(user)

@@ -45,7 +45,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.codec = SessionCodec(settings.secret_key)
     app.state.actors = ActorCache(settings.actor_cache_seconds, settings.clock)
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
-                                       settings.login_window_seconds, settings.clock)
+                                       settings.login_window_seconds, settings.clock,
+                                       settings.login_failures_per_username)
     app.add_middleware(SessionMiddleware, settings=settings, codec=app.state.codec,
                        sign_outs=SignOuts())
     app.add_middleware(SecurityHeaders)

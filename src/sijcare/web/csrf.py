@@ -30,6 +30,8 @@ async def check_csrf(request: Request) -> None:
     if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         sent = (await request.form()).get("csrf_token")
     expected = request.app.state.codec.csrf_token(request.state.session)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    # bytes, not str: compare_digest refuses non-ASCII str, and a header may hold anything
+    if not isinstance(sent, str) or not hmac.compare_digest(
+            sent.encode(errors="replace"), expected.encode()):
         raise HTTPException(403, "The form has expired or did not come from this site "
                                  "(missing or wrong CSRF token). Reload the page and retry.")

@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from typing import Annotated
 
 from anyio import CancelScope
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -73,6 +73,10 @@ async def current_actor(request: Request) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+# A page number that fits every database's OFFSET arithmetic (a huge one used to answer 500).
+Page = Annotated[int, Query(ge=1, le=100_000)]
 
 
 def forbidden(actor: Actor) -> HTTPException:

@@ -11,9 +11,10 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sijcare.web.deps import NotSignedIn
+from sijcare.web.headers import security_headers
 from sijcare.web.templating import render
 
 TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found",
@@ -53,7 +54,25 @@ async def invalid_request(request: Request, error: RequestValidationError) -> Re
                   status_code=422)
 
 
+SERVER_ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Something went wrong</title></head>
+<body><h1>Something went wrong</h1><p>The server could not complete this request. Please
+try again, and tell your administrator if it keeps happening.</p>
+<p><a href="/">Back to the start page</a></p></body></html>
+"""
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    """An unexpected failure (500). Starlette sends it from outside every middleware, so the
+    security headers are set here; nothing about the request or the error is shown."""
+    if is_api(request):
+        return JSONResponse({"detail": "Internal server error."}, status_code=500,
+                            headers=security_headers())
+    return HTMLResponse(SERVER_ERROR_PAGE, status_code=500, headers=security_headers())
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, server_error)
     app.add_exception_handler(NotSignedIn, not_signed_in)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -77,8 +77,8 @@ def _pain(name: str, label: str, hint: str = "") -> FormField:
 
 
 RECORDED_ON = FormField("recorded_on", "Recorded on", "date",
-                        hint="The visit at which this was recorded; the assessment as of a "
-                             "date counts only what was recorded by then.")
+                        hint="The day this was recorded. The assessment as of a date is built "
+                             "only from what had been recorded on or before that date.")
 
 
 def _intake() -> RecordForm:

@@ -10,6 +10,15 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
+def security_headers(static: bool = False) -> dict[str, str]:
+    """The headers every response carries (error pages too); `no-store` on all but assets."""
+    headers = {"content-security-policy": CSP, "x-content-type-options": "nosniff",
+               "x-frame-options": "DENY", "referrer-policy": "same-origin"}
+    if not static:
+        headers["cache-control"] = "no-store"
+    return headers
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -22,13 +31,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["content-security-policy"] = CSP
-                headers["x-content-type-options"] = "nosniff"
-                headers["x-frame-options"] = "DENY"
-                headers["referrer-policy"] = "same-origin"
-                if not static:
-                    headers["cache-control"] = "no-store"
+                MutableHeaders(scope=message).update(security_headers(static))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -7,13 +7,17 @@ the access check or the audit entry. Another clinic's patient answers 404 (see `
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Path
 
-from sijcare.store import Episode, Patient, get_episode, get_patient
+from sijcare.store import Episode, Patient, RecordError, get_episode, get_patient
 from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
+
+# Row ids are 32-bit on PostgreSQL: a larger one in a URL answers 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def clinic_scope(permission: Permission) -> Callable[..., Actor]:
@@ -27,8 +31,23 @@ def clinic_scope(permission: Permission) -> Callable[..., Actor]:
     return dependency
 
 
+def registering_clinic(actor: Actor, requested: int | None) -> int:
+    """The clinic a new patient joins, for the pages and the API alike: the one asked for,
+    which must be one of the actor's; else the actor's only clinic. RecordError otherwise."""
+    if not actor.clinic_ids:
+        raise RecordError([("clinic_id", "you belong to no clinic, so you cannot register "
+                                         "patients; ask an administrator to add you to one")])
+    if requested is None:
+        if len(actor.clinic_ids) > 1:
+            raise RecordError([("clinic_id", "you work in several clinics: name one")])
+        (requested,) = actor.clinic_ids
+    if requested not in actor.clinic_ids:
+        raise RecordError([("clinic_id", "not one of your clinics")])
+    return requested
+
+
 def patient_scope(permission: Permission) -> Callable[..., Patient]:
-    def dependency(patient_id: int, db: DbSession, actor: CurrentActor, note: Audited
+    def dependency(patient_id: RowId, db: DbSession, actor: CurrentActor, note: Audited
                    ) -> Patient:
         note.object_type, note.object_id = "patient", str(patient_id)
         if not actor.may(permission):
@@ -43,7 +62,7 @@ def patient_scope(permission: Permission) -> Callable[..., Patient]:
 
 
 def episode_scope(permission: Permission) -> Callable[..., Episode]:
-    def dependency(episode_id: int, db: DbSession, actor: CurrentActor, note: Audited
+    def dependency(episode_id: RowId, db: DbSession, actor: CurrentActor, note: Audited
                    ) -> Episode:
         note.object_type, note.object_id = "episode", str(episode_id)
         if not actor.may(permission):

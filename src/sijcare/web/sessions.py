@@ -61,7 +61,10 @@ class Session:
         self.changed = True
 
     def say(self, message: str) -> None:
-        """A one-line notice shown on the next page (post/redirect/get)."""
+        """A one-line notice shown on the next page (post/redirect/get).
+
+        It travels in the cookie, so it must be a fixed sentence: never a name, a complaint or
+        anything else about a patient or a user."""
         self.flash, self.changed = message, True
 
     def take_flash(self) -> str | None:
@@ -94,7 +97,8 @@ class SessionCodec:
         if not value or value.count(".") != 1:
             return None
         payload, signature = value.split(".")
-        if not hmac.compare_digest(signature, self._sign(payload.encode())):
+        # bytes, not str: compare_digest refuses non-ASCII str, and a cookie may hold anything
+        if not hmac.compare_digest(signature.encode(), self._sign(payload.encode()).encode()):
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,21 +13,45 @@ from pathlib import Path
 from sijcare.store.db import data_dir
 
 SECRET_FILE = "secret_key"
+SECRET_ENV = "SIJCARE_SECRET_KEY"
+MIN_SECRET_BYTES = 32
+
+
+class SecretKeyError(ValueError):
+    """The configured session secret is unusable (too short to sign sessions safely)."""
+
+
+def _generate(path: Path) -> None:
+    """A new key, written to a private (0600) temporary file and then moved into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def secret_key(directory: Path) -> bytes:
     """SIJCARE_SECRET_KEY, else a key generated once and kept (mode 0600) in `directory`.
 
-    Keeping the generated key means a restart does not sign every clinician out.
+    Keeping the generated key means a restart does not sign every clinician out. A key must
+    be at least 32 bytes: a shorter SIJCARE_SECRET_KEY (empty included) raises
+    `SecretKeyError`, and an empty or short key file is replaced by a new key.
     """
-    if configured := os.environ.get("SIJCARE_SECRET_KEY"):
-        return configured.encode()
+    if (configured := os.environ.get(SECRET_ENV)) is not None:
+        key = configured.encode()
+        if len(key) < MIN_SECRET_BYTES:
+            raise SecretKeyError(f"{SECRET_ENV} is {len(key)} bytes long; use at least "
+                                 f"{MIN_SECRET_BYTES} random bytes (e.g. `python3 -c 'import "
+                                 "secrets; print(secrets.token_urlsafe(48))'`), or unset it to "
+                                 "use a key generated into the data directory")
+        return key
     path = directory / SECRET_FILE
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+    if not path.exists() or len(path.read_text().strip().encode()) < MIN_SECRET_BYTES:
+        _generate(path)
     return path.read_text().strip().encode()
 
 
@@ -45,6 +70,7 @@ class Settings:
     session_lifetime_seconds: int = 12 * 60 * 60
     login_failures_allowed: int = 5
     login_window_seconds: int = 15 * 60
+    login_failures_per_username: int = 20  # from any address: rotating addresses gains nothing
     actor_cache_seconds: int = 5
     clock: Callable[[], float] = field(default=time.time, compare=False)
 

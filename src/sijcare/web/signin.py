@@ -1,7 +1,9 @@
 """Signing in and out, shared by the sign-in page and `POST /api/v1/session`.
 
 Every attempt is audited (success, wrong credentials, throttled); a throttled attempt is
-refused even with the right password, so guessing cannot go on in the background.
+refused even with the right password, so guessing cannot go on in the background. Each
+attempt is counted by the throttle before the (slow) password check, so concurrent attempts
+cannot slip past the limit; a successful one is taken back.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
     key = throttle.key(username, address)
     user = get_user_by_username(db, username.strip().lower())
     actor_id = user.id if user else None
-    if (wait := throttle.retry_after(key)) is not None:
+    if (wait := throttle.attempt(key)) is not None:
         record_event(db, actor_id, "sign_in", "user", username[:64],
                      detail={"outcome": "throttled", "address": address})
         minutes = -(-wait // 60)
@@ -41,7 +43,6 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
                                  f"{'s' if minutes > 1 else ''}.", wait)
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
-        throttle.failed(key)
         record_event(db, actor_id, "sign_in", "user", username[:64],
                      detail={"outcome": "failed", "address": address})
         raise SignInRefused(401, "Wrong username or password.")

@@ -18,8 +18,8 @@ from sijcare.web.access import Actor, Permission
 from sijcare.web.api.problems import unprocessable
 from sijcare.web.api.schemas import EpisodeIn, EpisodeOut, PatientIn, PatientOut, PatientPage
 from sijcare.web.audit import Audited
-from sijcare.web.deps import CurrentActor, DbSession
-from sijcare.web.scope import clinic_scope, patient_scope
+from sijcare.web.deps import CurrentActor, DbSession, Page
+from sijcare.web.scope import clinic_scope, patient_scope, registering_clinic
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 Listing = Annotated[Actor, Depends(clinic_scope(Permission.demographics_read))]
@@ -31,7 +31,7 @@ Opening = Annotated[Patient, Depends(patient_scope(Permission.patient_register))
 @router.get("", response_model=PatientPage)
 def list_patients(db: DbSession, actor: Listing, note: Audited,
                   q: Annotated[str, Query(max_length=100)] = "",
-                  page: Annotated[int, Query(ge=1)] = 1,
+                  page: Page = 1,
                   per_page: Annotated[int, Query(ge=1, le=200)] = 20,
                   sort: Annotated[str, Query(description="family_name, -family_name, "
                                              "created_at, -created_at or birth_date")]
@@ -50,15 +50,8 @@ def list_patients(db: DbSession, actor: Listing, note: Audited,
 @router.post("", response_model=PatientOut, status_code=201)
 def register_patient(db: DbSession, actor: Registering, note: Audited,
                      body: PatientIn) -> PatientOut:
-    clinic_id = body.clinic_id
-    if clinic_id is None:
-        if len(actor.clinic_ids) != 1:
-            raise unprocessable([("clinic_id", "you work in several clinics: name one")],
-                                "body")
-        (clinic_id,) = actor.clinic_ids
-    if clinic_id not in actor.clinic_ids:
-        raise unprocessable([("clinic_id", "not one of your clinics")], "body")
     try:
+        clinic_id = registering_clinic(actor, body.clinic_id)
         patient = create_patient(db, clinic_id, body.model_dump(
             mode="json", exclude={"clinic_id"}, exclude_none=True), actor.id)
     except RecordError as error:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sijcare.engine import DEFAULT_POLICY
 from sijcare.store.forms import EpisodeForm, PatientForm
 
 
@@ -73,7 +74,7 @@ class TimelineEntryOut(Out):
 class SignatureIn(BaseModel):
     seen: str = Field(description="The ETag of the assessment the clinician reviewed; "
                       "signing is refused (409) if the assessment has changed since.")
-    policy: str = "medicare"
+    policy: str = DEFAULT_POLICY
     as_of: dt.date
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from sijcare.web.access import Actor, Role
+from sijcare.web.access import Actor
+from sijcare.web.actors import actor_of
 from sijcare.web.api.schemas import Credentials, SessionOut, UserOut
 from sijcare.web.csrf import csrf_token
 from sijcare.web.deps import DbSession, NotSignedIn, current_actor
@@ -33,15 +34,14 @@ async def current_session(request: Request) -> SessionOut:
 
 @router.post("", response_model=SessionOut, responses={401: {}, 429: {}})
 def create_session(request: Request, db: DbSession, credentials: Credentials) -> Response:
-    """Sign in; 5 failures per username and address in 15 minutes lock it for a while (429)."""
+    """Sign in; 5 failures per username and address, or 20 per username from anywhere, in 15
+    minutes lock it for a while (429)."""
     try:
         user = sign_in(request, db, credentials.username, credentials.password)
     except SignInRefused as refused:
         headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
         return JSONResponse({"detail": refused.message}, refused.status_code, headers)
-    actor = Actor(user.id, user.username, Role(user.role),
-                  frozenset(m.clinic_id for m in user.memberships))
-    return JSONResponse(_session(request, actor).model_dump())
+    return JSONResponse(_session(request, actor_of(user)).model_dump())
 
 
 @router.delete("", status_code=204)

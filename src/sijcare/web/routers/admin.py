@@ -53,6 +53,8 @@ def users(request: Request, db: DbSession, admin: Admin) -> Response:
 @router.post("/admin/users", name="users.create")
 def add_user(request: Request, db: DbSession, admin: Admin, form: SubmittedForm) -> Response:
     values, errors, data = read_fields(user_fields(db), form)
+    if not data.get("username"):
+        errors.setdefault("username", "is required")
     if problem := password_problem(data.get("password", "")):
         errors.setdefault("password", problem)
     if not data.get("role"):
@@ -68,5 +70,5 @@ def add_user(request: Request, db: DbSession, admin: Admin, form: SubmittedForm)
         return _page(request, db, values, errors, 422)
     record_event(db, admin.id, "create", "user", user.id,
                  detail={"role": user.role, "clinic_ids": [m.clinic_id for m in user.memberships]})
-    request.state.session.say(f"User {user.username} created.")
+    request.state.session.say("User account created.")
     return RedirectResponse("/admin/users", status_code=303)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.engine import DEFAULT_POLICY
@@ -18,6 +18,7 @@ from sijcare.store import (
     EpisodeRecords,
     SignedAssessment,
     load_episode_records,
+    seal_intact,
     sign_assessment,
 )
 from sijcare.web.access import Permission
@@ -32,11 +33,10 @@ router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
 Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
 LIST_KINDS = ("imaging", "care_course", "block", "procedure")
-# Built once (building costs more than running it); the page lists signatures without their
-# signed snapshots, so those are not read.
+# Built once (building costs more than running it). The signed snapshots are read too, to
+# check each seal: a signature whose snapshot no longer matches its hash is shown as altered.
 SIGNATURES = (select(SignedAssessment)
               .where(SignedAssessment.episode_id == bindparam("episode_id"))
-              .options(defer(SignedAssessment.assessment))
               .order_by(SignedAssessment.signed_at.desc()))
 
 
@@ -44,8 +44,10 @@ def known_policy(policy: str) -> str:
     return policy if policy in load_knowledge().policies else DEFAULT_POLICY
 
 
-def signatures(db: Session, episode_id: int) -> list[SignedAssessment]:
-    return list(db.scalars(SIGNATURES, {"episode_id": episode_id}))
+def signatures(db: Session, episode_id: int) -> list[tuple[SignedAssessment, bool]]:
+    """The episode's signatures, newest first, each with whether its seal is still intact."""
+    return [(signed, seal_intact(signed))
+            for signed in db.scalars(SIGNATURES, {"episode_id": episode_id})]
 
 
 def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecords,
@@ -91,7 +93,6 @@ def sign(request: Request, db: DbSession, actor: CurrentActor, episode: Signing,
                      "sign again.", 409)
     signed = sign_assessment(db, episode.id, assessment, actor.id)
     note.detail.update(signed_assessment_id=signed.id, stage=signed.stage, policy=policy)
-    request.state.session.say(f"Assessment signed ({signed.stage.replace('_', ' ')}, policy "
-                              f"{policy}, as of {as_of}).")
+    request.state.session.say("Assessment signed.")  # the cookie holds no clinical data
     query = urlencode({"policy": policy, "as_of": as_of.isoformat()})
     return RedirectResponse(f"/episodes/{episode.id}?{query}#signatures", status_code=303)

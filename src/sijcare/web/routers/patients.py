@@ -14,9 +14,9 @@ from sijcare.store import Clinic, Patient, RecordError, create_episode, create_p
 from sijcare.store import search_patients as search
 from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited
-from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
+from sijcare.web.deps import CurrentActor, DbSession, Page, SubmittedForm
 from sijcare.web.forms import EPISODE_FIELDS, Choices, patient_fields
-from sijcare.web.scope import clinic_scope, patient_scope
+from sijcare.web.scope import clinic_scope, patient_scope, registering_clinic
 from sijcare.web.submissions import attach, read_fields
 from sijcare.web.templating import render
 
@@ -38,7 +38,7 @@ def clinic_choices(db: DbSession, actor: Actor) -> Choices:
 @router.get("/patients", name="patients.list")
 def patient_list(request: Request, db: DbSession, actor: Listing, note: Audited,
                  q: Annotated[str, Query(max_length=100)] = "",
-                 page: Annotated[int, Query(ge=1)] = 1, sort: str = "family_name") -> Response:
+                 page: Page = 1, sort: str = "family_name") -> Response:
     try:
         patients, total = search(db, sorted(actor.clinic_ids), q, page, PER_PAGE, sort)
     except RecordError:  # an unknown sort from an edited URL: the page keeps its default
@@ -70,8 +70,9 @@ def register_patient(request: Request, db: DbSession, actor: Registering, note: 
     clinics = clinic_choices(db, actor)
     fields = patient_fields(clinics)
     values, errors, data = read_fields(fields, form)
-    clinic_id = int(data.pop("clinic_id", clinics[0][0] if clinics else 0))
+    requested = data.pop("clinic_id", None)
     try:  # even with typing errors, so that every problem shows at once
+        clinic_id = registering_clinic(actor, None if requested is None else int(requested))
         patient = create_patient(db, clinic_id, data, actor.id)
     except RecordError as error:
         attach(error.problems, errors, values)
@@ -80,7 +81,7 @@ def register_patient(request: Request, db: DbSession, actor: Registering, note: 
         note.detail["outcome"] = "invalid"
         return _registration(request, db, actor, values, errors, 422)
     note.object_id, note.clinic_id = str(patient.id), patient.clinic_id
-    request.state.session.say(f"Registered {patient.given_name} {patient.family_name}.")
+    request.state.session.say("Patient registered.")  # the cookie holds no patient data
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
@@ -111,7 +112,7 @@ def open_episode(request: Request, db: DbSession, actor: CurrentActor, patient: 
         note.detail["outcome"] = "invalid"
         return _patient_page(request, patient, values, errors, 422)
     note.detail["episode_id"] = episode.id
-    request.state.session.say(f"Opened the episode '{episode.complaint}'.")
+    request.state.session.say("Episode opened.")
     target = f"/episodes/{episode.id}" if actor.may(
         Permission.clinical_read) else f"/patients/{patient.id}"
     return RedirectResponse(target, status_code=303)
