@@ -134,3 +134,15 @@ def test_whole_floats_read_as_whole_numbers():
         {"date": "2026-06-01", "instrument": "nrs", "value": 6.0}]))
     assert case.history.pain_nrs == 7 and isinstance(case.history.pain_nrs, int)
     assert isinstance(case.proms[0].value, int)
+
+
+def test_descriptive_fields_take_free_text_but_codes_stay_coded():
+    imaging = {"date": "2026-03-01", "modality": "mri", "region": "lumbar_spine",
+               "findings": ["Joint space narrowing"]}
+    block = {"date": "2026-06-01", "guidance": "ct", "pain_before": 8, "pain_after": 2,
+             "agent": "Bupivacaine 0.5%", "target": "extra_articular"}
+    case = parse_case(make(imaging=[imaging], blocks=[block], conservative_care=[
+        {"type": "Pelvic belt", "start": "2026-05-01"}]))
+    assert case.blocks[0].agent == "Bupivacaine 0.5%"
+    found = problems(make(imaging=[dict(imaging, modality="x-ray")]))
+    assert found[0].startswith("imaging[0].modality")

@@ -53,7 +53,8 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Number = Annotated[int | float, BeforeValidator(_number)]
 Pain = Annotated[Number, Field(ge=0, le=10)]
 Percent = Annotated[Number, Field(ge=0, le=100)]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]  # coded value
+Text = Annotated[str, Field(min_length=1, max_length=60)]  # a short free description
 
 Side = Literal["left", "right", "bilateral"]
 TestResult = Literal["positive", "negative"]
@@ -128,7 +129,7 @@ class History(Record):
 class CareCourse(Record):
     """One course of conservative care; `end` absent means still ongoing."""
 
-    type: Name
+    type: Text
     start: IsoDate
     end: IsoDate | None = None
 
@@ -169,9 +170,9 @@ class Exam(Record):
 
 class Imaging(Record):
     date: IsoDate
-    modality: Literal["xray", "ct", "mri", "ultrasound", "bone_scan", "spect_ct"]
-    region: Literal["sij", "lumbar", "pelvis", "hip"] | None = None
-    findings: list[Name] | None = None
+    modality: Literal["xray", "ct", "mri", "ultrasound", "bone_scan", "spect_ct", "pet_ct"]
+    region: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=20)] | None = None
+    findings: list[Text] | None = None
     excludes_other_causes: bool | None = None
 
 
@@ -187,10 +188,11 @@ class Block(Record):
 
     date: IsoDate
     side: Side | None = None
-    target: Literal["intra_articular", "periarticular", "lateral_branch"] | None = None
+    target: Literal[
+        "intra_articular", "periarticular", "extra_articular", "lateral_branch"] | None = None
     guidance: Guidance
     contrast: bool | None = None
-    agent: Name | None = None
+    agent: Text | None = None
     pain_before: Annotated[Pain, Field(gt=0)]
     pain_after: Pain
     diary: list[DiaryEntry] | None = None
