@@ -272,39 +272,44 @@ def _result(step: Step, verdict: Verdict) -> CriterionResult:
                            document=verdict.document)
 
 
-Plan = tuple[tuple[Option, tuple[Step, ...]], ...]
-_PLANS: dict[int, tuple[Policy, Plan]] = {}
+@dataclass(frozen=True, eq=False)
+class OptionPlan:
+    """One option of one policy with its compiled criteria; hashed by identity."""
+
+    policy: Policy
+    option: Option
+    steps: tuple[Step, ...]
 
 
-def plan(policy: Policy) -> Plan:
+_PLANS: dict[int, tuple[Policy, tuple[OptionPlan, ...]]] = {}
+
+
+def plan(policy: Policy) -> tuple[OptionPlan, ...]:
     """The policy's options with their criteria resolved to checks, built once per policy."""
     kept = _PLANS.get(id(policy))
     if kept is None or kept[0] is not policy:
-        steps = tuple(
-            (option, tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
-                           for c in option.criteria))
+        plans = tuple(
+            OptionPlan(policy, option, tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
+                                             for c in option.criteria))
             for option in policy.options)
-        kept = _PLANS[id(policy)] = (policy, steps)
+        kept = _PLANS[id(policy)] = (policy, plans)
     return kept[1]
 
 
-def evaluate_option(f: Facts, policy: Policy, option: Option, steps: tuple[Step, ...],
-                    seen: dict[tuple[str, str], Verdict]) -> OptionResult:
-    criteria = []
-    for step in steps:
-        verdict = seen.get(step.key)
-        if verdict is None:
-            verdict = seen[step.key] = step.check(Context(f, policy, step.criterion.params))
-        criteria.append(step.result(verdict))
+@lru_cache(maxsize=16384)
+def _option_result(entry: OptionPlan, verdicts: tuple[Verdict, ...]) -> OptionResult:
+    """An option's result follows from its criteria's verdicts alone, so equal ones are shared."""
+    option, policy = entry.option, entry.policy
+    criteria = [step.result(verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
     statuses = [c.status for c in criteria]
-    status = combine(statuses, option.covered)
     missing = [c.document for c in criteria if c.status == "unknown" and c.document]
     if not option.covered:
         text = f"{option.name} is not covered under policy {policy.id}."
     else:
         text = (f"{option.name}: {statuses.count('met')} met, {statuses.count('not_met')} not "
                 f"met, {statuses.count('unknown')} unknown under policy {policy.id}.")
-    return OptionResult(status=status, name=option.name, criteria=criteria, missing=missing,
+    return OptionResult(status=combine(statuses, option.covered), name=option.name,
+                        criteria=criteria, missing=missing,
                         reasons=[because(f"eligibility.{policy.id}.{option.id}", text,
                                          option.sources)])
 
@@ -312,5 +317,13 @@ def evaluate_option(f: Facts, policy: Policy, option: Option, steps: tuple[Step,
 def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
     """Every option under `policy`; a check shared by several options runs once."""
     seen: dict[tuple[str, str], Verdict] = {}
-    return {option.id: evaluate_option(f, policy, option, steps, seen)
-            for option, steps in plan(policy)}
+    results = {}
+    for entry in plan(policy):
+        verdicts = []
+        for step in entry.steps:
+            verdict = seen.get(step.key)
+            if verdict is None:
+                verdict = seen[step.key] = step.check(Context(f, policy, step.criterion.params))
+            verdicts.append(verdict)
+        results[entry.option.id] = _option_result(entry, tuple(verdicts))
+    return results
