@@ -89,3 +89,10 @@ def test_no_block_is_none():
     result = run(make(blocks=[]))
     assert (result.block.result, result.block.date, result.block.relief_percent) == (
         "none", None, None)
+
+
+def test_a_block_with_a_diary_is_interpreted():
+    data = make(blocks=[{"date": "2026-06-01", "guidance": "fluoroscopy", "pain_before": 8,
+                         "pain_after": 2, "diary": [{"minutes": 0, "pain": 8},
+                                                    {"minutes": 30, "pain": 2}]}])
+    assert run(data).block.relief_percent == 75.0

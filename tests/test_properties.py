@@ -126,3 +126,14 @@ def test_assessment_round_trips_through_json(data, policy):
 
     result = run(data, policy)
     assert Assessment.model_validate_json(result.model_dump_json()) == result
+
+
+@SETTINGS
+@given(st.lists(cases, min_size=2, max_size=4), POLICIES)
+def test_shared_findings_never_leak_between_cases(batch, policy):
+    from sijcare.engine import memo
+
+    warm = [run(data, policy) for data in batch]  # later cases may reuse earlier findings
+    for data, seen in zip(batch, warm, strict=True):
+        memo.clear()
+        assert run(data, policy) == seen

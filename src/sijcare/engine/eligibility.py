@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sijcare.engine.facts import Facts, combined_gaenslen, positives
+from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Criterion, Option, Policy
 from sijcare.model.assessment import CriterionResult, OptionResult
@@ -261,7 +261,7 @@ class Step:
         return _result(self, verdict)
 
 
-@lru_cache(maxsize=16384)
+@shared(maxsize=16384)
 def _result(step: Step, verdict: Verdict) -> CriterionResult:
     """Results are immutable values, so equal ones are shared rather than rebuilt."""
     criterion = step.criterion
@@ -296,7 +296,7 @@ def plan(policy: Policy) -> tuple[OptionPlan, ...]:
     return kept[1]
 
 
-@lru_cache(maxsize=16384)
+@shared(maxsize=16384)
 def _option_result(entry: OptionPlan, verdicts: tuple[Verdict, ...]) -> OptionResult:
     """An option's result follows from its criteria's verdicts alone, so equal ones are shared."""
     option, policy = entry.option, entry.policy

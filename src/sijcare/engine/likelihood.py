@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from sijcare.engine.facts import Facts, positives
+from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
+from sijcare.knowledge import Cluster, Knowledge
 from sijcare.model.assessment import ClusterResult, Likelihood
 
 CLUSTER_ID = "laslett_2005_3_of_6"
 
 
+def _rule(kb: Knowledge) -> Cluster:
+    return next(c for c in kb.examination.clusters if c.id == CLUSTER_ID)
+
+
+def _results(f: Facts) -> tuple[str | None, ...]:
+    return tuple(f.provocation[name] for name in _rule(f.kb).tests)
+
+
 def cluster(f: Facts) -> ClusterResult:
+    return _cluster(f.kb, _results(f))
+
+
+@shared(maxsize=1024)
+def _cluster(kb: Knowledge, results: tuple[str | None, ...]) -> ClusterResult:
     """Positive at `min_positive`; negative when even the untested could not reach it."""
-    rule = next(c for c in f.kb.examination.clusters if c.id == CLUSTER_ID)
-    chosen = {name: f.provocation[name] for name in rule.tests}
+    rule = _rule(kb)
+    chosen = dict(zip(rule.tests, results, strict=True))
     positive, performed = positives(chosen)
     if positive >= rule.min_positive:
         result = "positive"
@@ -31,8 +46,14 @@ def posterior(prior: float, likelihood_ratio: float) -> float:
 
 
 def likelihood(f: Facts, prior: float) -> Likelihood:
-    rule = next(c for c in f.kb.examination.clusters if c.id == CLUSTER_ID)
-    found = cluster(f)
+    return _likelihood(f.kb, _results(f), prior)
+
+
+@shared(maxsize=4096)
+def _likelihood(kb: Knowledge, results: tuple[str | None, ...], prior: float) -> Likelihood:
+    """The cluster and posterior follow from the test results and the prior alone."""
+    rule = _rule(kb)
+    found = _cluster(kb, results)
     ratio = {"positive": rule.lr_positive, "negative": rule.lr_negative,
              "incomplete": 1.0}[found.result]
     post = round(posterior(prior, ratio), 3)

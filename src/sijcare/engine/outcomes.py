@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sijcare.engine.facts import Facts
+from sijcare.engine.memo import shared
 from sijcare.instruments.odi import mcid_reached, score_odi
 from sijcare.knowledge import Knowledge
 from sijcare.model.assessment import NrsOutcome, OdiOutcome, Outcomes
@@ -16,17 +19,25 @@ def _entries(case: Case, instrument: str) -> list[Prom]:
 
 
 def odi_outcome(case: Case, kb: Knowledge) -> OdiOutcome | None:
-    rule = kb.outcomes.odi
     entries = _entries(case, "odi")
     if not entries:
         return None
-    scored = [(p, score_odi(p.answers or [], rule)) for p in entries]
-    latest_prom, latest = scored[-1]
+    first, latest = entries[0], entries[-1]
+    earlier = tuple(first.answers or []) if len(entries) > 1 else None
+    return _odi(kb, latest.date, tuple(latest.answers or []), earlier)
+
+
+@shared(maxsize=4096)
+def _odi(kb: Knowledge, day: date, answers: tuple[int | None, ...],
+         first: tuple[int | None, ...] | None) -> OdiOutcome:
+    """The latest ODI, with baseline, change and MCID when an earlier entry exists."""
+    rule = kb.outcomes.odi
+    latest = score_odi(list(answers), rule)
     result = OdiOutcome(score=latest.score, band=latest.band, answered=latest.answered,
-                        date=latest_prom.date)
-    if len(scored) < 2:
+                        date=day)
+    if first is None:
         return result
-    baseline = scored[0][1].score
+    baseline = score_odi(list(first), rule).score
     if baseline is None or latest.score is None:
         return result.model_copy(update={"baseline": baseline})
     return result.model_copy(update={
@@ -37,19 +48,24 @@ def odi_outcome(case: Case, kb: Knowledge) -> OdiOutcome | None:
 
 
 def nrs_outcome(case: Case, kb: Knowledge) -> NrsOutcome | None:
-    rule = kb.outcomes.nrs
     entries = _entries(case, "nrs")
     if not entries:
         return None
-    latest = entries[-1]
-    result = NrsOutcome(value=latest.value, date=latest.date)
-    if len(entries) < 2:
+    earlier = entries[0].value if len(entries) > 1 else None
+    return _nrs(kb, entries[-1].date, entries[-1].value, earlier)
+
+
+@shared(maxsize=4096)
+def _nrs(kb: Knowledge, day: date, value: float, baseline: float | None) -> NrsOutcome:
+    """The latest pain NRS, with baseline, change and MCID when an earlier entry exists."""
+    rule = kb.outcomes.nrs
+    result = NrsOutcome(value=value, date=day)
+    if baseline is None:
         return result
-    baseline = entries[0].value
     return result.model_copy(update={
         "baseline": baseline,
-        "change": round_half_up(exact(latest.value) - exact(baseline), 1),
-        "mcid_reached": mcid_reached(baseline, latest.value, rule.mcid.points, rule.mcid.percent),
+        "change": round_half_up(exact(value) - exact(baseline), 1),
+        "mcid_reached": mcid_reached(baseline, value, rule.mcid.points, rule.mcid.percent),
     })
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from sijcare.engine.facts import Facts
+from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Knowledge
-from sijcare.model.assessment import Clue, KurosawaScore, PainPattern, Reason
+from sijcare.model.assessment import Clue, KurosawaScore, PainPattern
 from sijcare.model.case import Case
 
 Reader = Callable[[Case], bool | None]
@@ -88,10 +88,10 @@ def _status(value: bool | None) -> str:
     return {True: "present", False: "absent", None: "unknown"}[value]
 
 
-def kurosawa(case: Case, kb: Knowledge) -> KurosawaScore:
+def _kurosawa(kb: Knowledge, values: tuple[bool | None, ...]) -> KurosawaScore:
     """Known items' points: positive at the cut-off, negative only if unknowns cannot reach it."""
     rule = kb.examination.kurosawa
-    items = {item.id: KUROSAWA_ITEMS[item.id](case) for item in rule.items}
+    items = {item.id: value for item, value in zip(rule.items, values, strict=True)}
     points = {item.id: item.points for item in rule.items}
     score = sum(points[i] for i, v in items.items() if v)
     reachable = score + sum(points[i] for i, v in items.items() if v is None)
@@ -106,23 +106,23 @@ def kurosawa(case: Case, kb: Knowledge) -> KurosawaScore:
         items={i: (None if v is None else points[i] * v) for i, v in items.items()})
 
 
-@lru_cache(maxsize=256)
-def _clue_finding(clue_id: str, text: str, sources: tuple[str, ...],
-                  status: str) -> tuple[Clue, Reason]:
-    """A clue's finding depends only on the clue and its status, so equal ones are shared."""
-    return (Clue(id=clue_id, status=status, text=text),
-            because(f"pain_clue.{clue_id}", f"{text}: {status}.", list(sources)))
-
-
 def pain_pattern(f: Facts) -> PainPattern:
     case, kb = f.case, f.kb
-    found = [_clue_finding(c.id, c.text, tuple(c.sources), _status(CLUES[c.id](case)))
-             for c in kb.examination.pain_clues]
-    clues = [clue for clue, _ in found]
-    score = kurosawa(case, kb)
-    present = sum(c.status == "present" for c in clues)
+    return _pattern(kb, tuple(CLUES[c.id](case) for c in kb.examination.pain_clues),
+                    tuple(KUROSAWA_ITEMS[i.id](case) for i in kb.examination.kurosawa.items))
+
+
+@shared(maxsize=4096)
+def _pattern(kb: Knowledge, clue_values: tuple[bool | None, ...],
+             item_values: tuple[bool | None, ...]) -> PainPattern:
+    """The pattern follows from the clue and score-item values alone, so equal ones are shared."""
+    statuses = [_status(v) for v in clue_values]
+    clues = [Clue(id=c.id, status=status, text=c.text)
+             for c, status in zip(kb.examination.pain_clues, statuses, strict=True)]
+    reasons = [because(f"pain_clue.{c.id}", f"{c.text}: {status}.", c.sources)
+               for c, status in zip(kb.examination.pain_clues, statuses, strict=True)]
+    score = _kurosawa(kb, item_values)
     rule = kb.examination.kurosawa
-    reasons = [reason for _, reason in found]
     reasons.append(because(
         rule.id,
         f"Kurosawa score {score.score} of {sum(i.points for i in rule.items)} (up to "
@@ -130,4 +130,5 @@ def pain_pattern(f: Facts) -> PainPattern:
         f"cut-off {rule.cutoff} (Sn {rule.sensitivity:.0%}, Sp {rule.specificity:.0%}): "
         f"{score.result}.",
         rule.sources, items=score.items))
+    present = statuses.count("present")
     return PainPattern(clues=clues, clues_present=present, kurosawa=score, reasons=reasons)

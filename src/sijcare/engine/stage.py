@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sijcare.engine.facts import Facts, relief_ongoing
+from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Knowledge, Policy
 from sijcare.model.assessment import BlockFinding, ClusterResult, Reason
@@ -64,6 +65,11 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
 
 
 def stage_reasons(kb: Knowledge, stage_id: str, why: str, policy: Policy) -> list[Reason]:
+    return list(_stage_reasons(kb, stage_id, why, policy.id))
+
+
+@shared(maxsize=4096)
+def _stage_reasons(kb: Knowledge, stage_id: str, why: str, policy_id: str) -> tuple[Reason, ...]:
     stage = next(s for s in kb.pathway.stages if s.id == stage_id)
-    return [because(f"stage.{stage_id}", f"{stage.name}: {why}. {stage.text}", stage.sources,
-                    policy=policy.id)]
+    return (because(f"stage.{stage_id}", f"{stage.name}: {why}. {stage.text}", stage.sources,
+                    policy=policy_id),)

@@ -271,7 +271,14 @@ class Evidence(Item):
 
 
 class Knowledge(Item):
-    """The whole knowledge base, loaded and cross-checked."""
+    """The whole knowledge base, loaded and cross-checked.
+
+    A loaded knowledge base is one resource: it compares and hashes by identity, so findings
+    derived from it can be memoized per knowledge base.
+    """
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     version: str
     disclaimer: str
