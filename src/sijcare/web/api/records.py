@@ -6,10 +6,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 
-from sijcare.store import RECORD_KINDS, Episode, RecordError, add_record, list_timeline
+from sijcare.store import (
+    RECORD_KINDS,
+    Episode,
+    RecordError,
+    TimelineEntry,
+    add_record,
+    list_timeline,
+)
 from sijcare.web.access import Permission
 from sijcare.web.api.problems import unprocessable
-from sijcare.web.api.schemas import RecordIn, RecordOut, TimelineEntryOut
+from sijcare.web.api.schemas import RecordIn, RecordOut
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession
 from sijcare.web.scope import episode_scope
@@ -20,10 +27,10 @@ Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 RecordKind = Literal[RECORD_KINDS]  # type: ignore[valid-type]
 
 
-@router.get("/{episode_id}/records", response_model=list[TimelineEntryOut])
-def timeline(db: DbSession, episode: Reading) -> list[TimelineEntryOut]:
+@router.get("/{episode_id}/records", response_model=list[TimelineEntry])
+def timeline(db: DbSession, episode: Reading) -> list[TimelineEntry]:
     """Everything recorded in the episode, newest first."""
-    return [TimelineEntryOut.model_validate(e) for e in list_timeline(db, episode.id)]
+    return list_timeline(db, episode.id)
 
 
 @router.post("/{episode_id}/records/{kind}", response_model=RecordOut, status_code=201)

@@ -61,16 +61,6 @@ class RecordOut(BaseModel):
     id: int
 
 
-class TimelineEntryOut(Out):
-    kind: str
-    id: int
-    date: dt.date
-    summary: str
-    data: dict[str, Any]
-    recorded_on: dt.date
-    recorded_by: int | None
-
-
 class SignatureIn(BaseModel):
     seen: str = Field(description="The ETag of the assessment the clinician reviewed; "
                       "signing is refused (409) if the assessment has changed since.")
