@@ -8,23 +8,66 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from sijcare.store import AuditEvent, Base, make_engine, record_event, session_factory, upgrade
+from sijcare.store import (
+    AuditEvent,
+    Base,
+    make_engine,
+    record_event,
+    session_factory,
+    upgrade,
+)
 from sijcare.store.audit import GENESIS
-from sijcare.store.db import current_revision, head_revision
+from sijcare.store.db import _migrate, current_revision, head_revision
 from sijcare.store.models import AuditHead
-from tests.store.helpers import migrated
+from tests.store.helpers import make_world, migrated
 
 
 def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def no_drift(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_upgrade_from_0001_keeps_records_and_downgrade_keeps_their_children(
+        fresh_url: str) -> None:
+    """0002 adds the entered-in-error columns to a 0001 database holding records (a block
+    with its diary), and going back to 0001 and up again loses neither rows nor indexes."""
+    engine = make_engine(fresh_url)
+    with engine.begin() as connection:
+        _migrate(connection, ("upgrade", "0001"))
+    assert current_revision(engine) == "0001"
+    with session_factory(engine)() as session:
+        world = make_world(session)  # these tables are as they were in 0001
+    with engine.begin() as connection:  # the record tables are not: write them as 0001 did
+        connection.execute(text(
+            "INSERT INTO blocks (id, episode_id, recorded_on, recorded_by, created_at, date, "
+            "guidance) VALUES (1, :episode, '2026-05-20', :user, '2026-05-20 10:00:00', "
+            "'2026-05-20', 'fluoroscopy')"), {"episode": world.episode_id, "user": world.user_id})
+        connection.execute(text("INSERT INTO block_diary (block_id, minutes, pain) "
+                                "VALUES (1, 0, 8), (1, 30, 1)"))
+    try:
+        for steps in ([("upgrade", "head")], [("downgrade", "0001"), ("upgrade", "head")]):
+            with engine.begin() as connection:
+                _migrate(connection, *steps)
+            assert current_revision(engine) == head_revision()
+            no_drift(engine)
+            with engine.connect() as connection:
+                diary = connection.execute(text("SELECT count(*) FROM block_diary")).scalar()
+                voided = connection.execute(text("SELECT voided_on FROM blocks")).scalars()
+                assert (diary, list(voided)) == (2, [None])
+    finally:
+        engine.dispose()
 
 
 def test_chain_head_is_seeded_at_genesis(fresh_url: str) -> None:

@@ -90,9 +90,9 @@ def build_world(directory, clock: Clock | None = None) -> World:
         episode = create_episode(db, patient.id, {
             "complaint": "Left buttock pain", "opened_on": TODAY.isoformat()},
             world.ids["clinician"])
-        add_record(db, episode.id, "intake", {"pain_nrs": 6, "side": "left"},
-                   world.ids["clinician"], TODAY)
-        world.ids.update(patient=patient.id, episode=episode.id)
+        intake = add_record(db, episode.id, "intake", {"pain_nrs": 6, "side": "left"},
+                            world.ids["clinician"], TODAY)
+        world.ids.update(patient=patient.id, episode=episode.id, intake=intake.id)
         db.commit()
     return world
 

@@ -27,6 +27,7 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/episodes/{episode_id}/sign"): P.assessment_sign,
     ("GET", "/episodes/{episode_id}/records/{kind}"): P.clinical_write,
     ("POST", "/episodes/{episode_id}/records/{kind}"): P.clinical_write,
+    ("POST", "/episodes/{episode_id}/records/{kind}/{record_id}/void"): P.clinical_write,
     ("GET", "/api/v1/patients/{patient_id}"): P.demographics_read,
     ("GET", "/api/v1/patients/{patient_id}/episodes"): P.demographics_read,
     ("POST", "/api/v1/patients/{patient_id}/episodes"): P.patient_register,
@@ -35,6 +36,7 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/v1/episodes/{episode_id}/signatures"): P.assessment_sign,
     ("GET", "/api/v1/episodes/{episode_id}/records"): P.clinical_read,
     ("POST", "/api/v1/episodes/{episode_id}/records/{kind}"): P.clinical_write,
+    ("POST", "/api/v1/episodes/{episode_id}/records/{kind}/{record_id}/void"): P.clinical_write,
 }
 # Routes that show or change no particular patient, and what they need (None: anyone).
 OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
@@ -81,8 +83,10 @@ def test_every_patient_route_is_audited_by_its_dependencies() -> None:
 
 
 def url(world: World, path: str) -> str:
+    """Void routes name the world's intake; with no reason sent, nothing is voided (422)."""
+    void = "{record_id}" in path
     return path.format(patient_id=world.ids["patient"], episode_id=world.ids["episode"],
-                       kind="exam")
+                       kind="intake" if void else "exam", record_id=world.ids["intake"])
 
 
 def expected(user: str, permission: Permission | None, patient_scoped: bool) -> str:

@@ -44,13 +44,20 @@ from sijcare.store.patients import (
     get_patient,
     search_patients,
 )
-from sijcare.store.records import RECORD_KINDS, add_record, list_timeline
+from sijcare.store.records import (
+    RECORD_KINDS,
+    VOIDABLE_KINDS,
+    add_record,
+    list_timeline,
+    void_record,
+)
 from sijcare.store.signing import seal_intact, sign_assessment
 from sijcare.store.synthetic import generate_synthetic
 from sijcare.store.users import create_clinic, create_user, get_user_by_username
 
 __all__ = [
     "RECORD_KINDS",
+    "VOIDABLE_KINDS",
     "AuditEvent",
     "AuditReport",
     "BackupError",
@@ -101,4 +108,5 @@ __all__ = [
     "sign_assessment",
     "upgrade",
     "verify_chain",
+    "void_record",
 ]

@@ -35,6 +35,16 @@ class TimelineEntry:
     data: dict[str, Any]
     recorded_on: dt.date
     recorded_by: int | None
+    voided_on: dt.date | None = None  # marked "entered in error" from this day on
+    void_reason: str | None = None
+
+
+VOIDED = " (entered in error)"
+
+
+def known_on(row: RecordRow, as_of: dt.date) -> bool:
+    """Recorded by `as_of` and not yet marked entered in error then (what was known that day)."""
+    return row.recorded_on <= as_of and (row.voided_on is None or as_of < row.voided_on)
 
 
 def case_patient_id(patient: Patient) -> str:
@@ -59,14 +69,16 @@ class StoredRecord:
         return self.spec.form.model_validate(self.spec.load(self.row))
 
     def entry(self) -> TimelineEntry:
-        return TimelineEntry(self.spec.name, self.row.id, self.date, self.spec.summary(self.form),
-                             dump(self.form), self.row.recorded_on, self.row.recorded_by)
+        row = self.row
+        summary = self.spec.summary(self.form) + (VOIDED if row.voided_on else "")
+        return TimelineEntry(self.spec.name, row.id, self.date, summary, dump(self.form),
+                             row.recorded_on, row.recorded_by, row.voided_on, row.void_reason)
 
 
 def _none_entry(none: NoneRecord) -> TimelineEntry:
-    return TimelineEntry(none.kind, none.id, none.recorded_on,
-                         f"None recorded: {none.kind.replace('_', ' ')}", {"none": True},
-                         none.recorded_on, none.recorded_by)
+    summary = f"None recorded: {none.kind.replace('_', ' ')}" + (VOIDED if none.voided_on else "")
+    return TimelineEntry(none.kind, none.id, none.recorded_on, summary, {"none": True},
+                         none.recorded_on, none.recorded_by, none.voided_on, none.void_reason)
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,9 @@ class EpisodeRecords:
         - Absent stays absent: a list is `[]` only when the clinician recorded "none" (or records
           exist); with nothing recorded it stays `None`, which the engine reads as unknown.
 
+        - A record marked entered in error is left out from its `voided_on` on, and kept for
+          earlier days (so an intake voided leaves the one before it as the latest).
+
         So records added later, whatever day they describe, never change the case of an earlier
         day: the assessment of a past date is reproducible, and what a clinician saw is also kept
         verbatim in signed assessments.
@@ -129,7 +144,7 @@ class EpisodeRecords:
     def _dated(self, kind: str, as_of: dt.date) -> list[StoredRecord]:
         """The kind's records known on `as_of`: recorded by then, describing then or earlier."""
         return [record for record in self.by_kind[kind]
-                if record.row.recorded_on <= as_of and record.date <= as_of]
+                if known_on(record.row, as_of) and record.date <= as_of]
 
     def _latest(self, kind: str, as_of: dt.date) -> Any:
         dated = self._dated(kind, as_of)
@@ -137,7 +152,7 @@ class EpisodeRecords:
 
     def _lists(self, as_of: dt.date) -> dict[str, Any]:
         """Each Case list: its records' engine models, `[]` if confirmed none, else None."""
-        confirmed_none = {none.kind for none in self.nones if none.recorded_on <= as_of}
+        confirmed_none = {none.kind for none in self.nones if known_on(none, as_of)}
         lists: dict[str, Any] = {}
         for spec in KINDS.values():
             if spec.case_field:

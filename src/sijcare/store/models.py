@@ -142,6 +142,11 @@ class RecordRow(Base):
     recorded_on: Mapped[dt.date] = mapped_column(sort_order=-2)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), sort_order=-1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, sort_order=-1)
+    # "Entered in error" (FHIR `entered-in-error`): never deleted, only left out of the case
+    # from `voided_on` on; see `records.void_record`.
+    voided_on: Mapped[dt.date | None]
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class IntakeRecord(RecordRow):

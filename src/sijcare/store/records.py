@@ -79,6 +79,49 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
     return row
 
 
+VOIDABLE_KINDS: tuple[str, ...] = (*RECORD_KINDS, "none")  # "none": a confirmed-none record
+VOID_REASON_MAX = 200
+
+
+def void_record(session: Session, episode_id: int, kind: str, record_id: int, actor_id: int,
+                reason: str, voided_on: dt.date) -> RecordRow:
+    """Mark a record of the episode "entered in error" (FHIR `entered-in-error`) as of `voided_on`.
+
+    Nothing is deleted: the case of any day before `voided_on` still holds the record (what was
+    known then), from `voided_on` on it is left out, and the timeline shows it marked. `kind`
+    is a record kind, or "none" for a confirmed-none record. RecordError for a missing reason,
+    an unknown kind, a record voided already or a day before it was recorded; NotFound when
+    the episode has no such record.
+    """
+    if kind not in VOIDABLE_KINDS:
+        raise RecordError([("kind", f"unknown record kind '{kind}'; one of: "
+                                    f"{', '.join(VOIDABLE_KINDS)}")])
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise RecordError([("reason", "say why this record was entered in error")])
+    if len(reason) > VOID_REASON_MAX:
+        raise RecordError([("reason", f"at most {VOID_REASON_MAX} characters")])
+    table = NoneRecord if kind == "none" else KINDS[kind].row
+    row = session.get(table, record_id)
+    if row is None or row.episode_id != episode_id:
+        raise NotFound(f"no {kind} record {record_id} in episode {episode_id}")
+    if row.voided_on is not None:
+        raise RecordError([("", f"this record was already marked entered in error on "
+                                f"{row.voided_on}")])
+    if voided_on < row.recorded_on:
+        raise RecordError([("voided_on", f"{voided_on} is before the day the record was "
+                                         f"recorded ({row.recorded_on})")])
+    episode = session.get(Episode, episode_id)
+    assert episode is not None  # the record's own episode
+    clinic_id = episode.patient.clinic_id
+    require_member(session, actor_id, clinic_id)
+    row.voided_on, row.voided_by, row.void_reason = voided_on, actor_id, reason
+    session.flush()
+    record_event(session, actor_id, "void", kind, row.id, clinic_id,
+                 {"episode_id": episode_id, "voided_on": voided_on.isoformat()})
+    return row
+
+
 def list_timeline(session: Session, episode_id: int) -> list[TimelineEntry]:
     """Every record of the episode, newest first (by its date, then by entry)."""
     return load_episode_records(session, episode_id).timeline()

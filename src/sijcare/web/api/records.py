@@ -1,30 +1,35 @@
-"""An episode's records: the timeline, and adding one record of a kind."""
+"""An episode's records: the timeline, adding one record of a kind, marking one entered in error."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from sijcare.store import (
     RECORD_KINDS,
+    VOIDABLE_KINDS,
     Episode,
+    NotFound,
     RecordError,
     TimelineEntry,
     add_record,
     list_timeline,
+    void_record,
 )
 from sijcare.web.access import Permission
 from sijcare.web.api.problems import unprocessable
-from sijcare.web.api.schemas import RecordIn, RecordOut
+from sijcare.web.api.schemas import RecordIn, RecordOut, VoidIn, VoidOut
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession
-from sijcare.web.scope import episode_scope
+from sijcare.web.scope import RowId, episode_scope
 
 router = APIRouter(prefix="/api/v1/episodes", tags=["records"])
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
 Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 RecordKind = Literal[RECORD_KINDS]  # type: ignore[valid-type]
+VoidableKind = Literal[VOIDABLE_KINDS]  # type: ignore[valid-type]
 
 
 @router.get("/{episode_id}/records", response_model=list[TimelineEntry])
@@ -43,3 +48,20 @@ def add(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited, kin
         raise unprocessable(error.problems, "body", "data") from None
     note.detail.update(kind=kind, record_id=row.id)
     return RecordOut(kind=kind, id=row.id)
+
+
+@router.post("/{episode_id}/records/{kind}/{record_id}/void", response_model=VoidOut,
+             responses={404: {"description": "The episode has no such record."}})
+def void(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited,
+         kind: VoidableKind, record_id: RowId, body: VoidIn) -> VoidOut:
+    """Mark a record "entered in error" from today on (`kind` "none" for a confirmed-none
+    record): it stays on the timeline, marked, and leaves the case from today; the case of an
+    earlier day is unchanged. 422 if already marked or the reason is missing."""
+    note.detail.update(kind=kind, record_id=record_id)
+    try:
+        row = void_record(db, episode.id, kind, record_id, actor.id, body.reason, date.today())
+    except NotFound:
+        raise HTTPException(404, "No such record in this episode.") from None
+    except RecordError as error:
+        raise unprocessable(error.problems, "body") from None
+    return VoidOut(kind=kind, id=row.id, voided_on=row.voided_on, void_reason=row.void_reason)

@@ -61,6 +61,18 @@ class RecordOut(BaseModel):
     id: int
 
 
+class VoidIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200,
+                        description="Why the record was entered in error.")
+
+
+class VoidOut(BaseModel):
+    kind: str
+    id: int
+    voided_on: dt.date
+    void_reason: str
+
+
 class SignatureIn(BaseModel):
     seen: str = Field(description="The ETag of the assessment the clinician reviewed; "
                       "signing is refused (409) if the assessment has changed since.")

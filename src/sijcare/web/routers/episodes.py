@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -14,24 +14,29 @@ from starlette.responses import RedirectResponse, Response
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.knowledge import load_knowledge
 from sijcare.store import (
+    VOIDABLE_KINDS,
     Episode,
     EpisodeRecords,
+    NotFound,
+    RecordError,
     SignedAssessment,
     load_episode_records,
     seal_intact,
     sign_assessment,
+    void_record,
 )
 from sijcare.web.access import Permission
 from sijcare.web.assessing import CaseProblems, assess_records, fingerprint
 from sijcare.web.audit import Audited
-from sijcare.web.deps import CurrentActor, DbSession
+from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import record_forms
-from sijcare.web.scope import episode_scope
+from sijcare.web.scope import RowId, episode_scope
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
 Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
+Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 LIST_KINDS = ("imaging", "care_course", "block", "procedure")
 # Built once (building costs more than running it). The signed snapshots are read too, to
 # check each seal: a signature whose snapshot no longer matches its hash is shown as altered.
@@ -51,8 +56,8 @@ def signatures(db: Session, episode_id: int) -> list[tuple[SignedAssessment, boo
 
 
 def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecords,
-          policy: str, as_of: date, notice: str | None = None, status_code: int = 200
-          ) -> Response:
+          policy: str, as_of: date, notice: str | None = None, status_code: int = 200,
+          void_error: tuple[str, int, str] | None = None) -> Response:
     """The timeline and the assessment both come from `records`, read once per request."""
     try:
         assessment, problems = assess_records(records, policy, as_of), []
@@ -64,7 +69,8 @@ def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecor
         "timeline": records.timeline(), "assessment": assessment,
         "seen": fingerprint(assessment) if assessment else "", "case_problems": problems,
         "signatures": signatures(db, episode.id), "forms": record_forms(),
-        "list_kinds": LIST_KINDS, "notice": notice}, status_code=status_code)
+        "list_kinds": LIST_KINDS, "notice": notice, "void_error": void_error},
+        status_code=status_code)
 
 
 @router.get("/episodes/{episode_id}", name="episodes.view")
@@ -96,3 +102,30 @@ def sign(request: Request, db: DbSession, actor: CurrentActor, episode: Signing,
     request.state.session.say("Assessment signed.")  # the cookie holds no clinical data
     query = urlencode({"policy": policy, "as_of": as_of.isoformat()})
     return RedirectResponse(f"/episodes/{episode.id}?{query}#signatures", status_code=303)
+
+
+@router.post("/episodes/{episode_id}/records/{kind}/{record_id}/void", name="records.void")
+def void(request: Request, db: DbSession, actor: CurrentActor, episode: Writing, note: Audited,
+         kind: str, record_id: RowId, raw: SubmittedForm) -> Response:
+    """Marks one record "entered in error" from today on; a reason is required."""
+    note.detail.update(kind=kind, record_id=record_id)
+    if kind not in VOIDABLE_KINDS:
+        raise HTTPException(404, f"No record kind '{kind}'.")
+    reason = raw.get("reason")
+    try:
+        void_record(db, episode.id, kind, record_id, actor.id,
+                    reason if isinstance(reason, str) else "", date.today())
+    except NotFound:
+        raise HTTPException(404, "No such record in this episode.") from None
+    except RecordError as error:
+        db.rollback()
+        note.detail["outcome"] = "invalid"
+        path, message = error.problems[0]
+        records, today = load_episode_records(db, episode.id), date.today()
+        if path == "reason":
+            return _page(request, db, episode, records, DEFAULT_POLICY, today, status_code=422,
+                         void_error=(kind, record_id, message))
+        return _page(request, db, episode, records, DEFAULT_POLICY, today,
+                     f"Nothing was changed: {message}.", 422)
+    request.state.session.say("Record marked as entered in error.")  # no clinical data
+    return RedirectResponse(f"/episodes/{episode.id}#timeline", status_code=303)
