@@ -72,7 +72,9 @@ def test_other_causes_excluded(imaging, expected):
 @pytest.mark.parametrize(("imaging", "expected"), [
     ([mri(True)], "met"),
     ([mri(True, "ct")], "met"),
-    ([mri(True, "xray")], "unknown"),
+    ([mri(True, "xray")], "not_met"),  # only an X-ray where CT or MRI is required
+    ([mri(None, "ct")], "unknown"),
+    ([], "unknown"),
     ([mri(False, "ct")], "not_met"),
     ([mri(False, "xray"), mri(True, "mri")], "met"),
     (..., "unknown"),

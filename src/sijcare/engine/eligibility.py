@@ -98,6 +98,12 @@ def no_radiculopathy(ctx: Context) -> Verdict:
 
 @check("imaging_excludes")
 def imaging_excludes(ctx: Context) -> Verdict:
+    """Met when a study of the named kinds excludes other causes.
+
+    When the recorded imaging holds none of the kinds a policy names (only an X-ray where CT
+    or MRI is required), the requirement is known to be unmet; with no imaging recorded at
+    all it stays unknown, as the injection LCD says.
+    """
     modalities = ctx.params.get("modalities")
     studies = [i for i in ctx.facts.case.imaging or []
                if not modalities or i.modality in modalities]
@@ -107,6 +113,9 @@ def imaging_excludes(ctx: Context) -> Verdict:
         return Verdict("met", f"{first.modality.upper()} on {first.date} excludes other causes")
     if any(i.excludes_other_causes is False for i in studies):
         return Verdict("not_met", f"{kinds} did not exclude other causes")
+    if modalities and ctx.facts.case.imaging and not studies:
+        done = ", ".join(sorted({i.modality.upper() for i in ctx.facts.case.imaging}))
+        return Verdict("not_met", f"no {kinds} among the imaging recorded ({done})")
     return Verdict("unknown", f"no {kinds} with a recorded conclusion on other causes",
                    f"Record {kinds} and whether it excludes other causes.")
 
