@@ -143,6 +143,7 @@ class Pathway(Item):
     relief_ongoing_percent: float
     lasting_relief: LastingRelief
     surgical_conservative_weeks: float
+    block_diary_minutes: list[int]
     sources: dict[str, list[str]]
     stages: list[Stage]
     differential: list[Stage]

@@ -26,7 +26,6 @@ SIDES: Choices = (("left", "Left"), ("right", "Right"), ("bilateral", "Bilateral
 GUIDANCE: Choices = (("fluoroscopy", "Fluoroscopy"), ("ct", "CT"),
                      ("ultrasound", "Ultrasound"), ("none", "No image guidance"))
 RESULT: Choices = (("positive", "Positive"), ("negative", "Negative"))
-DIARY_MINUTES = (0, 15, 30, 60, 120, 240, 360)
 ODI_SECTIONS = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting", "Standing",
                 "Sleeping", "Sex life", "Social life", "Travelling")
 
@@ -161,13 +160,13 @@ def _exam() -> RecordForm:
 def _block() -> RecordForm:
     diary = tuple(_pain(f"diary.{m}", "Baseline, before the block" if m == 0 else
                         f"{m} min after" if m < 60 else f"{m // 60} h after")
-                  for m in DIARY_MINUTES)
+                  for m in load_knowledge().pathway.block_diary_minutes)
     return RecordForm("block", "Diagnostic block", (
         Group("The block", (
             FormField("date", "Date of the block", "date"),
             FormField("side", "Side", "choice", SIDES),
             FormField("target", "Target", "choice", _words(
-                ("intra_articular", "periarticular", "lateral_branch"))),
+                ("intra_articular", "periarticular", "extra_articular", "lateral_branch"))),
             FormField("guidance", "Image guidance", "choice", GUIDANCE,
                       hint="Only image-guided blocks count as diagnostic."),
             FormField("contrast", "Contrast used", "tristate"),
