@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sijcare.engine.facts import Facts, combined_gaenslen, positives
 from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
-from sijcare.knowledge import Criterion, Option, Policy
+from sijcare.knowledge import Criterion, Knowledge, Option, Policy
 from sijcare.model.assessment import CriterionResult, OptionResult
 
 
@@ -266,9 +266,6 @@ class Step:
     check: Check
     key: tuple[str, str]  # equal checks with equal parameters share one verdict
 
-    def result(self, verdict: Verdict) -> CriterionResult:
-        return _result(self, verdict)
-
 
 @shared(maxsize=16384)
 def _result(step: Step, verdict: Verdict) -> CriterionResult:
@@ -290,26 +287,21 @@ class OptionPlan:
     steps: tuple[Step, ...]
 
 
-_PLANS: dict[int, tuple[Policy, tuple[OptionPlan, ...]]] = {}
-
-
-def plan(policy: Policy) -> tuple[OptionPlan, ...]:
+@shared(maxsize=64)
+def plan(kb: Knowledge, policy_id: str) -> tuple[OptionPlan, ...]:
     """The policy's options with their criteria resolved to checks, built once per policy."""
-    kept = _PLANS.get(id(policy))
-    if kept is None or kept[0] is not policy:
-        plans = tuple(
-            OptionPlan(policy, option, tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
-                                             for c in option.criteria))
-            for option in policy.options)
-        kept = _PLANS[id(policy)] = (policy, plans)
-    return kept[1]
+    policy = kb.policies[policy_id]
+    return tuple(
+        OptionPlan(policy, option, tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
+                                         for c in option.criteria))
+        for option in policy.options)
 
 
 @shared(maxsize=16384)
 def _option_result(entry: OptionPlan, verdicts: tuple[Verdict, ...]) -> OptionResult:
     """An option's result follows from its criteria's verdicts alone, so equal ones are shared."""
     option, policy = entry.option, entry.policy
-    criteria = [step.result(verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
+    criteria = [_result(step, verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
     statuses = [c.status for c in criteria]
     missing = [c.document for c in criteria if c.status == "unknown" and c.document]
     if not option.covered:
@@ -327,7 +319,7 @@ def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
     """Every option under `policy`; a check shared by several options runs once."""
     seen: dict[tuple[str, str], Verdict] = {}
     results = {}
-    for entry in plan(policy):
+    for entry in plan(f.kb, policy.id):
         verdicts = []
         for step in entry.steps:
             verdict = seen.get(step.key)

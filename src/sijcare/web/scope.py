@@ -7,17 +7,18 @@ the access check or the audit entry. Another clinic's patient answers 404 (see `
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import HTTPException, Path
 
 from sijcare.store import Episode, Patient, RecordError, get_episode, get_patient
 from sijcare.web.access import Actor, Permission
-from sijcare.web.audit import Audited
+from sijcare.web.audit import Audited, AuditNote
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
 
 # Row ids are 32-bit on PostgreSQL: a larger one in a URL answers 422, not a database error.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+T = TypeVar("T")
 
 
 def clinic_scope(permission: Permission) -> Callable[..., Actor]:
@@ -46,17 +47,24 @@ def registering_clinic(actor: Actor, requested: int | None) -> int:
     return requested
 
 
+def _admit(actor: Actor, note: AuditNote, permission: Permission, kind: str, row_id: int,
+           load: Callable[[], T | None], clinic_of: Callable[[T], int]) -> T:
+    """Role first, then clinic membership; another clinic's object answers 404, audited."""
+    note.object_type, note.object_id = kind, str(row_id)
+    if not actor.may(permission):
+        raise forbidden(actor)
+    found = load()
+    if found is None or not actor.sees_clinic(clinic_of(found)):
+        raise HTTPException(404, f"No such {kind} in your clinics.")
+    note.clinic_id = clinic_of(found)
+    return found
+
+
 def patient_scope(permission: Permission) -> Callable[..., Patient]:
     def dependency(patient_id: RowId, db: DbSession, actor: CurrentActor, note: Audited
                    ) -> Patient:
-        note.object_type, note.object_id = "patient", str(patient_id)
-        if not actor.may(permission):
-            raise forbidden(actor)
-        patient = get_patient(db, patient_id)
-        if patient is None or not actor.sees_clinic(patient.clinic_id):
-            raise HTTPException(404, "No such patient in your clinics.")
-        note.clinic_id = patient.clinic_id
-        return patient
+        return _admit(actor, note, permission, "patient", patient_id,
+                      lambda: get_patient(db, patient_id), lambda p: p.clinic_id)
 
     return dependency
 
@@ -64,13 +72,7 @@ def patient_scope(permission: Permission) -> Callable[..., Patient]:
 def episode_scope(permission: Permission) -> Callable[..., Episode]:
     def dependency(episode_id: RowId, db: DbSession, actor: CurrentActor, note: Audited
                    ) -> Episode:
-        note.object_type, note.object_id = "episode", str(episode_id)
-        if not actor.may(permission):
-            raise forbidden(actor)
-        episode = get_episode(db, episode_id)
-        if episode is None or not actor.sees_clinic(episode.patient.clinic_id):
-            raise HTTPException(404, "No such episode in your clinics.")
-        note.clinic_id = episode.patient.clinic_id
-        return episode
+        return _admit(actor, note, permission, "episode", episode_id,
+                      lambda: get_episode(db, episode_id), lambda e: e.patient.clinic_id)
 
     return dependency
