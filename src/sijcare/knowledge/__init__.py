@@ -271,6 +271,31 @@ class Evidence(Item):
     background: list[Study] = Field(default_factory=list)
 
 
+class ScreenFlag(Item):
+    """A self-screen warning-sign question and the case red flags it stands for."""
+
+    id: str
+    case_flags: list[str]
+    emergency: bool
+    words: str
+
+
+class ScreenPointer(Item):
+    id: str
+    text: str
+    sources: list[str]
+
+
+class ScreenRules(Item):
+    """The public self-screen: its questions, score items and the words it answers with."""
+
+    red_flags: list[ScreenFlag]
+    self_score_items: dict[str, str]
+    other_sources: list[ScreenPointer]
+    texts: dict[str, str]
+    sources: dict[str, list[str]]
+
+
 class Knowledge(Item):
     """The whole knowledge base, loaded and cross-checked.
 
@@ -291,6 +316,7 @@ class Knowledge(Item):
     safety: Safety
     outcomes: Outcomes
     evidence: Evidence
+    screen: ScreenRules
 
     def cited(self) -> list[tuple[str, str]]:
         """Every (where, source id) pair cited anywhere, for resolution checks."""
@@ -313,7 +339,7 @@ class Knowledge(Item):
                     walk(value, f"{where}[{i}]")
 
         for name in ("examination", "screening", "pathway", "policies", "safety", "outcomes",
-                     "evidence"):
+                     "evidence", "screen"):
             walk(getattr(self, name), name)
         return found
 
@@ -348,12 +374,26 @@ def load_knowledge() -> Knowledge:
         safety=_read("safety.yaml"),
         outcomes=_read("outcomes.yaml"),
         evidence=_read("evidence.yaml"),
+        screen=_read("screen.yaml"),
     )
     dangling = [f"{where}: {sid}" for where, sid in knowledge.cited()
                 if sid not in knowledge.sources]
     if dangling:
         raise KnowledgeError("unknown source ids: " + ", ".join(dangling))
+    _check_screen(knowledge)
     return knowledge
+
+
+def _check_screen(kb: Knowledge) -> None:
+    """The self-screen names red flags and score items that must exist elsewhere."""
+    flags = {f.id for f in kb.screening.red_flags}
+    items = {i.id for i in kb.examination.kurosawa.items}
+    wrong = [f"screen.red_flags.{q.id}: {flag}" for q in kb.screen.red_flags
+             for flag in q.case_flags if flag not in flags]
+    wrong += [f"screen.self_score_items.{answer}: {item}"
+              for answer, item in kb.screen.self_score_items.items() if item not in items]
+    if wrong:
+        raise KnowledgeError("unknown ids: " + ", ".join(wrong))
 
 
 def short_citation(source: Source) -> str:
