@@ -135,6 +135,14 @@ class Stage(Item):
 class LastingRelief(Item):
     percent: float
     weeks: float
+    provisional: bool = False
+
+
+class Rung(Item):
+    """A rung of the treatment ladder below fusion: an option and the procedure kinds it gives."""
+
+    option: str
+    kinds: list[str]
 
 
 class Pathway(Item):
@@ -144,6 +152,7 @@ class Pathway(Item):
     lasting_relief: LastingRelief
     surgical_conservative_weeks: float
     block_diary_minutes: list[int]
+    ladder: list[Rung]
     sources: dict[str, list[str]]
     stages: list[Stage]
     differential: list[Stage]
@@ -162,6 +171,7 @@ class Option(Item):
     id: str
     name: str
     covered: bool
+    provisional: bool = False  # the coverage decision itself rests on secondary sources
     sources: list[str]
     criteria: list[Criterion]
 
@@ -241,7 +251,7 @@ class Outcomes(Item):
 class GuidelinePosition(Item):
     source: str
     position: str
-    grade: str | None = None
+    strength: str | None = None  # the guideline's own strength word; None where not retrieved
 
 
 class Study(Item):
@@ -259,6 +269,7 @@ class Study(Item):
 class Treatment(Item):
     id: str
     name: str
+    option: str | None = None  # the eligibility option this evidence stands behind
     summary: str
     regimen: str | None = None
     typical_relief: str | None = None
