@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sijcare.engine.courses import regenerative_series
@@ -77,6 +77,7 @@ def test_list_order_does_not_matter():
     assert courses(shots) == courses(list(reversed(shots)))
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 700), min_size=1, max_size=14))
 def test_property_series_partition_the_sessions(days_ago):
     case = parse_case(make(procedures=[shot(d) for d in days_ago]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make, run
@@ -147,6 +147,7 @@ KINDS = ["steroid_injection", "prolotherapy", "prp", "rfa_conventional", "rfa_co
          "mis_fusion"]
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 280), st.sampled_from(KINDS)), max_size=5),
        st.integers(1, 280), st.sampled_from(KINDS),
        st.lists(st.tuples(st.integers(-40, 290), st.sampled_from(["odi", "nrs", "pgic"])),

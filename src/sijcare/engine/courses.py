@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from sijcare.engine.memo import shared
 from sijcare.knowledge import Knowledge, load_knowledge
 from sijcare.model.assessment import Alert, Courses, RegenerativeCourse, RfaCourse
 from sijcare.model.case import Case, Procedure
@@ -41,10 +42,11 @@ def _series(kind: str, sessions: list[tuple[date, list[Procedure]]], as_of: date
 def regenerative_series(case: Case, kb: Knowledge | None = None) -> list[Series]:
     """Every regenerative series, ordered by kind (prolotherapy, prp), then by date."""
     rule = (kb or load_knowledge()).courses.regenerative
+    given = [p for p in case.procedures or [] if p.kind in rule.kinds]
     found: list[Series] = []
-    for kind in rule.kinds:
+    for kind in rule.kinds if given else ():
         by_day: dict[date, list[Procedure]] = {}
-        for p in case.procedures or []:
+        for p in given:
             if p.kind == kind:
                 by_day.setdefault(p.date, []).append(p)
         run: list[tuple[date, list[Procedure]]] = []
@@ -63,18 +65,30 @@ def current_series(series: list[Series]) -> list[Series]:
     return list({s.kind: s for s in series}.values())
 
 
-def latest_ablation(f: Facts) -> Procedure | None:
+# The latest ablation as the courses read it: (date, kind, side, relief %, relief weeks).
+Ablation = tuple[date, str, str | None, float | None, float | None]
+
+
+def latest_ablation(f: Facts) -> Ablation | None:
     """The most recent ablation (list order breaks a tie on the date)."""
-    return f.ablations[-1] if f.ablations else None
+    if not f.ablations:
+        return None
+    last = f.ablations[-1]
+    return last.date, last.kind, last.side, last.relief_percent, last.relief_weeks
 
 
 def courses(f: Facts) -> Courses:
     """`courses` of the Assessment: each kind's current series and the latest ablation."""
-    current = current_series(f.regenerative_series)
+    current = tuple(current_series(f.regenerative_series))
     ablation = latest_ablation(f)
     if not current and ablation is None:
         return NO_COURSES
-    rule = f.kb.courses
+    return _courses(f.kb, current, ablation)
+
+
+@shared(maxsize=4096)
+def _courses(kb: Knowledge, current: tuple[Series, ...], ablation: Ablation | None) -> Courses:
+    rule = kb.courses
     soonest, latest = rule.regenerative.next_window_days
     regenerative = [
         RegenerativeCourse(kind=s.kind, series_started=s.started, injections=s.injections,
@@ -83,15 +97,16 @@ def courses(f: Facts) -> Courses:
                            limit=rule.regenerative.limit, active=s.active)
         for s in current
     ]
-    rfa = None if ablation is None else RfaCourse(
-        last=ablation.date, kind=ablation.kind, side=ablation.side,
-        relief_percent=ablation.relief_percent, relief_weeks=ablation.relief_weeks,
-        repeat_from=ablation.date + timedelta(days=rule.rfa.repeat_after_days))
-    return Courses(regenerative=regenerative, rfa=rfa)
+    if ablation is None:
+        return Courses(regenerative=regenerative)
+    day, kind, side, percent, weeks = ablation
+    return Courses(regenerative=regenerative, rfa=RfaCourse(
+        last=day, kind=kind, side=side, relief_percent=percent, relief_weeks=weeks,
+        repeat_from=day + timedelta(days=rule.rfa.repeat_after_days)))
 
 
-def _alert(f: Facts, alert_id: str, detail: str) -> Alert:
-    rule = f.kb.courses.alerts[alert_id]
+def _alert(kb: Knowledge, alert_id: str, detail: str) -> Alert:
+    rule = kb.courses.alerts[alert_id]
     prefix = "Provisional rule: " if rule.provisional else ""
     return Alert(id=alert_id, severity=rule.severity, sources=rule.sources,
                  provisional=rule.provisional, detail=f"{prefix}{detail} {rule.text}")
@@ -99,30 +114,38 @@ def _alert(f: Facts, alert_id: str, detail: str) -> Alert:
 
 def course_alerts(f: Facts) -> list[Alert]:
     """The four course alerts: series limit, interval, early non-response, ablation too soon."""
-    rules, as_of = f.kb.courses, f.case.as_of
+    current = tuple(current_series(f.regenerative_series))
+    ablation = latest_ablation(f)
+    if not current and ablation is None:
+        return []
+    return list(_course_alerts(f.kb, f.case.as_of, current,
+                               None if ablation is None else ablation[0]))
+
+
+@shared(maxsize=4096)
+def _course_alerts(kb: Knowledge, as_of: date, current: tuple[Series, ...],
+                   ablated: date | None) -> tuple[Alert, ...]:
+    rules = kb.courses
     found: list[Alert] = []
-    for s in current_series(f.regenerative_series):
+    for s in current:
         if not s.active:
             continue
         days = (as_of - s.last).days
         opens = s.last + timedelta(days=rules.regenerative.next_window_days[0])
         if s.injections >= rules.regenerative.limit:
-            found.append(_alert(f, "regenerative_series_limit",
+            found.append(_alert(kb, "regenerative_series_limit",
                                 f"{s.kind} series since {s.started}: {s.injections} injections "
                                 f"(limit {rules.regenerative.limit})."))
         if as_of < opens:
-            found.append(_alert(f, "regenerative_interval",
+            found.append(_alert(kb, "regenerative_interval",
                                 f"Last {s.kind} injection {days} days ago ({s.last}); the next "
                                 f"is due from {opens}."))
         floor = rules.alerts["regenerative_early_nonresponse"].relief_below
         if s.first_relief is not None and floor is not None and s.first_relief < floor:
-            found.append(_alert(f, "regenerative_early_nonresponse",
+            found.append(_alert(kb, "regenerative_early_nonresponse",
                                 f"{s.first_relief:g}% relief after the first {s.kind} injection "
                                 f"of the series ({s.started}), below {floor:g}%."))
-    ablation = latest_ablation(f)
-    if ablation is not None:
-        days = (as_of - ablation.date).days
-        if days < rules.rfa.repeat_after_days:
-            found.append(_alert(f, "rfa_too_soon",
-                                f"The last ablation ({ablation.date}) was {days} days ago."))
-    return found
+    if ablated is not None and (as_of - ablated).days < rules.rfa.repeat_after_days:
+        found.append(_alert(kb, "rfa_too_soon", f"The last ablation ({ablated}) was "
+                                                f"{(as_of - ablated).days} days ago."))
+    return tuple(found)

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from typing import get_args
 
 from sijcare.engine.facts import Facts, add_months
-from sijcare.knowledge import FollowUpRule
+from sijcare.engine.memo import shared
+from sijcare.knowledge import Knowledge
 from sijcare.model.assessment import FollowUpPoint
 from sijcare.model.case import Case, ProcedureKind
 
@@ -20,9 +21,23 @@ from sijcare.model.case import Case, ProcedureKind
 KIND_ORDER = {kind: i for i, kind in enumerate(get_args(ProcedureKind))}
 
 
-def _due(anchor: date, rule: FollowUpRule) -> date:
-    due = add_months(anchor, rule.months) if rule.months is not None else anchor
-    return due + timedelta(days=rule.days or 0)
+@shared(maxsize=16384)
+def _when(kb: Knowledge, order: int, day: date) -> tuple[date, tuple[date, date]]:
+    """(due, inclusive window) of the schedule's point `order` hung on `day`."""
+    rule = kb.follow_up.points[order]
+    due = add_months(day, rule.months) if rule.months is not None else day
+    due += timedelta(days=rule.days or 0)
+    return due, (due - timedelta(days=rule.before_days), due + timedelta(days=rule.after_days))
+
+
+@shared(maxsize=16384)
+def _point(kb: Knowledge, order: int, day: date, kind: str | None, state: str) -> FollowUpPoint:
+    """One schedule entry; entries alike across patients (same anchor, same status) are one."""
+    rule = kb.follow_up.points[order]
+    due, window = _when(kb, order, day)
+    extra = {} if kind is None else {"procedure_date": day, "procedure_kind": kind}
+    return FollowUpPoint(point=rule.point, anchor=rule.anchor, due=due, window=window,
+                         instruments=list(rule.instruments), status=state, **extra)
 
 
 def _taken(case: Case) -> dict[str, list[date]]:
@@ -54,19 +69,14 @@ def follow_up(f: Facts) -> list[FollowUpPoint]:
     procedures = f.procedures
     if not procedures:
         return []
-    as_of, taken = f.case.as_of, _taken(f.case)
-    start = procedures[0].date
-    sessions = list(dict.fromkeys((p.date, p.kind) for p in procedures))
-    planned: list[tuple[tuple, FollowUpPoint]] = []
-    for order, rule in enumerate(f.kb.follow_up.points):
-        anchors = [(start, None)] if rule.anchor == "treatment_start" else sessions
-        for day, kind in anchors:
-            due = _due(day, rule)
-            window = (due - timedelta(days=rule.before_days), due + timedelta(days=rule.after_days))
-            extra = {} if kind is None else {"procedure_date": day, "procedure_kind": kind}
-            point = FollowUpPoint(point=rule.point, anchor=rule.anchor, due=due, window=window,
-                                  instruments=list(rule.instruments),
-                                  status=status(window, rule.instruments, taken, as_of), **extra)
+    kb, as_of, taken = f.kb, f.case.as_of, _taken(f.case)
+    anchors = {"treatment_start": [(procedures[0].date, None)],
+               "procedure": list(dict.fromkeys((p.date, p.kind) for p in procedures))}
+    planned = []
+    for order, rule in enumerate(kb.follow_up.points):
+        for day, kind in anchors[rule.anchor]:
+            due, window = _when(kb, order, day)
+            point = _point(kb, order, day, kind, status(window, rule.instruments, taken, as_of))
             planned.append(((due, order, day if kind else date.min, KIND_ORDER.get(kind, -1)),
                             point))
     return [point for _, point in sorted(planned, key=lambda entry: entry[0])]
