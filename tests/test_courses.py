@@ -161,3 +161,25 @@ def test_course_alerts_cite_sources():
     found = alerts_of([shot(10, relief_percent=0), shot(20, "rfa_cooled")])
     for alert_id in ("regenerative_interval", "regenerative_early_nonresponse", "rfa_too_soon"):
         assert found[alert_id]["sources"]
+
+
+def test_every_course_alert_and_schedule_point_can_be_explained():
+    from sijcare.explain import catalogue
+    from sijcare.knowledge import load_knowledge
+
+    rules = catalogue(load_knowledge())
+    result = run(make(procedures=[shot(10, relief_percent=0), shot(20, "rfa_cooled")]))
+    assert all(a.id in rules for a in result.alerts)
+    assert all(f"follow_up.{p.point}" in rules for p in result.follow_up)
+    assert {"regenerative_series", "rfa_repeat"} <= set(rules)
+
+
+def test_course_and_schedule_sources_resolve_and_are_checked_at_load():
+    from sijcare.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    cited = dict.fromkeys(s for _, s in kb.cited())
+    assert "ichom_lbp_2015" in cited  # the schedule rests on the ICHOM standard set
+    for where in ("courses", "follow_up", "screen"):
+        assert any(w.startswith(where) for w, _ in kb.cited()), where
+    assert any(w.startswith("screen.sources.") for w, _ in kb.cited())

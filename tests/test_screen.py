@@ -286,3 +286,15 @@ def test_text_without_a_warning_sign_says_what_to_do_and_never_diagnoses():
         for jargon in ("SIJ", "PSIS", "Kurosawa", "radicular", "lumbar", "you have sacroiliac",
                        "your pain comes from the"):
             assert jargon not in text
+
+
+def test_every_reason_the_screen_gives_can_be_explained():
+    from sijcare.explain import catalogue
+
+    rules = catalogue(load_knowledge())
+    outs = [screen(), screen(red_flags__fever_or_unwell="yes"),
+            screen(red_flags__cancer_history="unsure", points_one_finger_near_psis="no",
+                   worse_sitting_on_chair="no", below_knee="yes", foot_numbness_or_tingling="yes",
+                   pain_areas={"axial_low_back": 80, "sij_region": 20})]
+    cited = [r["rule"] for out in outs for r in out["reasons"]]
+    assert all(rule in rules for rule in cited), [r for r in cited if r not in rules]

@@ -393,6 +393,8 @@ class Knowledge(Item):
                     here = f"{where}.{key}"
                     if key == "sources" and isinstance(value, list):
                         found.extend((here, s) for s in value)
+                    elif key == "sources" and isinstance(value, dict):  # per-number sources
+                        found.extend((f"{here}.{k}", s) for k, ids in value.items() for s in ids)
                     elif key == "source" and isinstance(value, str):
                         found.append((here, value))
                     else:
