@@ -30,8 +30,7 @@ import httpx
 
 from sijcare.model import load_case
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "contract" / "examples" / (
-    "classic-sij.yaml")
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classic-sij.yaml"  # in the repo
 PASSWORD = "benchmark password"
 
 

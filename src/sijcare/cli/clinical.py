@@ -12,10 +12,14 @@ from rich.console import Console
 from sijcare import __version__
 from sijcare.cli.base import app, echo_json, fail
 from sijcare.engine import assess
+from sijcare.engine.screen import self_screen
 from sijcare.explain import find
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
 from sijcare.model import CaseError, load_case
+from sijcare.model.loading import read_data
+from sijcare.model.screen import parse_screen
+from sijcare.reports.screen import render_screen
 from sijcare.reports.text import render_plain, render_rich
 
 knowledge_app = typer.Typer(help="Browse the cited knowledge base.", no_args_is_help=False,
@@ -72,6 +76,27 @@ def assess_command(
         typer.echo(render_plain(assessment, load_knowledge()), nl=False)
 
 
+@app.command("screen")
+def screen_command(
+    answers: Annotated[str, typer.Argument(
+        help="Self-screen answers (.yaml or .json), or - for stdin.")],
+    output: Annotated[Format, typer.Option("--format", help="json or text.")] = Format.json,
+) -> None:
+    """The public self-screen: whether the answers fit SI-joint pain, and what to do next."""
+    stdin_text = sys.stdin.read() if answers == "-" else None
+    try:
+        loaded = parse_screen(read_data(answers, stdin_text, noun="answers"))
+    except CaseError as error:
+        fail(*error.problems)
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{answers}: cannot read the file ({error.__class__.__name__})")
+    result = self_screen(loaded)
+    if output is Format.json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(render_screen(result, load_knowledge()), nl=False)
+
+
 @score_app.command("odi")
 def score_odi_command(
     answers: Annotated[list[str], typer.Argument(
@@ -82,7 +107,7 @@ def score_odi_command(
     if len(answers) != rule.sections:
         fail(f"answers: the ODI has {rule.sections} sections, got {len(answers)} answers")
     parsed: list[int | None] = []
-    for i, raw in enumerate(answers, start=1):
+    for i, raw in enumerate(answers):  # counted from 0, like the case format's field paths
         if raw == "-":
             parsed.append(None)
         elif raw.isdigit() and 0 <= int(raw) <= rule.max_per_section:
@@ -160,7 +185,9 @@ def knowledge_sources(
 
 @knowledge_app.command("evidence")
 def knowledge_evidence(
-    treatment: Annotated[str | None, typer.Argument(help="Show one treatment's studies.")] = None,
+    treatment: Annotated[str | None, typer.Argument(
+        help="A treatment id (its studies as one JSON object), or the start of ids "
+             "(`rfa`: a JSON list of every match).")] = None,
 ) -> None:
     """The evidence table per treatment; advocacy claims are marked as such."""
     kb = load_knowledge()
@@ -170,9 +197,13 @@ def knowledge_evidence(
             typer.echo(f"{t.id:18} {t.name}: {len(t.studies)} studies, "
                        f"{len(t.guideline_positions)} guideline positions")
         return
-    if treatment not in treatments:
+    if treatment in treatments:
+        echo_json(treatments[treatment].model_dump())
+        return
+    matches = [t.model_dump() for t in treatments.values() if t.id.startswith(treatment)]
+    if not matches:
         fail(f"treatment: unknown '{treatment}'; choose one of: {', '.join(treatments)}")
-    echo_json(treatments[treatment].model_dump())
+    echo_json(matches)
 
 
 @app.command("explain")
