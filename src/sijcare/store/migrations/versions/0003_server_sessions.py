@@ -22,8 +22,8 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("password_fingerprint", sa.String(16), nullable=False),
-        sa.Column("signed_in_at", sa.Float(), nullable=False),
-        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.Column("signed_in_at", sa.Double(), nullable=False),
+        sa.Column("last_seen", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
                                 name="fk_web_sessions_user_id_users"),
         sa.PrimaryKeyConstraint("token_hash", name="pk_web_sessions"),
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(200), nullable=False),
         sa.Column("address", sa.String(100), nullable=False),
-        sa.Column("at", sa.Float(), nullable=False),
+        sa.Column("at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_sign_in_failures"),
     )
     op.create_index("ix_sign_in_failures_username_at", "sign_in_failures", ["username", "at"])
