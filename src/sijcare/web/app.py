@@ -17,6 +17,7 @@ from sijcare.web.api import assess as api_assess
 from sijcare.web.api import docs as api_docs
 from sijcare.web.api import episodes as api_episodes
 from sijcare.web.api import health as api_health
+from sijcare.web.api import openapi as api_openapi
 from sijcare.web.api import patients as api_patients
 from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
@@ -60,4 +61,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

@@ -7,20 +7,27 @@ Starlette looks at one route at a time, so for a path served by two routes (`GET
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sijcare.web.headers import security_headers
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def methods_of(scope: Scope) -> set[str]:
-    """Every method of every route whose path matches the request's."""
-    methods: set[str] = set()
-    for route in scope["app"].router.routes:
-        if isinstance(route, Route) and route.methods and \
-                route.matches(scope)[0] is not Match.NONE:
-            methods |= route.methods
-    return methods
+    """Every method some route fully matches for the request's path (asked through the
+    routes' public `matches`, since FastAPI nests included routers)."""
+    routes = scope["app"].router.routes
+    return {method for method in METHODS
+            if any(route.matches({**scope, "method": method})[0] is Match.FULL
+                   and not _is_mount(route) for route in routes)}
+
+
+def _is_mount(route: object) -> bool:
+    """A mount (the static files) matches any method."""
+    return isinstance(route, Mount)
 
 
 class AllowedMethods:
