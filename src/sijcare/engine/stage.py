@@ -48,7 +48,7 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
         return "conservative_care", (f"{weeks:.1f} weeks of conservative care, below the "
                                      f"{policy.conservative_min_weeks:g}-week minimum")
     if no_block:
-        return "diagnostic_block", "no image-guided diagnostic block yet"
+        return "diagnostic_block", "no image-guided diagnostic block on the complaint's side yet"
     if block.result == "equivocal":
         return "diagnostic_block", f"the latest block was equivocal ({block.relief_percent:g}%)"
     done = f.procedures

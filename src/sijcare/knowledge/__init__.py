@@ -40,7 +40,17 @@ class ProvocationTest(Item):
     specificity: float | None
     lr_positive: float | None
     lr_negative: float | None
+    computed: list[Literal["lr_positive", "lr_negative"]] = Field(default_factory=list)
+    note: str | None = None
     sources: list[str]
+
+
+class Pooled(Item):
+    """A meta-analysis' pooled likelihood ratios, shown beside a single study's."""
+
+    source: str
+    lr_positive: float
+    lr_negative: float
 
 
 class Cluster(Item):
@@ -53,6 +63,7 @@ class Cluster(Item):
     lr_positive: float
     lr_negative: float
     note: str
+    pooled: Pooled | None = None
     sources: list[str]
 
 
@@ -151,6 +162,7 @@ class Pathway(Item):
     relief_ongoing_percent: float
     lasting_relief: LastingRelief
     surgical_conservative_weeks: float
+    single_block_unconfirmed_percent: float
     block_diary_minutes: list[int]
     ladder: list[Rung]
     sources: dict[str, list[str]]
@@ -393,7 +405,7 @@ class Knowledge(Item):
                     here = f"{where}.{key}"
                     if key == "sources" and isinstance(value, list):
                         found.extend((here, s) for s in value)
-                    elif key == "sources" and isinstance(value, dict):  # per-number sources
+                    elif key == "sources" and isinstance(value, dict):  # per-parameter sources
                         found.extend((f"{here}.{k}", s) for k, ids in value.items() for s in ids)
                     elif key == "source" and isinstance(value, str):
                         found.append((here, value))
