@@ -45,8 +45,12 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 _MEMBER_TAGS = frozenset({"int", "float", "str", "bool"})
 
 
-def problems_of(error: ValidationError, noun: str = "the case format") -> list[tuple[str, str]]:
-    """`(field path, problem)` pairs; a union's per-member errors collapse into one."""
+def problems_of(error: ValidationError, noun: str = "the case format",
+                echo: bool = True) -> list[tuple[str, str]]:
+    """`(field path, problem)` pairs; a union's per-member errors collapse into one.
+
+    `echo` names a wrong choice in the message (helpful in a file one is editing); the web
+    store passes False, since an answer must never repeat what was sent."""
     found: dict[str, str] = {}
     for item in error.errors(include_url=False):
         loc = tuple(p for p in item["loc"]
@@ -56,7 +60,7 @@ def problems_of(error: ValidationError, noun: str = "the case format") -> list[t
             message = f"is not a field of {noun} (check the spelling)"
         elif item["type"] == "missing":
             message = "is required"
-        elif item["type"] == "literal_error":
+        elif item["type"] == "literal_error" and echo:
             message = f"got {item['input']!r}; {message[0].lower()}{message[1:]}"
         found[field_path(loc)] = message
     return list(found.items())

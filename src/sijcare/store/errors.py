@@ -21,5 +21,6 @@ class NotFound(LookupError):
 
 
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:
-    """Readable `(path, message)` pairs, worded as for a record rather than a case file."""
-    return loading.problems_of(error, noun="this record")
+    """Readable `(path, message)` pairs, worded as for a record rather than a case file, that
+    never repeat the value sent (an error answer must not echo input)."""
+    return loading.problems_of(error, noun="this record", echo=False)

@@ -71,7 +71,7 @@ def search_patients(session: Session, clinic_ids: list[int], query: str | None =
     `query` (case-insensitive), and the total number that match."""
     problems = []
     if sort not in SORTS:
-        problems.append(("sort", f"got {sort!r}; one of: {', '.join(SORTS)}"))
+        problems.append(("sort", f"not an allowed order; one of: {', '.join(SORTS)}"))
     if page < 1:
         problems.append(("page", "must be 1 or more"))
     if not 1 <= per_page <= MAX_PER_PAGE:

@@ -1,10 +1,10 @@
 """Who is asking: the signed-in user as an `Actor`, read from the database at most every
 few seconds per user.
 
-Most requests then need no query to know who is asking (the engine-only `POST
-/api/v1/assess` needs none at all). A role, membership or password change, or a disabled
-account, takes effect within `ttl_seconds`; signing out takes effect at once, since it is
-checked on the session before this cache is asked.
+Most requests then need no further query to know who is asking. A role or membership change
+takes effect within `ttl_seconds`; signing out, a password change and a disabled account take
+effect at once, since the session middleware checks them in the database before this cache
+is asked.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sijcare.web.headers import security_headers
 
-
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -9,6 +9,6 @@ from sijcare.web.api.problems import unprocessable
 def checked_policy(policy: str) -> str:
     known = load_knowledge().policies
     if policy not in known:
-        raise unprocessable([("policy", f"unknown policy {policy!r}; one of: "
+        raise unprocessable([("policy", f"not a known policy; one of: "
                                         f"{', '.join(sorted(known))}")], "query")
     return policy
