@@ -108,7 +108,7 @@ def test_care_courses_by_start_with_end_as_recorded(session: Session, world: Wor
     courses = case_as_of(session, world.episode_id, D(2026, 5, 1)).conservative_care
     assert courses is not None
     assert [(c.type, c.start, c.end) for c in courses] == [
-        ("physical_therapy", D(2026, 2, 1), D(2026, 9, 1))]
+        ("physical_therapy", D(2026, 2, 1), None)]  # a planned end after as_of: ongoing then
 
 
 def test_block_pain_is_the_diary_baseline_and_lowest_later_rating(session: Session,

@@ -107,10 +107,11 @@ class EpisodeRecords:
         - Intake, exam and medications (dated by the day they were recorded): the latest one
           recorded on or before `as_of` wins, whole.
         - Imaging, blocks, procedures and PROMs by their own date; care courses whose start is on
-          or before `as_of`, with `end` left as recorded (the engine counts ongoing care to
-          `as_of`). Their dates cannot lie after the day they were recorded, so a record entered
-          late (a January block recorded in June) joins the case only from the day it was
-          recorded on.
+          or before `as_of`; an `end` after `as_of` (a planned end) is left out, since on that
+          day the course was still ongoing (the engine counts ongoing care to `as_of`, and a
+          case may hold no date after it). Their dates cannot lie after the day they were
+          recorded, so a record entered late (a January block recorded in June) joins the case
+          only from the day it was recorded on.
         - A block's `pain_before` is its diary's baseline (minutes 0) and `pain_after` the lowest
           rating after it: the best relief the block gave, which is how a diagnostic block is read.
         - Absent stays absent: a list is `[]` only when the clinician recorded "none" (or records
@@ -157,8 +158,15 @@ class EpisodeRecords:
         for spec in KINDS.values():
             if spec.case_field:
                 found = [record.form.engine() for record in self._dated(spec.name, as_of)]
+                if spec.case_field == "conservative_care":
+                    found = [_ongoing_on(course, as_of) for course in found]
                 lists[spec.case_field] = found or ([] if spec.name in confirmed_none else None)
         return lists
+
+
+def _ongoing_on(course: Any, as_of: dt.date) -> Any:
+    """A care course as it stood on `as_of`: one ending later was still ongoing then."""
+    return course.model_copy(update={"end": None}) if course.end and course.end > as_of else course
 
 
 _EPISODE = bindparam("episode_id")
