@@ -222,5 +222,5 @@ def load_episode_records(session: Session, episode_id: int) -> EpisodeRecords:
     ids |= {n.recorded_by for n in (*nones, *notes)}
     ids.discard(None)
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-                   .tuples().all()) if ids else {}
+                   .all()) if ids else {}
     return EpisodeRecords(episode_id, episode, by_kind, nones, notes, authors)

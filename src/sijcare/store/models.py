@@ -362,6 +362,8 @@ class SignedAssessment(Base):
     signed_at: Mapped[dt.datetime]
     sha256: Mapped[str] = mapped_column(String(64))
 
+    signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
+
 
 class AuditEvent(Base):
     """One entry of the append-only audit chain; no foreign keys, so nothing can cascade into it."""

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from sijcare.engine import DEFAULT_POLICY
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import CORRECTABLE, EpisodeForm, PatientForm
@@ -222,3 +223,8 @@ def _episode(session: Session, episode_id: int, actor_id: int) -> Episode:
         raise NotFound(f"no episode {episode_id}")
     require_member(session, actor_id, episode.patient.clinic_id)
     return episode
+
+
+def default_policy(patient: Patient) -> str:
+    """The policy a patient's episodes open under: their payer's, else the engine's default."""
+    return patient.payer or DEFAULT_POLICY

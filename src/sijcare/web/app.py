@@ -23,13 +23,15 @@ from sijcare.web.api import session as api_session
 from sijcare.web.csrf import check_csrf
 from sijcare.web.headers import SecurityHeaders
 from sijcare.web.routers import admin, auth, episodes, home, patients, records
+from sijcare.web.routers import signed as signed_assessments
 from sijcare.web.sessions import SessionCodec, SessionMiddleware, SignOuts
 from sijcare.web.settings import Settings
 from sijcare.web.throttle import LoginThrottle
 
 ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.router,
            admin.router, api_session.router, api_health.router, api_assess.router,
-           api_patients.router, api_episodes.router, api_records.router, api_docs.router)
+           api_patients.router, api_episodes.router, api_records.router, api_docs.router,
+           signed_assessments.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -363,11 +363,19 @@ def patient_fields(clinics: Choices) -> list[FormField]:
                                            ("other", "Other"), ("unknown", "Unknown"))),
         FormField("external_id", "Clinic number (MRN)", "text",
                   hint="Optional; unique within the clinic."),
+        FormField("payer", "Payer", "choice",
+                  tuple((p.id, p.name) for p in load_knowledge().policies.values()),
+                  hint="Selects the policy the patient's episodes are assessed under."),
     ]
     if len(clinics) > 1:
         fields.append(FormField("clinic_id", "Clinic", "choice", clinics))
     return fields
 
+
+CORRECTION_REASON = FormField("reason", "Reason for the correction", "text",
+                              hint="E.g. date of birth mistyped at registration. The old value "
+                                   "is kept.")
+CLOSING = FormField("closed_on", "Closed on", "date")
 
 EPISODE_FIELDS = [
     FormField("complaint", "Complaint", "text", hint="E.g. left buttock pain since a fall."),
