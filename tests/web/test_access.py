@@ -56,6 +56,12 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/patients"): P.demographics_read,
     ("POST", "/api/v1/patients"): P.patient_register,
     ("POST", "/api/v1/assess"): P.case_assess,
+    ("POST", "/admin/users/{user_id}/deactivate"): P.users_manage,
+    ("POST", "/admin/users/{user_id}/reactivate"): P.users_manage,
+    ("POST", "/admin/users/{user_id}/password"): P.users_manage,
+    ("POST", "/admin/clinics/{clinic_id}/time-zone"): P.users_manage,
+    ("GET", "/account/password"): None,
+    ("POST", "/account/password"): None,
 }
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/api/docs"),
           ("GET", "/api/v1/session"), ("POST", "/api/v1/session"),
@@ -94,7 +100,8 @@ def url(world: World, path: str) -> str:
     void = "{record_id}" in path
     return path.format(patient_id=world.ids["patient"], episode_id=world.ids["episode"],
                        kind="intake" if void else "exam", record_id=world.ids["intake"],
-                       signed_id=world.ids["signed"])
+                       signed_id=world.ids["signed"], user_id=world.ids["staff"],
+                       clinic_id=world.ids["north"])
 
 
 def expected(user: str, permission: Permission | None, patient_scoped: bool) -> str:

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sijcare.web.deps import NotSignedIn
+from sijcare.web.deps import PASSWORD_CHANGE_PATH, NotSignedIn, PasswordChangeRequired
 from sijcare.web.headers import security_headers
 from sijcare.web.templating import render
 
@@ -35,6 +35,13 @@ async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
                                   "activity. Please sign in again.")
     target = request.url.path if request.method == "GET" else "/"
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def password_change_required(request: Request, error: PasswordChangeRequired) -> Response:
+    if is_api(request):
+        return JSONResponse({"detail": "Your password was reset: change it first (sign in to "
+                                       "the app)."}, status_code=403)
+    return RedirectResponse(PASSWORD_CHANGE_PATH, status_code=303)
 
 
 async def http_error(request: Request, error: HTTPException) -> Response:
@@ -74,5 +81,6 @@ async def server_error(request: Request, error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, server_error)
     app.add_exception_handler(NotSignedIn, not_signed_in)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
