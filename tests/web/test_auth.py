@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sijcare.store import User
+from sijcare.store.db import reading
 from sijcare.web import Settings, create_app
 from sijcare.web.sessions import COOKIE
 from sijcare.web.throttle import LoginThrottle
@@ -189,16 +190,17 @@ def test_a_disabled_account_loses_access_within_seconds(world: World) -> None:
         db.commit()
 
 
-def test_concurrent_attempts_cannot_outrun_the_throttle() -> None:
+def test_concurrent_attempts_cannot_outrun_the_throttle(world: World) -> None:
     """Forty guesses at once, each checking its password slowly: five get to guess."""
     throttle = LoginThrottle(5, 15 * 60, Clock())
     key, start, guessed = throttle.key("Victim", "10.0.0.1"), threading.Barrier(40), []
 
     def guess(n: int) -> None:
         start.wait()
-        if throttle.attempt(key) is None:
-            time.sleep(0.05)  # the argon2 check, during which the others arrive
-            guessed.append(n)
+        with world.sessions() as db:
+            if throttle.attempt(db, key) is None:
+                time.sleep(0.05)  # the argon2 check, during which the others arrive
+                guessed.append(n)
 
     threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
     for thread in threads:
@@ -206,7 +208,10 @@ def test_concurrent_attempts_cannot_outrun_the_throttle() -> None:
     for thread in threads:
         thread.join()
     assert len(guessed) == 5
-    assert throttle.attempt(key) is not None
+    with world.sessions() as db:
+        assert throttle.attempt(db, key) is not None
+        throttle.succeeded(db, key)
+        db.commit()
 
 
 def test_an_attempt_is_counted_before_its_password_is_checked(
@@ -216,16 +221,19 @@ def test_an_attempt_is_counted_before_its_password_is_checked(
     counted_during_check = []
 
     def slow_check(password_hash: str | None, password: str) -> bool:
-        counted_during_check.append(app.state.throttle.tracked())
+        with reading(world.engine) as other:  # another connection: the count is committed
+            counted_during_check.append(app.state.throttle.tracked(other))
         return False
 
     monkeypatch.setattr("sijcare.web.signin.verify_password", slow_check)
     client = TestClient(app)
     token = client.get("/api/v1/session").json()["csrf_token"]
+    with world.sessions() as db:
+        before = app.state.throttle.tracked(db)
     answer = client.post("/api/v1/session", headers={"x-csrf-token": token},
                          json={"username": "clinician", "password": "a guess"})
     assert answer.status_code == 401
-    assert counted_during_check == [2]  # (username, address) and the username alone
+    assert counted_during_check == [before + 1]
 
 
 def test_rotating_addresses_meets_the_per_username_limit(world: World) -> None:
@@ -243,21 +251,24 @@ def test_rotating_addresses_meets_the_per_username_limit(world: World) -> None:
     assert sign_in_form(fresh, "staff").status_code == 303
 
 
-def test_the_throttle_keeps_only_recent_failures() -> None:
+def test_the_throttle_keeps_only_recent_failures(world: World) -> None:
     clock = Clock()
+    clock.now = world.clock.now + 10 * 24 * 3600  # past every failure other tests left
     throttle = LoginThrottle(5, 15 * 60, clock)
-    for n in range(100):  # a username tried once each, as when spraying names
-        assert throttle.attempt(throttle.key(f"user{n}", "10.0.0.1")) is None
-    throttle.succeeded(throttle.key("user0", "10.0.0.1"))
-    assert throttle.tracked() == 2 * 99
-    for _ in range(5):
-        throttle.attempt(throttle.key("locked", "10.0.0.1"))
-    tracked = throttle.tracked()
-    assert throttle.attempt(throttle.key("locked", "10.0.0.1")) is not None  # refused ...
-    assert throttle.tracked() == tracked  # ... and not counted
-    clock.now += 15 * 60 + 1
-    assert throttle.attempt(throttle.key("someone", "10.0.0.2")) is None
-    assert throttle.tracked() == 2  # every expired entry is gone
+    with world.sessions() as db:
+        for n in range(100):  # a username tried once each, as when spraying names
+            assert throttle.attempt(db, throttle.key(f"user{n}", "10.0.0.1")) is None
+        assert throttle.tracked(db) == 100
+        throttle.succeeded(db, throttle.key("user0", "10.0.0.1"))
+        assert throttle.tracked(db) == 99
+        for _ in range(5):
+            throttle.attempt(db, throttle.key("locked", "10.0.0.1"))
+        tracked = throttle.tracked(db)
+        assert throttle.attempt(db, throttle.key("locked", "10.0.0.1")) is not None  # refused
+        assert throttle.tracked(db) == tracked  # ... and not counted
+        clock.now += 15 * 60 + 1
+        assert throttle.attempt(db, throttle.key("someone", "10.0.0.2")) is None
+        assert throttle.tracked(db) == 1  # every expired entry is gone
 
 
 @pytest.mark.parametrize("cookie", ["abc.\u00e9", "\u00e9\u00e9.abc", "e30.\u00ff" * 3])

@@ -7,6 +7,7 @@ default that would invent a fact.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -19,21 +20,22 @@ from pydantic import (
     model_validator,
 )
 
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def _iso_date(value: object) -> object:
-    """Accept `date` objects or strict `YYYY-MM-DD` strings, nothing looser."""
+    """Accept `date` objects or strict `YYYY-MM-DD` strings, nothing looser (`fromisoformat`
+    alone also takes week dates such as `2026-W01-1`)."""
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        try:
-            return date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
-        except ValueError:
-            return _bad_date(value)
+        if _YYYY_MM_DD.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError("is not a real date in the form YYYY-MM-DD")
     raise ValueError("expected a date written YYYY-MM-DD")
-
-
-def _bad_date(value: str) -> date:
-    raise ValueError(f"'{value}' is not a real date in the form YYYY-MM-DD")
 
 
 def _no_bool(value: object) -> object:

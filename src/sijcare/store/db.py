@@ -42,11 +42,22 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(parsed.database).expanduser())
     engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Make a database file readable by its owner only (0600) before SQLite opens it, in a
+    directory created 0700. SQLite gives the `-wal` and `-shm` files the database file's
+    mode, so they are private too; a file left wider by an older version is narrowed."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for existing in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+        if existing.exists() and existing.stat().st_mode & 0o077:
+            existing.chmod(0o600)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -392,3 +392,35 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- sign-ins (web) --------------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser, kept in the database so that signing out, an idle timeout, a
+    password change or a disabled account ends it in every server process, restarts included.
+
+    Only a hash of the cookie's token is stored; a row that is gone is a session that ended.
+    Times are seconds since the epoch, from the web app's (injectable) clock.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_fingerprint: Mapped[str] = mapped_column(String(16))
+    signed_in_at: Mapped[float]
+    last_seen: Mapped[float] = mapped_column(index=True)
+
+
+class SignInFailure(Base):
+    """One failed (or not yet checked) sign-in, for the throttle of every server process."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(index=True)

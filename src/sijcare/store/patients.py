@@ -15,6 +15,7 @@ from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import CORRECTABLE, EpisodeForm, PatientForm
 from sijcare.store.models import Clinic, Episode, Patient, PatientCorrection
+from sijcare.store.plausible import implausible
 from sijcare.store.users import require_member
 
 # The allow-list of orderings; the id breaks ties so pages never overlap.
@@ -28,19 +29,24 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 MAX_PER_PAGE = 200
 
 
-def _form(model: Any, data: object) -> Any:
+def _form(model: Any, data: object, today: dt.date | None) -> Any:
+    """Strictly typed (dates as `YYYY-MM-DD`), no date after `today` (default: the real
+    today) or before 1900, no control characters."""
     if not isinstance(data, dict):
         raise RecordError([("", "expected a mapping of fields")])
     try:
-        return model.model_validate(data)
+        form = model.model_validate(data, strict=True)
     except ValidationError as error:
         raise RecordError(problems_of(error)) from None
+    if problems := implausible(form, today or dt.date.today()):
+        raise RecordError(problems)
+    return form
 
 
 def create_patient(session: Session, clinic_id: int, data: dict[str, Any], actor_id: int,
-                   *, demo: bool = False) -> Patient:
+                   *, demo: bool = False, today: dt.date | None = None) -> Patient:
     """A patient of `clinic_id` from form data; `demo` marks synthetic patients."""
-    form: PatientForm = _form(PatientForm, data)
+    form: PatientForm = _form(PatientForm, data, today)
     if session.get(Clinic, clinic_id) is None:
         raise NotFound(f"no clinic {clinic_id}")
     require_member(session, actor_id, clinic_id)
@@ -114,9 +120,9 @@ def get_patient(session: Session, patient_id: int) -> Patient | None:
 
 
 def create_episode(session: Session, patient_id: int, data: dict[str, Any],
-                   actor_id: int) -> Episode:
+                   actor_id: int, *, today: dt.date | None = None) -> Episode:
     """A new episode (one complaint over time) for the patient, from form data."""
-    form: EpisodeForm = _form(EpisodeForm, data)
+    form: EpisodeForm = _form(EpisodeForm, data, today)
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient {patient_id}")
@@ -153,7 +159,7 @@ def correct_patient(session: Session, patient_id: int, data: dict[str, Any], rea
     if len(reason) > 200:
         problems.append(("reason", "at most 200 characters"))
     try:
-        form = _form(PatientForm, data)
+        form = _form(PatientForm, data, None)
     except RecordError as error:
         raise RecordError(error.problems + problems) from None
     if problems:

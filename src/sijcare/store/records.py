@@ -20,6 +20,12 @@ from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import NoneForm
 from sijcare.store.kinds import KINDS, Kind
 from sijcare.store.models import Episode, NoneRecord, RecordRow
+from sijcare.store.plausible import (
+    CONTROL_PROBLEM,
+    control_characters,
+    date_problem,
+    implausible,
+)
 from sijcare.store.users import require_member
 
 RECORD_KINDS: tuple[str, ...] = tuple(KINDS)
@@ -35,15 +41,21 @@ def _kind(name: str) -> Kind:
     return KINDS[name]
 
 
-def _validate(kind: Kind, data: object) -> Any:
-    """The kind's form from plain data (`{"none": true}` for a list kind), or RecordError."""
+def _validate(kind: Kind, data: object, today: dt.date) -> Any:
+    """The kind's form from plain data (`{"none": true}` for a list kind), or RecordError.
+
+    Strict: a date is a `YYYY-MM-DD` string (or a date), a yes/no is true or false, never
+    `0`, `1` or `"yes"`."""
     if not isinstance(data, dict):
         raise RecordError([("", "expected a mapping of fields")])
     model = NoneForm if kind.case_field and "none" in data else kind.form
     try:
-        return model.model_validate(data)
+        form = model.model_validate(data, strict=True)
     except ValidationError as error:
         raise RecordError(problems_of(error)) from None
+    if problems := implausible(form, today):
+        raise RecordError(problems)
+    return form
 
 
 def _late(data: object, entered: dt.date) -> list[tuple[str, str]]:
@@ -60,21 +72,25 @@ def _late(data: object, entered: dt.date) -> list[tuple[str, str]]:
 
 
 def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any],
-               actor_id: int, recorded_on: dt.date | str) -> RecordRow:
+               actor_id: int, recorded_on: dt.date | str, *,
+               today: dt.date | None = None) -> RecordRow:
     """Validate `data` as a `kind` record and add it to the episode; raise RecordError if invalid.
 
     `recorded_on` is the day it was entered; it dates intake, exam and medications records,
     while imaging, blocks, procedures, PROMs and care courses carry their own date (never after
     `recorded_on`). The case as of a day holds only records recorded on or before that day.
+    No date may lie after `today` (default: the real today) or before 1900.
     """
-    spec = _kind(kind)
+    spec, today = _kind(kind), today or dt.date.today()
     try:
-        entered = _RECORDED_ON.validate_python(recorded_on)
+        entered = _RECORDED_ON.validate_python(recorded_on, strict=True)
     except ValidationError as error:
         raise RecordError([("recorded_on", problems_of(error)[0][1])]) from None
+    if problem := date_problem(entered, today):
+        raise RecordError([("recorded_on", problem)])
     late = _late(data, entered)
     try:
-        form = _validate(spec, data)
+        form = _validate(spec, data, today)
     except RecordError as error:  # every problem at once, the dates' too
         reported = {path for path, _ in error.problems}
         raise RecordError(error.problems + [p for p in late if p[0] not in reported]) from None
@@ -116,6 +132,8 @@ def void_record(session: Session, episode_id: int, kind: str, record_id: int, ac
         raise RecordError([("reason", "say why this record was entered in error")])
     if len(reason) > VOID_REASON_MAX:
         raise RecordError([("reason", f"at most {VOID_REASON_MAX} characters")])
+    if control_characters(reason):
+        raise RecordError([("reason", CONTROL_PROBLEM)])
     table = NoneRecord if kind == "none" else KINDS[kind].row
     row = session.get(table, record_id)
     if row is None or row.episode_id != episode_id:

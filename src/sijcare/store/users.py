@@ -12,6 +12,7 @@ from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import UserForm
 from sijcare.store.models import Clinic, Membership, User
+from sijcare.store.web_sessions import end_user_sessions
 
 
 def create_clinic(session: Session, name: str, *, demo: bool = False) -> Clinic:
@@ -64,7 +65,8 @@ def _user(session: Session, user_id: int) -> User:
 
 
 def set_active(session: Session, user_id: int, active: bool, actor_id: int) -> User:
-    """Deactivate (no more sign-ins, open sessions end) or reactivate an account; audited.
+    """Deactivate (no more sign-ins; its open sessions are deleted) or reactivate an account;
+    audited.
     An admin cannot deactivate their own account, so one admin always remains."""
     user = _user(session, user_id)
     if not active and user_id == actor_id:
@@ -73,18 +75,22 @@ def set_active(session: Session, user_id: int, active: bool, actor_id: int) -> U
         raise RecordError([("", f"the account is {'active' if active else 'inactive'} "
                                 "already")])
     user.active = active
+    ended = 0 if active else end_user_sessions(session, user.id)
     session.flush()
-    record_event(session, actor_id, "activate" if active else "deactivate", "user", user.id)
+    record_event(session, actor_id, "activate" if active else "deactivate", "user", user.id,
+                 detail=None if active else {"sessions_ended": ended})
     return user
 
 
 def reset_password(session: Session, user_id: int, password_hash: str, actor_id: int) -> User:
     """An admin sets a temporary password; the user must choose a new one at next sign-in.
-    The new hash ends the user's open sessions (they are bound to the old one)."""
+    The user's open sessions are deleted."""
     user = _user(session, user_id)
     user.password_hash, user.must_change_password = password_hash, True
+    ended = end_user_sessions(session, user.id)
     session.flush()
-    record_event(session, actor_id, "reset_password", "user", user.id)
+    record_event(session, actor_id, "reset_password", "user", user.id,
+                 detail={"sessions_ended": ended})
     return user
 
 
@@ -92,6 +98,7 @@ def change_password(session: Session, user_id: int, password_hash: str) -> User:
     """The user's own new password; it clears a pending reset. Audited."""
     user = _user(session, user_id)
     user.password_hash, user.must_change_password = password_hash, False
+    end_user_sessions(session, user.id)  # the caller signs the current browser in again
     session.flush()
     record_event(session, user.id, "change_password", "user", user.id)
     return user

@@ -17,14 +17,17 @@ from sijcare.web.api import assess as api_assess
 from sijcare.web.api import docs as api_docs
 from sijcare.web.api import episodes as api_episodes
 from sijcare.web.api import health as api_health
+from sijcare.web.api import openapi as api_openapi
 from sijcare.web.api import patients as api_patients
 from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
+from sijcare.web.bodies import RequestBodies
 from sijcare.web.csrf import check_csrf
 from sijcare.web.headers import SecurityHeaders
+from sijcare.web.methods import AllowedMethods
 from sijcare.web.routers import account, admin, auth, episodes, home, patients, records
 from sijcare.web.routers import signed as signed_assessments
-from sijcare.web.sessions import SessionCodec, SessionMiddleware, SignOuts
+from sijcare.web.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.settings import Settings
 from sijcare.web.throttle import LoginThrottle
 
@@ -49,11 +52,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
                                        settings.login_window_seconds, settings.clock,
                                        settings.login_failures_per_username)
+    # the last added runs first: errors, headers, body limit, methods, then the session
     app.add_middleware(SessionMiddleware, settings=settings, codec=app.state.codec,
-                       sign_outs=SignOuts())
+                       engine=app.state.engine, gate=app.state.db_gate)
+    app.add_middleware(AllowedMethods)
+    app.add_middleware(RequestBodies, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(errors.ServerErrors)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

@@ -1,28 +1,61 @@
-"""How refusals look: JSON under /api, a page (or the sign-in form) everywhere else."""
+"""How refusals look: JSON under /api, a page (or the sign-in form) everywhere else.
+
+No answer ever repeats what was sent: a 422 names the field and the problem only (an echoed
+password, or a value that cannot be encoded as JSON, was how bad input used to leak or turn
+into a 500). An unexpected failure is answered here and logged in one line, never re-raised
+to the server, which would print a traceback and drop the keep-alive connection.
+"""
 
 from __future__ import annotations
 
+import html
+import json
+import logging
+import traceback
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sijcare.web.deps import PASSWORD_CHANGE_PATH, NotSignedIn, PasswordChangeRequired
 from sijcare.web.headers import security_headers
 from sijcare.web.templating import render
 
 TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed", 422: "Invalid request", 429: "Too many attempts"}
+          405: "Not allowed", 413: "Too large", 422: "Invalid request",
+          429: "Too many attempts"}
+LONGEST_TEXT = 200  # a field name or message longer than this is cut (an unknown key may be huge)
+log = logging.getLogger("sijcare.web")
 
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def _text(value: object) -> str:
+    """Printable, encodable and short: lone surrogates become '?'."""
+    text = str(value).encode("utf-8", "replace").decode()
+    return text if len(text) <= LONGEST_TEXT else text[:LONGEST_TEXT] + "..."
+
+
+def problems_of(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's error list without `input` and `ctx`: where and what, never the value."""
+    return [{"loc": [part if isinstance(part, int) else _text(part) for part in e["loc"]],
+             "msg": _text(e["msg"]), "type": _text(e.get("type", "value_error"))}
+            for e in errors]
+
+
+class SafeJSON(JSONResponse):
+    """JSON that always encodes: ASCII only, and no NaN (which JSON does not have)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                          separators=(",", ":")).encode()
 
 
 async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
@@ -54,9 +87,9 @@ async def http_error(request: Request, error: HTTPException) -> Response:
 
 async def invalid_request(request: Request, error: RequestValidationError) -> Response:
     if is_api(request):
-        return await request_validation_exception_handler(request, error)
+        return SafeJSON({"detail": problems_of(error.errors())}, status_code=422)
     problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}"
-                         for e in error.errors())
+                         for e in problems_of(error.errors()))
     return render(request, "error.html", {"title": TITLES[422], "message": problems},
                   status_code=422)
 
@@ -69,17 +102,76 @@ try again, and tell your administrator if it keeps happening.</p>
 """
 
 
-async def server_error(request: Request, error: Exception) -> Response:
-    """An unexpected failure (500). Starlette sends it from outside every middleware, so the
-    security headers are set here; nothing about the request or the error is shown."""
-    if is_api(request):
-        return JSONResponse({"detail": "Internal server error."}, status_code=500,
-                            headers=security_headers())
-    return HTMLResponse(SERVER_ERROR_PAGE, status_code=500, headers=security_headers())
+def refusal(status_code: int, message: str, *, loc: list[str] | None = None,
+            close: bool = False) -> ASGIApp:
+    """An answer sent from outside the app (by a middleware): JSON under /api, else a page.
+
+    With `loc` the JSON is a 422's list of problems; `close` ends the connection after it
+    (when the rest of the request was never read)."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = security_headers() | ({"connection": "close"} if close else {})
+        if scope["path"].startswith("/api/"):
+            detail: Any = ([{"loc": loc, "msg": message, "type": "value_error"}]
+                           if loc is not None else message)
+            response: Response = SafeJSON({"detail": detail}, status_code, headers)
+        else:
+            title = TITLES.get(status_code, "Something went wrong")
+            response = HTMLResponse(ERROR_PAGE.format(title=html.escape(title),
+                                                      message=html.escape(message)),
+                                    status_code, headers)
+        await response(scope, receive, send)
+
+    return answer
+
+
+ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{message}</p><p><a href="/">Back to the start page</a></p></body>
+</html>
+"""
+
+
+class ServerErrors:
+    """Outermost middleware: an unexpected failure answers 500 (security headers set here,
+    nothing about the request or the error shown) and is logged in one line naming the route
+    and where it failed, never the URL (which may carry a patient's name)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = {"started": False, "complete": False}
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                state["complete"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            route = getattr(scope.get("route"), "path", "?")
+            log.error("unexpected %s in %s %s (%s:%s)", type(error).__name__,
+                      scope["method"], route, where.filename, where.lineno)
+            if state["started"] and not state["complete"]:
+                raise  # half an answer was sent: only closing the connection can end it
+            if not state["started"]:
+                if scope["path"].startswith("/api/"):
+                    response: Response = SafeJSON({"detail": "Internal server error."}, 500,
+                                                  security_headers())
+                else:
+                    response = HTMLResponse(SERVER_ERROR_PAGE, 500, security_headers())
+                await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(Exception, server_error)
     app.add_exception_handler(NotSignedIn, not_signed_in)
     app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(HTTPException, http_error)

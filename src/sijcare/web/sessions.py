@@ -1,9 +1,11 @@
-"""Signed-cookie sessions with an idle timeout, as a small pure-ASGI middleware.
+"""Sessions: a signed cookie naming a sign-in that the database holds, as a pure-ASGI middleware.
 
-The cookie holds only ids and times, signed with HMAC-SHA256; nothing clinical ever goes in
-it. A session is also bound to a fingerprint of the user's password hash, so a password
-change (or a removed account) ends every open session of that user. Signing out is
-remembered server-side (`SignOuts`), so a copied cookie cannot resume a session after it.
+The cookie holds only a random token, the user id and a one-line notice, signed with
+HMAC-SHA256; nothing clinical ever goes in it. Whether the sign-in is still valid is asked of
+the database (`web_sessions`) on every request: signing out deletes the row, the idle timeout
+runs on the row's `last_seen`, and the user's row must still be active with the password
+signed in with (compared by a fingerprint of its hash). So every server process on the
+database agrees at once, and a restart undoes nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +15,22 @@ import hashlib
 import hmac
 import json
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import anyio
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sijcare.store.db import reading
+from sijcare.store.web_sessions import Standing, standing, touch_web_session
 from sijcare.web.settings import Settings
 
 COOKIE = "sijcare_session"
-REFRESH_AFTER_SECONDS = 60  # re-sign at most once a minute, not on every request
+TOUCH_AFTER_SECONDS = 60  # last_seen is written at most once a minute, not on every request
 
 
 def fingerprint(password_hash: str) -> str:
@@ -35,27 +43,19 @@ class Session:
 
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     user_id: int | None = None
-    password_fingerprint: str | None = None
-    signed_in_at: float = 0.0
-    last_seen: float = 0.0
+    password_fingerprint: str | None = None  # of the sign-in, as the database holds it
     flash: str | None = None
     timed_out: bool = False
     fresh: bool = False
     changed: bool = False
-    ended: str | None = None  # the nonce of a sign-in ended by this request
 
-    def sign_in(self, user_id: int, password_hash: str, now: float) -> None:
+    def sign_in(self, user_id: int, password_hash: str) -> None:
         """A new nonce on sign-in, so a token planted before it (fixation) is worthless."""
-        if self.user_id is not None:
-            self.ended = self.nonce
         self.nonce = secrets.token_urlsafe(18)
         self.user_id, self.password_fingerprint = user_id, fingerprint(password_hash)
-        self.signed_in_at = self.last_seen = now
         self.timed_out, self.changed = False, True
 
     def sign_out(self) -> None:
-        if self.user_id is not None:
-            self.ended = self.nonce
         self.nonce = secrets.token_urlsafe(18)
         self.user_id = self.password_fingerprint = None
         self.changed = True
@@ -86,8 +86,7 @@ class SessionCodec:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def dump(self, session: Session) -> str:
-        data = {"n": session.nonce, "u": session.user_id, "p": session.password_fingerprint,
-                "i": session.signed_in_at, "s": session.last_seen, "f": session.flash}
+        data = {"n": session.nonce, "u": session.user_id, "f": session.flash}
         payload = base64.urlsafe_b64encode(
             json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=")
         return f"{payload.decode()}.{self._sign(payload)}"
@@ -102,9 +101,10 @@ class SessionCodec:
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            return Session(nonce=str(data["n"]), user_id=data["u"],
-                           password_fingerprint=data["p"], signed_in_at=float(data["i"]),
-                           last_seen=float(data["s"]), flash=data["f"])
+            user_id = data["u"]
+            if user_id is not None and not isinstance(user_id, int):
+                return None
+            return Session(nonce=str(data["n"]), user_id=user_id, flash=data["f"])
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -113,63 +113,57 @@ class SessionCodec:
         return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
 
 
-class SignOuts:
-    """Nonces of ended sign-ins, kept until those sessions would have expired anyway.
-
-    Process memory: the supported layout is one server process per clinic database.
-    """
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-
-    def add(self, nonce: str, until: float, now: float) -> None:
-        for stale in [n for n, end in self._until.items() if end < now]:
-            del self._until[stale]
-        self._until[nonce] = until
-
-    def ended(self, nonce: str) -> bool:
-        return nonce in self._until
-
-
 class SessionMiddleware:
-    """Loads the session into `request.state.session`; ends idle or too-old sign-ins."""
+    """Loads the session into `request.state.session`; ends sign-ins the database no longer
+    holds, idle or too old ones, and those of a disabled user or a changed password."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, codec: SessionCodec,
-                 sign_outs: SignOuts):
+    def __init__(self, app: ASGIApp, settings: Settings, codec: SessionCodec, engine: Engine,
+                 gate: anyio.Lock | None):
         self.app, self.settings, self.codec = app, settings, codec
-        self.sign_outs = sign_outs
+        self.engine, self.gate = engine, gate
 
-    def _open(self, cookie: str | None, now: float) -> Session:
+    def _standing(self, token: str) -> Standing | None:
+        with reading(self.engine) as connection:
+            return standing(connection, token)
+
+    def _touch(self, token: str, now: float) -> None:
+        with self.engine.begin() as connection:
+            touch_web_session(connection, token, now)
+
+    async def _open(self, cookie: str | None, now: float) -> Session:
         session = self.codec.load(cookie)
         if session is None:
             return Session(fresh=True, changed=cookie is not None)  # replaces a forged one
-        if session.user_id is not None and self.sign_outs.ended(session.nonce):
+        if session.user_id is None:
+            return session
+        held = await run_in_threadpool(self._standing, session.nonce)
+        if (held is None or held.user_id != session.user_id or not held.active
+                or fingerprint(held.password_hash) != held.password_fingerprint):
             session.sign_out()
-            session.ended = None
-        elif session.user_id is not None:
-            idle = now - session.last_seen > self.settings.idle_timeout_seconds
-            too_old = now - session.signed_in_at > self.settings.session_lifetime_seconds
-            if idle or too_old:
-                session.sign_out()
-                session.timed_out = True
-            elif now - session.last_seen > REFRESH_AFTER_SECONDS:
-                session.last_seen, session.changed = now, True
+        elif (now - held.last_seen > self.settings.idle_timeout_seconds
+              or now - held.signed_in_at > self.settings.session_lifetime_seconds):
+            session.sign_out()
+            session.timed_out = True
+        else:
+            session.password_fingerprint = held.password_fingerprint
+            if now - held.last_seen > TOUCH_AFTER_SECONDS:
+                async with self.gate or nullcontext():
+                    await run_in_threadpool(self._touch, session.nonce, now)
         return session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        connection = HTTPConnection(scope)
-        session = self._open(connection.cookies.get(COOKIE), self.settings.clock())
+        if scope["path"].startswith("/static/"):  # assets need no sign-in: ask no database
+            session = Session()
+        else:
+            cookie = HTTPConnection(scope).cookies.get(COOKIE)
+            session = await self._open(cookie, self.settings.clock())
         scope.setdefault("state", {})["session"] = session
         secure = self.settings.secure_cookies or scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and session.ended:
-                self.sign_outs.add(session.ended, session.signed_in_at
-                                   + self.settings.session_lifetime_seconds,
-                                   self.settings.clock())
             if message["type"] == "http.response.start" and session.changed:
                 # No Max-Age: the cookie ends with the browser on a shared workstation.
                 cookie = f"{COOKIE}={self.codec.dump(session)}; Path=/; HttpOnly; SameSite=Lax"

@@ -23,7 +23,7 @@ class SecretKeyError(ValueError):
 
 def _generate(path: Path) -> None:
     """A new key, written to a private (0600) temporary file and then moved into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w") as handle:
@@ -72,6 +72,7 @@ class Settings:
     login_window_seconds: int = 15 * 60
     login_failures_per_username: int = 20  # from any address: rotating addresses gains nothing
     actor_cache_seconds: int = 5
+    max_body_bytes: int = 1024 * 1024  # larger request bodies answer 413, unread
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @classmethod
@@ -81,4 +82,5 @@ class Settings:
             secret_key=secret_key(data_dir()),
             secure_cookies=_flag("SIJCARE_SECURE_COOKIES"),
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
+            max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
         )

@@ -2,8 +2,9 @@
 
 Every attempt is audited (success, wrong credentials, throttled); a throttled attempt is
 refused even with the right password, so guessing cannot go on in the background. Each
-attempt is counted by the throttle before the (slow) password check, so concurrent attempts
-cannot slip past the limit; a successful one is taken back.
+attempt is counted by the throttle (and committed) before the (slow) password check, so
+concurrent attempts cannot slip past the limit; a successful one is taken back. A sign-in is
+a row of `web_sessions`; signing out deletes it, in every server process at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from sijcare.store import User, get_user_by_username, record_event
+from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
 from sijcare.web.passwords import verify_password
 
 
@@ -30,12 +32,13 @@ def client_address(request: Request) -> str:
 
 def sign_in(request: Request, db: Session, username: str, password: str) -> User:
     """The signed-in user, with the session rotated; or `SignInRefused` (401 or 429)."""
-    throttle = request.app.state.throttle
+    throttle, settings = request.app.state.throttle, request.app.state.settings
     address = client_address(request)
     key = throttle.key(username, address)
+    wait = throttle.attempt(db, key)
     user = get_user_by_username(db, username.strip().lower())
     actor_id = user.id if user else None
-    if (wait := throttle.attempt(key)) is not None:
+    if wait is not None:
         record_event(db, actor_id, "sign_in", "user", username[:64],
                      detail={"outcome": "throttled", "address": address})
         minutes = -(-wait // 60)
@@ -46,15 +49,29 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
         record_event(db, actor_id, "sign_in", "user", username[:64],
                      detail={"outcome": "failed", "address": address})
         raise SignInRefused(401, "Wrong username or password.")
-    throttle.succeeded(key)
-    request.state.session.sign_in(user.id, user.password_hash, request.app.state.settings.clock())
+    throttle.succeeded(db, key)
+    renew_sign_in(request, db, user)
+    forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
     record_event(db, user.id, "sign_in", "user", str(user.id),
                  detail={"outcome": "signed_in", "address": address})
     return user
 
 
+def renew_sign_in(request: Request, db: Session, user: User) -> None:
+    """Sign `user` in on this browser under a new token (at sign-in, and after the user's own
+    password change, which ends every sign-in bound to the old password)."""
+    session = request.state.session
+    if session.user_id is not None:
+        end_web_session(db, session.nonce)
+    session.sign_in(user.id, user.password_hash)
+    assert session.password_fingerprint is not None
+    open_web_session(db, session.nonce, user.id, session.password_fingerprint,
+                     request.app.state.settings.clock())
+
+
 def sign_out(request: Request, db: Session) -> None:
     session = request.state.session
     if session.user_id is not None:
+        end_web_session(db, session.nonce)
         record_event(db, session.user_id, "sign_out", "user", str(session.user_id))
     session.sign_out()

@@ -14,6 +14,7 @@ from sijcare.store import Episode, sign_assessment
 from sijcare.web.access import Permission
 from sijcare.web.api.policies import checked_policy
 from sijcare.web.api.schemas import EpisodeOut, SignatureIn, SignedOut
+from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import CaseProblems, assess_episode, fingerprint
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession
@@ -39,9 +40,10 @@ def get_episode(episode: Reading) -> EpisodeOut:
 @router.get("/{episode_id}/assessment", response_model=Assessment,
             responses={409: {"description": "The record does not make a valid case."}})
 def episode_assessment(db: DbSession, episode: Reading, note: Audited,
-                       policy: str = DEFAULT_POLICY, as_of: date | None = None) -> Response:
-    """The assessment as of a day (default today); its ETag is what signing asks for."""
-    as_of = as_of or date.today()
+                       policy: str = DEFAULT_POLICY, as_of: AsOf = None) -> Response:
+    """The assessment as of a day (default today, never a future day: 422); its ETag is what
+    signing asks for."""
+    as_of = day_of(as_of)
     note.detail.update(policy=policy, as_of=as_of.isoformat())
     assessment = _assessment(db, episode, policy, as_of)
     return Response(assessment.model_dump_json(), media_type="application/json",
@@ -53,7 +55,7 @@ def episode_assessment(db: DbSession, episode: Reading, note: Audited,
 def sign(db: DbSession, actor: CurrentActor, episode: Signing, note: Audited,
          body: SignatureIn) -> SignedOut:
     """Sign the assessment as of `as_of`, only if it is still the one whose ETag is `seen`."""
-    assessment = _assessment(db, episode, body.policy, body.as_of)
+    assessment = _assessment(db, episode, body.policy, day_of(body.as_of, "body"))
     if fingerprint(assessment) != body.seen.strip('"'):
         raise HTTPException(409, "The assessment changed since it was read; read it again.")
     signed = sign_assessment(db, episode.id, assessment, actor.id)

@@ -18,3 +18,10 @@ def unprocessable(problems: list[tuple[str, str]], *prefix: str | int) -> Reques
     return RequestValidationError([
         {"type": "value_error", "loc": (*prefix, *loc(path)), "msg": message, "input": None}
         for path, message in problems])
+
+
+def unprocessable_record(problems: list[tuple[str, str]]) -> RequestValidationError:
+    """A record's problems: its fields sit under `body.data`, its `recorded_on` beside it."""
+    return RequestValidationError([
+        *unprocessable([p for p in problems if p[0] == "recorded_on"], "body").errors(),
+        *unprocessable([p for p in problems if p[0] != "recorded_on"], "body", "data").errors()])

@@ -19,7 +19,7 @@ from sijcare.store import (
     void_record,
 )
 from sijcare.web.access import Permission
-from sijcare.web.api.problems import unprocessable
+from sijcare.web.api.problems import unprocessable, unprocessable_record
 from sijcare.web.api.schemas import RecordIn, RecordOut, VoidIn, VoidOut
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession
@@ -45,7 +45,7 @@ def add(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited, kin
     try:
         row = add_record(db, episode.id, kind, body.data, actor.id, body.recorded_on)
     except RecordError as error:
-        raise unprocessable(error.problems, "body", "data") from None
+        raise unprocessable_record(error.problems) from None
     note.detail.update(kind=kind, record_id=row.id)
     return RecordOut(kind=kind, id=row.id)
 

@@ -1,21 +1,41 @@
-"""The API's own request and response shapes; stored objects never leave unshaped."""
+"""The API's own request and response shapes; stored objects never leave unshaped.
+
+Requests are strict: dates only as `YYYY-MM-DD` strings, numbers only as JSON numbers,
+yes/no only as `true`/`false`. Times go out in UTC with the zone (`...Z`), as `date-time`
+requires; the store keeps them as naive UTC.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sijcare.engine import DEFAULT_POLICY
+from sijcare.model.case import IsoDate
 from sijcare.store.forms import EpisodeForm, PatientForm
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
+STRICT = ConfigDict(strict=True)
 
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class In(BaseModel):
+    model_config = STRICT
+
+
 class PatientIn(PatientForm):
+    model_config = STRICT
+
     clinic_id: int | None = Field(None, description="Needed only for users of several clinics.")
 
 
@@ -28,7 +48,7 @@ class PatientOut(Out):
     sex: str
     external_id: str | None
     synthetic: bool = Field(validation_alias="demo", description="A demo or generated patient.")
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class PatientPage(BaseModel):
@@ -39,7 +59,7 @@ class PatientPage(BaseModel):
 
 
 class EpisodeIn(EpisodeForm):
-    pass
+    model_config = STRICT
 
 
 class EpisodeOut(Out):
@@ -50,8 +70,9 @@ class EpisodeOut(Out):
     closed_on: dt.date | None
 
 
-class RecordIn(BaseModel):
-    recorded_on: dt.date = Field(description="The visit at which it was recorded.")
+class RecordIn(In):
+    recorded_on: IsoDate = Field(description="The visit at which it was recorded "
+                                 "(YYYY-MM-DD, not after today).")
     data: dict[str, Any] = Field(description="The record, shaped like its part of the case "
                                  "contract; `{\"none\": true}` confirms there is none.")
 
@@ -61,7 +82,7 @@ class RecordOut(BaseModel):
     id: int
 
 
-class VoidIn(BaseModel):
+class VoidIn(In):
     reason: str = Field(min_length=1, max_length=200,
                         description="Why the record was entered in error.")
 
@@ -73,11 +94,11 @@ class VoidOut(BaseModel):
     void_reason: str
 
 
-class SignatureIn(BaseModel):
-    seen: str = Field(description="The ETag of the assessment the clinician reviewed; "
-                      "signing is refused (409) if the assessment has changed since.")
-    policy: str = DEFAULT_POLICY
-    as_of: dt.date
+class SignatureIn(In):
+    seen: str = Field(max_length=200, description="The ETag of the assessment the clinician "
+                      "reviewed; signing is refused (409) if the assessment has changed since.")
+    policy: str = Field(DEFAULT_POLICY, max_length=60)
+    as_of: IsoDate = Field(description="The day assessed (YYYY-MM-DD, not after today).")
 
 
 class SignedOut(Out):
@@ -88,11 +109,11 @@ class SignedOut(Out):
     stage: str
     knowledge_version: str
     signer_id: int
-    signed_at: dt.datetime
+    signed_at: UtcDateTime
     sha256: str
 
 
-class Credentials(BaseModel):
+class Credentials(In):
     username: str = Field(max_length=200)
     password: str = Field(max_length=1000)
 

@@ -9,6 +9,7 @@ from sijcare.store import User, change_password
 from sijcare.web.deps import PASSWORD_CHANGE_PATH, CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import FormField
 from sijcare.web.passwords import hash_password, password_problem, verify_password
+from sijcare.web.signin import renew_sign_in
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,8 +51,6 @@ def change(request: Request, db: DbSession, actor: CurrentActor,
         return _page(request, actor, errors, 422)
     change_password(db, user.id, hash_password(typed["new"]))
     request.app.state.actors.forget(user.id)
-    # The session is bound to the password hash: sign this one in again under the new hash.
-    request.state.session.sign_in(user.id, user.password_hash,
-                                  request.app.state.settings.clock())
+    renew_sign_in(request, db, user)  # every sign-in under the old password has ended
     request.state.session.say("Password changed.")
     return RedirectResponse("/", status_code=303)

@@ -27,6 +27,7 @@ from sijcare.store import (
 )
 from sijcare.store.patients import default_policy
 from sijcare.web.access import Permission
+from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import CaseProblems, assess_records, fingerprint
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
@@ -76,9 +77,9 @@ def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecor
 
 @router.get("/episodes/{episode_id}", name="episodes.view")
 def episode_page(request: Request, db: DbSession, episode: Reading, note: Audited,
-                 policy: str | None = None, as_of: date | None = None) -> Response:
+                 policy: str | None = None, as_of: AsOf = None) -> Response:
     policy = known_policy(policy or default_policy(episode.patient))
-    as_of = as_of or date.today()
+    as_of = day_of(as_of)
     note.detail.update(policy=policy, as_of=as_of.isoformat())
     return _page(request, db, episode, load_episode_records(db, episode.id), policy, as_of)
 
@@ -88,6 +89,7 @@ def sign(request: Request, db: DbSession, actor: CurrentActor, episode: Signing,
          note: Audited, policy: Annotated[str, Form()], as_of: Annotated[date, Form()],
          seen: Annotated[str, Form()]) -> Response:
     """Signs what the engine says now, and only if it is what the clinician was shown."""
+    as_of = day_of(as_of, "body")
     policy, records = known_policy(policy), load_episode_records(db, episode.id)
     try:
         assessment = assess_records(records, policy, as_of)

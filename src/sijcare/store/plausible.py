@@ -1,0 +1,59 @@
+"""What every stored form must be beyond its fields' types: dates that can be true, text
+without control characters, and something actually recorded.
+
+A record dated in the future would sit on the timeline while the assessment of today leaves
+it out (its anticoagulant or allergy alert included), so no date may lie after today; dates
+before 1900 are typing slips (`0001-01-01`), not history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+EARLIEST = dt.date(1900, 1, 1)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def date_problem(value: dt.date, today: dt.date) -> str | None:
+    """Why `value` cannot be a date something happened on, or None."""
+    if value > today:
+        return f"is after today ({today}): it cannot have happened yet"
+    if value < EARLIEST:
+        return f"is before {EARLIEST}: not a plausible date"
+    return None
+
+
+def control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+CONTROL_PROBLEM = "must not contain control characters (line breaks, tabs and the like)"
+
+
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def implausible(form: BaseModel, today: dt.date) -> list[tuple[str, str]]:
+    """`(path, problem)` for each impossible date or text with control characters."""
+    problems = []
+    for path, value in _leaves(form.model_dump(), ""):
+        if isinstance(value, dt.date) and (problem := date_problem(value, today)):
+            problems.append((path, problem))
+        elif isinstance(value, str) and control_characters(value):
+            problems.append((path, CONTROL_PROBLEM))
+    if not form.model_dump(exclude_none=True):
+        problems.append(("", "nothing was recorded: fill in at least one field"))
+    return problems

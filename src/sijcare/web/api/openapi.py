@@ -1,0 +1,48 @@
+"""The OpenAPI document as the server really answers: every refusal an operation can give is
+listed with its body, so a client (or schemathesis) finds no undocumented status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+PROBLEM = {"title": "Problem", "type": "object", "required": ["detail"],
+           "properties": {"detail": {"description": "What is wrong: a sentence, or for 422 "
+                                                    "the problems by field."}}}
+# Any operation may answer these (the body limit and strict JSON apply before routing).
+REFUSALS = {
+    "400": "The request could not be read.",
+    "401": "Not signed in: sign in with `POST /api/v1/session`.",
+    "403": "Your role does not allow this, or the CSRF token (`X-CSRF-Token`) is missing or "
+           "wrong.",
+    "404": "No such object, or it belongs to another clinic.",
+    "413": "The request body is larger than the configured limit (`SIJCARE_MAX_BODY_KB`).",
+    "422": "Invalid input: each problem names its field (`loc`) and what is wrong (`msg`), "
+           "never the value sent.",
+}
+
+
+def _document(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    for code, description in REFUSALS.items():
+        responses.setdefault(code, {"description": description})
+    for code, response in responses.items():
+        if code.startswith("4") and "content" not in response:
+            response["content"] = {"application/json": {"schema": PROBLEM_REF}}
+
+
+def documented(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema of `app` with the refusals added (built once)."""
+    if app.openapi_schema is None:
+        spec = get_openapi(title=app.title, version=app.version, description=app.description,
+                           routes=app.routes)
+        spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
+        for path, operations in spec["paths"].items():
+            if path.startswith("/api/"):
+                for operation in operations.values():
+                    _document(operation)
+        app.openapi_schema = spec
+    return app.openapi_schema
