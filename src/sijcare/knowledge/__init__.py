@@ -40,7 +40,17 @@ class ProvocationTest(Item):
     specificity: float | None
     lr_positive: float | None
     lr_negative: float | None
+    computed: list[Literal["lr_positive", "lr_negative"]] = Field(default_factory=list)
+    note: str | None = None
     sources: list[str]
+
+
+class Pooled(Item):
+    """A meta-analysis' pooled likelihood ratios, shown beside a single study's."""
+
+    source: str
+    lr_positive: float
+    lr_negative: float
 
 
 class Cluster(Item):
@@ -53,6 +63,7 @@ class Cluster(Item):
     lr_positive: float
     lr_negative: float
     note: str
+    pooled: Pooled | None = None
     sources: list[str]
 
 
@@ -135,6 +146,14 @@ class Stage(Item):
 class LastingRelief(Item):
     percent: float
     weeks: float
+    provisional: bool = False
+
+
+class Rung(Item):
+    """A rung of the treatment ladder below fusion: an option and the procedure kinds it gives."""
+
+    option: str
+    kinds: list[str]
 
 
 class Pathway(Item):
@@ -143,7 +162,9 @@ class Pathway(Item):
     relief_ongoing_percent: float
     lasting_relief: LastingRelief
     surgical_conservative_weeks: float
+    single_block_unconfirmed_percent: float
     block_diary_minutes: list[int]
+    ladder: list[Rung]
     sources: dict[str, list[str]]
     stages: list[Stage]
     differential: list[Stage]
@@ -162,6 +183,7 @@ class Option(Item):
     id: str
     name: str
     covered: bool
+    provisional: bool = False  # the coverage decision itself rests on secondary sources
     sources: list[str]
     criteria: list[Criterion]
 
@@ -241,7 +263,7 @@ class Outcomes(Item):
 class GuidelinePosition(Item):
     source: str
     position: str
-    grade: str | None = None
+    strength: str | None = None  # the guideline's own strength word; None where not retrieved
 
 
 class Study(Item):
@@ -259,6 +281,7 @@ class Study(Item):
 class Treatment(Item):
     id: str
     name: str
+    option: str | None = None  # the eligibility option this evidence stands behind
     summary: str
     regimen: str | None = None
     typical_relief: str | None = None
@@ -304,6 +327,8 @@ class Knowledge(Item):
                     here = f"{where}.{key}"
                     if key == "sources" and isinstance(value, list):
                         found.extend((here, s) for s in value)
+                    elif key == "sources" and isinstance(value, dict):  # per-parameter sources
+                        found.extend((f"{here}.{k}", s) for k, ids in value.items() for s in ids)
                     elif key == "source" and isinstance(value, str):
                         found.append((here, value))
                     else:

@@ -236,6 +236,8 @@ class Prom(Record):
             low, high = (0, 10) if self.instrument == "nrs" else (1, 7)
             if self.value is None or not low <= self.value <= high:
                 raise ValueError(f"{self.instrument} needs 'value' between {low} and {high}")
+            if self.instrument == "pgic" and not isinstance(self.value, int):
+                raise ValueError(f"pgic needs a whole-number 'value' from {low} to {high}")
             if self.answers is not None:
                 raise ValueError(f"{self.instrument} is given by 'value', not 'answers'")
         return self
@@ -287,4 +289,6 @@ class Case(Record):
                 events.append((f"{field}[{i}].date", item.date))
         for i, course in enumerate(self.conservative_care or []):
             events.append((f"conservative_care[{i}].start", course.start))
+            if course.end is not None:
+                events.append((f"conservative_care[{i}].end", course.end))
         return events
