@@ -19,13 +19,13 @@ from sijcare.store import (
 from sijcare.store.audit import GENESIS
 from sijcare.store.db import _migrate, current_revision, head_revision
 from sijcare.store.models import AuditHead
-from tests.store.helpers import make_world, migrated
+from tests.store.helpers import migrated
 
 
 def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision() == "0004"
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
@@ -42,18 +42,25 @@ def no_drift(engine: Engine) -> None:
 def test_upgrade_from_0001_keeps_records_and_downgrade_keeps_their_children(
         fresh_url: str) -> None:
     """0002 adds the entered-in-error columns to a 0001 database holding records (a block
-    with its diary), and going back to 0001 and up again loses neither rows nor indexes."""
+    with its diary), 0004 its columns and tables, and going back to 0001 and up again loses
+    neither rows nor indexes."""
     engine = make_engine(fresh_url)
     with engine.begin() as connection:
         _migrate(connection, ("upgrade", "0001"))
     assert current_revision(engine) == "0001"
-    with session_factory(engine)() as session:
-        world = make_world(session)  # these tables are as they were in 0001
-    with engine.begin() as connection:  # the record tables are not: write them as 0001 did
-        connection.execute(text(
+    with engine.begin() as connection:  # the models have moved on: write rows as 0001 did
+        for statement in (
+            "INSERT INTO clinics (id, name, demo, created_at) VALUES (1, 'C', false, :at)",
+            "INSERT INTO users (id, username, password_hash, role, active, created_at) "
+            "VALUES (1, 'u', 'x', 'clinician', true, :at)",
+            "INSERT INTO patients (id, clinic_id, given_name, family_name, birth_date, sex, "
+            "demo, created_at) VALUES (1, 1, 'Ada', 'Tester', '1970-05-01', 'female', false, "
+            ":at)",
+            "INSERT INTO episodes (id, patient_id, complaint, opened_on, created_at) "
+            "VALUES (1, 1, 'pain', '2026-05-01', :at)",
             "INSERT INTO blocks (id, episode_id, recorded_on, recorded_by, created_at, date, "
-            "guidance) VALUES (1, :episode, '2026-05-20', :user, '2026-05-20 10:00:00', "
-            "'2026-05-20', 'fluoroscopy')"), {"episode": world.episode_id, "user": world.user_id})
+            "guidance) VALUES (1, 1, '2026-05-20', 1, :at, '2026-05-20', 'fluoroscopy')"):
+            connection.execute(text(statement), {"at": "2026-05-20 10:00:00"})
         connection.execute(text("INSERT INTO block_diary (block_id, minutes, pain) "
                                 "VALUES (1, 0, 8), (1, 30, 1)"))
     try:

@@ -24,9 +24,11 @@ from sijcare.store import (
     create_user,
     make_engine,
     session_factory,
+    sign_assessment,
     upgrade,
 )
 from sijcare.web import Settings, create_app
+from sijcare.web.assessing import assess_episode
 from sijcare.web.passwords import hash_password
 
 PASSWORD = "correct horse battery"
@@ -93,6 +95,9 @@ def build_world(directory, clock: Clock | None = None) -> World:
         intake = add_record(db, episode.id, "intake", {"pain_nrs": 6, "side": "left"},
                             world.ids["clinician"], TODAY)
         world.ids.update(patient=patient.id, episode=episode.id, intake=intake.id)
+        signed = sign_assessment(db, episode.id, assess_episode(db, episode.id, "medicare",
+                                                                TODAY), world.ids["clinician"])
+        world.ids["signed"] = signed.id
         db.commit()
     return world
 

@@ -37,6 +37,13 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/api/v1/episodes/{episode_id}/records"): P.clinical_read,
     ("POST", "/api/v1/episodes/{episode_id}/records/{kind}"): P.clinical_write,
     ("POST", "/api/v1/episodes/{episode_id}/records/{kind}/{record_id}/void"): P.clinical_write,
+    ("GET", "/patients/{patient_id}/edit"): P.patient_register,
+    ("POST", "/patients/{patient_id}/edit"): P.patient_register,
+    ("POST", "/episodes/{episode_id}/close"): P.patient_register,
+    ("POST", "/episodes/{episode_id}/reopen"): P.patient_register,
+    ("GET", "/episodes/{episode_id}/notes/new"): P.clinical_write,
+    ("POST", "/episodes/{episode_id}/notes"): P.clinical_write,
+    ("GET", "/episodes/{episode_id}/signed/{signed_id}"): P.clinical_read,
 }
 # Routes that show or change no particular patient, and what they need (None: anyone).
 OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
@@ -49,6 +56,12 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/patients"): P.demographics_read,
     ("POST", "/api/v1/patients"): P.patient_register,
     ("POST", "/api/v1/assess"): P.case_assess,
+    ("POST", "/admin/users/{user_id}/deactivate"): P.users_manage,
+    ("POST", "/admin/users/{user_id}/reactivate"): P.users_manage,
+    ("POST", "/admin/users/{user_id}/password"): P.users_manage,
+    ("POST", "/admin/clinics/{clinic_id}/time-zone"): P.users_manage,
+    ("GET", "/account/password"): None,
+    ("POST", "/account/password"): None,
 }
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/api/docs"),
           ("GET", "/api/v1/session"), ("POST", "/api/v1/session"),
@@ -86,7 +99,9 @@ def url(world: World, path: str) -> str:
     """Void routes name the world's intake; with no reason sent, nothing is voided (422)."""
     void = "{record_id}" in path
     return path.format(patient_id=world.ids["patient"], episode_id=world.ids["episode"],
-                       kind="intake" if void else "exam", record_id=world.ids["intake"])
+                       kind="intake" if void else "exam", record_id=world.ids["intake"],
+                       signed_id=world.ids["signed"], user_id=world.ids["staff"],
+                       clinic_id=world.ids["north"])
 
 
 def expected(user: str, permission: Permission | None, patient_scoped: bool) -> str:

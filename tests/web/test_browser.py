@@ -103,14 +103,12 @@ def test_a_clinician_works_up_a_patient_and_signs(served: tuple[str, World],
 
     record(page, "Examination")
     for test in ("Distraction (gapping)", "Thigh thrust (posterior shear)", "Compression"):
-        group = page.get_by_role("group", name=test)
-        group.get_by_role("group", name="Result").get_by_label("Positive").check()
-        group.get_by_role("group", name="Reproduced the familiar pain").get_by_label(
+        page.get_by_role("group", name=f"{test}: result").get_by_label("Positive").check()
+        page.get_by_role("group", name=f"{test}: reproduced the familiar pain").get_by_label(
             "Yes").check()
-        group.get_by_label("Side tested").select_option("left")
+        page.get_by_label(f"{test}: side tested").select_option("left")
     for test in ("Sacral thrust", "Gaenslen (left)", "Gaenslen (right)"):
-        page.get_by_role("group", name=test).get_by_role("group", name="Result").get_by_label(
-            "Negative").check()
+        page.get_by_role("group", name=f"{test}: result").get_by_label("Negative").check()
     page.get_by_role("button", name="Save examination").click()
     expect(page.get_by_role("status")).to_have_text("Examination saved.")
     assert stage(page) == "Conservative care"

@@ -46,6 +46,13 @@ def serve_command(
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
     for username, role, password in created:
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
+    if demo:
+        from sijcare.store import session_factory
+        from sijcare.web.accounts import demo_accounts
+
+        with session_factory(engine)() as db:
+            for username, role, state in demo_accounts(db):
+                typer.echo(f"  demo account: {username} ({role}, {state})")
     # Client addresses (sign-in throttle, audit) come from the connection, never from headers
     # a client can forge; no access log, since URLs carry searches by patient name.
     proxied = {"forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips else {}

@@ -23,6 +23,7 @@ from sijcare.store.models import (
     CareCourseRecord,
     Clinic,
     Episode,
+    EpisodeNote,
     ExamRecord,
     ImagingRecord,
     IntakeRecord,
@@ -30,6 +31,7 @@ from sijcare.store.models import (
     Membership,
     NoneRecord,
     Patient,
+    PatientCorrection,
     ProcedureRecord,
     PromAnswer,
     PromRecord,
@@ -37,11 +39,16 @@ from sijcare.store.models import (
     SignedAssessment,
     User,
 )
+from sijcare.store.notes import add_note
 from sijcare.store.patients import (
+    close_episode,
+    correct_patient,
+    corrections_of,
     create_episode,
     create_patient,
     get_episode,
     get_patient,
+    reopen_episode,
     search_patients,
 )
 from sijcare.store.records import (
@@ -53,7 +60,15 @@ from sijcare.store.records import (
 )
 from sijcare.store.signing import seal_intact, sign_assessment
 from sijcare.store.synthetic import generate_synthetic
-from sijcare.store.users import create_clinic, create_user, get_user_by_username
+from sijcare.store.users import (
+    change_password,
+    create_clinic,
+    create_user,
+    get_user_by_username,
+    reset_password,
+    set_active,
+    set_time_zone,
+)
 
 __all__ = [
     "RECORD_KINDS",
@@ -67,6 +82,7 @@ __all__ = [
     "CareCourseRecord",
     "Clinic",
     "Episode",
+    "EpisodeNote",
     "EpisodeRecords",
     "ExamRecord",
     "ImagingRecord",
@@ -76,6 +92,7 @@ __all__ = [
     "NoneRecord",
     "NotFound",
     "Patient",
+    "PatientCorrection",
     "ProcedureRecord",
     "PromAnswer",
     "PromRecord",
@@ -84,9 +101,14 @@ __all__ = [
     "SignedAssessment",
     "TimelineEntry",
     "User",
+    "add_note",
     "add_record",
     "backup",
     "case_as_of",
+    "change_password",
+    "close_episode",
+    "correct_patient",
+    "corrections_of",
     "create_clinic",
     "create_episode",
     "create_patient",
@@ -101,10 +123,14 @@ __all__ = [
     "load_episode_records",
     "make_engine",
     "record_event",
+    "reopen_episode",
+    "reset_password",
     "restore",
     "seal_intact",
     "search_patients",
     "session_factory",
+    "set_active",
+    "set_time_zone",
     "sign_assessment",
     "upgrade",
     "verify_chain",

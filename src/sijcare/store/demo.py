@@ -22,7 +22,7 @@ from sijcare.store.records import add_record
 from sijcare.store.synthetic import generate_synthetic
 from sijcare.store.users import create_clinic, create_user, get_user_by_username
 
-__all__ = ["DEMO_CLINIC", "generate_synthetic", "load_demo"]
+__all__ = ["DEMO_CLINIC", "DEMO_USER", "generate_synthetic", "load_demo"]
 
 DEMO_CLINIC = "Demo Clinic (synthetic data)"
 DEMO_USER = "demo"
@@ -123,8 +123,9 @@ def _demo_clinic_and_user(session: Session) -> tuple[Clinic, User]:
     clinic = session.scalar(select(Clinic).where(Clinic.name == DEMO_CLINIC))
     clinic = clinic or create_clinic(session, DEMO_CLINIC, demo=True)
     user = get_user_by_username(session, DEMO_USER)
-    if user is None:
+    if user is None:  # it only authors the demo records: deactivated, so nobody signs in
         user = create_user(session, DEMO_USER, LOCKED, "clinician", [clinic.id])
+        user.active = False
     elif session.get(Membership, (user.id, clinic.id)) is None:
         session.add(Membership(user_id=user.id, clinic_id=clinic.id))
         session.flush()

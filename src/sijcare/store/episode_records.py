@@ -9,7 +9,7 @@ into the same query) and everything after that is done in memory. `list_timeline
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Any
 
@@ -21,7 +21,7 @@ from sijcare.model.case import Patient as CasePatient
 from sijcare.store.errors import NotFound
 from sijcare.store.forms import dump
 from sijcare.store.kinds import KINDS, Kind
-from sijcare.store.models import Episode, NoneRecord, Patient, RecordRow
+from sijcare.store.models import Episode, EpisodeNote, NoneRecord, Patient, RecordRow, User
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,15 @@ class TimelineEntry:
     recorded_by: int | None
     voided_on: dt.date | None = None  # marked "entered in error" from this day on
     void_reason: str | None = None
+    created_at: dt.datetime | None = None  # when it was entered (naive UTC)
+    author: str | None = None  # the username of `recorded_by`
+
+    def later_than(self, as_of: dt.date) -> bool:
+        """Recorded after `as_of`: not known on that day (greyed on a past day's page)."""
+        return self.recorded_on > as_of
+
+
+NOTE = "note"  # the timeline kind of a free-text note
 
 
 VOIDED = " (entered in error)"
@@ -72,13 +81,20 @@ class StoredRecord:
         row = self.row
         summary = self.spec.summary(self.form) + (VOIDED if row.voided_on else "")
         return TimelineEntry(self.spec.name, row.id, self.date, summary, dump(self.form),
-                             row.recorded_on, row.recorded_by, row.voided_on, row.void_reason)
+                             row.recorded_on, row.recorded_by, row.voided_on, row.void_reason,
+                             row.created_at)
 
 
 def _none_entry(none: NoneRecord) -> TimelineEntry:
     summary = f"None recorded: {none.kind.replace('_', ' ')}" + (VOIDED if none.voided_on else "")
     return TimelineEntry(none.kind, none.id, none.recorded_on, summary, {"none": True},
-                         none.recorded_on, none.recorded_by, none.voided_on, none.void_reason)
+                         none.recorded_on, none.recorded_by, none.voided_on, none.void_reason,
+                         none.created_at)
+
+
+def _note_entry(note: EpisodeNote) -> TimelineEntry:
+    return TimelineEntry(NOTE, note.id, note.recorded_on, "Clinical note", {"text": note.text},
+                         note.recorded_on, note.recorded_by, created_at=note.created_at)
 
 
 @dataclass(frozen=True)
@@ -93,12 +109,23 @@ class EpisodeRecords:
     episode: Episode | None
     by_kind: dict[str, list[StoredRecord]]  # oldest first: by the date it describes, then id
     nones: list[NoneRecord]  # "none of this kind", by id
+    notes: tuple[EpisodeNote, ...] = ()  # free-text notes, by id
+    authors: dict[int, str] | None = None  # username by user id, of everyone who recorded
 
     def timeline(self) -> list[TimelineEntry]:
-        """Every record of the episode, newest first (by its date, then by entry)."""
+        """Every record and note of the episode, newest first (by its date, then by entry),
+        each with its author's username."""
         entries = [record.entry() for records in self.by_kind.values() for record in records]
         entries += [_none_entry(none) for none in self.nones]
+        entries += [_note_entry(note) for note in self.notes]
+        authors = self.authors or {}
+        entries = [replace(e, author=authors.get(e.recorded_by)) if e.recorded_by else e
+                   for e in entries]
         return sorted(entries, key=lambda e: (e.date, e.recorded_on, e.kind, e.id), reverse=True)
+
+    def latest(self, kind: str, as_of: dt.date) -> Any:
+        """The kind's latest form known on `as_of` (what a new visit carries forward), or None."""
+        return self._latest(kind, as_of)
 
     def case_as_of(self, as_of: dt.date) -> Case:
         """The `Case` of the episode as it could be known on `as_of`: built only from records
@@ -171,6 +198,7 @@ def _ongoing_on(course: Any, as_of: dt.date) -> Any:
 
 _EPISODE = bindparam("episode_id")
 _NONES = select(NoneRecord).where(NoneRecord.episode_id == _EPISODE).order_by(NoneRecord.id)
+_NOTES = select(EpisodeNote).where(EpisodeNote.episode_id == _EPISODE).order_by(EpisodeNote.id)
 
 
 @cache
@@ -191,9 +219,16 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
 
 
 def load_episode_records(session: Session, episode_id: int) -> EpisodeRecords:
-    """Read every record of the episode once: one query per record table, and the episode with
-    its patient (no query if the session holds them already, as on the episode page)."""
+    """Read every record of the episode once: one query per record table, its notes, the
+    usernames of who recorded them, and the episode with its patient (no query if the
+    session holds them already, as on the episode page)."""
     by_kind = {spec.name: _read(session, spec, episode_id) for spec in KINDS.values()}
     nones = list(session.scalars(_NONES, {"episode_id": episode_id}))
+    notes = tuple(session.scalars(_NOTES, {"episode_id": episode_id}))
     episode = session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
-    return EpisodeRecords(episode_id, episode, by_kind, nones)
+    ids = {r.row.recorded_by for rs in by_kind.values() for r in rs}
+    ids |= {n.recorded_by for n in (*nones, *notes)}
+    ids.discard(None)
+    authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+                   .all()) if ids else {}
+    return EpisodeRecords(episode_id, episode, by_kind, nones, notes, authors)

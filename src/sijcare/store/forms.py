@@ -8,10 +8,12 @@ accepts. Absent fields stay `None` (not recorded); `[]` means recorded as none.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
+from sijcare.knowledge import load_knowledge
 from sijcare.model.case import (
     Allergy,
     Block,
@@ -157,6 +159,9 @@ class NoneForm(Record):
     none: Literal[True]
 
 
+OLDEST_AGE = 130  # the engine's limit on a patient's age
+
+
 class PatientForm(Record):
     given_name: Text
     family_name: Text
@@ -164,6 +169,29 @@ class PatientForm(Record):
     sex: Sex  # type: ignore[valid-type]
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                   max_length=120)] | None = None
+    payer: Name | None = None  # a policy id; it selects the policy episodes open under
+
+    @field_validator("birth_date")
+    @classmethod
+    def _born_already(cls, born: date) -> date:
+        today = date.today()
+        if born > today:
+            raise ValueError(f"{born} is in the future; a date of birth must be today or "
+                             "earlier")
+        if today.year - born.year > OLDEST_AGE:
+            raise ValueError(f"{born} would make the patient older than {OLDEST_AGE} years")
+        return born
+
+    @field_validator("payer")
+    @classmethod
+    def _known_payer(cls, payer: str | None) -> str | None:
+        policies = load_knowledge().policies
+        if payer is not None and payer not in policies:
+            raise ValueError(f"'{payer}' is not a policy; one of: {', '.join(policies)}")
+        return payer
+
+
+CORRECTABLE = tuple(PatientForm.model_fields)  # every demographic can be corrected
 
 
 class EpisodeForm(Record):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -59,6 +60,8 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(unique=True)
     demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # IANA zone the clinic's pages show times in (stored times stay UTC).
+    time_zone: Mapped[str] = mapped_column(String(60), default="UTC", server_default="UTC")
 
 
 class User(Base):
@@ -70,6 +73,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set by an admin's password reset: the user must choose a new one at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
@@ -107,6 +112,7 @@ class Patient(Base):
     demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -127,6 +133,34 @@ class Episode(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")
+
+
+class PatientCorrection(Base):
+    """A corrected demographic: the value it replaced is kept, with who and why."""
+
+    __tablename__ = "patient_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(200))
+    corrected_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    corrected_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class EpisodeNote(Base):
+    """A free-text clinical note on the episode's timeline; never part of the engine's case."""
+
+    __tablename__ = "episode_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    recorded_on: Mapped[dt.date]
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(String(4000))
 
 
 # -- dated records of an episode ---------------------------------------------------------------
@@ -327,6 +361,8 @@ class SignedAssessment(Base):
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[dt.datetime]
     sha256: Mapped[str] = mapped_column(String(64))
+
+    signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
 
 
 class AuditEvent(Base):

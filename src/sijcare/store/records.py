@@ -58,6 +58,19 @@ def _validate(kind: Kind, data: object, today: dt.date) -> Any:
     return form
 
 
+def _late(data: object, entered: dt.date) -> list[tuple[str, str]]:
+    """Event dates in `data` after the day it was recorded (read even if the rest is invalid)."""
+    late = []
+    for name in _NOT_AFTER_RECORDING:
+        try:
+            value = _RECORDED_ON.validate_python(data.get(name)) if isinstance(data, dict) else None
+        except ValidationError:
+            continue  # an unreadable date is the form's to report
+        if value is not None and value > entered:
+            late.append((name, f"{value} is after the day it was recorded ({entered})"))
+    return late
+
+
 def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any],
                actor_id: int, recorded_on: dt.date | str, *,
                today: dt.date | None = None) -> RecordRow:
@@ -75,10 +88,12 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
         raise RecordError([("recorded_on", problems_of(error)[0][1])]) from None
     if problem := date_problem(entered, today):
         raise RecordError([("recorded_on", problem)])
-    form = _validate(spec, data, today)
-    late = [(name, f"{value} is after the day it was recorded ({entered})")
-            for name in _NOT_AFTER_RECORDING
-            if isinstance(value := getattr(form, name, None), dt.date) and value > entered]
+    late = _late(data, entered)
+    try:
+        form = _validate(spec, data, today)
+    except RecordError as error:  # every problem at once, the dates' too
+        reported = {path for path, _ in error.problems}
+        raise RecordError(error.problems + [p for p in late if p[0] not in reported]) from None
     if late:
         raise RecordError(late)
     episode = session.get(Episode, episode_id)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sijcare.store.errors import RecordError, problems_of
+from sijcare.store.audit import record_event
+from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import UserForm
 from sijcare.store.models import Clinic, Membership, User
+from sijcare.store.web_sessions import end_user_sessions
 
 
 def create_clinic(session: Session, name: str, *, demo: bool = False) -> Clinic:
@@ -51,3 +55,71 @@ def require_member(session: Session, user_id: int, clinic_id: int) -> None:
     """Writes to a clinic's patients come only from its members, whatever the caller checked."""
     if session.get(Membership, (user_id, clinic_id)) is None:
         raise PermissionError(f"user {user_id} is not a member of clinic {clinic_id}")
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def set_active(session: Session, user_id: int, active: bool, actor_id: int) -> User:
+    """Deactivate (no more sign-ins; its open sessions are deleted) or reactivate an account;
+    audited.
+    An admin cannot deactivate their own account, so one admin always remains."""
+    user = _user(session, user_id)
+    if not active and user_id == actor_id:
+        raise RecordError([("", "you cannot deactivate your own account")])
+    if user.active == active:
+        raise RecordError([("", f"the account is {'active' if active else 'inactive'} "
+                                "already")])
+    user.active = active
+    ended = 0 if active else end_user_sessions(session, user.id)
+    session.flush()
+    record_event(session, actor_id, "activate" if active else "deactivate", "user", user.id,
+                 detail=None if active else {"sessions_ended": ended})
+    return user
+
+
+def reset_password(session: Session, user_id: int, password_hash: str, actor_id: int) -> User:
+    """An admin sets a temporary password; the user must choose a new one at next sign-in.
+    The user's open sessions are deleted."""
+    user = _user(session, user_id)
+    user.password_hash, user.must_change_password = password_hash, True
+    ended = end_user_sessions(session, user.id)
+    session.flush()
+    record_event(session, actor_id, "reset_password", "user", user.id,
+                 detail={"sessions_ended": ended})
+    return user
+
+
+def change_password(session: Session, user_id: int, password_hash: str) -> User:
+    """The user's own new password; it clears a pending reset. Audited."""
+    user = _user(session, user_id)
+    user.password_hash, user.must_change_password = password_hash, False
+    end_user_sessions(session, user.id)  # the caller signs the current browser in again
+    session.flush()
+    record_event(session, user.id, "change_password", "user", user.id)
+    return user
+
+
+def time_zones() -> list[str]:
+    """The IANA zone names a clinic may choose, sorted."""
+    return sorted(available_timezones())
+
+
+def set_time_zone(session: Session, clinic_id: int, zone: str, actor_id: int) -> Clinic:
+    """The zone the clinic's pages show local times in; RecordError for an unknown zone."""
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise NotFound(f"no clinic {clinic_id}")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RecordError([("time_zone", f"'{zone}' is not a time zone (e.g. Europe/Berlin)")]
+                          ) from None
+    clinic.time_zone = zone
+    session.flush()
+    record_event(session, actor_id, "update", "clinic", clinic.id, detail={"time_zone": zone})
+    return clinic

@@ -53,6 +53,7 @@ class Actor:
     username: str
     role: Role
     clinic_ids: frozenset[int]
+    must_change_password: bool = False  # after an admin's reset: nothing else until changed
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]

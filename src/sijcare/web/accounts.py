@@ -7,7 +7,8 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sijcare.store import Clinic, User, create_clinic, create_user, record_event
+from sijcare.store import Clinic, Membership, User, create_clinic, create_user, record_event
+from sijcare.store.demo import DEMO_USER
 from sijcare.web.access import Role
 from sijcare.web.passwords import hash_password, password_problem
 
@@ -35,6 +36,15 @@ def first_users(db: Session, demo: bool) -> list[tuple[str, str, str]]:
         create_user(db, "clinician", hash_password(password), Role.clinician, [demo_clinic])
         created.append(("clinician", Role.clinician.value, password))
     return created
+
+
+def demo_accounts(db: Session) -> list[tuple[str, str, str]]:
+    """Every account of the demo clinic as (username, role, state), for start-up to list."""
+    users = db.scalars(select(User).join(Membership).join(Clinic, Clinic.id == Membership.clinic_id)
+                       .where(Clinic.demo.is_(True)).order_by(User.username)).unique()
+    return [(u.username, u.role, "active" if u.active else
+             "deactivated: authors the demo records" if u.username == DEMO_USER else
+             "deactivated") for u in users]
 
 
 def add_user(db: Session, username: str, password: str, role: str,

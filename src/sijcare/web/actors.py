@@ -32,6 +32,12 @@ class ActorCache:
             entry = self._entries.get(key)
         return entry[1] if entry and entry[0] > self.clock() else None
 
+    def forget(self, user_id: int) -> None:
+        """An admin changed the account (deactivated, reset): ask the database again now."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == user_id]:
+                del self._entries[key]
+
     def put(self, key: Key, actor: Actor) -> None:
         now = self.clock()
         with self._lock:
@@ -43,7 +49,7 @@ class ActorCache:
 def actor_of(user: User) -> Actor:
     """The user as the web layer sees them: role and clinics, nothing else."""
     return Actor(user.id, user.username, Role(user.role),
-                 frozenset(m.clinic_id for m in user.memberships))
+                 frozenset(m.clinic_id for m in user.memberships), user.must_change_password)
 
 
 def load_actor(sessions: sessionmaker[Session], key: Key) -> Actor | None:

@@ -25,14 +25,16 @@ from sijcare.web.bodies import RequestBodies
 from sijcare.web.csrf import check_csrf
 from sijcare.web.headers import SecurityHeaders
 from sijcare.web.methods import AllowedMethods
-from sijcare.web.routers import admin, auth, episodes, home, patients, records
+from sijcare.web.routers import account, admin, auth, episodes, home, patients, records
+from sijcare.web.routers import signed as signed_assessments
 from sijcare.web.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.settings import Settings
 from sijcare.web.throttle import LoginThrottle
 
 ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.router,
            admin.router, api_session.router, api_health.router, api_assess.router,
-           api_patients.router, api_episodes.router, api_records.router, api_docs.router)
+           api_patients.router, api_episodes.router, api_records.router, api_docs.router,
+           signed_assessments.router, account.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -72,7 +72,21 @@ async def current_actor(request: Request) -> Actor:
     return actor
 
 
-CurrentActor = Annotated[Actor, Depends(current_actor)]
+class PasswordChangeRequired(Exception):
+    """An admin reset the password: the user must choose a new one before anything else."""
+
+
+PASSWORD_CHANGE_PATH = "/account/password"
+
+
+async def current_actor_checked(request: Request,
+                                actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if actor.must_change_password and request.url.path != PASSWORD_CHANGE_PATH:
+        raise PasswordChangeRequired()
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor_checked)]
 
 
 # A page number that fits every database's OFFSET arithmetic (a huge one used to answer 500).

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sijcare.web.deps import NotSignedIn
+from sijcare.web.deps import PASSWORD_CHANGE_PATH, NotSignedIn, PasswordChangeRequired
 from sijcare.web.headers import security_headers
 from sijcare.web.templating import render
 
@@ -68,6 +68,13 @@ async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
                                   "activity. Please sign in again.")
     target = request.url.path if request.method == "GET" else "/"
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def password_change_required(request: Request, error: PasswordChangeRequired) -> Response:
+    if is_api(request):
+        return JSONResponse({"detail": "Your password was reset: change it first (sign in to "
+                                       "the app)."}, status_code=403)
+    return RedirectResponse(PASSWORD_CHANGE_PATH, status_code=303)
 
 
 async def http_error(request: Request, error: HTTPException) -> Response:
@@ -166,5 +173,6 @@ class ServerErrors:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, not_signed_in)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -11,7 +11,7 @@ Every field can be left "not recorded": an empty input becomes an absent value, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -47,12 +47,29 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """One row of a table group (an examination test): its label and its inputs' names."""
+
+    label: str
+    hint: str
+    names: tuple[str | None, ...]  # one per column; None where the row has no such input
+
+
+@dataclass(frozen=True)
 class Group:
-    """One fieldset with its legend."""
+    """One fieldset with its legend; with `columns`, its fields are laid out as a table."""
 
     legend: str
     fields: tuple[FormField, ...]
     hint: str = ""
+    columns: tuple[str, ...] = ()
+    rows: tuple[TableRow, ...] = ()
+    section: str = ""  # the part of a combined form (first visit) this group belongs to
+
+    def prefixed(self, prefix: str, section: str) -> Group:
+        return replace(self, fields=tuple(replace(f, name=prefix + f.name) for f in self.fields),
+                       rows=tuple(replace(r, names=tuple(n and prefix + n for n in r.names))
+                                  for r in self.rows), section=section)
 
 
 @dataclass(frozen=True)
@@ -61,9 +78,16 @@ class RecordForm:
     title: str
     groups: tuple[Group, ...]
     intro: str = ""
+    fills: tuple[tuple[str, str], ...] = ()  # (value, button text) of the "fill all" helpers
 
     def fields(self) -> list[FormField]:
         return [f for g in self.groups for f in g.fields]
+
+    def without(self, names: set[str]) -> RecordForm:
+        """The form less some questions (pregnancy for a male patient)."""
+        return replace(self, groups=tuple(
+            replace(g, fields=tuple(f for f in g.fields if f.name not in names))
+            for g in self.groups))
 
 
 def _words(ids: tuple[str, ...]) -> Choices:
@@ -129,16 +153,33 @@ def _intake() -> RecordForm:
     ), "What the patient reports. Leave anything not asked blank: it stays not recorded.")
 
 
+ONE_SIDED_TESTS = ("gaenslen_left", "gaenslen_right")  # the side is in the test's name
+FILL_NEGATIVE, FILL_NOT_PERFORMED = "negative", "not_performed"
+EXAM_FILLS = ((FILL_NEGATIVE, "All tests negative"),
+              (FILL_NOT_PERFORMED, "All tests not performed"))
+
+
+def provocation_result(test: str) -> str:
+    return f"provocation.{test}.result"
+
+
 def _exam() -> RecordForm:
     kb = load_knowledge()
-    tests = tuple(Group(t.name, (
-        FormField(f"provocation.{t.id}.result", "Result", "radio", RESULT),
-        FormField(f"provocation.{t.id}.familiar_pain", "Reproduced the familiar pain",
-                  "tristate"),
-        FormField(f"provocation.{t.id}.side", "Side tested", "choice", SIDES),
-    ), hint=t.how) for t in kb.examination.provocation_tests)
+    fields, rows = [], []
+    for t in kb.examination.provocation_tests:
+        result = FormField(provocation_result(t.id), f"{t.name}: result", "radio", RESULT)
+        familiar = FormField(f"provocation.{t.id}.familiar_pain",
+                             f"{t.name}: reproduced the familiar pain", "tristate")
+        side = (None if t.id in ONE_SIDED_TESTS else
+                FormField(f"provocation.{t.id}.side", f"{t.name}: side tested", "choice", SIDES))
+        fields += [f for f in (result, familiar, side) if f]
+        rows.append(TableRow(t.name, t.how or "", (result.name, familiar.name,
+                                                     side.name if side else None)))
     return RecordForm("exam", "Examination", (
-        *tests,
+        Group("Provocation tests", tuple(fields),
+              hint="Positive only when the test reproduces the patient's familiar pain. "
+                   "Leave a test on 'not performed' if it was not done.",
+              columns=("Result", "Familiar pain", "Side tested"), rows=tuple(rows)),
         Group("Tenderness", (
             FormField("tenderness.psis", "Posterior superior iliac spine", "tristate"),
             FormField("tenderness.long_posterior_sacroiliac_ligament",
@@ -153,8 +194,7 @@ def _exam() -> RecordForm:
                       hint="Dermatomal sensory loss, weakness or reflex change."),
             FormField("hip_rotation_pain", "Groin pain on hip internal rotation", "tristate"),
         )),
-    ), "Provocation tests: a test is positive only when it reproduces the patient's familiar "
-       "pain. Leave a test blank if it was not performed.")
+    ), fills=EXAM_FILLS)
 
 
 def _block() -> RecordForm:
@@ -263,9 +303,54 @@ def record_forms() -> dict[str, RecordForm]:
     """Every record kind's form, keyed like the store's RECORD_KINDS."""
     forms = [_intake(), _exam(), _imaging(), _care_course(), _block(), _procedure(), _prom(),
              _medications()]
-    return {f.kind: RecordForm(f.kind, f.title, (*f.groups, Group("Visit", (RECORDED_ON,))),
-                               f.intro)
+    return {f.kind: replace(f, groups=(*f.groups, Group("Visit", (RECORDED_ON,))))
             for f in forms}
+
+
+PREGNANCY = "pregnant"
+NOT_PREGNANT_SEXES = ("male",)  # pregnancy is not asked of these patients
+
+
+def asked_of(form: RecordForm, sex: str) -> RecordForm:
+    """The form as asked of a patient of `sex`: no pregnancy question where it cannot apply."""
+    if sex in NOT_PREGNANT_SEXES:
+        return form.without({PREGNANCY, FIRST_VISIT_PARTS[0][0] + "." + PREGNANCY})
+    return form
+
+
+# What a new visit's form starts from: the facts that stay true between visits (when the pain
+# began, its side and pattern, medications and allergies). Pain scores, the red-flag screen and
+# pregnancy are asked afresh every time.
+CARRIED_FORWARD: dict[str, tuple[str, ...]] = {
+    "intake": ("pain_onset", "pain_duration_months", "side", "onset", "aggravating",
+               "relieving", "spa_features", "generalized_pain_disorder"),
+    "medications": ("anticoagulant", "allergies"),
+}
+
+# The first visit in one form: (record kind, section title), in the order a visit runs.
+FIRST_VISIT_PARTS = (("intake", "History"), ("exam", "Examination"),
+                     ("prom", "Questionnaires"), ("medications", "Medications and allergies"),
+                     ("care_course", "Conservative care so far"))
+FIRST_VISIT = "first_visit"
+
+
+@cache
+def first_visit_form() -> RecordForm:
+    """Intake, examination, questionnaires, medications and care in one form, saved whole.
+
+    Each input is named `<kind>.<path>`; the questionnaires are dated by the visit itself.
+    """
+    forms = record_forms()
+    groups = []
+    for kind, section in FIRST_VISIT_PARTS:
+        for group in forms[kind].groups:
+            if group.legend in ("Visit", "Date"):
+                continue
+            groups.append(group.prefixed(kind + ".", section))
+    return RecordForm(FIRST_VISIT, "First visit", (*groups, Group("Visit", (RECORDED_ON,))),
+                      "Everything of a new patient's first visit; it is saved whole or not at "
+                      "all. Leave anything not asked blank: it stays not recorded.",
+                      fills=EXAM_FILLS)
 
 
 def patient_fields(clinics: Choices) -> list[FormField]:
@@ -278,11 +363,19 @@ def patient_fields(clinics: Choices) -> list[FormField]:
                                            ("other", "Other"), ("unknown", "Unknown"))),
         FormField("external_id", "Clinic number (MRN)", "text",
                   hint="Optional; unique within the clinic."),
+        FormField("payer", "Payer", "choice",
+                  tuple((p.id, p.name) for p in load_knowledge().policies.values()),
+                  hint="Selects the policy the patient's episodes are assessed under."),
     ]
     if len(clinics) > 1:
         fields.append(FormField("clinic_id", "Clinic", "choice", clinics))
     return fields
 
+
+CORRECTION_REASON = FormField("reason", "Reason for the correction", "text",
+                              hint="E.g. date of birth mistyped at registration. The old value "
+                                   "is kept.")
+CLOSING = FormField("closed_on", "Closed on", "date")
 
 EPISODE_FIELDS = [
     FormField("complaint", "Complaint", "text", hint="E.g. left buttock pain since a fall."),

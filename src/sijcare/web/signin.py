@@ -50,16 +50,23 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
                      detail={"outcome": "failed", "address": address})
         raise SignInRefused(401, "Wrong username or password.")
     throttle.succeeded(db, key)
-    session, now = request.state.session, settings.clock()
+    renew_sign_in(request, db, user)
+    forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
+    record_event(db, user.id, "sign_in", "user", str(user.id),
+                 detail={"outcome": "signed_in", "address": address})
+    return user
+
+
+def renew_sign_in(request: Request, db: Session, user: User) -> None:
+    """Sign `user` in on this browser under a new token (at sign-in, and after the user's own
+    password change, which ends every sign-in bound to the old password)."""
+    session = request.state.session
     if session.user_id is not None:
         end_web_session(db, session.nonce)
     session.sign_in(user.id, user.password_hash)
     assert session.password_fingerprint is not None
-    open_web_session(db, session.nonce, user.id, session.password_fingerprint, now)
-    forget_stale_sessions(db, now - settings.session_lifetime_seconds)
-    record_event(db, user.id, "sign_in", "user", str(user.id),
-                 detail={"outcome": "signed_in", "address": address})
-    return user
+    open_web_session(db, session.nonce, user.id, session.password_fingerprint,
+                     request.app.state.settings.clock())
 
 
 def sign_out(request: Request, db: Session) -> None:

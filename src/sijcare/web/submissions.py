@@ -6,6 +6,7 @@ errors by input name, and drafts whose data the store validates. Blank stays abs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,7 +14,14 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from sijcare.web.forms import NONE_OF_THESE, FormField, RecordForm
+from sijcare.web.forms import (
+    FILL_NEGATIVE,
+    FIRST_VISIT,
+    FIRST_VISIT_PARTS,
+    NONE_OF_THESE,
+    FormField,
+    RecordForm,
+)
 
 FORM_LEVEL = ""  # the key for errors that belong to no single input
 Value = str | list[str]
@@ -21,10 +29,13 @@ Value = str | list[str]
 
 @dataclass
 class Draft:
-    """One record to save; `inputs` maps a data path to the input it came from."""
+    """One record to save; `inputs` maps a data path to the input it came from (without the
+    `prefix` its inputs carry in a combined form); `kind` None: the form's own kind."""
 
     data: dict[str, Any]
     inputs: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None
+    prefix: str = ""
 
 
 @dataclass
@@ -35,21 +46,49 @@ class Submission:
     recorded_on: date | None
 
 
+# The validation library's sentences, as a clinician would say them.
+_PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), words) for
+                                                        pattern, words in (
+    (r"^Input should be less than or equal to (\S+)$", r"must be \1 or less"),
+    (r"^Input should be greater than or equal to (\S+)$", r"must be \1 or more"),
+    (r"^Input should be greater than (\S+)$", r"must be more than \1"),
+    (r"^Input should be less than (\S+)$", r"must be less than \1"),
+    (r"^Input should be a valid integer.*$", "enter a whole number"),
+    (r"^Input should be a valid (number|decimal).*$", "enter a number"),
+    (r"^Input should be a valid boolean.*$", "choose yes or no"),
+    (r"^String should have at least 1 character$", "cannot be left blank"),
+    (r"^String should have at most (\d+) characters?$", r"at most \1 characters"),
+    (r"^String should match pattern .*$", "use lower-case letters, digits and _ only"),
+    (r"^List should have at least (\d+) items?.*$", r"needs at least \1 entries"),
+    (r"^got .*; input should be .*$", "choose one of the listed options"),
+))
+
+
+def plain(message: str) -> str:
+    """A validation message in plain words (`must be 10 or less`, not `Input should be...`)."""
+    for pattern, words in _PLAIN:
+        if pattern.match(message):
+            return pattern.sub(words, message)
+    return message
+
+
 def attach(problems: list[tuple[str, str]], errors: dict[str, str], names: Iterable[str],
-           inputs: dict[str, str] | None = None) -> None:
+           inputs: dict[str, str] | None = None, prefix: str = "") -> None:
     """Put each store-reported `(path, message)` next to the input it came from.
 
     A path names an input directly, through the draft's `inputs` map, or as the parent of
-    inputs (`pain_areas` -> its first share); anything else is shown above the form.
+    inputs (`pain_areas` -> its first share); anything else is shown above the form. In a
+    combined form, only the inputs named `prefix...` are the record's, and keep the prefix.
     """
-    names = list(names)
+    names = [n.removeprefix(prefix) for n in names if n.startswith(prefix)]
     for path, message in problems:
+        message = plain(message)
         name = (inputs or {}).get(path)
         if name is None and path:
             name = ((path if path in names else None)
                     or next((n for n in names if n.startswith(path + ".")), None))
         if name:
-            errors.setdefault(name, message)
+            errors.setdefault(prefix + name, message)
         else:
             line = f"{path}: {message}" if path else message
             errors[FORM_LEVEL] = "; ".join(filter(None, [errors.get(FORM_LEVEL), line]))
@@ -129,16 +168,80 @@ def read_fields(fields: list[FormField], raw: FormData
 
 
 def read_form(form: RecordForm, raw: FormData) -> Submission:
-    """Values, errors and drafts for one submitted record form."""
+    """Values, errors and drafts for one submitted record form (or the first visit's)."""
     values, errors, data = read_fields(form.fields(), raw)
     recorded_on = data.pop("recorded_on", None)
     if recorded_on is None and "recorded_on" not in errors:
         errors["recorded_on"] = "enter the date of the visit"
-    drafts = FINISH.get(form.kind, _single)(data, errors)
+    if form.kind == FIRST_VISIT:
+        drafts = _first_visit(data, errors, recorded_on)
+    else:
+        drafts = FINISH.get(form.kind, _single)(data, errors)
     if not drafts and not errors:
         errors[FORM_LEVEL] = "Nothing was entered: fill in at least one field."
     return Submission(values, errors, drafts,
                       date.fromisoformat(recorded_on) if recorded_on else None)
+
+
+def _first_visit(data: dict[str, Any], errors: dict[str, str],
+                 recorded_on: str | None) -> list[Draft]:
+    """A draft per part filled in; the questionnaires are dated by the visit."""
+    drafts = []
+    for kind, _ in FIRST_VISIT_PARTS:
+        part = data.get(kind)
+        if not part:
+            continue
+        if kind == "prom":
+            part["date"] = recorded_on
+        part_errors: dict[str, str] = {}
+        for draft in FINISH.get(kind, _single)(part, part_errors):
+            drafts.append(Draft(draft.data, draft.inputs, kind, kind + "."))
+        if kind == "prom":
+            part_errors.pop("date", None)  # the visit's date, asked (and reported) once
+        errors.update({f"{kind}.{name}" if name else name: message
+                       for name, message in part_errors.items()})
+    return drafts
+
+
+def fill(form: RecordForm, values: dict[str, Value], how: str) -> dict[str, Value]:
+    """The typed values with every provocation test set at once ("all negative", "all not
+    performed"): a plain form button, so the helpers work without JavaScript."""
+    filled = dict(values)
+    prefix = "exam." if form.kind == FIRST_VISIT else ""
+    for spec in form.fields():
+        test = spec.name.removeprefix(prefix)
+        if spec.kind == "radio" and test.startswith("provocation.") and test.endswith(".result"):
+            filled[spec.name] = FILL_NEGATIVE if how == FILL_NEGATIVE else ""
+            if how != FILL_NEGATIVE:
+                filled[spec.name.removesuffix("result") + "familiar_pain"] = ""
+    return filled
+
+
+def _typed(spec: FormField, value: Any) -> Value:
+    """A stored value as its input shows it (the inverse of `_read`)."""
+    if spec.kind == "multi":
+        return [NONE_OF_THESE] if value == [] else list(value)
+    if spec.kind == "tristate":
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def values_from(fields: list[FormField], data: dict[str, Any], names: Iterable[str],
+                prefix: str = "") -> dict[str, Value]:
+    """Input values for the fields `names` (paths in `data`), as the form shows them."""
+    wanted = {prefix + name for name in names}
+    values: dict[str, Value] = {}
+    for spec in fields:
+        if spec.name not in wanted:
+            continue
+        value: Any = data
+        for key in spec.name.removeprefix(prefix).split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            values[spec.name] = _typed(spec, value)
+    return values
 
 
 def _single(data: dict[str, Any], errors: dict[str, str]) -> list[Draft]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ from sijcare.knowledge import load_knowledge
 from sijcare.web.csrf import csrf_token
 from sijcare.web.forms import NONE_OF_THESE
 from sijcare.web.presenters import TEMPLATE_GLOBALS
+from sijcare.web.timezones import local_time
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.trim_blocks = templates.env.lstrip_blocks = True
 templates.env.globals.update(TEMPLATE_GLOBALS, none_of_these=NONE_OF_THESE)
+templates.env.globals.update(local_time=local_time, today_date=date.today)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

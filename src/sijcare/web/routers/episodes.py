@@ -25,6 +25,7 @@ from sijcare.store import (
     sign_assessment,
     void_record,
 )
+from sijcare.store.patients import default_policy
 from sijcare.web.access import Permission
 from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import CaseProblems, assess_records, fingerprint
@@ -76,8 +77,9 @@ def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecor
 
 @router.get("/episodes/{episode_id}", name="episodes.view")
 def episode_page(request: Request, db: DbSession, episode: Reading, note: Audited,
-                 policy: str = DEFAULT_POLICY, as_of: AsOf = None) -> Response:
-    policy, as_of = known_policy(policy), day_of(as_of)
+                 policy: str | None = None, as_of: AsOf = None) -> Response:
+    policy = known_policy(policy or default_policy(episode.patient))
+    as_of = day_of(as_of)
     note.detail.update(policy=policy, as_of=as_of.isoformat())
     return _page(request, db, episode, load_episode_records(db, episode.id), policy, as_of)
 
