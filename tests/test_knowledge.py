@@ -47,7 +47,8 @@ def test_laslett_cluster_values():
 
 def test_evidence_covers_every_treatment_and_labels_advocacy():
     ids = [t.id for t in KB.evidence.treatments]
-    assert ids == ["conservative_care", "steroid_injection", "prolotherapy", "prp",
+    assert ids == ["conservative_care", "diagnostic_block", "steroid_injection", "prolotherapy",
+                   "prp",
                    "rfa_conventional", "rfa_cooled", "mis_fusion"]
     studies = [s for t in KB.evidence.treatments for s in t.studies]
     assert any(s.advocacy for s in studies)
@@ -71,3 +72,60 @@ def test_every_rule_an_assessment_cites_can_be_explained():
     cited += [f"referral.{r.id}" for r in result.referrals if r.action == "urgent"]
     cited += [o.reasons[0].rule for o in result.eligibility.values()]
     assert all(rule in rules for rule in cited), [r for r in cited if r not in rules]
+
+
+def test_every_source_is_cited_somewhere():
+    cited = {sid for _, sid in KB.cited()}
+    assert set(KB.sources) - cited == set()
+
+
+def test_computed_likelihood_ratios_are_marked_and_unverified_left_gaenslen_is_blank():
+    tests = {t.id: t for t in KB.examination.provocation_tests}
+    assert tests["thigh_thrust"].computed == ["lr_negative"]
+    assert tests["gaenslen_right"].computed == ["lr_positive", "lr_negative"]
+    left = tests["gaenslen_left"]
+    assert (left.sensitivity, left.specificity, left.lr_positive, left.lr_negative) == (
+        None, None, None, None)
+    assert left.note
+
+
+def test_the_cluster_shows_the_pooled_meta_analysis_beside_laslett():
+    cluster = next(c for c in KB.examination.clusters if c.id == "laslett_2005_3_of_6")
+    assert (cluster.lr_positive, cluster.lr_negative) == (4.29, 0.08)
+    assert cluster.pooled is not None
+    assert (cluster.pooled.source, cluster.pooled.lr_positive, cluster.pooled.lr_negative) == (
+        "saueressig_2021", 2.13, 0.33)
+    assert "saueressig_2021" not in cluster.sources  # it is not the source of 4.29 / 0.08
+
+
+def test_corrected_citations():
+    assert KB.safety.steroid_interval.sources == ["evicore_cmm203"]
+    assert KB.pathway.lasting_relief.provisional
+    assert KB.pathway.sources["block_diary_minutes"] == ["sijcare_clinic_policy"]
+    medicare, clinic = KB.policies["medicare"], KB.policies["clinic"]
+    fusion = {c.id: c for c in medicare.option("mis_sij_fusion").criteria}
+    assert fusion["diagnostic_block_75"].provisional
+    assert "nass_2015" not in fusion["diagnostic_block_75"].sources
+    for policy in (medicare, clinic):
+        limit = next(c for c in policy.option("diagnostic_sij_injection").criteria
+                     if c.id == "diagnostic_sessions_limit")
+        assert limit.provisional
+    assert medicare.option("regenerative_injection").provisional
+    excluded = ("ngs_lcd_l39455", "cms_lcd_l39797")
+    for option in ("sij_rfa", "regenerative_injection"):
+        for c in clinic.option(option).criteria:
+            assert not set(c.sources) & set(excluded), (option, c.id)
+
+
+def test_guideline_strength_words_from_the_research_note():
+    strengths = {(t.id, p.source): p.strength for t in KB.evidence.treatments
+                 for p in t.guideline_positions}
+    for treatment in ("prolotherapy", "prp"):
+        assert strengths[(treatment, "mccormick_2025")] == "weak"
+    for treatment in ("rfa_conventional", "rfa_cooled"):
+        assert strengths[(treatment, "mccormick_2025")] == "strong"
+    studies = {(t.id, s.source): s for t in KB.evidence.treatments for s in t.studies}
+    assert studies[("prp", "singla_2017")].firmness == "unverified"
+    hoffman, cusi = studies[("prolotherapy", "hoffman_2018")], studies[("prolotherapy",
+                                                                         "cusi_2010")]
+    assert (hoffman.design, hoffman.advocacy) == (cusi.design, cusi.advocacy)

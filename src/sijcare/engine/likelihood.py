@@ -6,7 +6,7 @@ from sijcare.engine.facts import Facts, positives
 from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Cluster, Knowledge
-from sijcare.model.assessment import ClusterResult, Likelihood
+from sijcare.model.assessment import ClusterResult, Likelihood, PooledLikelihood
 
 CLUSTER_ID = "laslett_2005_3_of_6"
 
@@ -60,6 +60,17 @@ def _likelihood(kb: Knowledge, results: tuple[str | None, ...], prior: float) ->
     text = (f"{found.positive} of {found.performed} performed cluster tests positive "
             f"({len(found.tests) - found.performed} not performed): cluster {found.result}, "
             f"LR {ratio:g}; probability {prior:.0%} -> {post:.1%}.")
+    pooled, sources = None, list(rule.sources)
+    if rule.pooled is not None:
+        pooled_ratio = {"positive": rule.pooled.lr_positive, "negative": rule.pooled.lr_negative,
+                        "incomplete": 1.0}[found.result]
+        pooled = PooledLikelihood(source=rule.pooled.source, likelihood_ratio=pooled_ratio,
+                                  posterior=round(posterior(prior, pooled_ratio), 3))
+        text += (f" With the pooled ratios of clusters (LR+ {rule.pooled.lr_positive:g}, LR- "
+                 f"{rule.pooled.lr_negative:g}) it would be {pooled.posterior:.1%}: the cluster "
+                 "rules out better than it rules in.")
+        sources.append(rule.pooled.source)
     return Likelihood(prior=prior, posterior=post, likelihood_ratio=ratio, cluster=found,
-                      reasons=[because(rule.id, text, rule.sources, tests=found.tests,
+                      pooled=pooled,
+                      reasons=[because(rule.id, text, sources, tests=found.tests,
                                        prior=prior)])

@@ -43,12 +43,21 @@ class ClusterResult(Out):
     tests: dict[str, str | None]
 
 
+class PooledLikelihood(Out):
+    """The posterior again with a meta-analysis' pooled ratio, beside the study's own."""
+
+    source: str
+    likelihood_ratio: float
+    posterior: float
+
+
 class Likelihood(Out):
     prior: float
     posterior: float
     likelihood_ratio: float
     cluster: ClusterResult
     reasons: list[Reason]
+    pooled: PooledLikelihood | None = None
 
 
 class BlockFinding(Out):
@@ -56,8 +65,10 @@ class BlockFinding(Out):
     relief_percent: float | None
     threshold: float
     result: Literal["confirmed", "equivocal", "negative", "none"]
-    counted_in_12_months: int
+    counted_in_12_months: int  # block sessions (dates) of any side, as the session limit counts
     reasons: list[Reason]
+    side: str | None = None
+    target: str | None = None
 
 
 class Clue(Out):
@@ -101,6 +112,15 @@ class CriterionResult(Out):
     sources: list[str]
     provisional: bool = False
     document: str | None = None
+    pending: str | None = None  # not met only because time has not passed yet: what decides it
+
+
+class EvidenceLine(Out):
+    """A guideline's position on the treatment, with the guideline's own strength word."""
+
+    source: str
+    position: str
+    strength: str | None
 
 
 class OptionResult(Out):
@@ -109,6 +129,8 @@ class OptionResult(Out):
     criteria: list[CriterionResult]
     missing: list[str]
     reasons: list[Reason]
+    evidence: list[EvidenceLine] = Field(default_factory=list)
+    provisional: bool = False  # the coverage decision rests on secondary sources
 
 
 class Alert(Out):
@@ -145,9 +167,16 @@ class NrsOutcome(Out):
     mcid_reached: bool | None = Later
 
 
+class PgicOutcome(Out):
+    value: int
+    date: date
+    responder: bool
+
+
 class Outcomes(Out):
     odi: OdiOutcome | None = None
     nrs: NrsOutcome | None = None
+    pgic: PgicOutcome | None = None
 
 
 class Assessment(Out):
