@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from sijcare.knowledge import KnowledgeError, load_knowledge
 from sijcare.labels import inline, label, labels, parse, words
 from sijcare.model.assessment import Assessment
 from sijcare.model.case import Case
-from sijcare.store import Clinic, Episode, Membership, Patient, load_demo
 from sijcare.web.forms import record_forms
-from tests.web.conftest import World, build_world
+from tests.web.browsing import demo_world
+from tests.web.conftest import World
 
 RAW_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 FIELD_PATH = re.compile(r"\b(?:patient|history|exam|imaging|blocks|procedures|proms|medications|"
@@ -138,19 +138,8 @@ def visible(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> World:
-    """The test world with the demo loaded; north's clinician and staff join the demo clinic."""
-    world = build_world(tmp_path_factory.mktemp("labels"))
-    with world.sessions() as db:
-        load_demo(db)
-        clinic = db.scalar(select(Clinic).where(Clinic.demo.is_(True)))
-        for role in ("clinician", "staff"):
-            db.add(Membership(user_id=world.ids[role], clinic_id=clinic.id))
-        world.ids["demo_episodes"] = list(db.scalars(  # type: ignore[assignment]
-            select(Episode.id).join(Patient).where(Patient.clinic_id == clinic.id)))
-        world.ids["demo_patients"] = list(db.scalars(  # type: ignore[assignment]
-            select(Patient.id).where(Patient.clinic_id == clinic.id)))
-        db.commit()
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    world = demo_world(tmp_path_factory.mktemp("labels"))
     yield world
     world.engine.dispose()
 

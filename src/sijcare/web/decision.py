@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
-from sijcare.model.case import Case, Procedure
+from sijcare.model.case import Case
 
 # The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
 # the options are the procedures that take it). Stages not listed lead to no procedure.
@@ -23,11 +23,6 @@ NEXT_OPTIONS: dict[str, tuple[str, ...]] = {
                                  "regenerative_injection"),
     "surgical_evaluation": ("mis_sij_fusion",),
 }
-# Criteria on the response to an earlier procedure of these kinds.
-RESPONSE_CHECKS = {"repeat_response": ("steroid_injection",),
-                   "rfa_repeat_response": ("rfa_conventional", "rfa_cooled")}
-NONE_BEFORE = {"repeat_response": "no previous injection",
-               "rfa_repeat_response": "no previous ablation"}
 RED_FLAG_SCREEN = "Record the red-flag screen (none present is an answer too)."
 
 
@@ -72,7 +67,7 @@ class Summary:
 
 STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown",
                 "not_covered": "Not covered", "pending": "Pending",
-                "none_before": "No previous one", "caution": "Review first"}
+                "none_before": "None before", "caution": "Review first"}
 
 
 def stage_why(assessment: Assessment) -> str:
@@ -91,35 +86,26 @@ def _params(policy: str, option_id: str, criterion_id: str) -> tuple[str, dict]:
     return (found.check, found.params) if found else ("", {})
 
 
-def _last(case: Case, kinds: tuple[str, ...]) -> Procedure | None:
-    given = [p for p in case.procedures or [] if p.kind in kinds]
-    return max(given, key=lambda p: p.date) if given else None
-
-
 def criterion_view(c: CriterionResult, case: Case, policy: str, option_id: str) -> CriterionView:
-    """Honest wording: "pending" while relief is ongoing short of the weeks the rule needs,
-    "no previous injection" (not a green "met") when there was none to respond."""
+    """Honest wording: "pending (...)" where only time stands between the criterion and a
+    decision (the engine's `pending`), and no green "met" for a response to an earlier
+    procedure when there was none."""
     status, detail = c.status, words(c.detail)
-    check, params = _params(policy, option_id, c.id)
-    kinds = RESPONSE_CHECKS.get(check)
-    if kinds and case.procedures is not None:
-        last = _last(case, kinds)
-        if last is None and status == "met":
-            status, detail = "none_before", NONE_BEFORE[check]
-        elif last is not None and status == "not_met" and _still_deciding(last, params):
-            status = "pending"
-            detail = (f"pending (relief ongoing at {last.relief_weeks:g} weeks; decidable at "
-                      f"{params['weeks']:g})")
+    if status == "not_met" and getattr(c, "pending", None):
+        status, detail = "pending", f"pending ({words(c.pending)})"
+    elif status == "met" and _none_before(case, policy, option_id, c.id):
+        status = "none_before"
     document = words(c.document) if status == "unknown" and c.document else None
     return CriterionView(c.text, status, detail, document, c.provisional, c.sources)
 
 
-def _still_deciding(last: Procedure, params: dict) -> bool:
-    """Enough relief, still going, but not yet for as many weeks as the rule asks."""
-    percent, weeks = params.get("percent"), params.get("weeks")
-    return (percent is not None and weeks is not None and last.relief_ongoing is True
-            and last.relief_percent is not None and last.relief_percent >= percent
-            and last.relief_weeks is not None and last.relief_weeks < weeks)
+def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> bool:
+    """A response-to-the-last-procedure criterion with no such procedure recorded."""
+    check, params = _params(policy, option_id, criterion_id)
+    if check != "repeat_response" or case.procedures is None:
+        return False
+    kinds = params.get("kinds", ("steroid_injection",))
+    return not any(p.kind in kinds for p in case.procedures)
 
 
 def option_view(option_id: str, option: OptionResult, assessment: Assessment,
