@@ -9,12 +9,12 @@ into clinical words and drops field paths written for programmers (`(history.red
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
 
-from sijcare.knowledge import KnowledgeError, load_knowledge
+from sijcare.knowledge import KnowledgeError, load_knowledge, short_citation
 
 CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 WORD = re.compile(r"\b[a-z][a-z0-9]*\b")
@@ -75,9 +75,19 @@ def _abbreviations() -> frozenset[str]:
     return frozenset(c for c, shown in labels().items() if "_" not in c and shown[:2].isupper())
 
 
+def _code(code: str) -> str:
+    """A code's label; a source id (knowledge texts cite them inline) its short citation."""
+    if code in labels():
+        return inline(code)
+    sources = load_knowledge().sources
+    return short_citation(sources[code]) if code in sources else code
+
+
+@lru_cache(maxsize=8192)
 def words(text: str) -> str:
-    """Engine or store text in clinical words: codes become labels, field paths go."""
+    """Engine, store or knowledge text in clinical words: codes become labels, cited source
+    ids short citations, and field paths go."""
     text = FIELD_PATH.sub("", text)
-    text = CODE.sub(lambda m: inline(m.group()) if m.group() in labels() else m.group(), text)
+    text = CODE.sub(lambda m: _code(m.group()), text)
     short = _abbreviations()
     return WORD.sub(lambda m: inline(m.group()) if m.group() in short else m.group(), text)

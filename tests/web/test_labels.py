@@ -102,6 +102,8 @@ def test_words_turns_codes_into_labels_and_drops_field_paths() -> None:
     assert words("Imaging: mri of the sij, no findings listed") == (
         "Imaging: MRI of the SI joint, no findings listed")
     assert words("the block on the left side") == "the block on the left side"
+    assert words("at least 50% improvement (ngs_faq_siji)") == (
+        "at least 50% improvement (NGS FAQ)")
 
 
 class VisibleText(HTMLParser):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from markupsafe import Markup
+
 from sijcare import labels
 from sijcare.knowledge import Stage, load_knowledge, short_citation
 from sijcare.model.assessment import Alert, PainPattern
@@ -37,6 +39,33 @@ def _citations(ids: tuple[str, ...]) -> tuple[Citation, ...]:
     sources = load_knowledge().sources
     return tuple(Citation(i, short_citation(sources[i]), sources[i].citation, sources[i].url,
                           sources[i].firmness) for i in dict.fromkeys(ids) if i in sources)
+
+
+def sources_html(ids: list[str]) -> Markup:
+    """The folded "Sources:" line with each full citation; a page shows the same few source
+    lists many times, so each is built once (the template macro cost most of the page)."""
+    return _sources_html(tuple(ids)) if ids else Markup("")
+
+
+@lru_cache(maxsize=1024)
+def _sources_html(ids: tuple[str, ...]) -> Markup:
+    cited = citations(list(ids))
+    items = "".join(
+        Markup("<li><cite>{}</cite>{}{}</li>").format(
+            c.citation,
+            Markup(' <span class="tag">{} source</span>').format(c.firmness)
+            if c.firmness != "verified" else "",
+            Markup(' <a href="{0}" rel="noreferrer noopener">{0}</a>').format(c.url)
+            if c.url else "")
+        for c in cited)
+    return Markup('<details class="sources">\n  <summary title="{}">Sources: {}</summary>\n'
+                  '  <ul>{}</ul>\n</details>').format(
+        " | ".join(c.citation for c in cited), ", ".join(c.short for c in cited),
+        Markup(items))
+
+
+def status_html(status: str) -> Markup:
+    return Markup('<span class="status {}">{}</span>').format(status, status_label(status))
 
 
 def status_label(status: str) -> str:
@@ -104,7 +133,8 @@ def policy_names() -> dict[str, str]:
 
 
 TEMPLATE_GLOBALS = {
-    "citations": citations, "status_label": status_label, "label": label, "stage": stage,
+    "citations": citations, "sources_html": sources_html, "status_html": status_html,
+    "status_label": status_label, "label": label, "stage": stage,
     "alerts_by_severity": alerts_by_severity,
     "severity_label": SEVERITY_LABELS.get, "policies": policies, "record_lines": record_lines,
     "words": labels.words, "inline": labels.inline, "clue_count": clue_count,
