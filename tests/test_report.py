@@ -17,7 +17,7 @@ def test_plain_report_names_stage_reasons_options_and_sources():
     result = run(make(allergies=["contrast"]))
     text = render_plain(result, KB)
     assert "Stage: Interventional treatment (interventional_treatment)\n----" in text
-    assert "WARN allergy_conflict" in text
+    assert "WARN Allergy conflict" in text  # labels, not codes (sijcare.labels)
     assert "Diagnostic SIJ block / pain_3_months: met" in text
     for source in cited_sources(result):
         assert f"[{source}]" in text

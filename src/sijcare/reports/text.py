@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sijcare.knowledge import Knowledge, short_citation
+from sijcare.labels import inline, label
 from sijcare.model.assessment import Assessment
 
 STATUS_MARK = {"met": "met", "not_met": "NOT MET", "unknown": "unknown",
@@ -48,14 +49,15 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
         f"Pain pattern: {pattern.clues_present} of {len(pattern.clues)} clues present; "
         f"Kurosawa score {pattern.kurosawa.score}/9 ({pattern.kurosawa.result}, cut-off "
         f"{pattern.kurosawa.cutoff})",
-        "Red flags: " + (", ".join(f.id for f in a.red_flags) or "none recorded"),
-        "Differential: " + (", ".join(f"{d.id} ({', '.join(d.support)})"
+        "Red flags: " + (", ".join(label(f.id) for f in a.red_flags) or "none recorded"),
+        "Differential: " + (", ".join(f"{label(d.id)} ({', '.join(map(inline, d.support))})"
                                       for d in a.differential) or "nothing pointing elsewhere"),
     ]))
 
     if a.referrals:
         out.append(Section("Referrals", [
-            f"{r.id}: {r.action} - {r.reasons[0].text}" + _cited(r.reasons[0].sources)
+            f"{label(r.id)}: {inline(r.action)} - {r.reasons[0].text}"
+            + _cited(r.reasons[0].sources)
             for r in a.referrals]))
 
     rows = []
@@ -76,7 +78,7 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
     out.append(options)
 
     out.append(Section("Alerts", [
-        f"{alert.severity.upper()} {alert.id}: {alert.detail}" + _cited(alert.sources)
+        f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}" + _cited(alert.sources)
         for alert in a.alerts] or ["none"]))
 
     lines = []
