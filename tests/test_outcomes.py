@@ -98,3 +98,43 @@ def test_unscorable_latest_odi_reported_without_score():
 def test_no_proms_no_outcomes():
     out = run(make(proms=...)).outcomes
     assert out.odi is None and out.nrs is None
+
+
+def _nrs(*values):
+    return [{"date": f"2026-0{i + 1}-01", "instrument": "nrs", "value": v}
+            for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize(("baseline", "latest", "reached"), [
+    (8, 6, True),      # exactly 2 points
+    (3, 2.1, True),    # exactly 30% of 3
+    (3, 2.2, False),   # 0.8 points, 26.7%
+    (10, 8.1, False),  # 1.9 points, 19%
+    (6, 7, False),     # worse
+])
+def test_nrs_mcid_is_inclusive_at_two_points_or_thirty_percent(baseline, latest, reached):
+    nrs = run(make(proms=_nrs(baseline, latest))).outcomes.nrs
+    assert nrs.mcid_reached is reached
+    assert nrs.baseline == baseline
+
+
+@pytest.mark.parametrize(("value", "responder"), [(1, True), (2, True), (3, False), (7, False)])
+def test_pgic_latest_entry_with_responder(value, responder):
+    proms = [{"date": "2026-09-01", "instrument": "pgic", "value": 6},
+             {"date": "2026-10-01", "instrument": "pgic", "value": value}]
+    pgic = run(make(proms=proms)).outcomes.pgic
+    assert (pgic.value, str(pgic.date), pgic.responder) == (value, "2026-10-01", responder)
+    dumped = run(make(proms=proms)).model_dump(mode="json")["outcomes"]["pgic"]
+    assert dumped == {"value": value, "date": "2026-10-01", "responder": responder}
+
+
+def test_no_pgic_no_pgic_outcome():
+    assert run(make(proms=_nrs(5))).outcomes.pgic is None
+
+
+@pytest.mark.parametrize("value", [0, 8, 2.5])
+def test_pgic_values_are_whole_numbers_from_1_to_7(value):
+    from sijcare.model import CaseError, parse_case
+
+    with pytest.raises(CaseError, match="pgic"):
+        parse_case(make(proms=[{"date": "2026-09-01", "instrument": "pgic", "value": value}]))

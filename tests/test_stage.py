@@ -126,3 +126,10 @@ def test_stage_reason_names_rule_and_sources():
     reason = run(make()).stage_reasons[0]
     assert reason.rule == "stage.interventional_treatment"
     assert reason.sources
+
+
+def test_surgical_evaluation_names_the_failed_rungs_and_the_provisional_rule():
+    data = make(conservative_care=LONG_CARE, procedures=[proc(percent=20, weeks=4)])
+    reason = run(data).stage_reasons[0].text
+    assert "Therapeutic SIJ steroid injection gave no lasting relief" in reason
+    assert "provisional rule" in reason

@@ -25,14 +25,21 @@ def catalogue(kb: Knowledge) -> dict[str, Rule]:
     for item in kb.pathway.differential:
         rules.append(Rule(f"differential.{item.id}", "differential", item.text, item.sources))
     for cluster in kb.examination.clusters:
-        rules.append(Rule(cluster.id, "cluster", cluster.note, cluster.sources, {
+        pooled = cluster.pooled
+        rules.append(Rule(cluster.id, "cluster", cluster.note,
+                          cluster.sources + ([pooled.source] if pooled else []), {
             "tests": cluster.tests, "min_positive": cluster.min_positive,
             "sensitivity": cluster.sensitivity, "specificity": cluster.specificity,
-            "lr_positive": cluster.lr_positive, "lr_negative": cluster.lr_negative}))
+            "lr_positive": cluster.lr_positive, "lr_negative": cluster.lr_negative,
+            **({"pooled": f"LR+ {pooled.lr_positive:g}, LR- {pooled.lr_negative:g} "
+                          f"({pooled.source})"} if pooled else {})}))
     for test in kb.examination.provocation_tests:
-        rules.append(Rule(test.id, "provocation test", f"{test.name}. {test.how}", test.sources, {
+        rules.append(Rule(test.id, "provocation test",
+                          " ".join(t for t in (f"{test.name}. {test.how}", test.note) if t),
+                          test.sources, {
             "sensitivity": test.sensitivity, "specificity": test.specificity,
-            "lr_positive": test.lr_positive, "lr_negative": test.lr_negative}))
+            "lr_positive": test.lr_positive, "lr_negative": test.lr_negative,
+            **({"computed from Sn/Sp": ", ".join(test.computed)} if test.computed else {})}))
     kuro = kb.examination.kurosawa
     rules.append(Rule(kuro.id, "score", f"{kuro.name}, positive at {kuro.cutoff} or more.",
                       kuro.sources, {i.id: f"{i.points} points: {i.text}" for i in kuro.items}))
@@ -56,6 +63,14 @@ def catalogue(kb: Knowledge) -> dict[str, Rule]:
                       f"from {kb.pathway.block_equivocal_floor:g}%, negative below.",
                       kb.pathway.sources["block_equivocal_floor"],
                       {p.id: f"threshold {p.block_threshold:g}%" for p in kb.policies.values()}))
+    lasting = kb.pathway.lasting_relief
+    rules.append(Rule(
+        "ladder", "pathway",
+        "Surgical evaluation needs every lower rung the policy covers tried without lasting "
+        f"relief (the most recent under {lasting.percent:g}% or under {lasting.weeks:g} weeks"
+        + ("; provisional" if lasting.provisional else "") + ").",
+        kb.pathway.sources["ladder"] + kb.pathway.sources["lasting_relief"],
+        {rung.option: ", ".join(rung.kinds) for rung in kb.pathway.ladder}))
     for policy in kb.policies.values():
         for option in policy.options:
             rules.append(Rule(

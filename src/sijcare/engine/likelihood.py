@@ -66,9 +66,10 @@ def _likelihood(kb: Knowledge, results: tuple[str | None, ...], prior: float) ->
                         "incomplete": 1.0}[found.result]
         pooled = PooledLikelihood(source=rule.pooled.source, likelihood_ratio=pooled_ratio,
                                   posterior=round(posterior(prior, pooled_ratio), 3))
-        text += (f" With the pooled ratios of clusters (LR+ {rule.pooled.lr_positive:g}, LR- "
-                 f"{rule.pooled.lr_negative:g}) it would be {pooled.posterior:.1%}: the cluster "
-                 "rules out better than it rules in.")
+        if found.result != "incomplete":
+            text += (f" With the pooled ratios of clusters (LR+ {rule.pooled.lr_positive:g}, "
+                     f"LR- {rule.pooled.lr_negative:g}) it would be {pooled.posterior:.1%}: the "
+                     "cluster rules out better than it rules in.")
         sources.append(rule.pooled.source)
     return Likelihood(prior=prior, posterior=post, likelihood_ratio=ratio, cluster=found,
                       pooled=pooled,

@@ -131,4 +131,5 @@ def _pattern(kb: Knowledge, clue_values: tuple[bool | None, ...],
         f"{score.result}.",
         rule.sources, items=score.items))
     present = statuses.count("present")
-    return PainPattern(clues=clues, clues_present=present, kurosawa=score, reasons=reasons)
+    return PainPattern(clues=clues, clues_present=present,
+                       clues_unknown=statuses.count("unknown"), kurosawa=score, reasons=reasons)

@@ -63,7 +63,7 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
         return "surgical_evaluation", (
             f"block confirmed, {weeks:.1f} weeks of conservative care, and the most recent "
             f"{' and '.join(tried)} gave no lasting relief (under {lasting.percent:g}% or under "
-            f"{lasting.weeks:g} weeks)")
+            f"{lasting.weeks:g} weeks{'; provisional rule' if lasting.provisional else ''})")
     return "interventional_treatment", (
         f"block confirmed ({block.relief_percent:g}%) after {weeks:.1f} weeks of conservative care")
 

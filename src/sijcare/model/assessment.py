@@ -88,6 +88,7 @@ class KurosawaScore(Out):
 class PainPattern(Out):
     clues: list[Clue]
     clues_present: int
+    clues_unknown: int = 0  # clues not recorded: never to be read as absent
     kurosawa: KurosawaScore
     reasons: list[Reason]
 

@@ -29,36 +29,61 @@ def _cited(sources: list[str]) -> str:
     return f" [{', '.join(sources)}]" if sources else ""
 
 
-def sections(a: Assessment, kb: Knowledge) -> list[Section]:
-    """The report's content, in reading order."""
-    stage = next(s for s in kb.pathway.stages if s.id == a.stage)
-    out = [Section(f"Stage: {stage.name} ({a.stage})",
-                   [r.text + _cited(r.sources) for r in a.stage_reasons])]
+URGENT = "After the urgent work-up"
 
+
+def sections(a: Assessment, kb: Knowledge) -> list[Section]:
+    """The report's content, in reading order.
+
+    With a red flag the urgent referral stands alone at the top; everything else follows under
+    "After the urgent work-up", so nothing routine reads as the next step.
+    """
+    stage = next(s for s in kb.pathway.stages if s.id == a.stage)
+    head = Section(f"Stage: {stage.name} ({a.stage})",
+                   [r.text + _cited(r.sources) for r in a.stage_reasons])
+    urgent = [r for r in a.referrals if r.action == "urgent"]
+    if not a.red_flags:
+        return [head, *_routine(a, kb, a.referrals, a.alerts)]
+    head.lines += [f"Red flag: {label(f.id)} - {f.reasons[0].text}" + _cited(f.reasons[0].sources)
+                   for f in a.red_flags if f.reasons]
+    head.lines += [f"Refer now: {label(r.id)} ({inline(r.action)}) - {r.reasons[0].text}"
+                   + _cited(r.reasons[0].sources) for r in urgent]
+    head.lines += [f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}"
+                   + _cited(alert.sources)
+                   for alert in a.alerts if alert.id == "red_flag"]
+    later = _routine(a, kb, [r for r in a.referrals if r.action != "urgent"],
+                     [alert for alert in a.alerts if alert.id != "red_flag"])
+    for section in later[:-1]:  # the source list stays a plain appendix
+        section.title = f"{URGENT}: {section.title}"
+    notice = Section(URGENT, ["Not the next step: the findings below are for after the red "
+                              "flag(s) have been worked up."])
+    return [head, notice, *later]
+
+
+def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> list[Section]:
+    """Work-up, referrals, options, alerts, outcomes and sources."""
     chance, cluster = a.sij_likelihood, a.sij_likelihood.cluster
-    pattern = a.pain_pattern
-    out.append(Section("Work-up", [
+    pooled = chance.pooled
+    out = [Section("Work-up", [
         f"Provocation cluster: {cluster.result} ({cluster.positive} positive of "
         f"{cluster.performed} performed); probability {chance.prior:.0%} -> "
-        f"{chance.posterior:.1%} (LR {chance.likelihood_ratio:g})" + _cited(
-            chance.reasons[0].sources),
-        f"Diagnostic block: {a.block.result}" + (
-            f", {a.block.relief_percent:g}% relief on {a.block.date} (threshold "
-            f"{a.block.threshold:g}%)" if a.block.date else "")
-        + _cited(a.block.reasons[0].sources),
-        f"Pain pattern: {pattern.clues_present} of {len(pattern.clues)} clues present; "
-        f"Kurosawa score {pattern.kurosawa.score}/9 ({pattern.kurosawa.result}, cut-off "
-        f"{pattern.kurosawa.cutoff})",
+        f"{chance.posterior:.1%} (LR {chance.likelihood_ratio:g})"
+        + (f"; with the pooled cluster ratio of {short_citation(kb.sources[pooled.source])} "
+           f"(LR {pooled.likelihood_ratio:g}): {pooled.posterior:.1%}"
+           if pooled and cluster.result != "incomplete" else "")
+        + _cited(chance.reasons[0].sources),
+        _block_line(a) + _cited(a.block.reasons[0].sources),
+        _pattern_line(a),
         "Red flags: " + (", ".join(label(f.id) for f in a.red_flags) or "none recorded"),
         "Differential: " + (", ".join(f"{label(d.id)} ({', '.join(map(inline, d.support))})"
                                       for d in a.differential) or "nothing pointing elsewhere"),
-    ]))
+    ])]
 
-    if a.referrals:
+    if referrals:
         out.append(Section("Referrals", [
             f"{label(r.id)}: {inline(r.action)} - {r.reasons[0].text}"
             + _cited(r.reasons[0].sources)
-            for r in a.referrals]))
+            for r in referrals]))
 
     rows = []
     for option in a.eligibility.values():
@@ -73,14 +98,54 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
                              rows))
     for option in a.eligibility.values():
         for c in option.criteria:
-            options.lines.append(f"{option.name} / {c.id}: {STATUS_MARK[c.status]} - "
+            mark = f"pending ({c.pending})" if c.pending else STATUS_MARK[c.status]
+            options.lines.append(f"{option.name} / {c.id}: {mark} - "
                                  f"{c.text}: {c.detail}" + _cited(c.sources))
+        for line in option.evidence:
+            strength = line.strength or "strength not retrieved"
+            options.lines.append(f"{option.name} / evidence ({strength}): {line.position}"
+                                 + _cited([line.source]))
     out.append(options)
 
     out.append(Section("Alerts", [
         f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}" + _cited(alert.sources)
-        for alert in a.alerts] or ["none"]))
+        for alert in alerts] or ["none"]))
+    out.append(Section("Outcomes", _outcome_lines(a, kb) or ["no questionnaires recorded"]))
 
+    out.append(Section("Sources", [
+        f"[{sid}] {short_citation(kb.sources[sid])}: {kb.sources[sid].citation}"
+        + ("" if kb.sources[sid].firmness == "verified" else
+           f" ({kb.sources[sid].firmness}; rules built on it are provisional)")
+        for sid in cited_sources(a)]))
+    return out
+
+
+def _block_line(a: Assessment) -> str:
+    block = a.block
+    if not block.date:
+        return f"Diagnostic block: {block.result}"
+    where = ", ".join(w.replace("_", "-") for w in (block.side, block.target) if w)
+    return (f"Diagnostic block: {block.result}, {block.relief_percent:g}% relief on {block.date}"
+            + (f" ({where})" if where else "") + f" (threshold {block.threshold:g}%)")
+
+
+def _pattern_line(a: Assessment) -> str:
+    """Clue counts that never read an unrecorded clue as absent."""
+    pattern = a.pain_pattern
+    count = {s: sum(c.status == s for c in pattern.clues) for s in ("present", "absent",
+                                                                     "unknown")}
+    total = len(pattern.clues)
+    if count["unknown"] == total:
+        clues = f"clues not recorded ({total} of {total} unknown)"
+    else:
+        clues = (f"{count['present']} of {total} clues present, {count['absent']} absent, "
+                 f"{count['unknown']} unknown")
+    kuro = pattern.kurosawa
+    return (f"Pain pattern: {clues}; Kurosawa score {kuro.score}/9 ({kuro.result}, cut-off "
+            f"{kuro.cutoff})")
+
+
+def _outcome_lines(a: Assessment, kb: Knowledge) -> list[str]:
     lines = []
     if a.outcomes.odi:
         odi = a.outcomes.odi
@@ -95,14 +160,12 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
             f"; baseline {nrs.baseline:g}, change {nrs.change:+g}, MCID "
             f"{'reached' if nrs.mcid_reached else 'not reached'}"
             if nrs.change is not None else ""))
-    out.append(Section("Outcomes", lines or ["no questionnaires recorded"]))
-
-    out.append(Section("Sources", [
-        f"[{sid}] {short_citation(kb.sources[sid])}: {kb.sources[sid].citation}"
-        + ("" if kb.sources[sid].firmness == "verified" else
-           f" ({kb.sources[sid].firmness}; rules built on it are provisional)")
-        for sid in cited_sources(a)]))
-    return out
+    if a.outcomes.pgic:
+        pgic = a.outcomes.pgic
+        lines.append(f"PGIC {pgic.value} on {pgic.date}: "
+                     f"{'responder' if pgic.responder else 'not a responder'} (responder at "
+                     f"{kb.outcomes.pgic.responder_at_most} or less)")
+    return lines
 
 
 def cited_sources(a: Assessment) -> list[str]:
