@@ -40,7 +40,7 @@ from sijcare.web.audit import Audited
 from sijcare.web.deps import DbSession
 from sijcare.web.routers.episodes import Reading, signatures
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classic-sij.yaml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classic-sij.yaml"  # in the repo
 PASSWORD = "benchmark password"
 
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sijcare.engine.facts import add_months
@@ -159,6 +159,7 @@ def test_duration_as_given(given, recent):
     assert (out["duration_months"], out["recent"]) == (given, recent)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dates(date(2000, 1, 1), date(2030, 1, 1)), st.integers(0, 3000))
 def test_duration_is_the_largest_whole_month_count(start, days):
     answered = start + timedelta(days=days)
@@ -191,6 +192,7 @@ def test_output_fields_without_a_warning_sign():
     assert any(r["sources"] for r in out["reasons"])
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({flag: st.sampled_from(["yes", "no", "unsure"]) for flag in FLAGS}),
        st.sampled_from(["yes", "no", "unsure"]), st.booleans(), st.booleans())
 def test_property_a_yes_to_any_warning_sign_always_means_urgent_care(flags, finger, groin, sit):
@@ -284,3 +286,15 @@ def test_text_without_a_warning_sign_says_what_to_do_and_never_diagnoses():
         for jargon in ("SIJ", "PSIS", "Kurosawa", "radicular", "lumbar", "you have sacroiliac",
                        "your pain comes from the"):
             assert jargon not in text
+
+
+def test_every_reason_the_screen_gives_can_be_explained():
+    from sijcare.explain import catalogue
+
+    rules = catalogue(load_knowledge())
+    outs = [screen(), screen(red_flags__fever_or_unwell="yes"),
+            screen(red_flags__cancer_history="unsure", points_one_finger_near_psis="no",
+                   worse_sitting_on_chair="no", below_knee="yes", foot_numbness_or_tingling="yes",
+                   pain_areas={"axial_low_back": 80, "sij_region": 20})]
+    cited = [r["rule"] for out in outs for r in out["reasons"]]
+    assert all(rule in rules for rule in cited), [r for r in cited if r not in rules]

@@ -89,7 +89,49 @@ def catalogue(kb: Knowledge) -> dict[str, Rule]:
         details = limit.model_dump(exclude={"sources", "text"}, exclude_none=True)
         text = limit.text or alert_id.replace("_", " ").capitalize() + " limit."
         rules.append(Rule(alert_id, "alert", text, limit.sources, details))
+    rules += _course_rules(kb) + _screen_rules(kb)
     return {rule.id: rule for rule in rules}
+
+
+def _course_rules(kb: Knowledge) -> list[Rule]:
+    """Treatment courses, their alerts and the follow-up schedule."""
+    regenerative, rfa = kb.courses.regenerative, kb.courses.rfa
+    rules = [
+        Rule("regenerative_series", "course",
+             f"A gap of more than {regenerative.series_gap_days} days between injections of one "
+             "kind starts a new series; a series is active until that long after its last "
+             "injection.", regenerative.sources,
+             regenerative.model_dump(exclude={"sources"})),
+        Rule("rfa_repeat", "course",
+             f"A repeat ablation is considered from {rfa.repeat_after_days} days after the last.",
+             rfa.sources, rfa.model_dump(exclude={"sources"})),
+    ]
+    for alert_id, alert in kb.courses.alerts.items():
+        rules.append(Rule(alert_id, "alert", ("Provisional. " if alert.provisional else "")
+                          + alert.text, alert.sources,
+                          alert.model_dump(exclude={"sources", "text"}, exclude_none=True)))
+    for point in kb.follow_up.points:
+        rules.append(Rule(f"follow_up.{point.point}", "follow-up point",
+                          f"{', '.join(point.instruments)} around the {point.point} point after "
+                          f"the {point.anchor.replace('_', ' ')}.", point.sources,
+                          point.model_dump(exclude={"sources"}, exclude_none=True)))
+    return rules
+
+
+def _screen_rules(kb: Knowledge) -> list[Rule]:
+    """The self-screen's reasons, in the words the public reads."""
+    texts, sources = kb.screen.texts, kb.screen.sources
+    rules = [Rule("screen_urgent_care", "self-screen", texts["emergency"], sources["emergency"]),
+             Rule("screen_flag_unsure", "self-screen", texts["flag_unsure"],
+                  sources["emergency"]),
+             Rule("screen_duration", "self-screen", texts["lasting"], sources["duration"])]
+    rules += [Rule(f"screen_{result}", "self-screen", texts[result], sources["self_score"])
+              for result in ("fits_sij", "exam_decides", "unlikely_sij")]
+    rules += [Rule(f"screen_{p.id}", "self-screen", p.text, p.sources)
+              for p in kb.screen.other_sources]
+    rules += [Rule(f"screen_{step}", "self-screen", texts[step], [])
+              for step in ("appointment", "primary_care")]
+    return rules
 
 
 def find(kb: Knowledge, rule_id: str) -> list[Rule]:

@@ -107,7 +107,7 @@ def score_odi_command(
     if len(answers) != rule.sections:
         fail(f"answers: the ODI has {rule.sections} sections, got {len(answers)} answers")
     parsed: list[int | None] = []
-    for i, raw in enumerate(answers, start=1):
+    for i, raw in enumerate(answers):  # counted from 0, like the case format's field paths
         if raw == "-":
             parsed.append(None)
         elif raw.isdigit() and 0 <= int(raw) <= rule.max_per_section:
@@ -185,7 +185,9 @@ def knowledge_sources(
 
 @knowledge_app.command("evidence")
 def knowledge_evidence(
-    treatment: Annotated[str | None, typer.Argument(help="Show one treatment's studies.")] = None,
+    treatment: Annotated[str | None, typer.Argument(
+        help="A treatment id (its studies as one JSON object), or the start of ids "
+             "(`rfa`: a JSON list of every match).")] = None,
 ) -> None:
     """The evidence table per treatment; advocacy claims are marked as such."""
     kb = load_knowledge()
@@ -195,9 +197,13 @@ def knowledge_evidence(
             typer.echo(f"{t.id:18} {t.name}: {len(t.studies)} studies, "
                        f"{len(t.guideline_positions)} guideline positions")
         return
-    if treatment not in treatments:
+    if treatment in treatments:
+        echo_json(treatments[treatment].model_dump())
+        return
+    matches = [t.model_dump() for t in treatments.values() if t.id.startswith(treatment)]
+    if not matches:
         fail(f"treatment: unknown '{treatment}'; choose one of: {', '.join(treatments)}")
-    echo_json(treatments[treatment].model_dump())
+    echo_json(matches)
 
 
 @app.command("explain")

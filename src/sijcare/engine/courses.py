@@ -1,19 +1,25 @@
-"""Treatment courses: regenerative injection series, each kind on its own.
+"""Treatment courses: regenerative injection series, each kind on its own, and repeat ablation.
 
-A series is a run of injections of one kind with no gap of more than `SERIES_GAP_DAYS`; a
-longer gap starts a new series. Injections of one kind on one date are one session and count
+A series is a run of injections of one kind with no gap of more than the knowledge base's
+`series_gap_days`; a longer gap starts a new series, and a series whose last injection is
+further back than that has ended. Injections of one kind on one date are one session and count
 once. Sides are not separated: one session may treat both sides.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from sijcare.model.case import Case
+from sijcare.engine.memo import shared
+from sijcare.knowledge import Knowledge, load_knowledge
+from sijcare.model.assessment import Alert, Courses, RegenerativeCourse, RfaCourse
+from sijcare.model.case import Case, Procedure
 
-REGENERATIVE_KINDS = ("prolotherapy", "prp")
-SERIES_GAP_DAYS = 70  # more than 10 weeks between injections ends a series (provisional)
+if TYPE_CHECKING:  # facts builds on this module, not the other way round
+    from sijcare.engine.facts import Facts
+
+NO_COURSES = Courses()
 
 
 class Series(NamedTuple):
@@ -21,21 +27,125 @@ class Series(NamedTuple):
     started: date
     last: date
     injections: int  # sessions (distinct dates) in the series
-    active: bool  # `as_of` is at most SERIES_GAP_DAYS after `last`
+    active: bool  # `as_of` is at most the series gap after `last`
+    first_relief: float | None = None  # lowest relief recorded at the first session
 
 
-def regenerative_series(case: Case) -> list[Series]:
+def _series(kind: str, sessions: list[tuple[date, list[Procedure]]], as_of: date,
+            gap: int) -> Series:
+    reliefs = [p.relief_percent for p in sessions[0][1] if p.relief_percent is not None]
+    last = sessions[-1][0]
+    return Series(kind, sessions[0][0], last, len(sessions),
+                  as_of <= last + timedelta(days=gap), min(reliefs) if reliefs else None)
+
+
+def regenerative_series(case: Case, kb: Knowledge | None = None) -> list[Series]:
     """Every regenerative series, ordered by kind (prolotherapy, prp), then by date."""
+    rule = (kb or load_knowledge()).courses.regenerative
+    given = [p for p in case.procedures or [] if p.kind in rule.kinds]
     found: list[Series] = []
-    for kind in REGENERATIVE_KINDS:
-        dates = sorted({p.date for p in case.procedures or [] if p.kind == kind})
-        runs: list[list[date]] = []
-        for day in dates:
-            if runs and (day - runs[-1][-1]).days <= SERIES_GAP_DAYS:
-                runs[-1].append(day)
-            else:
-                runs.append([day])
-        found += [Series(kind, run[0], run[-1], len(run),
-                         case.as_of <= run[-1] + timedelta(days=SERIES_GAP_DAYS))
-                  for run in runs]
+    for kind in rule.kinds if given else ():
+        by_day: dict[date, list[Procedure]] = {}
+        for p in given:
+            if p.kind == kind:
+                by_day.setdefault(p.date, []).append(p)
+        run: list[tuple[date, list[Procedure]]] = []
+        for day in sorted(by_day):
+            if run and (day - run[-1][0]).days > rule.series_gap_days:
+                found.append(_series(kind, run, case.as_of, rule.series_gap_days))
+                run = []
+            run.append((day, by_day[day]))
+        if run:
+            found.append(_series(kind, run, case.as_of, rule.series_gap_days))
     return found
+
+
+def current_series(series: list[Series]) -> list[Series]:
+    """The series holding each kind's most recent injection (the last one listed per kind)."""
+    return list({s.kind: s for s in series}.values())
+
+
+# The latest ablation as the courses read it: (date, kind, side, relief %, relief weeks).
+Ablation = tuple[date, str, str | None, float | None, float | None]
+
+
+def latest_ablation(f: Facts) -> Ablation | None:
+    """The most recent ablation (list order breaks a tie on the date)."""
+    if not f.ablations:
+        return None
+    last = f.ablations[-1]
+    return last.date, last.kind, last.side, last.relief_percent, last.relief_weeks
+
+
+def courses(f: Facts) -> Courses:
+    """`courses` of the Assessment: each kind's current series and the latest ablation."""
+    current = tuple(current_series(f.regenerative_series))
+    ablation = latest_ablation(f)
+    if not current and ablation is None:
+        return NO_COURSES
+    return _courses(f.kb, current, ablation)
+
+
+@shared(maxsize=4096)
+def _courses(kb: Knowledge, current: tuple[Series, ...], ablation: Ablation | None) -> Courses:
+    rule = kb.courses
+    soonest, latest = rule.regenerative.next_window_days
+    regenerative = [
+        RegenerativeCourse(kind=s.kind, series_started=s.started, injections=s.injections,
+                           last=s.last, next_window=(s.last + timedelta(days=soonest),
+                                                     s.last + timedelta(days=latest)),
+                           limit=rule.regenerative.limit, active=s.active)
+        for s in current
+    ]
+    if ablation is None:
+        return Courses(regenerative=regenerative)
+    day, kind, side, percent, weeks = ablation
+    return Courses(regenerative=regenerative, rfa=RfaCourse(
+        last=day, kind=kind, side=side, relief_percent=percent, relief_weeks=weeks,
+        repeat_from=day + timedelta(days=rule.rfa.repeat_after_days)))
+
+
+def _alert(kb: Knowledge, alert_id: str, detail: str) -> Alert:
+    rule = kb.courses.alerts[alert_id]
+    prefix = "Provisional rule: " if rule.provisional else ""
+    return Alert(id=alert_id, severity=rule.severity, sources=rule.sources,
+                 provisional=rule.provisional, detail=f"{prefix}{detail} {rule.text}")
+
+
+def course_alerts(f: Facts) -> list[Alert]:
+    """The four course alerts: series limit, interval, early non-response, ablation too soon."""
+    current = tuple(current_series(f.regenerative_series))
+    ablation = latest_ablation(f)
+    if not current and ablation is None:
+        return []
+    return list(_course_alerts(f.kb, f.case.as_of, current,
+                               None if ablation is None else ablation[0]))
+
+
+@shared(maxsize=4096)
+def _course_alerts(kb: Knowledge, as_of: date, current: tuple[Series, ...],
+                   ablated: date | None) -> tuple[Alert, ...]:
+    rules = kb.courses
+    found: list[Alert] = []
+    for s in current:
+        if not s.active:
+            continue
+        days = (as_of - s.last).days
+        opens = s.last + timedelta(days=rules.regenerative.next_window_days[0])
+        if s.injections >= rules.regenerative.limit:
+            found.append(_alert(kb, "regenerative_series_limit",
+                                f"{s.kind} series since {s.started}: {s.injections} injections "
+                                f"(limit {rules.regenerative.limit})."))
+        if as_of < opens:
+            found.append(_alert(kb, "regenerative_interval",
+                                f"Last {s.kind} injection {days} days ago ({s.last}); the next "
+                                f"is due from {opens}."))
+        floor = rules.alerts["regenerative_early_nonresponse"].relief_below
+        if s.first_relief is not None and floor is not None and s.first_relief < floor:
+            found.append(_alert(kb, "regenerative_early_nonresponse",
+                                f"{s.first_relief:g}% relief after the first {s.kind} injection "
+                                f"of the series ({s.started}), below {floor:g}%."))
+    if ablated is not None and (as_of - ablated).days < rules.rfa.repeat_after_days:
+        found.append(_alert(kb, "rfa_too_soon", f"The last ablation ({ablated}) was "
+                                                f"{(as_of - ablated).days} days ago."))
+    return tuple(found)

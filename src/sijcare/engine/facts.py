@@ -234,7 +234,7 @@ class Facts:
 
     @once
     def regenerative_series(self) -> list[Series]:
-        return regenerative_series(self.case)
+        return regenerative_series(self.case, self.kb)
 
     @once
     def provocation(self) -> dict[str, str | None]:

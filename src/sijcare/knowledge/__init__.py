@@ -319,6 +319,56 @@ class ScreenRules(Item):
     sources: dict[str, list[str]]
 
 
+class RegenerativeCourseRule(Item):
+    kinds: list[str]
+    series_gap_days: int
+    next_window_days: tuple[int, int]
+    limit: int
+    provisional: bool = False
+    sources: list[str]
+
+
+class RfaCourseRule(Item):
+    kinds: list[str]
+    repeat_after_days: int
+    provisional: bool = False
+    sources: list[str]
+
+
+class CourseAlert(Item):
+    severity: Severity
+    text: str
+    provisional: bool = False
+    relief_below: float | None = None
+    sources: list[str]
+
+
+class CourseRules(Item):
+    """Treatment courses: regenerative series and repeat ablation, and their alerts."""
+
+    regenerative: RegenerativeCourseRule
+    rfa: RfaCourseRule
+    alerts: dict[str, CourseAlert]
+
+
+class FollowUpRule(Item):
+    """One point of the follow-up schedule, anchored on the treatment start or a procedure."""
+
+    point: str
+    anchor: Literal["treatment_start", "procedure"]
+    months: int | None = None  # calendar months after the anchor
+    days: int | None = None  # or days after it
+    before_days: int
+    after_days: int
+    instruments: list[Literal["odi", "nrs", "pgic"]]
+    provisional: bool = False
+    sources: list[str]
+
+
+class FollowUpSchedule(Item):
+    points: list[FollowUpRule]
+
+
 class Knowledge(Item):
     """The whole knowledge base, loaded and cross-checked.
 
@@ -340,6 +390,8 @@ class Knowledge(Item):
     outcomes: Outcomes
     evidence: Evidence
     screen: ScreenRules
+    courses: CourseRules
+    follow_up: FollowUpSchedule
 
     def cited(self) -> list[tuple[str, str]]:
         """Every (where, source id) pair cited anywhere, for resolution checks."""
@@ -364,7 +416,7 @@ class Knowledge(Item):
                     walk(value, f"{where}[{i}]")
 
         for name in ("examination", "screening", "pathway", "policies", "safety", "outcomes",
-                     "evidence", "screen"):
+                     "evidence", "screen", "courses", "follow_up"):
             walk(getattr(self, name), name)
         return found
 
@@ -400,6 +452,8 @@ def load_knowledge() -> Knowledge:
         outcomes=_read("outcomes.yaml"),
         evidence=_read("evidence.yaml"),
         screen=_read("screen.yaml"),
+        courses=_read("courses.yaml"),
+        follow_up=_read("follow_up.yaml"),
     )
     dangling = [f"{where}: {sid}" for where, sid in knowledge.cited()
                 if sid not in knowledge.sources]

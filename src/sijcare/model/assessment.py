@@ -180,6 +180,47 @@ class Outcomes(Out):
     pgic: PgicOutcome | None = None
 
 
+class RegenerativeCourse(Out):
+    """The current series of one regenerative kind (sessions counted once per date)."""
+
+    kind: Literal["prolotherapy", "prp"]
+    series_started: date
+    injections: int
+    last: date
+    next_window: tuple[date, date]
+    limit: int
+    active: bool
+
+
+class RfaCourse(Out):
+    """The most recent ablation and the first day a repeat is considered."""
+
+    last: date
+    kind: Literal["rfa_conventional", "rfa_cooled"]
+    side: Literal["left", "right", "bilateral"] | None
+    relief_percent: int | float | None
+    relief_weeks: int | float | None
+    repeat_from: date
+
+
+class Courses(Out):
+    regenerative: list[RegenerativeCourse] = Field(default_factory=list)
+    rfa: RfaCourse | None = Later  # absent when no ablation is recorded
+
+
+class FollowUpPoint(Out):
+    """When an outcome questionnaire is due, its inclusive window and whether it was done."""
+
+    point: str
+    anchor: Literal["treatment_start", "procedure"]
+    procedure_date: date | None = Later
+    procedure_kind: str | None = Later
+    due: date
+    window: tuple[date, date]
+    instruments: list[str]
+    status: Literal["done", "upcoming", "due", "missed"]
+
+
 class Assessment(Out):
     schema_version: Literal[1] = 1
     knowledge_version: str
@@ -199,3 +240,5 @@ class Assessment(Out):
     outcomes: Outcomes
     reasons: list[Reason]
     disclaimer: str
+    courses: Courses = Field(default_factory=Courses)
+    follow_up: list[FollowUpPoint] = Field(default_factory=list)
