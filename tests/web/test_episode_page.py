@@ -228,3 +228,27 @@ def test_a_red_flag_episode_shows_only_the_urgent_referral_first(
     assert page.in_after_urgent == 1  # ... under "after the urgent work-up"
     detail = html[html.index('class="after-urgent"'):]
     assert "Eligibility under" in detail and "Work-up" in detail
+
+
+def test_the_page_shows_courses_follow_up_evidence_and_pgic(
+        clinician: TestClient, episodes: dict[str, int]) -> None:
+    """The v2 assessment fields: a prolotherapy series, its follow-up points, each option's
+    guideline positions and the latest global impression of change."""
+    episode = episodes["confirmed"]
+    for data in ({"date": "2025-08-01", "kind": "prolotherapy", "side": "left",
+                  "guidance": "ultrasound", "relief_percent": 40},
+                 {"date": "2025-08-01", "instrument": "pgic", "value": 2}):
+        kind = "procedure" if "kind" in data else "prom"
+        answer = clinician.post(f"/api/v1/episodes/{episode}/records/{kind}",
+                                json={"recorded_on": "2025-08-01", "data": data})
+        assert answer.status_code == 201, answer.text
+    html = clinician.get(f"/episodes/{episode}",
+                         params={"policy": "clinic", "as_of": "2025-08-20"}).text
+    text = sections(html).text
+    courses = html[html.index("Treatment courses"):html.index("Follow-up schedule")]
+    assert "Prolotherapy" in courses and "series started 2025-08-01" in courses
+    schedule = html[html.index("Follow-up schedule"):html.index("Outcomes")]
+    assert "2 weeks after prolotherapy" in schedule and "2025-08-15" in schedule
+    assert "Global impression of change 2 of 7 on 2025-08-01: responder" in html
+    assert html.count('class="evidence"') == 5  # every option carries its guideline positions
+    assert "Follow-up due" in text["summary"]  # the 2-week point is due on the 20th
