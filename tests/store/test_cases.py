@@ -101,14 +101,18 @@ def test_lists_hold_every_entry_up_to_as_of_in_date_order(session: Session,
     assert [(p.date, p.value) for p in proms] == [(D(2026, 2, 1), 8), (D(2026, 4, 1), 5)]
 
 
-def test_care_courses_by_start_with_end_as_recorded(session: Session, world: World) -> None:
+def test_care_courses_by_start_ongoing_until_their_end(session: Session, world: World) -> None:
+    """A course planned to end after the day asked about was still ongoing on that day."""
     put(session, world, "care_course", {"type": "physical_therapy", "start": "2026-02-01",
                                         "end": "2026-09-01"}, D(2026, 2, 1))
     put(session, world, "care_course", {"type": "nsaid", "start": "2026-06-01"}, D(2026, 6, 1))
     courses = case_as_of(session, world.episode_id, D(2026, 5, 1)).conservative_care
     assert courses is not None
     assert [(c.type, c.start, c.end) for c in courses] == [
-        ("physical_therapy", D(2026, 2, 1), D(2026, 9, 1))]
+        ("physical_therapy", D(2026, 2, 1), None)]
+    later = case_as_of(session, world.episode_id, D(2026, 10, 1)).conservative_care or []
+    assert [(c.type, c.end) for c in later] == [("physical_therapy", D(2026, 9, 1)),
+                                                ("nsaid", None)]
 
 
 def test_block_pain_is_the_diary_baseline_and_lowest_later_rating(session: Session,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from sijcare.model.case import Case
+from sijcare.model.case import CareCourse, Case
 from sijcare.model.case import Patient as CasePatient
 from sijcare.store.errors import NotFound
 from sijcare.store.forms import dump
@@ -107,10 +107,10 @@ class EpisodeRecords:
         - Intake, exam and medications (dated by the day they were recorded): the latest one
           recorded on or before `as_of` wins, whole.
         - Imaging, blocks, procedures and PROMs by their own date; care courses whose start is on
-          or before `as_of`, with `end` left as recorded (the engine counts ongoing care to
-          `as_of`). Their dates cannot lie after the day they were recorded, so a record entered
-          late (a January block recorded in June) joins the case only from the day it was
-          recorded on.
+          or before `as_of`, with `end` as recorded, or none (still ongoing that day) when it
+          lies after `as_of` (the engine counts ongoing care to `as_of`). Their dates cannot lie
+          after the day they were recorded, so a record entered late (a January block recorded
+          in June) joins the case only from the day it was recorded on.
         - A block's `pain_before` is its diary's baseline (minutes 0) and `pain_after` the lowest
           rating after it: the best relief the block gave, which is how a diagnostic block is read.
         - Absent stays absent: a list is `[]` only when the clinician recorded "none" (or records
@@ -156,9 +156,17 @@ class EpisodeRecords:
         lists: dict[str, Any] = {}
         for spec in KINDS.values():
             if spec.case_field:
-                found = [record.form.engine() for record in self._dated(spec.name, as_of)]
+                found = [_as_known_on(record.form.engine(), as_of)
+                         for record in self._dated(spec.name, as_of)]
                 lists[spec.case_field] = found or ([] if spec.name in confirmed_none else None)
         return lists
+
+
+def _as_known_on(item: Any, as_of: dt.date) -> Any:
+    """A care course planned to end after `as_of` was, on that day, still ongoing."""
+    if isinstance(item, CareCourse) and item.end is not None and item.end > as_of:
+        return item.model_copy(update={"end": None})
+    return item
 
 
 _EPISODE = bindparam("episode_id")
