@@ -17,7 +17,7 @@ def test_plain_report_names_stage_reasons_options_and_sources():
     result = run(make(allergies=["contrast"]))
     text = render_plain(result, KB)
     assert "Stage: Interventional treatment (interventional_treatment)\n----" in text
-    assert "WARN allergy_conflict" in text
+    assert "WARN Allergy conflict" in text  # labels, not codes (sijcare.labels)
     assert "Diagnostic SIJ block / pain_3_months: met" in text
     for source in cited_sources(result):
         assert f"[{source}]" in text
@@ -52,8 +52,8 @@ def test_with_a_red_flag_the_urgent_referral_stands_alone_at_the_top():
     assert all(t.startswith("After the urgent work-up") for t in titles[1:-1])
     assert titles[-1] == "Sources"
     top = text.split("After the urgent work-up")[0]
-    assert "Refer now: emergency (urgent)" in top
-    assert "BLOCK red_flag" in top
+    assert "Refer now: Emergency referral (urgent)" in top
+    assert "BLOCK Red flag" in top
     for routine in ("Provocation cluster", "probability", "Options under policy", "Perform and"):
         assert routine not in top
 

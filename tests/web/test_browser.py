@@ -133,7 +133,7 @@ def test_a_clinician_works_up_a_patient_and_signs(served: tuple[str, World],
     assert stage(page) == "Interventional treatment"
     expect(page.locator("#timeline")).to_contain_text("pain 8 before, 1 at best after")
 
-    why = page.locator(".reasons details.sources").first
+    why = page.locator("#stage details.sources").first
     why.locator("summary").click()
     expect(why.locator("cite").first).to_be_visible()
     assert re.search(r"\d{4}", why.locator("cite").first.inner_text())  # a full citation

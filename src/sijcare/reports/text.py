@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sijcare.knowledge import Knowledge, short_citation
+from sijcare.labels import inline, label
 from sijcare.model.assessment import Assessment
 
 STATUS_MARK = {"met": "met", "not_met": "NOT MET", "unknown": "unknown",
@@ -43,11 +44,12 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
     urgent = [r for r in a.referrals if r.action == "urgent"]
     if not a.red_flags:
         return [head, *_routine(a, kb, a.referrals, a.alerts)]
-    head.lines += [f"Red flag: {f.id} - {f.reasons[0].text}" + _cited(f.reasons[0].sources)
+    head.lines += [f"Red flag: {label(f.id)} - {f.reasons[0].text}" + _cited(f.reasons[0].sources)
                    for f in a.red_flags if f.reasons]
-    head.lines += [f"Refer now: {r.id} ({r.action}) - {r.reasons[0].text}"
+    head.lines += [f"Refer now: {label(r.id)} ({inline(r.action)}) - {r.reasons[0].text}"
                    + _cited(r.reasons[0].sources) for r in urgent]
-    head.lines += [f"{alert.severity.upper()} {alert.id}: {alert.detail}" + _cited(alert.sources)
+    head.lines += [f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}"
+                   + _cited(alert.sources)
                    for alert in a.alerts if alert.id == "red_flag"]
     later = _routine(a, kb, [r for r in a.referrals if r.action != "urgent"],
                      [alert for alert in a.alerts if alert.id != "red_flag"])
@@ -72,14 +74,15 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
         + _cited(chance.reasons[0].sources),
         _block_line(a) + _cited(a.block.reasons[0].sources),
         _pattern_line(a),
-        "Red flags: " + (", ".join(f.id for f in a.red_flags) or "none recorded"),
-        "Differential: " + (", ".join(f"{d.id} ({', '.join(d.support)})"
+        "Red flags: " + (", ".join(label(f.id) for f in a.red_flags) or "none recorded"),
+        "Differential: " + (", ".join(f"{label(d.id)} ({', '.join(map(inline, d.support))})"
                                       for d in a.differential) or "nothing pointing elsewhere"),
     ])]
 
     if referrals:
         out.append(Section("Referrals", [
-            f"{r.id}: {r.action} - {r.reasons[0].text}" + _cited(r.reasons[0].sources)
+            f"{label(r.id)}: {inline(r.action)} - {r.reasons[0].text}"
+            + _cited(r.reasons[0].sources)
             for r in referrals]))
 
     rows = []
@@ -105,7 +108,7 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
     out.append(options)
 
     out.append(Section("Alerts", [
-        f"{alert.severity.upper()} {alert.id}: {alert.detail}" + _cited(alert.sources)
+        f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}" + _cited(alert.sources)
         for alert in alerts] or ["none"]))
     out.append(Section("Outcomes", _outcome_lines(a, kb) or ["no questionnaires recorded"]))
 

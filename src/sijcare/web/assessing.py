@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.engine import assess
 from sijcare.model.assessment import Assessment
+from sijcare.model.case import Case
 from sijcare.model.loading import describe
 from sijcare.store import EpisodeRecords, load_episode_records
 
@@ -31,13 +32,19 @@ def assess_episode(db: Session, episode_id: int, policy: str, as_of: date) -> As
 
 def assess_records(records: EpisodeRecords, policy: str, as_of: date) -> Assessment:
     """For a caller that shows more of the same records (the episode page): no second read."""
+    return case_and_assessment(records, policy, as_of)[1]
+
+
+def case_and_assessment(records: EpisodeRecords, policy: str,
+                        as_of: date) -> tuple[Case, Assessment]:
+    """The case as of the day and what the engine concludes; the page words one by the other."""
     try:
         case = records.case_as_of(as_of)
     except ValidationError as error:
         raise CaseProblems(describe(error)) from None
     except ValueError as error:
         raise CaseProblems([str(error)]) from None
-    return assess(case, policy=policy)
+    return case, assess(case, policy=policy)
 
 
 def fingerprint(assessment: Assessment) -> str:

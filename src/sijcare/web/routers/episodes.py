@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -20,15 +20,22 @@ from sijcare.store import (
     NotFound,
     RecordError,
     SignedAssessment,
+    User,
     load_episode_records,
     seal_intact,
     sign_assessment,
     void_record,
 )
 from sijcare.store.patients import default_policy
+from sijcare.web import decision
 from sijcare.web.access import Permission
 from sijcare.web.as_of import AsOf, day_of
-from sijcare.web.assessing import CaseProblems, assess_records, fingerprint
+from sijcare.web.assessing import (
+    CaseProblems,
+    assess_records,
+    case_and_assessment,
+    fingerprint,
+)
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import record_forms
@@ -42,7 +49,8 @@ Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 LIST_KINDS = ("imaging", "care_course", "block", "procedure")
 # Built once (building costs more than running it). The signed snapshots are read too, to
 # check each seal: a signature whose snapshot no longer matches its hash is shown as altered.
-SIGNATURES = (select(SignedAssessment)
+SIGNATURES = (select(SignedAssessment, User.username)
+              .join(User, User.id == SignedAssessment.signer_id)
               .where(SignedAssessment.episode_id == bindparam("episode_id"))
               .order_by(SignedAssessment.signed_at.desc()))
 
@@ -51,25 +59,33 @@ def known_policy(policy: str) -> str:
     return policy if policy in load_knowledge().policies else DEFAULT_POLICY
 
 
-def signatures(db: Session, episode_id: int) -> list[tuple[SignedAssessment, bool]]:
-    """The episode's signatures, newest first, each with whether its seal is still intact."""
-    return [(signed, seal_intact(signed))
-            for signed in db.scalars(SIGNATURES, {"episode_id": episode_id})]
+def signatures(db: Session, episode_id: int) -> list[tuple[SignedAssessment, bool, str]]:
+    """The episode's signatures, newest first: each with whether its seal is still intact
+    and who signed it."""
+    return [(signed, seal_intact(signed), signer)
+            for signed, signer in db.execute(SIGNATURES, {"episode_id": episode_id})]
+
+
+def _decision(records: EpisodeRecords, policy: str, as_of: date) -> dict[str, Any]:
+    """The assessment with the page's reading of it (summary band, worded options)."""
+    try:
+        case, assessment = case_and_assessment(records, policy, as_of)
+    except CaseProblems as error:
+        return {"assessment": None, "case_problems": error.problems, "seen": ""}
+    views = decision.options(assessment, case)
+    return {"assessment": assessment, "case_problems": [], "options": views,
+            "summary": decision.summary(assessment, case, views),
+            "seen": fingerprint(assessment)}
 
 
 def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecords,
           policy: str, as_of: date, notice: str | None = None, status_code: int = 200,
           void_error: tuple[str, int, str] | None = None) -> Response:
     """The timeline and the assessment both come from `records`, read once per request."""
-    try:
-        assessment, problems = assess_records(records, policy, as_of), []
-    except CaseProblems as error:
-        assessment, problems = None, error.problems
     return render(request, "episodes/show.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
-        "timeline": records.timeline(), "assessment": assessment,
-        "seen": fingerprint(assessment) if assessment else "", "case_problems": problems,
+        "timeline": records.timeline(), **_decision(records, policy, as_of),
         "signatures": signatures(db, episode.id), "forms": record_forms(),
         "list_kinds": LIST_KINDS, "notice": notice, "void_error": void_error},
         status_code=status_code)
@@ -82,6 +98,22 @@ def episode_page(request: Request, db: DbSession, episode: Reading, note: Audite
     as_of = day_of(as_of)
     note.detail.update(policy=policy, as_of=as_of.isoformat())
     return _page(request, db, episode, load_episode_records(db, episode.id), policy, as_of)
+
+
+@router.get("/episodes/{episode_id}/note", name="episodes.note")
+def visit_note(request: Request, db: DbSession, episode: Reading, note: Audited,
+               policy: str | None = None, as_of: AsOf = None) -> Response:
+    """One printable page for a referrer: stage, why, alerts, the next step, the signer."""
+    policy = known_policy(policy or default_policy(episode.patient))
+    as_of = day_of(as_of)
+    note.detail.update(policy=policy, as_of=as_of.isoformat())
+    records = load_episode_records(db, episode.id)
+    signed = next((s for s in signatures(db, episode.id)
+                   if s[1] and s[0].policy == policy and s[0].as_of == as_of), None)
+    return render(request, "episodes/note.html", {
+        "episode": episode, "patient": episode.patient, "policy": policy,
+        "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
+        "signed": signed, **_decision(records, policy, as_of)})
 
 
 @router.post("/episodes/{episode_id}/sign", name="assessments.sign")

@@ -24,3 +24,6 @@ if (relief) {
   relief.form.addEventListener("input", update);
   update();
 }
+
+// Visit note: a Print button (the print stylesheet lays the page out for paper).
+document.querySelector("[data-print]")?.addEventListener("click", () => window.print());
