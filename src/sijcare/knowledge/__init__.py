@@ -135,6 +135,14 @@ class Stage(Item):
 class LastingRelief(Item):
     percent: float
     weeks: float
+    provisional: bool = False
+
+
+class Rung(Item):
+    """A rung of the treatment ladder below fusion: an option and the procedure kinds it gives."""
+
+    option: str
+    kinds: list[str]
 
 
 class Pathway(Item):
@@ -144,6 +152,7 @@ class Pathway(Item):
     lasting_relief: LastingRelief
     surgical_conservative_weeks: float
     block_diary_minutes: list[int]
+    ladder: list[Rung]
     sources: dict[str, list[str]]
     stages: list[Stage]
     differential: list[Stage]
@@ -162,6 +171,7 @@ class Option(Item):
     id: str
     name: str
     covered: bool
+    provisional: bool = False  # the coverage decision itself rests on secondary sources
     sources: list[str]
     criteria: list[Criterion]
 
@@ -241,7 +251,7 @@ class Outcomes(Item):
 class GuidelinePosition(Item):
     source: str
     position: str
-    grade: str | None = None
+    strength: str | None = None  # the guideline's own strength word; None where not retrieved
 
 
 class Study(Item):
@@ -259,6 +269,7 @@ class Study(Item):
 class Treatment(Item):
     id: str
     name: str
+    option: str | None = None  # the eligibility option this evidence stands behind
     summary: str
     regimen: str | None = None
     typical_relief: str | None = None
@@ -269,6 +280,31 @@ class Treatment(Item):
 class Evidence(Item):
     treatments: list[Treatment]
     background: list[Study] = Field(default_factory=list)
+
+
+class ScreenFlag(Item):
+    """A self-screen warning-sign question and the case red flags it stands for."""
+
+    id: str
+    case_flags: list[str]
+    emergency: bool
+    words: str
+
+
+class ScreenPointer(Item):
+    id: str
+    text: str
+    sources: list[str]
+
+
+class ScreenRules(Item):
+    """The public self-screen: its questions, score items and the words it answers with."""
+
+    red_flags: list[ScreenFlag]
+    self_score_items: dict[str, str]
+    other_sources: list[ScreenPointer]
+    texts: dict[str, str]
+    sources: dict[str, list[str]]
 
 
 class Knowledge(Item):
@@ -291,6 +327,7 @@ class Knowledge(Item):
     safety: Safety
     outcomes: Outcomes
     evidence: Evidence
+    screen: ScreenRules
 
     def cited(self) -> list[tuple[str, str]]:
         """Every (where, source id) pair cited anywhere, for resolution checks."""
@@ -313,7 +350,7 @@ class Knowledge(Item):
                     walk(value, f"{where}[{i}]")
 
         for name in ("examination", "screening", "pathway", "policies", "safety", "outcomes",
-                     "evidence"):
+                     "evidence", "screen"):
             walk(getattr(self, name), name)
         return found
 
@@ -348,12 +385,26 @@ def load_knowledge() -> Knowledge:
         safety=_read("safety.yaml"),
         outcomes=_read("outcomes.yaml"),
         evidence=_read("evidence.yaml"),
+        screen=_read("screen.yaml"),
     )
     dangling = [f"{where}: {sid}" for where, sid in knowledge.cited()
                 if sid not in knowledge.sources]
     if dangling:
         raise KnowledgeError("unknown source ids: " + ", ".join(dangling))
+    _check_screen(knowledge)
     return knowledge
+
+
+def _check_screen(kb: Knowledge) -> None:
+    """The self-screen names red flags and score items that must exist elsewhere."""
+    flags = {f.id for f in kb.screening.red_flags}
+    items = {i.id for i in kb.examination.kurosawa.items}
+    wrong = [f"screen.red_flags.{q.id}: {flag}" for q in kb.screen.red_flags
+             for flag in q.case_flags if flag not in flags]
+    wrong += [f"screen.self_score_items.{answer}: {item}"
+              for answer, item in kb.screen.self_score_items.items() if item not in items]
+    if wrong:
+        raise KnowledgeError("unknown ids: " + ", ".join(wrong))
 
 
 def short_citation(source: Source) -> str:

@@ -101,6 +101,15 @@ class CriterionResult(Out):
     sources: list[str]
     provisional: bool = False
     document: str | None = None
+    pending: str | None = None  # not met only because time has not passed yet: what decides it
+
+
+class EvidenceLine(Out):
+    """A guideline's position on the treatment, with the guideline's own strength word."""
+
+    source: str
+    position: str
+    strength: str | None
 
 
 class OptionResult(Out):
@@ -109,6 +118,8 @@ class OptionResult(Out):
     criteria: list[CriterionResult]
     missing: list[str]
     reasons: list[Reason]
+    evidence: list[EvidenceLine] = Field(default_factory=list)
+    provisional: bool = False  # the coverage decision rests on secondary sources
 
 
 class Alert(Out):
@@ -145,9 +156,16 @@ class NrsOutcome(Out):
     mcid_reached: bool | None = Later
 
 
+class PgicOutcome(Out):
+    value: int
+    date: date
+    responder: bool
+
+
 class Outcomes(Out):
     odi: OdiOutcome | None = None
     nrs: NrsOutcome | None = None
+    pgic: PgicOutcome | None = None
 
 
 class Assessment(Out):
