@@ -39,10 +39,11 @@ class SmtpSettings:
 
     def __post_init__(self) -> None:
         if self.security not in SECURITY_MODES:
-            raise ValueError(f"SMTP security must be one of {', '.join(SECURITY_MODES)}; "
+            raise ValueError(f"SMTP security (SIJCARE_SMTP_SECURITY) must be one of "
+                             f"{', '.join(SECURITY_MODES)}; "
                              f"got {self.security!r}")
         if not 0 < self.port < 65536:
-            raise ValueError(f"SMTP port must be 1-65535; got {self.port}")
+            raise ValueError(f"SMTP port (SIJCARE_SMTP_PORT) must be 1-65535; got {self.port}")
 
 
 def _context(settings: SmtpSettings) -> ssl.SSLContext:

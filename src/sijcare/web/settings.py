@@ -96,6 +96,8 @@ def public_site_from_env() -> dict[str, object]:
     env = os.environ.get
     port = env("SIJCARE_SMTP_PORT", "").strip()
     security = env("SIJCARE_SMTP_SECURITY", "none").strip().lower()
+    if port and not port.isdigit():
+        raise ValueError(f"SIJCARE_SMTP_PORT must be a port number; got {port!r}")
     return {
         "clinic_name": env("SIJCARE_CLINIC_NAME", "").strip() or Settings.clinic_name,
         "clinic_phone": env("SIJCARE_CLINIC_PHONE", "").strip(),
