@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from tests.smtp_server import Mailbox, smtp_server
 from tests.web.conftest import World
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, browser, served, sign_in
-
-from playwright.sync_api import Browser, Page, expect  # noqa: E402, I001 (after the skip)
 
 __all__ = ["browser", "served"]  # fixtures shared with the clinic's browser tests
 AXE = Path(__file__).resolve().parents[2] / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
