@@ -17,12 +17,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.smtp_server import Mailbox, smtp_server
 from tests.web.conftest import World
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, browser, served, sign_in
+from tests.web.test_browser import ARTIFACTS, browser, served, sign_in
 
 __all__ = ["browser", "served"]  # fixtures shared with the clinic's browser tests
 AXE = Path(__file__).resolve().parents[2] / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"phone": (390, 844), "desktop": (1366, 900)}
-assert CHROMIUM.exists()
 
 
 @pytest.fixture(scope="module")
