@@ -74,7 +74,8 @@ def build_world(directory, clock: Clock | None = None) -> World:
     engine = make_engine(url)
     upgrade(engine)
     clock = clock or Clock()
-    app = create_app(Settings(database_url=url, secret_key=b"test secret", clock=clock), engine)
+    app = create_app(Settings(database_url=url, secret_key=b"test secret", clock=clock,
+                              clinic_name="North Clinic", clinic_phone="555 0100"), engine)
     world = World(app, engine, session_factory(engine), clock)
     hashed = hash_password(PASSWORD)
     with world.sessions() as db:
@@ -124,3 +125,9 @@ def clients(world: World) -> dict[str, TestClient]:
     """A signed-in client per user of the world, for access matrices."""
     return {user: world.signed_in(user) for user in (
         "clinician", "staff", "researcher", "admin", "south_clinician", "south_staff")}
+
+
+@pytest.fixture(scope="module")
+def world_client(world: World) -> TestClient:
+    """A member of the public: no sign-in."""
+    return world.client()

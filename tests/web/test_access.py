@@ -63,7 +63,23 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("POST", "/admin/clinics/{clinic_id}/time-zone"): P.users_manage,
     ("GET", "/account/password"): None,
     ("POST", "/account/password"): None,
+    ("GET", "/inbox"): P.demographics_read,
 }
+# Appointment requests from the public site: their access is tested in test_appointments.py.
+REQUEST_ROUTES: dict[tuple[str, str], Permission] = {
+    ("GET", "/inbox/{request_id}"): P.demographics_read,
+    ("POST", "/inbox/{request_id}/status"): P.patient_register,
+    ("POST", "/inbox/{request_id}/register"): P.patient_register,
+}
+# The patient site: no sign-in, and nothing of anyone else's to show.
+PATIENT_SITE = {("GET", "/learn"), ("GET", "/learn/sources"), ("GET", "/learn/{slug}"),
+                ("GET", "/learn/{slug}/handout.pdf"), ("GET", "/screen"),
+                ("POST", "/screen/warning-signs"), ("POST", "/screen/result"),
+                ("GET", "/appointment"), ("POST", "/appointment"),
+                ("POST", "/appointment/with-self-check"), ("GET", "/appointment/sent"),
+                ("GET", "/newsletter"), ("POST", "/newsletter"),
+                ("GET", "/newsletter/check-your-email"), ("GET", "/newsletter/{action}/{token}"),
+                ("POST", "/newsletter/{action}")}
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/api/docs"),
           ("GET", "/api/v1/session"), ("POST", "/api/v1/session"),
           ("DELETE", "/api/v1/session"), ("GET", "/api/v1/health"),
@@ -86,13 +102,13 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 
 def test_every_route_is_in_the_matrix() -> None:
-    listed = set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC
+    listed = set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES) | PATIENT_SITE
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 
 def test_every_patient_route_is_audited_by_its_dependencies() -> None:
     for method, path, route in app_routes():
-        if "{patient_id}" in path or "{episode_id}" in path:
+        if "{patient_id}" in path or "{episode_id}" in path or "{request_id}" in path:
             assert depends_on(route.dependant, audit_note), (method, path)
 
 

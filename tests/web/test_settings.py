@@ -60,3 +60,39 @@ def test_a_short_secret_in_the_environment_is_refused(tmp_path: Path,
     assert not (tmp_path / SECRET_FILE).exists()
     monkeypatch.setenv("SIJCARE_SECRET_KEY", "x" * 32)
     assert secret_key(tmp_path) == b"x" * 32
+
+
+def test_public_site_settings_come_from_the_environment(monkeypatch) -> None:
+    from sijcare.web.settings import public_site_from_env
+
+    monkeypatch.setenv("SIJCARE_CLINIC_NAME", "North Clinic")
+    monkeypatch.setenv("SIJCARE_CLINIC_PHONE", "555 0100")
+    monkeypatch.setenv("SIJCARE_PUBLIC_URL", "https://clinic.example/")
+    monkeypatch.setenv("SIJCARE_SMTP_HOST", "mail.example")
+    monkeypatch.setenv("SIJCARE_SMTP_SECURITY", "starttls")
+    monkeypatch.setenv("SIJCARE_SMTP_USERNAME", "desk")
+    monkeypatch.setenv("SIJCARE_SMTP_PASSWORD", "secret")
+    monkeypatch.setenv("SIJCARE_SMTP_FROM", "desk@clinic.example")
+    found = public_site_from_env()
+    smtp = found["smtp"]
+    assert (found["clinic_name"], found["clinic_phone"], found["public_url"]) == (
+        "North Clinic", "555 0100", "https://clinic.example")
+    assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.password, smtp.sender) == (
+        "mail.example", 587, "starttls", "desk", "secret", "desk@clinic.example")
+    monkeypatch.setenv("SIJCARE_SMTP_SECURITY", "tls")
+    assert public_site_from_env()["smtp"].port == 465
+    monkeypatch.setenv("SIJCARE_SMTP_PORT", "2525")
+    assert public_site_from_env()["smtp"].port == 2525
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SIJCARE_SMTP_PORT", "smtp", "SIJCARE_SMTP_PORT must be a port number"),
+    ("SIJCARE_SMTP_PORT", "70000", "1-65535"),
+    ("SIJCARE_SMTP_SECURITY", "ssl", "must be one of none, starttls, tls"),
+])
+def test_bad_smtp_settings_are_named(monkeypatch, name: str, value: str, message: str) -> None:
+    from sijcare.web.settings import public_site_from_env
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        public_site_from_env()

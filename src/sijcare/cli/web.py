@@ -33,6 +33,7 @@ def serve_command(
     """Start the web app: migrate the database, create the first sign-in, serve."""
     import uvicorn
 
+    from sijcare.notify.worker import OutboxWorker
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
     from sijcare.web.settings import SecretKeyError
@@ -40,7 +41,7 @@ def serve_command(
     with database(url) as target:
         try:
             settings = Settings.from_env(target)
-        except SecretKeyError as error:
+        except (SecretKeyError, ValueError) as error:  # ValueError: SIJCARE_SMTP_* settings
             fail(str(error))
         engine, created = prepare(target, demo)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
@@ -56,7 +57,9 @@ def serve_command(
     # Client addresses (sign-in throttle, audit) come from the connection, never from headers
     # a client can forge; no access log, since URLs carry searches by patient name.
     proxied = {"forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips else {}
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info",
+    web_app = create_app(settings, engine)
+    OutboxWorker(web_app.state.sessions, settings.smtp).start()  # mail retries, every minute
+    uvicorn.run(web_app, host=host, port=port, log_level="info",
                 access_log=False, proxy_headers=bool(forwarded_allow_ips), **proxied)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from sijcare.model.case import CareCourse, Case
+from sijcare.model.case import Case
 from sijcare.model.case import Patient as CasePatient
 from sijcare.store.errors import NotFound
 from sijcare.store.forms import dump

@@ -1,0 +1,1 @@
+"""Clinic-side pages that grew with the patient site (the appointment-request inbox)."""
