@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -452,3 +453,84 @@ class FollowUpReminder(Base):
     point_key: Mapped[str] = mapped_column(String(40))
     link_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_links.id"))
     queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# -- the patient side: appointment requests, outgoing email, newsletter -----------------------
+
+
+class AppointmentRequest(Base):
+    """A member of the public asked the clinic for an appointment (consent given to store it).
+
+    The self-screen answers and result travel with it when the request came after the
+    screen; only the clinic's staff and clinicians may read them (`web/clinic/inbox.py`).
+    """
+
+    __tablename__ = "appointment_requests"
+    __table_args__ = (Index("ix_appointment_requests_clinic_status", "clinic_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date]
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    preferred_times: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[dt.datetime]
+    screen_answers: Mapped[dict[str, Any] | None]
+    screen_result: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    status_changed_at: Mapped[dt.datetime | None]
+    status_changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEmail(Base):
+    """An email waiting to go out, or its delivery history: kept so that a failing SMTP server
+    delays mail instead of losing it (`sijcare.notify`)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "failed_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class NewsletterSubscription(Base):
+    """An address asked for the newsletter; it receives nothing until `confirmed_at` is set
+    (double opt-in) and nothing after `unsubscribed_at`."""
+
+    __tablename__ = "newsletter_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None]
+    unsubscribed_at: Mapped[dt.datetime | None]
+
+
+class PublicFormAttempt(Base):
+    """One submission of a public form, by a keyed hash of the sender's address: the rate
+    limit holds across server processes and no address is stored in the clear."""
+
+    __tablename__ = "public_form_attempts"
+    __table_args__ = (Index("ix_public_form_attempts_key", "form", "address_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(String(30))
+    address_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
