@@ -11,9 +11,9 @@ import pytest
 from sijcare.engine import assess
 from sijcare.model import Assessment, parse_case
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "contract" / "examples"
-if not EXAMPLES.is_dir():  # a clone checked out beside shared/
-    EXAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "contract" / "examples"
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"  # copies of the contract's example cases, kept in step by a test
+SCREEN_EXAMPLES = REPO / "screen-examples"
 
 BASE: dict[str, Any] = {
     "schema_version": 1,

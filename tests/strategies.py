@@ -16,6 +16,7 @@ RED_FLAGS = ["saddle_anesthesia", "bladder_dysfunction", "bowel_dysfunction",
 SPA = ["onset_before_35", "wakes_second_half_of_night", "buttock_pain", "improves_with_movement",
        "improves_with_nsaids_48h", "family_history_spa", "arthritis", "enthesitis", "psoriasis"]
 SIDES = ["left", "right", "bilateral"]
+TARGETS = ["intra_articular", "periarticular", "extra_articular", "lateral_branch"]
 KINDS = ["steroid_injection", "prolotherapy", "prp", "rfa_conventional", "rfa_cooled",
          "mis_fusion"]
 
@@ -64,7 +65,7 @@ imaging = st.fixed_dictionaries(
 block = st.fixed_dictionaries({
     "date": day(500), "guidance": st.sampled_from(["fluoroscopy", "ct", "ultrasound", "none"]),
     "pain_before": st.integers(1, 10), "pain_after": st.integers(0, 10)},
-    optional={"side": st.sampled_from(SIDES)})
+    optional={"side": st.sampled_from(SIDES), "target": st.sampled_from(TARGETS)})
 
 procedure = st.fixed_dictionaries(
     {"date": day(500), "kind": st.sampled_from(KINDS)},
@@ -74,6 +75,8 @@ procedure = st.fixed_dictionaries(
 prom = st.one_of(
     st.fixed_dictionaries({"date": day(), "instrument": st.just("nrs"),
                            "value": st.integers(0, 10)}),
+    st.fixed_dictionaries({"date": day(), "instrument": st.just("pgic"),
+                           "value": st.integers(1, 7)}),
     st.fixed_dictionaries({"date": day(), "instrument": st.just("odi"), "answers": st.lists(
         st.one_of(st.none(), st.integers(0, 5)), min_size=10, max_size=10)}))
 

@@ -20,7 +20,7 @@ def test_base_case_diagnostic_injection_met():
     assert [c.id for c in result.eligibility[DX].criteria] == [
         "pain_3_months", "location_below_l5", "no_radiculopathy", "other_causes_excluded",
         "provocation_3_positive", "conservative_4_weeks", "diagnostic_sessions_limit",
-        "no_red_flags"]
+        "no_red_flags", "no_local_anesthetic_allergy"]
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -207,7 +207,11 @@ def test_rfa_and_regenerative_not_covered_by_medicare():
 @pytest.mark.parametrize("option", ["sij_rfa", "regenerative_injection"])
 def test_clinic_evaluates_rfa_and_regenerative(option):
     met = run(make(), policy="clinic").eligibility[option]
-    assert [c.id for c in met.criteria] == ["diagnostic_block_confirmed", "conservative_4_weeks"]
+    extra = {"sij_rfa": ["rfa_repeat_response", "rfa_interval"],
+             "regenerative_injection": ["regenerative_series_limit"]}[option]
+    assert [c.id for c in met.criteria] == [
+        "diagnostic_block_confirmed", "conservative_4_weeks", "no_red_flags",
+        "no_local_anesthetic_allergy", "not_pregnant", *extra]
     assert met.status == "met"
     assert run(make(conservative_care=...), policy="clinic").eligibility[option].status == (
         "unknown")

@@ -47,7 +47,8 @@ def test_laslett_cluster_values():
 
 def test_evidence_covers_every_treatment_and_labels_advocacy():
     ids = [t.id for t in KB.evidence.treatments]
-    assert ids == ["conservative_care", "steroid_injection", "prolotherapy", "prp",
+    assert ids == ["conservative_care", "diagnostic_block", "steroid_injection", "prolotherapy",
+                   "prp",
                    "rfa_conventional", "rfa_cooled", "mis_fusion"]
     studies = [s for t in KB.evidence.treatments for s in t.studies]
     assert any(s.advocacy for s in studies)

@@ -137,3 +137,51 @@ def test_shared_findings_never_leak_between_cases(batch, policy):
     for data, seen in zip(batch, warm, strict=True):
         memo.clear()
         assert run(data, policy) == seen
+
+
+def _covered_statuses(result) -> dict[str, str]:
+    return {o: r.status for o, r in result.eligibility.items() if r.status != "not_covered"}
+
+
+@SETTINGS
+@given(cases, st.lists(st.sampled_from(RED_FLAGS), min_size=1, max_size=3, unique=True),
+       POLICIES)
+def test_no_option_is_met_beside_a_red_flag(data, flags, policy):
+    data = copy.deepcopy(data)
+    data.setdefault("history", {})["red_flags"] = flags
+    assert "met" not in _covered_statuses(run(data, policy)).values()
+
+
+@SETTINGS
+@given(cases, POLICIES)
+def test_no_fusion_rfa_or_regenerative_option_is_met_in_pregnancy(data, policy):
+    data = copy.deepcopy(data)
+    data["patient"]["pregnant"] = True
+    result = run(data, policy)
+    for option in ("mis_sij_fusion", "sij_rfa", "regenerative_injection"):
+        assert result.eligibility[option].status != "met", option
+
+
+@SETTINGS
+@given(cases, POLICIES)
+def test_no_injection_or_rfa_is_met_with_a_local_anaesthetic_allergy(data, policy):
+    data = copy.deepcopy(data)
+    data["allergies"] = sorted({*data.get("allergies", []), "local_anesthetic"})
+    result = run(data, policy)
+    for option in ("diagnostic_sij_injection", "therapeutic_sij_injection", "sij_rfa",
+                   "regenerative_injection"):
+        assert result.eligibility[option].status != "met", option
+
+
+@SETTINGS
+@given(cases, st.sampled_from(["left", "right"]), st.data(), POLICIES)
+def test_a_block_of_the_opposite_side_never_changes_the_stage(data, side, draw, policy):
+    from tests.strategies import block
+
+    data = copy.deepcopy(data)
+    data.setdefault("history", {})["side"] = side
+    before = run(data, policy).stage
+    opposite = draw.draw(block).copy()
+    opposite["side"] = "right" if side == "left" else "left"
+    data["blocks"] = [*data.get("blocks", []), opposite]
+    assert run(data, policy).stage == before

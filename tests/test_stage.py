@@ -110,9 +110,10 @@ def test_surgical_evaluation_needs_26_weeks_of_care():
 
 
 @pytest.mark.parametrize("kind", ["prolotherapy", "prp", "rfa_conventional", "rfa_cooled"])
-def test_any_interventional_kind_can_fail(kind):
+def test_only_the_steroid_rung_counts_under_medicare(kind):
+    """v2: RFA is not covered by Medicare and regenerative injections are no rung."""
     data = make(conservative_care=LONG_CARE, procedures=[proc(kind=kind, percent=10, weeks=2)])
-    assert run(data).stage == "surgical_evaluation"
+    assert run(data).stage == "interventional_treatment"
 
 
 def test_failed_fusion_does_not_count_as_failed_intervention():

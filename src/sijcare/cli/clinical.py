@@ -12,10 +12,14 @@ from rich.console import Console
 from sijcare import __version__
 from sijcare.cli.base import app, echo_json, fail
 from sijcare.engine import assess
+from sijcare.engine.screen import self_screen
 from sijcare.explain import find
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
 from sijcare.model import CaseError, load_case
+from sijcare.model.loading import read_data
+from sijcare.model.screen import parse_screen
+from sijcare.reports.screen import render_screen
 from sijcare.reports.text import render_plain, render_rich
 
 knowledge_app = typer.Typer(help="Browse the cited knowledge base.", no_args_is_help=False,
@@ -70,6 +74,27 @@ def assess_command(
         render_rich(assessment, load_knowledge(), Console())
     else:
         typer.echo(render_plain(assessment, load_knowledge()), nl=False)
+
+
+@app.command("screen")
+def screen_command(
+    answers: Annotated[str, typer.Argument(
+        help="Self-screen answers (.yaml or .json), or - for stdin.")],
+    output: Annotated[Format, typer.Option("--format", help="json or text.")] = Format.json,
+) -> None:
+    """The public self-screen: whether the answers fit SI-joint pain, and what to do next."""
+    stdin_text = sys.stdin.read() if answers == "-" else None
+    try:
+        loaded = parse_screen(read_data(answers, stdin_text, noun="answers"))
+    except CaseError as error:
+        fail(*error.problems)
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{answers}: cannot read the file ({error.__class__.__name__})")
+    result = self_screen(loaded)
+    if output is Format.json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(render_screen(result, load_knowledge()), nl=False)
 
 
 @score_app.command("odi")

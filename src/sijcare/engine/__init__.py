@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from sijcare.engine.alerts import alerts
 from sijcare.engine.blocks import interpret_block
+from sijcare.engine.courses import courses
 from sijcare.engine.differential import differential
 from sijcare.engine.eligibility import eligibility
 from sijcare.engine.facts import Facts
+from sijcare.engine.follow_up import follow_up
 from sijcare.engine.likelihood import likelihood
 from sijcare.engine.outcomes import outcomes
 from sijcare.engine.pattern import pain_pattern
@@ -60,4 +62,6 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
         outcomes=outcomes(f),
         reasons=[*stage_why, *chance.reasons, *block.reasons],
         disclaimer=kb.disclaimer,
+        courses=courses(f),
+        follow_up=follow_up(f),
     )

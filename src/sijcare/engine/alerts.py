@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sijcare.engine.courses import course_alerts
 from sijcare.engine.facts import Facts
 from sijcare.model.assessment import Alert
 
@@ -84,4 +85,5 @@ def alerts(f: Facts) -> list[Alert]:
     found += _flag(f, "anticoagulant", bool(case.medications and case.medications.anticoagulant))
     found += _flag(f, "block_not_image_guided", bool(unguided),
                    f"Not counted: {', '.join(str(b.date) for b in unguided)}.")
+    found += course_alerts(f)
     return sorted(found, key=lambda a: SEVERITY_ORDER[a.severity])

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sijcare.engine.facts import Facts, combined_gaenslen, positives
+from sijcare.engine.facts import Facts, combined_gaenslen, lasting_relief, positives, relief_percent
 from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Criterion, Knowledge, Option, Policy
-from sijcare.model.assessment import CriterionResult, OptionResult
+from sijcare.model.assessment import CriterionResult, EvidenceLine, OptionResult
 
 
 class Verdict(NamedTuple):
     status: str  # met | not_met | unknown
     detail: str
     document: str | None = None
+    pending: str | None = None  # not met yet only because time has not passed
 
 
 class Context(NamedTuple):
@@ -174,34 +176,108 @@ def no_red_flags(ctx: Context) -> Verdict:
 
 @check("block_relief")
 def block_relief(ctx: Context) -> Verdict:
+    """The latest counted block; with `joint_only`, the latest one into the joint itself."""
     threshold = ctx.params.get("threshold", ctx.policy.block_threshold)
     if ctx.facts.case.blocks is None:
         return BLOCKS_UNKNOWN
-    latest, relief = ctx.facts.latest_block, ctx.facts.latest_relief
-    if latest is None or relief is None:
-        return Verdict("not_met", "no image-guided diagnostic block")
+    joint = ctx.params.get("joint_only", False)
+    latest = ctx.facts.latest_joint_block if joint else ctx.facts.latest_block
+    if latest is None:
+        return Verdict("not_met", "no image-guided intra-articular block on the complaint's side"
+                       if joint else "no image-guided diagnostic block on the complaint's side")
+    relief = ctx.facts.latest_relief if latest is ctx.facts.latest_block else relief_percent(
+        latest)
     ok = relief >= threshold
+    target = latest.target.replace("_", "-") + " " if latest.target else ""
     return Verdict("met" if ok else "not_met",
-                   f"block on {latest.date}: {relief:g}% relief ({'at least' if ok else 'below'} "
-                   f"{threshold:g}%)")
+                   f"{target}block on {latest.date}: {relief:g}% relief "
+                   f"({'at least' if ok else 'below'} {threshold:g}%)")
+
+
+def _figure(value: float | None, unit: str) -> str:
+    return "not recorded" if value is None else f"{value:g}{unit}"
 
 
 @check("repeat_response")
 def repeat_response(ctx: Context) -> Verdict:
+    """A repeat needs the last one of its kinds to have given lasting relief; a first is met."""
     if ctx.facts.case.procedures is None:
         return PROCEDURES_UNKNOWN
-    given = ctx.facts.steroid_injections
+    kinds = tuple(ctx.params.get("kinds", ("steroid_injection",)))
+    what = ctx.params.get("name", "steroid injection")
+    given = ctx.facts.kinds(kinds)
     if not given:
-        return Verdict("met", "no earlier steroid injection; first therapeutic injection")
+        return Verdict("met", f"no previous {what}: a first treatment")
     last = given[-1]
     percent, weeks = ctx.params["percent"], ctx.params["weeks"]
-    if last.relief_percent is None or last.relief_weeks is None:
-        return Verdict("unknown", f"relief after the steroid injection on {last.date} not recorded",
+    summary = (f"{what} on {last.date}: relief {_figure(last.relief_percent, '%')} for "
+               f"{_figure(last.relief_weeks, ' weeks')} (needs {percent:g}% for {weeks:g} weeks)")
+    ok = lasting_relief(last, percent, weeks)
+    if ok is None:
+        return Verdict("unknown", summary,
                        "Record the relief percent and how many weeks it lasted.")
-    ok = last.relief_percent >= percent and last.relief_weeks >= weeks
-    return Verdict("met" if ok else "not_met",
-                   f"steroid injection on {last.date}: {last.relief_percent:g}% relief for "
-                   f"{last.relief_weeks:g} weeks (needs {percent:g}% for {weeks:g} weeks)")
+    pending = None
+    if not ok and last.relief_ongoing and last.relief_weeks is not None and (
+            last.relief_percent is None or last.relief_percent >= percent):
+        pending = (f"relief ongoing at {last.relief_weeks:g} weeks; decidable at {weeks:g}")
+    return Verdict("met" if ok else "not_met", summary, pending=pending)
+
+
+@check("repeat_interval")
+def repeat_interval(ctx: Context) -> Verdict:
+    """The last procedure of the kinds at least `min_days` before `as_of`; none given is met."""
+    if ctx.facts.case.procedures is None:
+        return PROCEDURES_UNKNOWN
+    given = ctx.facts.kinds(tuple(ctx.params["kinds"]))
+    what, need = ctx.params["name"], ctx.params["min_days"]
+    if not given:
+        return Verdict("met", f"no previous {what}")
+    last = given[-1]
+    days = (ctx.facts.case.as_of - last.date).days
+    summary = f"last {what} on {last.date}, {days} days ago (needs at least {need})"
+    if days >= need:
+        return Verdict("met", summary)
+    return Verdict("not_met", summary,
+                   pending=f"repeat possible from {last.date + timedelta(days=need)}")
+
+
+@check("regenerative_series_limit")
+def regenerative_series_limit(ctx: Context) -> Verdict:
+    """No active regenerative series has reached the limit; an ended series starts afresh."""
+    if ctx.facts.case.procedures is None:
+        return PROCEDURES_UNKNOWN
+    limit = ctx.params["limit"]
+    active = [s for s in ctx.facts.regenerative_series if s.active]
+    if not active:
+        return Verdict("met", "no active regenerative series")
+    full = [s for s in active if s.injections >= limit]
+    summary = "; ".join(f"{s.kind} series since {s.started}: {s.injections} injection(s)"
+                        for s in active)
+    return Verdict("not_met" if full else "met", f"{summary} (limit {limit})")
+
+
+@check("not_pregnant")
+def not_pregnant(ctx: Context) -> Verdict:
+    patient = ctx.facts.case.patient
+    if patient.pregnant is True:
+        return Verdict("not_met", "pregnant: elective fluoroscopic and surgical procedures wait")
+    if patient.pregnant is False:
+        return Verdict("met", "not pregnant")
+    if patient.sex == "male":
+        return Verdict("met", "male patient")
+    return Verdict("unknown", "pregnancy not recorded", "Record whether the patient is pregnant.")
+
+
+@check("no_allergy")
+def no_allergy(ctx: Context) -> Verdict:
+    allergy = ctx.params["allergy"]
+    words = allergy.replace("_", "-")
+    recorded = ctx.facts.case.allergies
+    if recorded is None:
+        return Verdict("unknown", "allergies not recorded", "Record allergies (or none).")
+    if allergy in recorded:
+        return Verdict("not_met", f"{words} allergy recorded")
+    return Verdict("met", f"no {words} allergy recorded")
 
 
 @check("steroid_sessions")
@@ -275,7 +351,7 @@ def _result(step: Step, verdict: Verdict) -> CriterionResult:
     return CriterionResult(id=criterion.id, text=criterion.text, status=verdict.status,
                            detail=detail,
                            sources=criterion.sources, provisional=criterion.provisional,
-                           document=verdict.document)
+                           document=verdict.document, pending=verdict.pending)
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,6 +361,16 @@ class OptionPlan:
     policy: Policy
     option: Option
     steps: tuple[Step, ...]
+    evidence: tuple[EvidenceLine, ...]
+
+
+def evidence_for(kb: Knowledge, option_id: str) -> tuple[EvidenceLine, ...]:
+    """The guideline positions on the treatments behind an option, each once."""
+    lines = {(p.source, p.position): EvidenceLine(source=p.source, position=p.position,
+                                                  strength=p.strength)
+             for t in kb.evidence.treatments if t.option == option_id
+             for p in t.guideline_positions}
+    return tuple(lines.values())
 
 
 @shared(maxsize=64)
@@ -292,8 +378,10 @@ def plan(kb: Knowledge, policy_id: str) -> tuple[OptionPlan, ...]:
     """The policy's options with their criteria resolved to checks, built once per policy."""
     policy = kb.policies[policy_id]
     return tuple(
-        OptionPlan(policy, option, tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
-                                         for c in option.criteria))
+        OptionPlan(policy, option,
+                   tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
+                         for c in option.criteria),
+                   evidence_for(kb, option.id))
         for option in policy.options)
 
 
@@ -305,12 +393,15 @@ def _option_result(entry: OptionPlan, verdicts: tuple[Verdict, ...]) -> OptionRe
     statuses = [c.status for c in criteria]
     missing = [c.document for c in criteria if c.status == "unknown" and c.document]
     if not option.covered:
-        text = f"{option.name} is not covered under policy {policy.id}."
+        text = f"{option.name} is not covered under policy {policy.id}" + (
+            " (provisional: the exclusion was seen only in secondary sources)."
+            if option.provisional else ".")
     else:
         text = (f"{option.name}: {statuses.count('met')} met, {statuses.count('not_met')} not "
                 f"met, {statuses.count('unknown')} unknown under policy {policy.id}.")
     return OptionResult(status=combine(statuses, option.covered), name=option.name,
-                        criteria=criteria, missing=missing,
+                        criteria=criteria, missing=missing, evidence=list(entry.evidence),
+                        provisional=option.provisional,
                         reasons=[because(f"eligibility.{policy.id}.{option.id}", text,
                                          option.sources)])
 

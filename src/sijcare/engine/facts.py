@@ -10,11 +10,14 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+from sijcare.engine.courses import Series, regenerative_series
 from sijcare.knowledge import Knowledge
 from sijcare.model.case import Block, Case, Procedure
 from sijcare.numbers import exact, round_half_up
 
 COUNTED_GUIDANCE = frozenset({"fluoroscopy", "ct", "ultrasound"})
+ABLATION_KINDS = ("rfa_conventional", "rfa_cooled")
+JOINT_TARGETS = frozenset({"intra_articular", None})  # an unrecorded target counts as the joint
 PROVOCATION_TESTS = ("distraction", "thigh_thrust", "compression", "sacral_thrust",
                      "gaenslen_left", "gaenslen_right", "faber", "yeoman")
 DAYS_PER_MONTH = 30.4375
@@ -39,6 +42,15 @@ def relief_ongoing(procedure: Procedure, floor: float) -> bool:
         and procedure.relief_percent >= floor
         and procedure.relief_ongoing is True
     )
+
+
+def lasting_relief(procedure: Procedure, percent: float, weeks: float) -> bool | None:
+    """Relief of at least `percent` for at least `weeks`: False as soon as one recorded figure
+    falls short, None when neither falls short but one is not recorded."""
+    shown, lasted = procedure.relief_percent, procedure.relief_weeks
+    if (shown is not None and shown < percent) or (lasted is not None and lasted < weeks):
+        return False
+    return None if shown is None or lasted is None else True
 
 
 def positives(tests: dict[str, str | None]) -> tuple[int, int]:
@@ -162,11 +174,22 @@ class Facts:
                 reach = end
         return days / 7
 
+    def matches_complaint(self, block: Block) -> bool:
+        """Same side as the complaint: either side unknown, equal, or either bilateral."""
+        side = self.history.side if self.history else None
+        return (side is None or block.side is None or block.side == side
+                or "bilateral" in (side, block.side))
+
     @once
-    def counted_blocks(self) -> list[Block]:
-        """Image-guided blocks in date order (list order breaks ties)."""
+    def guided_blocks(self) -> list[Block]:
+        """Image-guided blocks of any side in date order (list order breaks ties)."""
         blocks = [b for b in self.case.blocks or [] if b.guidance in COUNTED_GUIDANCE]
         return sorted(blocks, key=lambda b: b.date)
+
+    @once
+    def counted_blocks(self) -> list[Block]:
+        """Image-guided blocks on the complaint's side, in date order."""
+        return [b for b in self.guided_blocks if self.matches_complaint(b)]
 
     @once
     def unguided_blocks(self) -> list[Block]:
@@ -174,6 +197,7 @@ class Facts:
 
     @once
     def latest_block(self) -> Block | None:
+        """The most recent counted block, of any target (the stage reads this one)."""
         return self.counted_blocks[-1] if self.counted_blocks else None
 
     @once
@@ -181,8 +205,15 @@ class Facts:
         return relief_percent(self.latest_block) if self.latest_block else None
 
     @once
+    def latest_joint_block(self) -> Block | None:
+        """The most recent counted block into the joint (target intra-articular or unrecorded)."""
+        joint = [b for b in self.counted_blocks if b.target in JOINT_TARGETS]
+        return joint[-1] if joint else None
+
+    @once
     def recent_blocks(self) -> int:
-        return sum(self.in_window(b.date) for b in self.counted_blocks)
+        """Block sessions (dates) of any side in the rolling window, as a payer counts them."""
+        return len({b.date for b in self.guided_blocks if self.in_window(b.date)})
 
     @once
     def procedures(self) -> list[Procedure]:
@@ -192,6 +223,18 @@ class Facts:
     @once
     def steroid_injections(self) -> list[Procedure]:
         return [p for p in self.procedures if p.kind == "steroid_injection"]
+
+    def kinds(self, kinds: frozenset[str] | tuple[str, ...]) -> list[Procedure]:
+        """The procedures of the given kinds, in date order."""
+        return [p for p in self.procedures if p.kind in kinds]
+
+    @once
+    def ablations(self) -> list[Procedure]:
+        return self.kinds(ABLATION_KINDS)
+
+    @once
+    def regenerative_series(self) -> list[Series]:
+        return regenerative_series(self.case, self.kb)
 
     @once
     def provocation(self) -> dict[str, str | None]:

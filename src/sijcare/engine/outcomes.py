@@ -8,7 +8,7 @@ from sijcare.engine.facts import Facts
 from sijcare.engine.memo import shared
 from sijcare.instruments.odi import mcid_reached, score_odi
 from sijcare.knowledge import Knowledge
-from sijcare.model.assessment import NrsOutcome, OdiOutcome, Outcomes
+from sijcare.model.assessment import NrsOutcome, OdiOutcome, Outcomes, PgicOutcome
 from sijcare.model.case import Case, Prom
 from sijcare.numbers import exact, round_half_up
 
@@ -69,5 +69,17 @@ def _nrs(kb: Knowledge, day: date, value: float, baseline: float | None) -> NrsO
     })
 
 
+def pgic_outcome(case: Case, kb: Knowledge) -> PgicOutcome | None:
+    """The latest PGIC; 'much' or 'very much improved' (value <= 2) is a responder."""
+    entries = _entries(case, "pgic")
+    if not entries:
+        return None
+    latest = entries[-1]
+    value = int(latest.value)
+    return PgicOutcome(value=value, date=latest.date,
+                       responder=value <= kb.outcomes.pgic.responder_at_most)
+
+
 def outcomes(f: Facts) -> Outcomes:
-    return Outcomes(odi=odi_outcome(f.case, f.kb), nrs=nrs_outcome(f.case, f.kb))
+    return Outcomes(odi=odi_outcome(f.case, f.kb), nrs=nrs_outcome(f.case, f.kb),
+                    pgic=pgic_outcome(f.case, f.kb))

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from sijcare.engine.facts import Facts, relief_ongoing
+from sijcare.engine.facts import Facts, lasting_relief, relief_ongoing
 from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Knowledge, Policy
 from sijcare.model.assessment import BlockFinding, ClusterResult, Reason
-from sijcare.model.case import Procedure
 
 
-def _failed_intervention(procedure: Procedure, percent: float, weeks: float) -> bool:
-    """An interventional procedure whose relief was too small or too short."""
-    if procedure.kind == "mis_fusion":
-        return False
-    too_small = procedure.relief_percent is not None and procedure.relief_percent < percent
-    too_short = procedure.relief_weeks is not None and procedure.relief_weeks < weeks
-    return too_small or too_short
+def _untried_rungs(f: Facts, policy: Policy) -> list[str]:
+    """The covered ladder rungs not yet tried without lasting relief (most recent of each)."""
+    lasting = f.kb.pathway.lasting_relief
+    untried = []
+    for rung in f.kb.pathway.ladder:
+        if not policy.option(rung.option).covered:
+            continue
+        given = f.kinds(tuple(rung.kinds))
+        if not given or lasting_relief(given[-1], lasting.percent, lasting.weeks) is not False:
+            untried.append(rung.option)
+    return untried
 
 
 def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
@@ -53,13 +56,14 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
         last = done[-1]
         return "maintenance", (
             f"the {last.kind} on {last.date} still gives {last.relief_percent:g}% relief")
-    lasting = pathway.lasting_relief
-    failed = [p for p in done if _failed_intervention(p, lasting.percent, lasting.weeks)]
-    if weeks >= pathway.surgical_conservative_weeks and failed:
+    if weeks >= pathway.surgical_conservative_weeks and not _untried_rungs(f, policy):
+        lasting = pathway.lasting_relief
+        tried = [policy.option(r.option).name for r in pathway.ladder
+                 if policy.option(r.option).covered]
         return "surgical_evaluation", (
-            f"block confirmed, {weeks:.1f} weeks of conservative care, and the "
-            f"{failed[-1].kind} on {failed[-1].date} gave no lasting relief (under "
-            f"{lasting.percent:g}% or under {lasting.weeks:g} weeks)")
+            f"block confirmed, {weeks:.1f} weeks of conservative care, and the most recent "
+            f"{' and '.join(tried)} gave no lasting relief (under {lasting.percent:g}% or under "
+            f"{lasting.weeks:g} weeks)")
     return "interventional_treatment", (
         f"block confirmed ({block.relief_percent:g}%) after {weeks:.1f} weeks of conservative care")
 

@@ -135,6 +135,14 @@ class Stage(Item):
 class LastingRelief(Item):
     percent: float
     weeks: float
+    provisional: bool = False
+
+
+class Rung(Item):
+    """A rung of the treatment ladder below fusion: an option and the procedure kinds it gives."""
+
+    option: str
+    kinds: list[str]
 
 
 class Pathway(Item):
@@ -144,6 +152,7 @@ class Pathway(Item):
     lasting_relief: LastingRelief
     surgical_conservative_weeks: float
     block_diary_minutes: list[int]
+    ladder: list[Rung]
     sources: dict[str, list[str]]
     stages: list[Stage]
     differential: list[Stage]
@@ -162,6 +171,7 @@ class Option(Item):
     id: str
     name: str
     covered: bool
+    provisional: bool = False  # the coverage decision itself rests on secondary sources
     sources: list[str]
     criteria: list[Criterion]
 
@@ -241,7 +251,7 @@ class Outcomes(Item):
 class GuidelinePosition(Item):
     source: str
     position: str
-    grade: str | None = None
+    strength: str | None = None  # the guideline's own strength word; None where not retrieved
 
 
 class Study(Item):
@@ -259,6 +269,7 @@ class Study(Item):
 class Treatment(Item):
     id: str
     name: str
+    option: str | None = None  # the eligibility option this evidence stands behind
     summary: str
     regimen: str | None = None
     typical_relief: str | None = None
@@ -269,6 +280,81 @@ class Treatment(Item):
 class Evidence(Item):
     treatments: list[Treatment]
     background: list[Study] = Field(default_factory=list)
+
+
+class ScreenFlag(Item):
+    """A self-screen warning-sign question and the case red flags it stands for."""
+
+    id: str
+    case_flags: list[str]
+    emergency: bool
+    words: str
+
+
+class ScreenPointer(Item):
+    id: str
+    text: str
+    sources: list[str]
+
+
+class ScreenRules(Item):
+    """The public self-screen: its questions, score items and the words it answers with."""
+
+    red_flags: list[ScreenFlag]
+    self_score_items: dict[str, str]
+    other_sources: list[ScreenPointer]
+    texts: dict[str, str]
+    sources: dict[str, list[str]]
+
+
+class RegenerativeCourseRule(Item):
+    kinds: list[str]
+    series_gap_days: int
+    next_window_days: tuple[int, int]
+    limit: int
+    provisional: bool = False
+    sources: list[str]
+
+
+class RfaCourseRule(Item):
+    kinds: list[str]
+    repeat_after_days: int
+    provisional: bool = False
+    sources: list[str]
+
+
+class CourseAlert(Item):
+    severity: Severity
+    text: str
+    provisional: bool = False
+    relief_below: float | None = None
+    sources: list[str]
+
+
+class CourseRules(Item):
+    """Treatment courses: regenerative series and repeat ablation, and their alerts."""
+
+    regenerative: RegenerativeCourseRule
+    rfa: RfaCourseRule
+    alerts: dict[str, CourseAlert]
+
+
+class FollowUpRule(Item):
+    """One point of the follow-up schedule, anchored on the treatment start or a procedure."""
+
+    point: str
+    anchor: Literal["treatment_start", "procedure"]
+    months: int | None = None  # calendar months after the anchor
+    days: int | None = None  # or days after it
+    before_days: int
+    after_days: int
+    instruments: list[Literal["odi", "nrs", "pgic"]]
+    provisional: bool = False
+    sources: list[str]
+
+
+class FollowUpSchedule(Item):
+    points: list[FollowUpRule]
 
 
 class Knowledge(Item):
@@ -291,6 +377,9 @@ class Knowledge(Item):
     safety: Safety
     outcomes: Outcomes
     evidence: Evidence
+    screen: ScreenRules
+    courses: CourseRules
+    follow_up: FollowUpSchedule
 
     def cited(self) -> list[tuple[str, str]]:
         """Every (where, source id) pair cited anywhere, for resolution checks."""
@@ -313,7 +402,7 @@ class Knowledge(Item):
                     walk(value, f"{where}[{i}]")
 
         for name in ("examination", "screening", "pathway", "policies", "safety", "outcomes",
-                     "evidence"):
+                     "evidence", "screen", "courses", "follow_up"):
             walk(getattr(self, name), name)
         return found
 
@@ -348,12 +437,28 @@ def load_knowledge() -> Knowledge:
         safety=_read("safety.yaml"),
         outcomes=_read("outcomes.yaml"),
         evidence=_read("evidence.yaml"),
+        screen=_read("screen.yaml"),
+        courses=_read("courses.yaml"),
+        follow_up=_read("follow_up.yaml"),
     )
     dangling = [f"{where}: {sid}" for where, sid in knowledge.cited()
                 if sid not in knowledge.sources]
     if dangling:
         raise KnowledgeError("unknown source ids: " + ", ".join(dangling))
+    _check_screen(knowledge)
     return knowledge
+
+
+def _check_screen(kb: Knowledge) -> None:
+    """The self-screen names red flags and score items that must exist elsewhere."""
+    flags = {f.id for f in kb.screening.red_flags}
+    items = {i.id for i in kb.examination.kurosawa.items}
+    wrong = [f"screen.red_flags.{q.id}: {flag}" for q in kb.screen.red_flags
+             for flag in q.case_flags if flag not in flags]
+    wrong += [f"screen.self_score_items.{answer}: {item}"
+              for answer, item in kb.screen.self_score_items.items() if item not in items]
+    if wrong:
+        raise KnowledgeError("unknown ids: " + ", ".join(wrong))
 
 
 def short_citation(source: Source) -> str:

@@ -101,6 +101,15 @@ class CriterionResult(Out):
     sources: list[str]
     provisional: bool = False
     document: str | None = None
+    pending: str | None = None  # not met only because time has not passed yet: what decides it
+
+
+class EvidenceLine(Out):
+    """A guideline's position on the treatment, with the guideline's own strength word."""
+
+    source: str
+    position: str
+    strength: str | None
 
 
 class OptionResult(Out):
@@ -109,6 +118,8 @@ class OptionResult(Out):
     criteria: list[CriterionResult]
     missing: list[str]
     reasons: list[Reason]
+    evidence: list[EvidenceLine] = Field(default_factory=list)
+    provisional: bool = False  # the coverage decision rests on secondary sources
 
 
 class Alert(Out):
@@ -145,9 +156,57 @@ class NrsOutcome(Out):
     mcid_reached: bool | None = Later
 
 
+class PgicOutcome(Out):
+    value: int
+    date: date
+    responder: bool
+
+
 class Outcomes(Out):
     odi: OdiOutcome | None = None
     nrs: NrsOutcome | None = None
+    pgic: PgicOutcome | None = None
+
+
+class RegenerativeCourse(Out):
+    """The current series of one regenerative kind (sessions counted once per date)."""
+
+    kind: Literal["prolotherapy", "prp"]
+    series_started: date
+    injections: int
+    last: date
+    next_window: tuple[date, date]
+    limit: int
+    active: bool
+
+
+class RfaCourse(Out):
+    """The most recent ablation and the first day a repeat is considered."""
+
+    last: date
+    kind: Literal["rfa_conventional", "rfa_cooled"]
+    side: Literal["left", "right", "bilateral"] | None
+    relief_percent: int | float | None
+    relief_weeks: int | float | None
+    repeat_from: date
+
+
+class Courses(Out):
+    regenerative: list[RegenerativeCourse] = Field(default_factory=list)
+    rfa: RfaCourse | None = Later  # absent when no ablation is recorded
+
+
+class FollowUpPoint(Out):
+    """When an outcome questionnaire is due, its inclusive window and whether it was done."""
+
+    point: str
+    anchor: Literal["treatment_start", "procedure"]
+    procedure_date: date | None = Later
+    procedure_kind: str | None = Later
+    due: date
+    window: tuple[date, date]
+    instruments: list[str]
+    status: Literal["done", "upcoming", "due", "missed"]
 
 
 class Assessment(Out):
@@ -169,3 +228,5 @@ class Assessment(Out):
     outcomes: Outcomes
     reasons: list[Reason]
     disclaimer: str
+    courses: Courses = Field(default_factory=Courses)
+    follow_up: list[FollowUpPoint] = Field(default_factory=list)

@@ -234,6 +234,8 @@ class Prom(Record):
             low, high = (0, 10) if self.instrument == "nrs" else (1, 7)
             if self.value is None or not low <= self.value <= high:
                 raise ValueError(f"{self.instrument} needs 'value' between {low} and {high}")
+            if self.instrument == "pgic" and not isinstance(self.value, int):
+                raise ValueError(f"pgic needs a whole-number 'value' from {low} to {high}")
             if self.answers is not None:
                 raise ValueError(f"{self.instrument} is given by 'value', not 'answers'")
         return self

@@ -77,25 +77,41 @@ def parse_case(data: Any) -> Case:
         raise CaseError(describe(error)) from None
 
 
-def parse_text(text: str, *, kind: str = "yaml") -> Any:
-    """Parse YAML (dates left as text) or JSON; syntax errors become `CaseError`."""
+def _syntax_problem(error: json.JSONDecodeError | yaml.YAMLError) -> str:
+    """The parser's complaint on one line, with where it stopped (line and column from 1)."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno}, column {error.colno}"
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def parse_text(text: str, *, kind: str = "yaml", name: str = "the input") -> Any:
+    """Parse YAML (dates left as text) or JSON; a syntax error is one `CaseError` line."""
     try:
         if kind == "json":
             return json.loads(text)
         return yaml.load(text, Loader=_PlainLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise CaseError([f"the file is not valid {kind.upper()}: {error}"]) from None
+        raise CaseError([f"{name}: not valid {kind.upper()}: {_syntax_problem(error)}"]) from None
+
+
+def read_data(source: str | Path, stdin_text: str | None = None, *, noun: str = "case") -> Any:
+    """The parsed content of a `.json`/`.yaml` file, or of `-` (standard input, JSON or YAML)."""
+    if str(source) == "-":
+        text = stdin_text or ""
+        kind = "json" if text.lstrip().startswith("{") else "yaml"
+        name = "standard input"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CaseError([f"{path}: no such {noun} file"])
+        text = path.read_text(encoding="utf-8")
+        kind = "json" if path.suffix.lower() == ".json" else "yaml"
+        name = str(path)
+    return parse_text(text, kind=kind, name=name)
 
 
 def load_case(source: str | Path, stdin_text: str | None = None) -> Case:
     """Load a case from a `.json`/`.yaml` path, or from `-` (standard input, JSON or YAML)."""
-    if str(source) == "-":
-        text = stdin_text or ""
-        kind = "json" if text.lstrip().startswith("{") else "yaml"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise CaseError([f"{path}: no such case file"])
-        text = path.read_text(encoding="utf-8")
-        kind = "json" if path.suffix.lower() == ".json" else "yaml"
-    return parse_case(parse_text(text, kind=kind))
+    return parse_case(read_data(source, stdin_text))

@@ -1,0 +1,286 @@
+"""The public self-screen (ENGINE-RULES v2, "Self-screen"): answers, rules in order, output."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sijcare.engine.facts import add_months
+from sijcare.engine.screen import self_screen
+from sijcare.knowledge import load_knowledge
+from sijcare.model import CaseError
+from sijcare.model.loading import parse_text
+from sijcare.model.screen import parse_screen
+from sijcare.reports.screen import render_screen
+
+FLAGS = ["saddle_numbness", "bladder_or_bowel_change", "leg_weakness_worsening",
+         "fever_or_unwell", "cancer_history", "unexplained_weight_loss", "major_fall_or_accident"]
+EMERGENCY = FLAGS[:3]
+ANSWERS: dict[str, Any] = {
+    "answered_on": "2026-11-20",
+    "red_flags": dict.fromkeys(FLAGS, "no"),
+    "pain_started": "2026-05-01",
+    "pain_areas": {"axial_low_back": 10, "sij_region": 60, "buttock_leg": 20,
+                   "groin_anterior_thigh": 10},
+    "points_one_finger_near_psis": "yes",
+    "groin_pain": "no",
+    "worse_sitting_on_chair": "yes",
+    "below_knee": "no",
+    "foot_numbness_or_tingling": "no",
+    "tried": ["physical_therapy", "nsaid"],
+}
+
+
+def answers(**changes: Any) -> dict[str, Any]:
+    """ANSWERS with top-level or `red_flags__key` changes; `...` deletes the field."""
+    data = copy.deepcopy(ANSWERS)
+    for key, value in changes.items():
+        node, name = (data["red_flags"], key[11:]) if key.startswith("red_flags__") else (data,
+                                                                                         key)
+        if value is ...:
+            node.pop(name, None)
+        else:
+            node[name] = value
+    return data
+
+
+def screen(**changes: Any) -> dict[str, Any]:
+    return json.loads(self_screen(parse_screen(answers(**changes))).model_dump_json())
+
+
+def problems(data: Any) -> list[str]:
+    with pytest.raises(CaseError) as caught:
+        parse_screen(data)
+    return caught.value.problems
+
+
+# --- rule 1: warning signs -------------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", FLAGS)
+def test_any_red_flag_yes_is_urgent_care_and_nothing_else(flag):
+    out = screen(**{f"red_flags__{flag}": "yes"})
+    assert set(out) == {"result", "emergency", "next_step", "reasons"}
+    assert out["result"] == "seek_urgent_care"
+    assert out["next_step"] == "urgent_care"
+    assert out["emergency"] is (flag in EMERGENCY)
+    assert out["reasons"] and all(r["sources"] for r in out["reasons"])
+
+
+@pytest.mark.parametrize("flag", EMERGENCY)
+def test_unsure_on_an_emergency_question_is_an_emergency(flag):
+    out = screen(**{f"red_flags__{flag}": "unsure"})
+    assert (out["result"], out["emergency"]) == ("seek_urgent_care", True)
+
+
+@pytest.mark.parametrize("flag", FLAGS[3:])
+def test_unsure_on_another_question_is_not_urgent_but_is_mentioned(flag):
+    out = screen(**{f"red_flags__{flag}": "unsure"})
+    assert out["result"] != "seek_urgent_care"
+    assert "emergency" not in out
+    assert "screen_flag_unsure" in [r["rule"] for r in out["reasons"]]
+
+
+def test_an_emergency_answer_outranks_other_warning_signs():
+    out = screen(red_flags__cancer_history="yes", red_flags__saddle_numbness="unsure")
+    assert out["emergency"] is True
+    assert "back passage" in out["reasons"][0]["text"]
+
+
+def test_no_warning_sign_gives_no_emergency_field():
+    assert "emergency" not in screen()
+
+
+# --- rules 2 and 3: the self score -----------------------------------------------------------
+
+@pytest.mark.parametrize(("finger", "groin", "sitting", "score", "result"), [
+    ("yes", "yes", "yes", 6, "fits_sij"),
+    ("yes", "no", "yes", 4, "fits_sij"),
+    ("yes", "no", "no", 3, "exam_decides"),
+    ("no", "yes", "yes", 3, "exam_decides"),
+    ("no", "yes", "no", 2, "exam_decides"),
+    ("no", "no", "yes", 1, "exam_decides"),
+    ("unsure", "no", "no", 0, "unlikely_sij"),
+    ("no", "no", "no", 0, "unlikely_sij"),
+])
+def test_kurosawa_self_score_and_result(finger, groin, sitting, score, result):
+    out = screen(points_one_finger_near_psis=finger, groin_pain=groin,
+                 worse_sitting_on_chair=sitting)
+    assert (out["self_score"], out["result"], out["exam_points_possible"]) == (score, result, 3)
+
+
+def test_score_weights_and_cutoff_come_from_the_knowledge_base():
+    kurosawa = load_knowledge().examination.kurosawa
+    weights = {i.id: i.points for i in kurosawa.items}
+    assert (weights["one_finger_psis"], weights["groin_pain"], weights["sitting_pain"]) == (3, 2, 1)
+    assert kurosawa.cutoff == 4
+    assert sum(weights.values()) == 9
+
+
+# --- rule 4: other sources -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("below_knee", "foot", "areas", "expected"), [
+    ("yes", "yes", None, ["nerve_root"]),
+    ("yes", "no", None, []),
+    ("no", "yes", None, []),
+    ("no", "no", {"axial_low_back": 50, "sij_region": 40, "buttock_leg": 10}, ["lumbar_spine"]),
+    ("no", "no", {"axial_low_back": 40, "sij_region": 40, "buttock_leg": 20}, []),
+    ("yes", "yes", {"axial_low_back": 70, "sij_region": 30}, ["nerve_root", "lumbar_spine"]),
+])
+def test_other_sources_in_order(below_knee, foot, areas, expected):
+    out = screen(below_knee=below_knee, foot_numbness_or_tingling=foot,
+                 pain_areas=... if areas is None else areas)
+    assert out["other_sources"] == expected
+
+
+# --- rule 5: duration ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("started", "answered", "months", "recent"), [
+    ("2026-08-31", "2026-11-30", 3, False),
+    ("2026-08-31", "2026-11-29", 2, True),
+    ("2026-08-20", "2026-11-20", 3, False),
+    ("2026-08-21", "2026-11-20", 2, True),
+    ("2026-11-20", "2026-11-20", 0, True),
+    ("2024-02-29", "2026-02-28", 24, False),
+])
+def test_duration_in_calendar_months(started, answered, months, recent):
+    out = screen(pain_started=started, answered_on=answered)
+    assert (out["duration_months"], out["recent"]) == (months, recent)
+
+
+@pytest.mark.parametrize(("given", "recent"), [(2, True), (3, False), (2.5, True), (12, False)])
+def test_duration_as_given(given, recent):
+    out = screen(pain_started=..., duration_months=given)
+    assert (out["duration_months"], out["recent"]) == (given, recent)
+
+
+@given(st.dates(date(2000, 1, 1), date(2030, 1, 1)), st.integers(0, 3000))
+def test_duration_is_the_largest_whole_month_count(start, days):
+    answered = start + timedelta(days=days)
+    data = answers(pain_started=start.isoformat(), answered_on=answered.isoformat())
+    months = self_screen(parse_screen(data)).duration_months
+    assert add_months(start, months) <= answered < add_months(start, months + 1)
+
+
+# --- rule 6: next step -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("changes", "step"), [
+    ({}, "appointment"),
+    ({"points_one_finger_near_psis": "no", "worse_sitting_on_chair": "no"}, "primary_care"),
+    ({"points_one_finger_near_psis": "no", "worse_sitting_on_chair": "no",
+      "below_knee": "yes", "foot_numbness_or_tingling": "yes"}, "appointment"),
+    ({"points_one_finger_near_psis": "no", "worse_sitting_on_chair": "no",
+      "pain_areas": {"axial_low_back": 90, "sij_region": 10}}, "appointment"),
+    ({"points_one_finger_near_psis": "no", "worse_sitting_on_chair": "yes"}, "appointment"),
+    ({"red_flags__fever_or_unwell": "yes"}, "urgent_care"),
+])
+def test_next_step(changes, step):
+    assert screen(**changes)["next_step"] == step
+
+
+def test_output_fields_without_a_warning_sign():
+    out = screen()
+    assert set(out) == {"result", "self_score", "exam_points_possible", "other_sources",
+                        "duration_months", "recent", "next_step", "reasons"}
+    assert all(set(r) >= {"rule", "text", "sources"} for r in out["reasons"])
+    assert any(r["sources"] for r in out["reasons"])
+
+
+@given(st.fixed_dictionaries({flag: st.sampled_from(["yes", "no", "unsure"]) for flag in FLAGS}),
+       st.sampled_from(["yes", "no", "unsure"]), st.booleans(), st.booleans())
+def test_property_a_yes_to_any_warning_sign_always_means_urgent_care(flags, finger, groin, sit):
+    data = answers(red_flags=flags, points_one_finger_near_psis=finger, groin_pain=groin,
+                   worse_sitting_on_chair=sit)
+    out = self_screen(parse_screen(data))
+    urgent = "yes" in flags.values() or any(flags[f] == "unsure" for f in EMERGENCY)
+    assert (out.result == "seek_urgent_care") is urgent
+    assert (out.next_step == "urgent_care") is urgent
+    if urgent:
+        assert out.self_score is None and out.other_sources is None
+
+
+# --- answers: validation ---------------------------------------------------------------------
+
+def test_yaml_yes_no_booleans_are_accepted_like_the_words():
+    text = (
+        "answered_on: 2026-11-20\nred_flags: {" + ", ".join(f"{f}: no" for f in FLAGS) + "}\n"
+        "pain_started: 2026-05-01\npoints_one_finger_near_psis: yes\ngroin_pain: no\n"
+        "worse_sitting_on_chair: yes\nbelow_knee: no\nfoot_numbness_or_tingling: no\n")
+    parsed = parse_text(text)
+    assert parsed["groin_pain"] is False  # YAML 1.1: the reader hands over booleans
+    loaded = parse_screen(parsed)
+    assert (loaded.points_one_finger_near_psis, loaded.groin_pain) == ("yes", "no")
+    assert self_screen(loaded).self_score == 4
+
+
+def test_every_red_flag_key_and_yes_no_item_is_required():
+    data = answers(red_flags__cancer_history=..., groin_pain=..., below_knee=...)
+    assert problems(data) == ["red_flags.cancer_history: is required", "groin_pain: is required",
+                              "below_knee: is required"]
+
+
+def test_answered_on_is_required():
+    assert problems(answers(answered_on=...)) == ["answered_on: is required"]
+
+
+def test_pain_started_or_duration_is_required_and_not_both():
+    assert problems(answers(pain_started=...)) == [
+        "pain_started: is required (or give duration_months)"]
+    assert "not both" in problems(answers(duration_months=6))[0]
+
+
+def test_unknown_fields_and_words_are_errors_naming_the_path():
+    found = problems(answers(mood="fine", red_flags__fever_or_unwell="maybe",
+                             groin_pain="unsure"))
+    assert "mood: is not a field of the self-screen (check the spelling)" in found
+    assert any(p.startswith("red_flags.fever_or_unwell: got 'maybe'") for p in found)
+    assert any(p.startswith("groin_pain: got 'unsure'") for p in found)  # yes | no only
+
+
+def test_pain_started_after_answered_on_is_invalid():
+    assert problems(answers(pain_started="2026-11-21")) == [
+        "pain_started: 2026-11-21 is after answered_on 2026-11-20"]
+
+
+@pytest.mark.parametrize("areas", [{"axial_low_back": 50, "sij_region": 40},
+                                   {"sij_region": 120}])
+def test_pain_areas_must_sum_to_100(areas):
+    assert problems(answers(pain_areas=areas))[0].startswith("pain_areas")
+
+
+def test_bad_dates_and_numbers():
+    assert problems(answers(answered_on="2026-02-30"))[0].startswith("answered_on:")
+    assert problems(answers(pain_started=..., duration_months=True))[0].startswith(
+        "duration_months:")
+    assert problems(answers(pain_started=..., duration_months=-1))[0].startswith(
+        "duration_months:")
+
+
+def test_answers_must_be_a_mapping():
+    assert "mapping" in problems(["yes"])[0]
+
+
+# --- the words a member of the public reads --------------------------------------------------
+
+def test_text_with_a_warning_sign_is_urgent_care_alone():
+    result = self_screen(parse_screen(answers(red_flags__bladder_or_bowel_change="yes")))
+    text = render_screen(result, load_knowledge())
+    assert text.startswith("GET MEDICAL HELP NOW")
+    assert "emergency" in text.lower()
+    assert "appointment at the clinic" not in text and "score" not in text
+
+
+def test_text_without_a_warning_sign_says_what_to_do_and_never_diagnoses():
+    for changes in ({}, {"points_one_finger_near_psis": "no", "worse_sitting_on_chair": "no"},
+                    {"worse_sitting_on_chair": "no"}):
+        text = render_screen(self_screen(parse_screen(answers(**changes))), load_knowledge())
+        assert "What to do next" in text
+        assert "not a diagnosis" in text or "cannot tell" in text
+        for jargon in ("SIJ", "PSIS", "Kurosawa", "radicular", "lumbar", "you have sacroiliac",
+                       "your pain comes from the"):
+            assert jargon not in text
