@@ -35,12 +35,10 @@ def serve_command(
 
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
-    from sijcare.web.settings import SecretKeyError
-
     with database(url) as target:
         try:
             settings = Settings.from_env(target)
-        except SecretKeyError as error:
+        except ValueError as error:  # a short secret key, a bad number of days or port
             fail(str(error))
         engine, created = prepare(target, demo)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")

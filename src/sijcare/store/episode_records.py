@@ -41,6 +41,7 @@ class TimelineEntry:
 
 
 VOIDED = " (entered in error)"
+PATIENT_REPORTED = " (patient-reported, by questionnaire link)"
 
 
 def known_on(row: RecordRow, as_of: dt.date) -> bool:
@@ -71,7 +72,8 @@ class StoredRecord:
 
     def entry(self) -> TimelineEntry:
         row = self.row
-        summary = self.spec.summary(self.form) + (VOIDED if row.voided_on else "")
+        reported = PATIENT_REPORTED if getattr(row, "patient_reported", False) else ""
+        summary = self.spec.summary(self.form) + reported + (VOIDED if row.voided_on else "")
         return TimelineEntry(self.spec.name, row.id, self.date, summary, dump(self.form),
                              row.recorded_on, row.recorded_by, row.voided_on, row.void_reason)
 

@@ -429,6 +429,7 @@ class QuestionnaireLink(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]  # a newer link for the same point replaced it
+    comment: Mapped[str | None] = mapped_column(String(1000))  # the patient's own words
 
 
 class ReminderContact(Base):

@@ -126,6 +126,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("comment", sa.String(1000), nullable=True),
         sa.ForeignKeyConstraint(["episode_id"], ["episodes.id"],
                                 name="fk_questionnaire_links_episode_id_episodes"),
         sa.ForeignKeyConstraint(["issued_by"], ["users.id"],
