@@ -9,6 +9,7 @@ into the same query) and everything after that is done in memory. `list_timeline
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
@@ -197,10 +198,14 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
     return [StoredRecord(spec, row) for row in rows]
 
 
-def load_episode_records(session: Session, episode_id: int) -> EpisodeRecords:
+def load_episode_records(session: Session, episode_id: int,
+                         kinds: Iterable[str] | None = None) -> EpisodeRecords:
     """Read every record of the episode once: one query per record table, and the episode with
-    its patient (no query if the session holds them already, as on the episode page)."""
-    by_kind = {spec.name: _read(session, spec, episode_id) for spec in KINDS.values()}
+    its patient (no query if the session holds them already, as on the episode page).
+    `kinds` reads only those tables (the others read as empty), for callers that need less."""
+    wanted = set(KINDS if kinds is None else kinds)
+    by_kind = {spec.name: _read(session, spec, episode_id) if spec.name in wanted else []
+               for spec in KINDS.values()}
     nones = list(session.scalars(_NONES, {"episode_id": episode_id}))
     episode = session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
     return EpisodeRecords(episode_id, episode, by_kind, nones)

@@ -2,7 +2,7 @@
 
 The schedule is the engine's `follow_up` (ENGINE-RULES, "Follow-up schedule"), never a copy of
 its rules. It stays current because it is re-derived, not maintained: any flush that adds or
-changes a record of an episode (a procedure, a PROM, an outcome, an entered-in-error mark)
+changes what it is built from (a procedure or a PROM, or an entered-in-error mark on one)
 marks that episode, and before the transaction commits its points are derived again from its
 case and written in the same transaction (`keep_schedules_current`). A point's `done` is
 stored; whether an open point is upcoming, due or missed depends only on its window and the
@@ -28,12 +28,14 @@ from sijcare.store.models import (
     Episode,
     FollowUpPoint,
     Patient,
-    RecordRow,
+    ProcedureRecord,
+    PromRecord,
     User,
     utcnow,
 )
 
 STALE = "sijcare_follow_up_stale"  # session.info key: episodes whose schedule must be derived
+SCHEDULE_KINDS = ("procedure", "prom")  # all the schedule is built from
 
 
 def point_key(point: str, procedure_id: int | None) -> str:
@@ -91,7 +93,7 @@ def refresh_schedule(session: Session, episode_id: int,
                      today: dt.date | None = None) -> list[FollowUpPoint]:
     """Derive the episode's points again and store them: changed points updated in place
     (their ids stay), new ones added, points no longer scheduled removed."""
-    records = load_episode_records(session, episode_id)
+    records = load_episode_records(session, episode_id, SCHEDULE_KINDS)
     wanted = {p["key"]: p for p in _schedule(records, today or dt.date.today())}
     stored = {p.key: p for p in session.scalars(
         select(FollowUpPoint).where(FollowUpPoint.episode_id == episode_id))}
@@ -119,7 +121,7 @@ def refresh_schedules(session: Session, episode_ids: Iterable[int],
 
 def _note_changed_records(session: Session, *_args: Any) -> None:
     changed = {obj.episode_id for obj in (*session.new, *session.dirty)
-               if isinstance(obj, RecordRow)}
+               if isinstance(obj, (ProcedureRecord, PromRecord))}
     if changed:
         session.info.setdefault(STALE, set()).update(changed)
 
@@ -201,7 +203,7 @@ def worklist(session: Session, clinic_ids: Iterable[int], today: dt.date, *,
         query = query.where(FollowUpPoint.clinician_id == clinician_id)
     if wanted != set(OPEN_STATUSES):
         query = query.where(status.in_(sorted(wanted)))
-    return [WorkItem(*row) for row in session.execute(query)]
+    return [WorkItem(*row) for row in session.connection().execute(query)]
 
 
 # -- response rates ------------------------------------------------------------------------------
