@@ -95,7 +95,7 @@ def measure(url: str, patients: int, runs: int) -> dict[str, float]:
             return cursor.fetchall()
 
         baseline, raw = _median(hand, runs)
-    as_rows = [tuple(str(v) for v in vars(item).values()) for item in items]
+    as_rows = [tuple(str(v) for v in item) for item in items]
     assert as_rows == [tuple(str(v) for v in row) for row in raw], "rows differ"
     engine.dispose()
     return {"rows": len(items), "derive_ms": derive * 1000, "worklist_ms": built * 1000,
