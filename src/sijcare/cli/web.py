@@ -36,12 +36,10 @@ def serve_command(
     from sijcare.notify.worker import OutboxWorker
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
-    from sijcare.web.settings import SecretKeyError
-
     with database(url) as target:
         try:
             settings = Settings.from_env(target)
-        except (SecretKeyError, ValueError) as error:  # ValueError: SIJCARE_SMTP_* settings
+        except ValueError as error:  # a short secret key, SIJCARE_SMTP_* settings, a bad number
             fail(str(error))
         engine, created = prepare(target, demo)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")

@@ -15,6 +15,7 @@ from sijcare.store.db import database_url, make_engine, session_factory, upgrade
 from sijcare.store.demo import load_demo
 from sijcare.store.episode_records import EpisodeRecords, TimelineEntry, load_episode_records
 from sijcare.store.errors import NotFound, RecordError
+from sijcare.store.follow_up import WorkItem, refresh_schedule, status_on, worklist
 from sijcare.store.models import (
     AuditEvent,
     Base,
@@ -101,6 +102,7 @@ __all__ = [
     "SignedAssessment",
     "TimelineEntry",
     "User",
+    "WorkItem",
     "add_note",
     "add_record",
     "backup",
@@ -123,6 +125,7 @@ __all__ = [
     "load_episode_records",
     "make_engine",
     "record_event",
+    "refresh_schedule",
     "reopen_episode",
     "reset_password",
     "restore",
@@ -132,7 +135,9 @@ __all__ = [
     "set_active",
     "set_time_zone",
     "sign_assessment",
+    "status_on",
     "upgrade",
     "verify_chain",
     "void_record",
+    "worklist",
 ]

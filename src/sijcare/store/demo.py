@@ -10,14 +10,17 @@ any past day shows what was known then.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sijcare.store.follow_up import refresh_schedule
 from sijcare.store.models import Clinic, Membership, Patient, User
 from sijcare.store.patients import create_episode, create_patient
+from sijcare.store.questionnaires import answer_link, issue_link
 from sijcare.store.records import add_record
 from sijcare.store.synthetic import generate_synthetic
 from sijcare.store.users import create_clinic, create_user, get_user_by_username
@@ -29,6 +32,13 @@ DEMO_USER = "demo"
 LOCKED = "!"  # no password hashes to "!", so nobody can sign in as the demo user
 
 Records = list[tuple[str, int, dict[str, Any]]]  # (kind, days before today, data)
+# Follow-up answered by the patient through a questionnaire link, per scenario (0-based):
+# (point, days before today it was answered, answers); the other points were missed or are
+# still open, so the worklist, the charts and the response rates show both on first start.
+ANSWERED_BY_LINK: dict[int, list[tuple[str, int, dict[str, Any]]]] = {
+    4: [("2w", 47, {"nrs": 4, "pgic": 2})],
+    5: [("2w", 186, {"nrs": 5, "pgic": 3})],
+}
 
 
 def _scenarios(ago: Callable[[int], str]) -> list[tuple[str, str, Records]]:
@@ -132,6 +142,20 @@ def _demo_clinic_and_user(session: Session) -> tuple[Clinic, User]:
     return clinic, user
 
 
+def _answer_by_link(session: Session, episode_id: int,
+                    answered: list[tuple[str, int, dict[str, Any]]], today: dt.date) -> None:
+    """Answers a patient gave by link: a link issued and used on that day (its token, made with
+    a throwaway key, is never shown), so the PROMs are patient-reported like real ones."""
+    if not answered:
+        return
+    points = {p.point: p for p in refresh_schedule(session, episode_id, today)}
+    secret = secrets.token_bytes(32)
+    for point, days, answers in answered:
+        _, token = issue_link(session, points[point].id, None, secret)
+        moment = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(18, 30))
+        answer_link(session, token, secret, answers, now=moment)
+
+
 def load_demo(session: Session, n: int = 8, today: dt.date | None = None) -> list[Patient]:
     """`n` demo patients (the stages repeat past 8); those already loaded are kept, not doubled."""
     today = today or dt.date.today()
@@ -156,5 +180,7 @@ def load_demo(session: Session, n: int = 8, today: dt.date | None = None) -> lis
         for kind, days, data in records:
             add_record(session, episode.id, kind, data, user.id,
                        today - dt.timedelta(days=days))
+        _answer_by_link(session, episode.id, ANSWERED_BY_LINK.get((number - 1) % len(scenarios),
+                                                                  []), today)
         patients.append(patient)
     return patients

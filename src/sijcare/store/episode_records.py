@@ -9,6 +9,7 @@ into the same query) and everything after that is done in memory. `list_timeline
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Any
@@ -22,6 +23,7 @@ from sijcare.store.errors import NotFound
 from sijcare.store.forms import dump
 from sijcare.store.kinds import KINDS, Kind
 from sijcare.store.models import Episode, EpisodeNote, NoneRecord, Patient, RecordRow, User
+from sijcare.store.outcomes import relief_as_of
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ NOTE = "note"  # the timeline kind of a free-text note
 
 
 VOIDED = " (entered in error)"
+PATIENT_REPORTED = " (patient-reported, by questionnaire link)"
 
 
 def known_on(row: RecordRow, as_of: dt.date) -> bool:
@@ -79,7 +82,8 @@ class StoredRecord:
 
     def entry(self) -> TimelineEntry:
         row = self.row
-        summary = self.spec.summary(self.form) + (VOIDED if row.voided_on else "")
+        reported = PATIENT_REPORTED if getattr(row, "patient_reported", False) else ""
+        summary = self.spec.summary(self.form) + reported + (VOIDED if row.voided_on else "")
         return TimelineEntry(self.spec.name, row.id, self.date, summary, dump(self.form),
                              row.recorded_on, row.recorded_by, row.voided_on, row.void_reason,
                              row.created_at)
@@ -141,6 +145,9 @@ class EpisodeRecords:
           only from the day it was recorded on.
         - A block's `pain_before` is its diary's baseline (minutes 0) and `pain_after` the lowest
           rating after it: the best relief the block gave, which is how a diagnostic block is read.
+        - A procedure's relief (`relief_percent`, `relief_weeks`, `relief_ongoing`) comes from
+          its outcome records known on `as_of` (`outcomes.relief_as_of`), so an outcome recorded
+          later never changes the procedure as an earlier day saw it.
         - Absent stays absent: a list is `[]` only when the clinician recorded "none" (or records
           exist); with nothing recorded it stays `None`, which the engine reads as unknown.
 
@@ -188,7 +195,16 @@ class EpisodeRecords:
                 if spec.case_field == "conservative_care":
                     found = [_ongoing_on(course, as_of) for course in found]
                 lists[spec.case_field] = found or ([] if spec.name in confirmed_none else None)
+        if lists["procedures"]:
+            lists["procedures"] = self._with_relief(as_of)
         return lists
+
+    def _with_relief(self, as_of: dt.date) -> list[Any]:
+        """The procedures known on `as_of`, each with its relief from the outcomes known then."""
+        known = self._dated("procedure_outcome", as_of)
+        return [relief_as_of(record.form.engine(),
+                             [o.form for o in known if o.form.procedure_id == record.row.id])
+                for record in self._dated("procedure", as_of)]
 
 
 def _ongoing_on(course: Any, as_of: dt.date) -> Any:
@@ -218,11 +234,15 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
     return [StoredRecord(spec, row) for row in rows]
 
 
-def load_episode_records(session: Session, episode_id: int) -> EpisodeRecords:
+def load_episode_records(session: Session, episode_id: int,
+                         kinds: Iterable[str] | None = None) -> EpisodeRecords:
     """Read every record of the episode once: one query per record table, its notes, the
     usernames of who recorded them, and the episode with its patient (no query if the
-    session holds them already, as on the episode page)."""
-    by_kind = {spec.name: _read(session, spec, episode_id) for spec in KINDS.values()}
+    session holds them already, as on the episode page). `kinds` reads only those tables
+    (the others read as empty), for callers that need less."""
+    wanted = set(KINDS if kinds is None else kinds)
+    by_kind = {spec.name: _read(session, spec, episode_id) if spec.name in wanted else []
+               for spec in KINDS.values()}
     nones = list(session.scalars(_NONES, {"episode_id": episode_id}))
     notes = tuple(session.scalars(_NOTES, {"episode_id": episode_id}))
     episode = session.get(Episode, episode_id, options=[joinedload(Episode.patient)])

@@ -297,9 +297,10 @@ class ProcedureRecord(RecordRow):
     guidance: Mapped[str | None] = mapped_column(String(20))
     injectate: Mapped[str | None]
     complications: Mapped[list[str] | None]
-    relief_percent: Mapped[float | None]
-    relief_weeks: Mapped[float | None]
-    relief_ongoing: Mapped[bool | None]
+    # Relief is not a column here: it is followed up over time in `procedure_outcomes`.
+
+    outcomes: Mapped[list[ProcedureOutcome]] = relationship(
+        lazy="raise", order_by="ProcedureOutcome.date")
 
 
 class PromRecord(RecordRow):
@@ -310,6 +311,7 @@ class PromRecord(RecordRow):
     date: Mapped[dt.date]
     instrument: Mapped[str] = mapped_column(String(10))
     value: Mapped[float | None]
+    patient_reported: Mapped[bool] = mapped_column(default=False)  # answered by link
 
     answers: Mapped[list[PromAnswer]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PromAnswer.section")
@@ -425,6 +427,101 @@ class SignInFailure(Base):
     username: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(100))
     at: Mapped[float] = mapped_column(index=True)
+# -- follow-up ---------------------------------------------------------------------------------
+
+
+class ProcedureOutcome(RecordRow):
+    """How a procedure worked out, as found at one follow-up (several per procedure over time).
+
+    `relief_percent` is derived from `nrs_before` and `nrs_after` when both are given, else it
+    is as entered; `complications` are codes of `store/complications.yaml` (`[]`: none).
+    """
+
+    __tablename__ = "procedure_outcomes"
+
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    date: Mapped[dt.date]
+    nrs_before: Mapped[float | None]
+    nrs_after: Mapped[float | None]
+    relief_percent: Mapped[float | None]
+    relief_weeks: Mapped[float | None]
+    relief_ongoing: Mapped[bool | None]
+    pgic: Mapped[int | None]
+    complications: Mapped[list[str] | None]
+
+
+class FollowUpPoint(Base):
+    """One point of an episode's follow-up schedule, re-derived from the engine whenever the
+    episode's records change (see `store/follow_up.py`); `done` is as of that derivation, the
+    other statuses follow from the window and today's date at read time."""
+
+    __tablename__ = "follow_up_points"
+    __table_args__ = (
+        UniqueConstraint("episode_id", "key"),
+        Index("ix_follow_up_points_clinic_due", "clinic_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    key: Mapped[str] = mapped_column(String(40))  # "6m", or "2w:<procedure id>"
+    point: Mapped[str] = mapped_column(String(10))
+    anchor: Mapped[str] = mapped_column(String(20))
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"))
+    procedure_date: Mapped[dt.date | None]
+    procedure_kind: Mapped[str | None] = mapped_column(String(30))
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due: Mapped[dt.date]
+    window_from: Mapped[dt.date]
+    window_to: Mapped[dt.date]
+    instruments: Mapped[list[str]]
+    done: Mapped[bool] = mapped_column(default=False)
+    derived_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QuestionnaireLink(Base):
+    """A single-use link sent to a patient for one follow-up point; only its hash is kept."""
+
+    __tablename__ = "questionnaire_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    point_key: Mapped[str] = mapped_column(String(40))
+    point: Mapped[str] = mapped_column(String(10))
+    instruments: Mapped[list[str]]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]  # a newer link for the same point replaced it
+    comment: Mapped[str | None] = mapped_column(String(1000))  # the patient's own words
+
+
+class ReminderContact(Base):
+    """Where a patient's follow-up reminders go, and whether they asked for none."""
+
+    __tablename__ = "reminder_contacts"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    opted_out_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FollowUpReminder(Base):
+    """A reminder queued for a point (one per point per `SIJCARE_REMINDER_DAYS` at most)."""
+
+    __tablename__ = "follow_up_reminders"
+    __table_args__ = (Index("ix_follow_up_reminders_point", "episode_id", "point_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    point_key: Mapped[str] = mapped_column(String(40))
+    link_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_links.id"))
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # -- the patient side: appointment requests, outgoing email, newsletter -----------------------
 
 

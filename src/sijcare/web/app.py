@@ -22,11 +22,12 @@ from sijcare.web.api import patients as api_patients
 from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
 from sijcare.web.bodies import RequestBodies
-from sijcare.web.clinic import inbox
+from sijcare.web.clinic import inbox, worklist
 from sijcare.web.csrf import check_csrf
 from sijcare.web.headers import SecurityHeaders
 from sijcare.web.methods import AllowedMethods
 from sijcare.web.public import ROUTERS as PUBLIC_ROUTERS
+from sijcare.web.public import questionnaire
 from sijcare.web.routers import account, admin, auth, episodes, home, patients, records
 from sijcare.web.routers import signed as signed_assessments
 from sijcare.web.sessions import SessionCodec, SessionMiddleware
@@ -37,6 +38,7 @@ ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.r
            admin.router, api_session.router, api_health.router, api_assess.router,
            api_patients.router, api_episodes.router, api_records.router, api_docs.router,
            signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router)
+ROUTERS += (worklist.router, worklist.api, questionnaire.router)  # follow-up (issue 10)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -80,6 +80,9 @@ class Settings:
     clinic_phone: str = ""
     public_url: str = "http://127.0.0.1:8000"
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    # follow-up: how long a questionnaire link works, how often a point may be reminded
+    questionnaire_days: int = 14
+    reminder_every_days: int = 7
 
     @classmethod
     def from_env(cls, database_url: str) -> Settings:
@@ -90,6 +93,7 @@ class Settings:
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
             max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
             **public_site_from_env(),
+            **follow_up_from_env(),
         )
 
 
@@ -114,3 +118,16 @@ def public_site_from_env() -> dict[str, object]:
             ca_file=env("SIJCARE_SMTP_CA_FILE") or None,
         ),
     }
+
+
+def follow_up_from_env() -> dict[str, int]:
+    """SIJCARE_QUESTIONNAIRE_DAYS (link lifetime) and SIJCARE_REMINDER_DAYS (reminder gap)."""
+    values = {}
+    for name, key in (("SIJCARE_QUESTIONNAIRE_DAYS", "questionnaire_days"),
+                      ("SIJCARE_REMINDER_DAYS", "reminder_every_days")):
+        text = os.environ.get(name, "").strip()
+        if text:
+            if not text.isdigit() or not 1 <= int(text) <= 365:
+                raise ValueError(f"{name} must be a whole number of days from 1 to 365")
+            values[key] = int(text)
+    return values

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from sijcare.knowledge import load_knowledge
+from sijcare.web.course_chart import course_chart
 from sijcare.web.csrf import csrf_token
 from sijcare.web.forms import NONE_OF_THESE
 from sijcare.web.presenters import TEMPLATE_GLOBALS
@@ -20,6 +21,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.trim_blocks = templates.env.lstrip_blocks = True
 templates.env.globals.update(TEMPLATE_GLOBALS, none_of_these=NONE_OF_THESE)
 templates.env.globals.update(local_time=local_time, today_date=date.today)
+templates.env.globals.update(course_chart=course_chart)  # episodes/_course_chart.html
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

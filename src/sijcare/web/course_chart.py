@@ -1,0 +1,179 @@
+"""The patient's course over time for the episode page: pain NRS and ODI by date, procedures
+on the time axis, the minimal important change band from baseline, and the treatment courses.
+
+Drawn on the server by matplotlib (Agg, no pyplot state) as SVG and shown as an image (a data
+URI, so the page's style policy does not apply inside it), with a one-sentence text
+alternative and the same numbers as a table for screen readers.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from sijcare.instruments.odi import score_odi
+from sijcare.knowledge import load_knowledge
+from sijcare.model.assessment import Assessment
+from sijcare.store import TimelineEntry
+
+Point = tuple[dt.date, float]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One instrument's scores over time and the level its baseline must fall to (MCID)."""
+
+    name: str
+    top: float
+    points: tuple[Point, ...]
+    mcid_level: float | None  # at or below this the change is a minimal important change
+
+    @property
+    def baseline(self) -> float | None:
+        return self.points[0][1] if self.points else None
+
+
+@dataclass(frozen=True)
+class Row:
+    date: dt.date
+    nrs: float | None
+    odi: float | None
+    procedures: str
+
+
+@dataclass(frozen=True)
+class CourseChart:
+    image: str  # data URI of the SVG
+    alt: str
+    summary: str
+    rows: list[Row]
+    nrs: Series
+    odi: Series
+
+
+def _mcid_level(baseline: float, points: float, percent: float) -> float:
+    """MCID (`instruments.odi.mcid_reached`) is a fall of `points` or of `percent` of the
+    baseline, whichever is smaller; the band runs from that level up to the baseline."""
+    return baseline - min(points, baseline * percent / 100)
+
+
+def _known(entry: TimelineEntry, as_of: dt.date) -> bool:
+    return (entry.recorded_on <= as_of and entry.date <= as_of
+            and (entry.voided_on is None or as_of < entry.voided_on))
+
+
+def _series(name: str, top: float, points: list[Point], mcid: Any) -> Series:
+    points.sort()
+    level = _mcid_level(points[0][1], mcid.points, mcid.percent) if points else None
+    return Series(name, top, tuple(points), level)
+
+
+def course_chart(timeline: list[TimelineEntry], as_of: dt.date,
+                 assessment: Assessment | None) -> CourseChart | None:
+    """The chart of the episode as known on `as_of`; None when no NRS or ODI was recorded."""
+    kb = load_knowledge()
+    entries = [e for e in timeline if _known(e, as_of)]
+    nrs: list[Point] = []
+    odi: list[Point] = []
+    for e in entries:
+        if e.kind == "prom" and e.data.get("instrument") == "nrs":
+            nrs.append((e.date, float(e.data["value"])))
+        elif e.kind == "prom" and e.data.get("instrument") == "odi":
+            score = score_odi(list(e.data["answers"]), kb.outcomes.odi).score
+            if score is not None:
+                odi.append((e.date, score))
+    if not nrs and not odi:
+        return None
+    procedures = sorted((e.date, e.data["kind"]) for e in entries if e.kind == "procedure")
+    courses = assessment.courses if assessment is not None else None
+    nrs_series = _series("Pain NRS", 10, nrs, kb.outcomes.nrs.mcid)
+    odi_series = _series("ODI", 100, odi, kb.outcomes.odi.mcid)
+    image = _svg(nrs_series, odi_series, tuple(procedures), _course_spans(courses))
+    return CourseChart(image, _alt(nrs_series, odi_series, procedures),
+                       _summary(nrs_series, odi_series), _rows(nrs, odi, procedures),
+                       nrs_series, odi_series)
+
+
+def _course_spans(courses: Any) -> tuple[tuple[str, dt.date, dt.date], ...]:
+    """Regenerative series (first to last injection) and the RFA's repeat-from date."""
+    if courses is None:
+        return ()
+    spans = [(f"{c.kind} series ({c.injections})", c.series_started, c.last)
+             for c in courses.regenerative]
+    if courses.rfa is not None:
+        spans.append(("RFA: repeat from", courses.rfa.repeat_from, courses.rfa.repeat_from))
+    return tuple(spans)
+
+
+def _alt(nrs: Series, odi: Series, procedures: list[tuple[dt.date, str]]) -> str:
+    parts = []
+    for series, unit in ((nrs, "of 10"), (odi, "%")):
+        if series.points:
+            (first_day, first), (last_day, last) = series.points[0], series.points[-1]
+            parts.append(f"{series.name} from {first:g} {unit} on {first_day} to {last:g} "
+                         f"{unit} on {last_day} ({len(series.points)} entries)")
+    marks = f"; {len(procedures)} procedure(s) marked" if procedures else ""
+    return "Chart: " + "; ".join(parts) + marks + ". The data table follows."
+
+
+def _summary(nrs: Series, odi: Series) -> str:
+    notes = []
+    for series in (nrs, odi):
+        if series.mcid_level is not None and len(series.points) > 1:
+            reached = series.points[-1][1] <= series.mcid_level
+            notes.append(f"{series.name}: the minimal important change from baseline "
+                         f"{series.baseline:g} means {series.mcid_level:g} or lower; "
+                         f"{'reached' if reached else 'not reached'} at the latest entry.")
+    return " ".join(notes) or "One entry so far: the change is measured from the next one."
+
+
+def _rows(nrs: list[Point], odi: list[Point],
+          procedures: list[tuple[dt.date, str]]) -> list[Row]:
+    days = sorted({d for d, _ in nrs} | {d for d, _ in odi} | {d for d, _ in procedures})
+    by_nrs, by_odi = dict(nrs), dict(odi)
+    return [Row(day, by_nrs.get(day), by_odi.get(day),
+                ", ".join(k.replace("_", " ") for d, k in procedures if d == day))
+            for day in days]
+
+
+@lru_cache(maxsize=256)
+def _svg(nrs: Series, odi: Series, procedures: tuple[tuple[dt.date, str], ...],
+         spans: tuple[tuple[str, dt.date, dt.date], ...]) -> str:
+    shown = [s for s in (nrs, odi) if s.points]
+    figure = Figure(figsize=(7.5, 2.2 * len(shown) + 0.4), dpi=96, layout="constrained")
+    axes = figure.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, series in zip(axes, shown, strict=True):
+        days, values = zip(*series.points, strict=True)
+        if series.mcid_level is not None and series.baseline is not None:
+            ax.axhspan(series.mcid_level, series.baseline, color="#b9d7ea", alpha=0.6,
+                       label="change below MCID")
+        for label, start, end in spans:
+            if start == end:
+                ax.axvline(start, color="#6a3d9a", linestyle=":", linewidth=1.2)
+            else:
+                ax.axvspan(start, end, color="#fdd9a0", alpha=0.5, label=label)
+        for day, kind in procedures:
+            ax.axvline(day, color="#444444", linestyle="--", linewidth=1)
+            if ax is axes[0]:
+                ax.annotate(kind.replace("_", " "), (day, series.top), fontsize=7,
+                            rotation=90, va="top", ha="right")
+        ax.plot(days, values, marker="o", color="#1f4e79", linewidth=2)
+        ax.set_ylim(0, series.top)
+        ax.set_ylabel(series.name)
+        ax.grid(axis="y", color="#dddddd")
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        axes[0].legend(handles, labels, fontsize=7, loc="lower left")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -1,0 +1,185 @@
+"""The patient's questionnaire page, reached by a link: no account, one use, nothing shown but
+a first name and the questions.
+
+NRS, the ODI (section titles and the 0-5 scale; the full item wording only from a file the
+clinic holds a licence for, `SIJCARE_ODI_TEXT_FILE`), PGIC and a comment. A used, expired,
+replaced or edited link gets a page saying so and no data. Every request counts against a
+per-address limit (the token is the only secret; guessing it must stay slow).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from sijcare.notify.links import LinkError, check_link
+from sijcare.notify.reminders import OPT_OUT, opt_out
+from sijcare.store import Patient, RecordError, record_event
+from sijcare.store.questionnaires import COMMENT_MAX, LinkRefused, answer_link, open_link
+from sijcare.web.deps import DbSession, SubmittedForm
+from sijcare.web.forms import ODI_SECTIONS, PGIC
+from sijcare.web.signin import client_address
+from sijcare.web.templating import render
+from sijcare.web.throttle import LoginThrottle
+
+router = APIRouter(include_in_schema=False)
+ODI_TEXT_ENV = "SIJCARE_ODI_TEXT_FILE"
+REQUESTS_ALLOWED, WINDOW_SECONDS = 30, 10 * 60
+REFUSED = {  # reason -> (status, what the patient reads)
+    "tampered": (404, "This link is not valid. It may have been cut short when it was copied: "
+                      "open it from the email again, or ask the clinic for a new one."),
+    "used": (410, "These questions have already been answered with this link. Thank you. "
+                  "If you want to add something, please contact the clinic."),
+    "replaced": (410, "The clinic has sent you a newer link for these questions; please use "
+                      "that one."),
+    "expired": (410, "This link has expired. Please ask the clinic for a new one."),
+}
+
+
+class OdiSection(BaseModel):
+    title: Annotated[str, Field(min_length=1, max_length=100)]
+    choices: Annotated[list[Annotated[str, Field(min_length=1, max_length=300)]],
+                       Field(min_length=6, max_length=6)]
+
+
+class OdiText(BaseModel):
+    """The clinic's licensed ODI wording: ten sections, six statements each (0 to 5)."""
+
+    sections: Annotated[list[OdiSection], Field(min_length=10, max_length=10)]
+
+
+@cache
+def licensed_odi(path: str) -> OdiText:
+    """The clinic's ODI file (JSON); ValueError naming the problem if it is not usable."""
+    try:
+        return OdiText.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError) as error:
+        raise ValueError(f"{ODI_TEXT_ENV} ({path}) is not a usable ODI text file: "
+                         f"{error}") from None
+
+
+def odi_sections() -> list[dict[str, Any]]:
+    """Each ODI section's title and its six choices: the licensed text, else 0-5 only."""
+    path = os.environ.get(ODI_TEXT_ENV, "").strip()
+    if path:
+        return [{"title": s.title, "choices": s.choices} for s in licensed_odi(path).sections]
+    return [{"title": title, "choices": None} for title in ODI_SECTIONS]
+
+
+def _throttled(request: Request) -> Response | None:
+    state = request.app.state
+    if not hasattr(state, "questionnaire_throttle"):
+        state.questionnaire_throttle = LoginThrottle(REQUESTS_ALLOWED, WINDOW_SECONDS,
+                                                     state.settings.clock, 10**6)
+    wait = state.questionnaire_throttle.attempt(("questionnaire", client_address(request)))
+    if wait is None:
+        return None
+    response = render(request, "public/questionnaire_refused.html", {
+        "message": "Too many attempts from this connection. Please wait a few minutes and "
+                   "try again."}, status_code=429)
+    response.headers["retry-after"] = str(wait)
+    return response
+
+
+def _refused(request: Request, reason: str) -> Response:
+    status, message = REFUSED[reason]
+    return render(request, "public/questionnaire_refused.html", {"message": message},
+                  status_code=status)
+
+
+def _form(request: Request, token: str, first_name: str, instruments: list[str],
+          values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "public/questionnaire.html", {
+        "token": token, "first_name": first_name, "instruments": instruments,
+        "odi": odi_sections(), "pgic": PGIC, "values": values, "errors": errors,
+        "comment_max": COMMENT_MAX}, status_code=status_code)
+
+
+@router.get("/q/{token}", name="questionnaire.form")
+def questionnaire(request: Request, db: DbSession, token: str) -> Response:
+    if (throttled := _throttled(request)) is not None:
+        return throttled
+    try:
+        opened = open_link(db, token, request.app.state.settings.secret_key)
+    except LinkRefused as refused:
+        return _refused(request, refused.reason)
+    record_event(db, None, "read", "questionnaire_link", opened.link.id, opened.clinic_id,
+                 {"episode_id": opened.link.episode_id, "via": "questionnaire_link"})
+    return _form(request, token, opened.first_name, opened.instruments, {}, {})
+
+
+def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, str]]:
+    """The posted answers as numbers (an ODI section left blank is unanswered)."""
+    def number(name: str) -> int | None:
+        text = raw.get(name)
+        return int(text) if isinstance(text, str) and text.strip().isdigit() else None
+
+    answers = {"nrs": number("nrs"), "pgic": number("pgic"),
+               "odi": [number(f"odi.{i}") for i in range(1, len(ODI_SECTIONS) + 1)]}
+    values = {key: raw.get(key) for key in raw}
+    return answers, values
+
+
+@router.post("/q/{token}", name="questionnaire.answer")
+def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> Response:
+    if (throttled := _throttled(request)) is not None:
+        return throttled
+    secret = request.app.state.settings.secret_key
+    answers, values = _answers(raw)
+    comment = raw.get("comment")
+    try:
+        answer_link(db, token, secret, answers, comment if isinstance(comment, str) else None)
+    except LinkRefused as refused:
+        db.rollback()
+        return _refused(request, refused.reason)
+    except RecordError as error:
+        db.rollback()
+        opened = open_link(db, token, secret)
+        errors = {path.split(".")[0]: message for path, message in error.problems}
+        return _form(request, token, opened.first_name, opened.instruments, values, errors,
+                     status_code=422)
+    return render(request, "public/questionnaire_done.html", {})
+
+
+def _opt_out_patient(request: Request, token: str) -> int | None:
+    try:
+        subject = check_link(request.app.state.settings.secret_key, OPT_OUT, token)
+    except LinkError:
+        return None
+    return int(subject) if subject.isdigit() else None
+
+
+@router.get("/q/stop/{token}", name="questionnaire.stop_form")
+def stop_form(request: Request, token: str) -> Response:
+    if (throttled := _throttled(request)) is not None:
+        return throttled
+    if _opt_out_patient(request, token) is None:
+        return _refused(request, "tampered")
+    return render(request, "public/questionnaire_stop.html", {"token": token, "done": False})
+
+
+@router.post("/q/stop/{token}", name="questionnaire.stop")
+def stop(request: Request, db: DbSession, token: str) -> Response:
+    if (throttled := _throttled(request)) is not None:
+        return throttled
+    patient_id = _opt_out_patient(request, token)
+    if patient_id is None:
+        return _refused(request, "tampered")
+    _record_opt_out(db, patient_id)
+    return render(request, "public/questionnaire_stop.html", {"token": token, "done": True})
+
+
+def _record_opt_out(db: Session, patient_id: int) -> None:
+    patient = db.get(Patient, patient_id)
+    if patient is not None:
+        opt_out(db, patient_id)
+        record_event(db, None, "opt_out", "reminder_contact", patient_id, patient.clinic_id)
