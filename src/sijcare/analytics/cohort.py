@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from sijcare.analytics.knowledge import CohortCurve, load_registry
 from sijcare.store.audit import record_event
 from sijcare.store.kinds import KINDS
-from sijcare.store.models import Clinic, Episode, Patient, User
-from sijcare.store.synthetic import SYNTHETIC_CLINIC, TESTS, _insert_records, _insert_returning
+from sijcare.store.models import Clinic, Episode, Patient, User, utcnow
+from sijcare.store.synthetic import SYNTHETIC_CLINIC, TESTS
 from sijcare.store.users import create_clinic, create_user
 
 KIND_WEIGHTS = {"steroid_injection": 45, "rfa_conventional": 15, "rfa_cooled": 12,
@@ -168,11 +168,54 @@ def _synthetic_clinicians(session: Session, clinic: Clinic) -> list[int]:
     return ids
 
 
+def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` new primary keys, so rows and their children go in as plain executemany.
+
+    PostgreSQL hands them out from the table's sequence (safe beside other writers); SQLite
+    counts on from the largest id, safe because its write transaction holds the one lock.
+    """
+    if not count:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return sorted(session.scalars(select(func.nextval(sequence))
+                                      .select_from(func.generate_series(1, count))))
+    last = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+    return list(range(last + 1, last + 1 + count))
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` with new ids (returned in order) in one executemany."""
+    ids = _reserve_ids(session, table, len(rows))
+    if rows:
+        session.connection().execute(insert(table), [
+            {**row, "id": row_id} for row_id, row in zip(ids, rows, strict=True)])
+    return ids
+
+
+def _insert_records(session: Session, kind_name: str, items: list[tuple[int, int, Any, dt.date]],
+                    ) -> None:
+    """(episode, recorded by, data, day) items of one kind, each validated by the kind's form."""
+    kind = KINDS[kind_name]
+    forms = [kind.form.model_validate(data) for _, _, data, _ in items]
+    ids = _insert(session, kind.row.__table__, [
+        {**kind.columns(form), "episode_id": episode_id, "recorded_by": clinician,
+         "recorded_on": day} for form, (episode_id, clinician, _, day)
+        in zip(forms, items, strict=True)])
+    if kind.child:
+        table, _, key = kind.child
+        children = [{**child, key: row_id} for row_id, form in zip(ids, forms, strict=True)
+                    for child in kind.children(form)]
+        _insert(session, table.__table__, children)
+
+
 def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | None = None,
                  batch: int = 2000, advance: Callable[[int], None] | None = None) -> int:
     """Add `n` synthetic patients (demo=True) to the synthetic clinic in batches; return `n`.
 
-    `advance(k)` is called after each batch of `k` patients (for a progress bar).
+    Each patient's records are recorded by one of three synthetic clinicians (so the
+    registry's clinician filter has something to filter). `advance(k)` is called after each
+    batch of `k` patients, for a progress bar.
     """
     clinic = (session.scalar(select(Clinic).where(Clinic.name == SYNTHETIC_CLINIC))
               or create_clinic(session, SYNTHETIC_CLINIC, demo=True))
@@ -183,24 +226,21 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
     for start in range(0, n, batch):
         chunk = [next(draws) for _ in range(min(batch, n - start))]
         numbers = range(first + start, first + start + len(chunk))
-        patient_ids = _insert_returning(session, Patient, [{
-            "clinic_id": clinic.id, "external_id": f"cohort-{seed}-{k:07d}",
-            "given_name": "Synthetic", "family_name": f"Patient {k:07d}", "sex": d.sex,
-            "birth_date": d.birth_date, "demo": True} for k, d in zip(numbers, chunk, strict=True)])
-        episode_ids = _insert_returning(session, Episode, [
+        patient_ids = _insert(session, Patient.__table__, [{
+            "clinic_id": clinic.id, "external_id": f"syn-{k:07d}", "given_name": "Synthetic",
+            "family_name": f"Patient {k:07d}", "sex": d.sex, "birth_date": d.birth_date,
+            "demo": True, "created_at": utcnow()} for k, d in zip(numbers, chunk, strict=True)])
+        episode_ids = _insert(session, Episode.__table__, [
             {"patient_id": pid, "complaint": "SI-joint pain (synthetic)", "opened_on": d.opened_on,
-             "created_by": clinicians[d.clinician]}
+             "created_by": clinicians[d.clinician], "created_at": utcnow()}
             for pid, d in zip(patient_ids, chunk, strict=True)])
-        by_kind: dict[str, list[tuple[int, dict[str, Any], dt.date]]] = {}
+        by_kind: dict[str, list[tuple[int, int, Any, dt.date]]] = {}
         for episode_id, d in zip(episode_ids, chunk, strict=True):
             for kind, data, day in d.records:
-                by_kind.setdefault(kind, []).append((episode_id, data, day))
+                by_kind.setdefault(kind, []).append(
+                    (episode_id, clinicians[d.clinician], data, day))
         for kind, items in by_kind.items():
             _insert_records(session, kind, items)
-            table = KINDS[kind].row.__table__
-            session.execute(update(table).where(table.c.episode_id.in_(episode_ids)).values(
-                recorded_by=select(Episode.created_by)
-                .where(Episode.id == table.c.episode_id).scalar_subquery()))
         if advance:
             advance(len(chunk))
     record_event(session, None, "generate", "clinic", clinic.id, clinic.id,

@@ -34,7 +34,7 @@ from sijcare.analytics.tables import Tables
 from sijcare.knowledge import load_knowledge
 
 
-class days_between(GenericFunction):  # noqa: N801 - a SQL function's name
+class days_between(GenericFunction):
     """`days_between(later, earlier)`: whole days from one date to another, on every database."""
 
     type = Integer()

@@ -84,14 +84,11 @@ def kaplan_meier(days: list[int], lost: list[int], counts: list[int]) -> Surviva
     """KM from grouped rows (day, 1 when relief was lost else 0 for censored, how many)."""
     if not counts or sum(counts) == 0:
         return None
-    fit = SurvfuncRight(np.asarray(days, float), np.asarray(lost, float),
-                        freq_weights=np.asarray(counts, float))
-    low, high = fit.simultaneous_cb(alpha=0.05)  # Hall-Wellner band over the whole curve
-    median_low = median_high = None
-    try:
+    with np.errstate(all="ignore"):  # log(0) at the curve's ends gives an open bound
+        fit = SurvfuncRight(np.asarray(days, float), np.asarray(lost, float),
+                            freq_weights=np.asarray(counts, float))
+        low, high = fit.simultaneous_cb(alpha=0.05)  # Hall-Wellner band over the whole curve
         median_low, median_high = fit.quantile_ci(0.5)
-    except (ValueError, IndexError):
-        pass
     return Survival(
         n=int(sum(counts)), events=int(sum(c for c, e in zip(counts, lost, strict=True) if e)),
         days=[float(d) for d in fit.surv_times], relieved=[float(p) for p in fit.surv_prob],
