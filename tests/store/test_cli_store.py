@@ -31,7 +31,7 @@ def test_db_upgrade_creates_and_repeats(fresh_url: str) -> None:
     first = sijcare("db", "upgrade", "--url", fresh_url)
     again = sijcare("db", "upgrade", "--url", fresh_url)
     assert first.exit_code == again.exit_code == 0
-    assert "is at schema revision 0002 (current)" in again.stdout
+    assert "is at schema revision 0006 (current)" in again.stdout
 
 
 def test_default_url_comes_from_the_environment(tmp_path: Path,

@@ -86,11 +86,11 @@ def test_an_episode_page_reads_each_table_once(engine: Engine,
     """The page's data (episode, patient, timeline, the case) in one statement for the episode
     and its patient and one per record table: child rows (diary, tests, ODI answers) and
     repeated kinds (two PROM dates) add none, so an N+1 regression fails here."""
-    busiest = demo_episodes[4]  # after injection: every kind, children, PROMs on two dates
+    busiest = demo_episodes[4]  # after injection: every kind, children, PROMs twice, an outcome
     with session_factory(engine)() as session, counted(engine) as statements:
         episode = get_episode(session, busiest)
         assert episode is not None and episode.patient.birth_date
         records = load_episode_records(session, busiest)
         timeline, case = records.timeline(), records.case_as_of(TODAY)
-    assert len(timeline) == 11 and case.exam and case.blocks and len(case.proms or []) == 4
+    assert len(timeline) == 12 and case.exam and case.blocks and len(case.proms or []) == 4
     assert len(statements) <= 1 + len(KINDS) + 1, "\n".join(statements)

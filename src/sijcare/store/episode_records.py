@@ -22,6 +22,7 @@ from sijcare.store.errors import NotFound
 from sijcare.store.forms import dump
 from sijcare.store.kinds import KINDS, Kind
 from sijcare.store.models import Episode, NoneRecord, Patient, RecordRow
+from sijcare.store.outcomes import relief_as_of
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class EpisodeRecords:
           recorded on.
         - A block's `pain_before` is its diary's baseline (minutes 0) and `pain_after` the lowest
           rating after it: the best relief the block gave, which is how a diagnostic block is read.
+        - A procedure's relief (`relief_percent`, `relief_weeks`, `relief_ongoing`) comes from
+          its outcome records known on `as_of` (`outcomes.relief_as_of`), so an outcome recorded
+          later never changes the procedure as an earlier day saw it.
         - Absent stays absent: a list is `[]` only when the clinician recorded "none" (or records
           exist); with nothing recorded it stays `None`, which the engine reads as unknown.
 
@@ -158,7 +162,16 @@ class EpisodeRecords:
             if spec.case_field:
                 found = [record.form.engine() for record in self._dated(spec.name, as_of)]
                 lists[spec.case_field] = found or ([] if spec.name in confirmed_none else None)
+        if lists["procedures"]:
+            lists["procedures"] = self._with_relief(as_of)
         return lists
+
+    def _with_relief(self, as_of: dt.date) -> list[Any]:
+        """The procedures known on `as_of`, each with its relief from the outcomes known then."""
+        known = self._dated("procedure_outcome", as_of)
+        return [relief_as_of(record.form.engine(),
+                             [o.form for o in known if o.form.procedure_id == record.row.id])
+                for record in self._dated("procedure", as_of)]
 
 
 _EPISODE = bindparam("episode_id")

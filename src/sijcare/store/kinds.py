@@ -7,13 +7,15 @@ child rows. `columns`/`children` go one way (used by single writes and bulk inse
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from sijcare.model.case import PainAreas, Tenderness
-from sijcare.store import forms
+from sijcare.store import forms, outcomes
 from sijcare.store.models import (
     Base,
     BlockDiaryEntry,
@@ -23,6 +25,7 @@ from sijcare.store.models import (
     ImagingRecord,
     IntakeRecord,
     MedicationsRecord,
+    ProcedureOutcome,
     ProcedureRecord,
     PromAnswer,
     PromRecord,
@@ -68,6 +71,11 @@ class Kind(ABC):
             table, relationship, _ = self.child
             setattr(row, relationship, [table(**values) for values in self.children(form)])
         return row
+
+    def problems(self, session: Session, episode_id: int, form: Any,
+                 recorded_on: dt.date) -> list[tuple[str, str]]:
+        """What the form cannot know alone (e.g. whether a record it names exists)."""
+        return []
 
     @abstractmethod
     def summary(self, form: Any) -> str:
@@ -146,10 +154,38 @@ class ProcedureKind(Kind):
     name, form, row = "procedure", forms.ProcedureForm, ProcedureRecord
     case_field = "procedures"
 
+    def build(self, form: forms.ProcedureForm, **common: Any) -> RecordRow:
+        """Relief typed with the procedure becomes its first outcome (see `outcomes`)."""
+        row = super().build(form, **common)
+        first = outcomes.initial_outcome(form, common)
+        if first:
+            row.outcomes = [ProcedureOutcome(**first)]
+        return row
+
     def summary(self, form: forms.ProcedureForm) -> str:
         side = f" ({form.side})" if form.side else ""
-        relief = f", {form.relief_percent:g}% relief" if form.relief_percent is not None else ""
-        return f"Procedure: {form.kind}{side}{relief}"
+        return f"Procedure: {form.kind}{side}"
+
+
+class ProcedureOutcomeKind(Kind):
+    name, form, row = "procedure_outcome", outcomes.ProcedureOutcomeForm, ProcedureOutcome
+
+    def columns(self, form: outcomes.ProcedureOutcomeForm) -> dict[str, Any]:
+        return {**super().columns(form), "relief_percent": form.relief}
+
+    def problems(self, session: Session, episode_id: int, form: outcomes.ProcedureOutcomeForm,
+                 recorded_on: dt.date) -> list[tuple[str, str]]:
+        return outcomes.procedure_problems(session, episode_id, form, recorded_on)
+
+    def summary(self, form: outcomes.ProcedureOutcomeForm) -> str:
+        parts = [f"{form.relief:g}% relief" if form.relief is not None else None,
+                 (f"{form.relief_weeks:g} weeks" + (" so far" if form.relief_ongoing else ""))
+                 if form.relief_weeks is not None else None,
+                 f"PGIC {form.pgic}" if form.pgic else None,
+                 ("complications: " + (", ".join(form.complications) or "none"))
+                 if form.complications is not None else None]
+        return (f"Procedure outcome (procedure {form.procedure_id}): "
+                + ", ".join(p for p in parts if p))
 
 
 class PromKind(Kind):
@@ -185,5 +221,5 @@ class MedicationsKind(Kind):
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     IntakeKind(), ExamKind(), ImagingKind(), CareCourseKind(), BlockKind(), ProcedureKind(),
-    PromKind(), MedicationsKind(),
+    PromKind(), MedicationsKind(), ProcedureOutcomeKind(),
 )}

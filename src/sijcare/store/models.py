@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -262,9 +263,10 @@ class ProcedureRecord(RecordRow):
     guidance: Mapped[str | None] = mapped_column(String(20))
     injectate: Mapped[str | None]
     complications: Mapped[list[str] | None]
-    relief_percent: Mapped[float | None]
-    relief_weeks: Mapped[float | None]
-    relief_ongoing: Mapped[bool | None]
+    # Relief is not a column here: it is followed up over time in `procedure_outcomes`.
+
+    outcomes: Mapped[list[ProcedureOutcome]] = relationship(
+        lazy="raise", order_by="ProcedureOutcome.date")
 
 
 class PromRecord(RecordRow):
@@ -275,6 +277,7 @@ class PromRecord(RecordRow):
     date: Mapped[dt.date]
     instrument: Mapped[str] = mapped_column(String(10))
     value: Mapped[float | None]
+    patient_reported: Mapped[bool] = mapped_column(default=False)  # answered by link
 
     answers: Mapped[list[PromAnswer]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PromAnswer.section")
@@ -356,3 +359,178 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- follow-up ---------------------------------------------------------------------------------
+
+
+class ProcedureOutcome(RecordRow):
+    """How a procedure worked out, as found at one follow-up (several per procedure over time).
+
+    `relief_percent` is derived from `nrs_before` and `nrs_after` when both are given, else it
+    is as entered; `complications` are codes of `store/complications.yaml` (`[]`: none).
+    """
+
+    __tablename__ = "procedure_outcomes"
+
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    date: Mapped[dt.date]
+    nrs_before: Mapped[float | None]
+    nrs_after: Mapped[float | None]
+    relief_percent: Mapped[float | None]
+    relief_weeks: Mapped[float | None]
+    relief_ongoing: Mapped[bool | None]
+    pgic: Mapped[int | None]
+    complications: Mapped[list[str] | None]
+
+
+class FollowUpPoint(Base):
+    """One point of an episode's follow-up schedule, re-derived from the engine whenever the
+    episode's records change (see `store/follow_up.py`); `done` is as of that derivation, the
+    other statuses follow from the window and today's date at read time."""
+
+    __tablename__ = "follow_up_points"
+    __table_args__ = (
+        UniqueConstraint("episode_id", "key"),
+        Index("ix_follow_up_points_clinic_due", "clinic_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    key: Mapped[str] = mapped_column(String(40))  # "6m", or "2w:<procedure id>"
+    point: Mapped[str] = mapped_column(String(10))
+    anchor: Mapped[str] = mapped_column(String(20))
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"))
+    procedure_date: Mapped[dt.date | None]
+    procedure_kind: Mapped[str | None] = mapped_column(String(30))
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due: Mapped[dt.date]
+    window_from: Mapped[dt.date]
+    window_to: Mapped[dt.date]
+    instruments: Mapped[list[str]]
+    done: Mapped[bool] = mapped_column(default=False)
+    derived_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QuestionnaireLink(Base):
+    """A single-use link sent to a patient for one follow-up point; only its hash is kept."""
+
+    __tablename__ = "questionnaire_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    point_key: Mapped[str] = mapped_column(String(40))
+    point: Mapped[str] = mapped_column(String(10))
+    instruments: Mapped[list[str]]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]  # a newer link for the same point replaced it
+
+
+class ReminderContact(Base):
+    """Where a patient's follow-up reminders go, and whether they asked for none."""
+
+    __tablename__ = "reminder_contacts"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    opted_out_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FollowUpReminder(Base):
+    """A reminder queued for a point (one per point per `SIJCARE_REMINDER_DAYS` at most)."""
+
+    __tablename__ = "follow_up_reminders"
+    __table_args__ = (Index("ix_follow_up_reminders_point", "episode_id", "point_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    point_key: Mapped[str] = mapped_column(String(40))
+    link_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_links.id"))
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# -- the patient side: appointment requests, outgoing email, newsletter -----------------------
+
+
+class AppointmentRequest(Base):
+    """A member of the public asked the clinic for an appointment (consent given to store it).
+
+    The self-screen answers and result travel with it when the request came after the
+    screen; only the clinic's staff and clinicians may read them (`web/clinic/inbox.py`).
+    """
+
+    __tablename__ = "appointment_requests"
+    __table_args__ = (Index("ix_appointment_requests_clinic_status", "clinic_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date]
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    preferred_times: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[dt.datetime]
+    screen_answers: Mapped[dict[str, Any] | None]
+    screen_result: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    status_changed_at: Mapped[dt.datetime | None]
+    status_changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEmail(Base):
+    """An email waiting to go out, or its delivery history: kept so that a failing SMTP server
+    delays mail instead of losing it (`sijcare.notify`)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "failed_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class NewsletterSubscription(Base):
+    """An address asked for the newsletter; it receives nothing until `confirmed_at` is set
+    (double opt-in) and nothing after `unsubscribed_at`."""
+
+    __tablename__ = "newsletter_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None]
+    unsubscribed_at: Mapped[dt.datetime | None]
+
+
+class PublicFormAttempt(Base):
+    """One submission of a public form, by a keyed hash of the sender's address: the rate
+    limit holds across server processes and no address is stored in the clear."""
+
+    __tablename__ = "public_form_attempts"
+    __table_args__ = (Index("ix_public_form_attempts_key", "form", "address_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(String(30))
+    address_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

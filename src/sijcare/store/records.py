@@ -69,6 +69,9 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
     if episode is None:
         raise NotFound(f"no episode {episode_id}")
     require_member(session, actor_id, episode.patient.clinic_id)
+    if isinstance(form, spec.form) and (problems := spec.problems(session, episode_id, form,
+                                                                  entered)):
+        raise RecordError(problems)
     common = {"episode_id": episode_id, "recorded_on": entered, "recorded_by": actor_id}
     row = (NoneRecord(kind=kind, **common) if isinstance(form, NoneForm)
            else spec.build(form, **common))

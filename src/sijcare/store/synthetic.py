@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
 from sijcare.store.kinds import KINDS
-from sijcare.store.models import Clinic, Episode, Patient
+from sijcare.store.models import Clinic, Episode, Patient, ProcedureOutcome
+from sijcare.store.outcomes import initial_outcome
 from sijcare.store.users import create_clinic
 
 SYNTHETIC_CLINIC = "Synthetic Clinic (generated data)"
@@ -108,6 +109,15 @@ def _insert_records(session: Session, name: str,
     forms = [kind.form.model_validate(data) for _, data, _ in items]
     rows = [{**kind.columns(form), "episode_id": episode_id, "recorded_on": day}
             for form, (episode_id, _, day) in zip(forms, items, strict=True)]
+    if name == "procedure":  # relief typed with a procedure is its first outcome
+        ids = _insert_returning(session, kind.row, rows)
+        first = [{**outcome, "procedure_id": row_id}
+                 for row_id, form, row in zip(ids, forms, rows, strict=True)
+                 if (outcome := initial_outcome(form, {"episode_id": row["episode_id"],
+                                                       "recorded_on": row["recorded_on"]}))]
+        if first:
+            session.connection().execute(insert(ProcedureOutcome.__table__), first)
+        return
     if not kind.child:
         if rows:
             session.connection().execute(insert(kind.row.__table__), rows)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Literal
 
 from sijcare.knowledge import load_knowledge
+from sijcare.store.outcomes import complications
 
 FieldKind = Literal["date", "number", "text", "password", "choice", "radio", "tristate",
                     "multi"]
@@ -26,6 +27,9 @@ SIDES: Choices = (("left", "Left"), ("right", "Right"), ("bilateral", "Bilateral
 GUIDANCE: Choices = (("fluoroscopy", "Fluoroscopy"), ("ct", "CT"),
                      ("ultrasound", "Ultrasound"), ("none", "No image guidance"))
 RESULT: Choices = (("positive", "Positive"), ("negative", "Negative"))
+PGIC: Choices = (("1", "1 Very much improved"), ("2", "2 Much improved"),
+                 ("3", "3 Minimally improved"), ("4", "4 No change"),
+                 ("5", "5 Minimally worse"), ("6", "6 Much worse"), ("7", "7 Very much worse"))
 ODI_SECTIONS = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting", "Standing",
                 "Sleeping", "Sex life", "Social life", "Travelling")
 
@@ -230,6 +234,29 @@ def _procedure() -> RecordForm:
     ))
 
 
+def _procedure_outcome() -> RecordForm:
+    return RecordForm("procedure_outcome", "Procedure outcome (follow-up)", (
+        Group("Procedure", (
+            FormField("procedure_id", "Procedure number", "number", low=1,
+                      hint="The number shown beside the procedure on the timeline."),
+            FormField("date", "Followed up on", "date"),
+        )),
+        Group("Relief", (
+            _pain("nrs_before", "Pain before the procedure (NRS)"),
+            _pain("nrs_after", "Pain now (NRS)"),
+            FormField("relief_percent", "Or relief (%)", "number", low=0, high=100,
+                      hint="Computed from the two ratings when both are given."),
+            FormField("relief_weeks", "Relief has lasted (weeks)", "number", low=0, high=1040),
+            FormField("relief_ongoing", "Relief still ongoing", "tristate"),
+        )),
+        Group("Change and complications", (
+            FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC),
+            FormField("complications", "Complications", "multi", tuple(
+                (code, entry["label"]) for code, entry in complications().items())),
+        )),
+    ), "How the procedure worked out at this follow-up; record one at every follow-up.")
+
+
 def _prom() -> RecordForm:
     odi = tuple(FormField(f"odi.{i}", f"{i}. {name}", "choice",
                           tuple((str(v), str(v)) for v in range(6)),
@@ -242,10 +269,7 @@ def _prom() -> RecordForm:
                    "if unanswered."),
         Group("Pain and change", (
             _pain("nrs", "Pain NRS"),
-            FormField("pgic", "Global impression of change (PGIC)", "choice", (
-                ("1", "1 Very much improved"), ("2", "2 Much improved"),
-                ("3", "3 Minimally improved"), ("4", "4 No change"),
-                ("5", "5 Minimally worse"), ("6", "6 Much worse"), ("7", "7 Very much worse"))),
+            FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC),
         )),
     ), "Fill in whichever questionnaires were answered; each becomes its own entry.")
 
@@ -262,7 +286,7 @@ def _medications() -> RecordForm:
 def record_forms() -> dict[str, RecordForm]:
     """Every record kind's form, keyed like the store's RECORD_KINDS."""
     forms = [_intake(), _exam(), _imaging(), _care_course(), _block(), _procedure(), _prom(),
-             _medications()]
+             _medications(), _procedure_outcome()]
     return {f.kind: RecordForm(f.kind, f.title, (*f.groups, Group("Visit", (RECORDED_ON,))),
                                f.intro)
             for f in forms}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sijcare.notify import SmtpSettings
 from sijcare.store.db import data_dir
 
 SECRET_FILE = "secret_key"
@@ -73,6 +74,11 @@ class Settings:
     login_failures_per_username: int = 20  # from any address: rotating addresses gains nothing
     actor_cache_seconds: int = 5
     clock: Callable[[], float] = field(default=time.time, compare=False)
+    # the public site: who the clinic is, where mail goes out, how links in it start
+    clinic_name: str = "The clinic"
+    clinic_phone: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @classmethod
     def from_env(cls, database_url: str) -> Settings:
@@ -81,4 +87,26 @@ class Settings:
             secret_key=secret_key(data_dir()),
             secure_cookies=_flag("SIJCARE_SECURE_COOKIES"),
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
+            **public_site_from_env(),
         )
+
+
+def public_site_from_env() -> dict[str, object]:
+    """SIJCARE_CLINIC_NAME / _PHONE, SIJCARE_PUBLIC_URL and the SIJCARE_SMTP_* variables."""
+    env = os.environ.get
+    port = env("SIJCARE_SMTP_PORT", "").strip()
+    security = env("SIJCARE_SMTP_SECURITY", "none").strip().lower()
+    return {
+        "clinic_name": env("SIJCARE_CLINIC_NAME", "").strip() or Settings.clinic_name,
+        "clinic_phone": env("SIJCARE_CLINIC_PHONE", "").strip(),
+        "public_url": (env("SIJCARE_PUBLIC_URL", "").strip() or Settings.public_url).rstrip("/"),
+        "smtp": SmtpSettings(
+            host=env("SIJCARE_SMTP_HOST", "").strip() or SmtpSettings.host,
+            port=int(port) if port else {"tls": 465, "starttls": 587}.get(security, 25),
+            security=security,  # type: ignore[arg-type]  # checked by SmtpSettings
+            username=env("SIJCARE_SMTP_USERNAME") or None,
+            password=env("SIJCARE_SMTP_PASSWORD") or None,
+            sender=env("SIJCARE_SMTP_FROM", "").strip() or SmtpSettings.sender,
+            ca_file=env("SIJCARE_SMTP_CA_FILE") or None,
+        ),
+    }
