@@ -26,12 +26,19 @@ from sqlalchemy import Connection, func, select
 
 from sijcare.analytics.registry import DEFINITIONS, registry_figures
 from sijcare.analytics.tables import EXPORT_TABLES, database_tables
-from sijcare.store.models import Episode, Patient, ProcedureRecord, PromAnswer, PromRecord
+from sijcare.store.models import (
+    Episode,
+    Patient,
+    ProcedureOutcome,
+    ProcedureRecord,
+    PromAnswer,
+    PromRecord,
+)
 
 MAX_SHIFT_DAYS = 182
 SMALL_CELL = 5
 KEY_BYTES = 32
-TABLES = ("patients", "episodes", "procedures", "proms", "prom_answers")
+TABLES = ("patients", "episodes", "procedures", "procedure_outcomes", "proms", "prom_answers")
 ARROW_TYPES = {"String": pa.string(), "Date": pa.date32(), "Float": pa.float64(),
                "Integer": pa.int64(), "Boolean": pa.bool_()}
 
@@ -138,6 +145,18 @@ def deidentified_tables(connection: Connection, key: bytes) -> dict[str, pa.Tabl
             date=day, kind=row.kind, side=row.side, guidance=row.guidance,
             recorded_by=d.id("user", row.recorded_by), clinic=patients[row.patient_id][0],
             year=day.year)
+    o = ProcedureOutcome
+    for row in connection.execute(
+            select(o.id, o.procedure_id, o.date, o.relief_percent, o.relief_weeks,
+                   o.relief_ongoing, o.pgic, Episode.patient_id)
+            .join(Episode, Episode.id == o.episode_id).where(o.voided_on.is_(None))
+            .order_by(o.id)):
+        day = shifted(row.patient_id, row.date)
+        put("procedure_outcomes", id=d.id("procedure_outcome", row.id),
+            procedure_id=d.id("procedure", row.procedure_id), date=day,
+            relief_percent=row.relief_percent, relief_weeks=row.relief_weeks,
+            relief_ongoing=row.relief_ongoing, pgic=row.pgic,
+            clinic=patients[row.patient_id][0], year=day.year)
     m = PromRecord
     prom_place: dict[int, tuple[str, int]] = {}
     for row in connection.execute(
@@ -205,6 +224,8 @@ Tables
 - proms: id, episode_id, date, instrument (nrs 0-10, pgic 1-7, odi), value (NRS/PGIC; null for
   the ODI, whose answers are in prom_answers)
 - prom_answers: prom_id, section (1-10), answer (0-5, null when unanswered)
+- procedure_outcomes: id, procedure_id, date, relief_percent, relief_weeks, relief_ongoing,
+  pgic (a procedure's outcome as found at a follow-up; complications are not exported)
 - aggregates/responders.csv: kind, point, definition, judged, responders, share
 """
 

@@ -135,14 +135,21 @@ def _baselines(procs, s):
             .where(first).group_by(ranked.c.proc_id).cte("baselines"))
 
 
-def _follow_ups(procs, s):
-    """Per procedure and instrument, every score after it and before a repeat, with its day."""
+def _follow_ups(tables: Tables, procs, s):
+    """Per procedure, every score after it and before a repeat, with its day; and the relief
+    and PGIC of the procedure's outcome records (instruments `relief` and `pgic`)."""
     days = days_between(s.c.date, procs.c.date).label("days")
-    return (select(procs.c.id.label("proc_id"), s.c.instrument, s.c.value, days)
-            .join(s, s.c.episode_id == procs.c.episode_id)
-            .where(s.c.date > procs.c.date,
-                   or_(procs.c.next_date.is_(None), s.c.date < procs.c.next_date))
-            .cte("follow_ups"))
+    scored = (select(procs.c.id.label("proc_id"), s.c.instrument, s.c.value, days)
+              .join(s, s.c.episode_id == procs.c.episode_id)
+              .where(s.c.date > procs.c.date,
+                     or_(procs.c.next_date.is_(None), s.c.date < procs.c.next_date)))
+    o = tables.outcomes
+    found = [select(procs.c.id, cast(literal(name), String(10)), cast(column, Float),
+                    days_between(o.c.date, procs.c.date))
+             .join(o, o.c.procedure_id == procs.c.id)
+             .where(column.is_not(None), o.c.date > procs.c.date, *_live(tables, o))
+             for name, column in (("relief", o.c.relief_percent), ("pgic", o.c.pgic))]
+    return union_all(scored, *found).cte("follow_ups")
 
 
 def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
@@ -150,7 +157,7 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
     with sums for the mean NRS and ODI changes."""
     outcomes = load_knowledge().outcomes
     procs, s, pts = procedures(tables, filters), scores(tables), points()
-    base, fu = _baselines(procs, s), _follow_ups(procs, s)
+    base, fu = _baselines(procs, s), _follow_ups(tables, procs, s)
     ranked = select(
         fu.c.proc_id, pts.c.point, fu.c.instrument, fu.c.value,
         func.row_number().over(
@@ -160,6 +167,8 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
     nearest = (select(ranked.c.proc_id, ranked.c.point,
                       func.max(case((ranked.c.instrument == "nrs", ranked.c.value))).label("nrs"),
                       func.max(case((ranked.c.instrument == "odi", ranked.c.value))).label("odi"),
+                      func.max(case((ranked.c.instrument == "relief", ranked.c.value)))
+                      .label("relief"),
                       func.max(case((ranked.c.instrument == "pgic", ranked.c.value)))
                       .label("pgic"))
                .where(ranked.c.rank == 1).group_by(ranked.c.proc_id, ranked.c.point)
@@ -170,13 +179,14 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
     pair = (select(due.c.kind, due.c.point, nearest.c.proc_id.label("answered"),
                    base.c.nrs.label("nrs_b"), nearest.c.nrs.label("nrs_f"),
                    base.c.odi.label("odi_b"), nearest.c.odi.label("odi_f"),
-                   nearest.c.pgic.label("pgic_f"))
+                   nearest.c.pgic.label("pgic_f"), nearest.c.relief.label("relief_f"))
             .select_from(due)
             .outerjoin(nearest, and_(nearest.c.proc_id == due.c.id,
                                      nearest.c.point == due.c.point))
             .outerjoin(base, base.c.proc_id == due.c.id).subquery("pair"))
     nrs_drop, odi_drop = pair.c.nrs_b - pair.c.nrs_f, pair.c.odi_b - pair.c.odi_f
     nrs_pair = and_(pair.c.nrs_b > 0, pair.c.nrs_f.is_not(None))
+    entered = pair.c.relief_f.is_not(None)  # an outcome record's relief wins over the NRS
     odi_pair = and_(pair.c.odi_b > 0, pair.c.odi_f.is_not(None))
 
     def count(condition) -> ColumnElement:
@@ -192,7 +202,10 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
         func.count().label("due"),
         func.count(pair.c.answered).label("answered"),
         count(nrs_pair).label("nrs_pairs"),
-        count(and_(nrs_pair, nrs_drop * 100 >= relief * pair.c.nrs_b)).label("relief_50"),
+        count(or_(entered, nrs_pair)).label("relief_judged"),
+        count(case((entered, pair.c.relief_f >= relief),
+                   else_=and_(nrs_pair, nrs_drop * 100 >= relief * pair.c.nrs_b)))
+        .label("relief_50"),
         count(and_(nrs_pair, or_(nrs_drop >= nrs_mcid.points,
                                  nrs_drop * 100 >= nrs_mcid.percent * pair.c.nrs_b)))
         .label("nrs_mcid"),
@@ -210,21 +223,25 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
 
 
 def durability_rows(tables: Tables, filters: Filters) -> Select:
-    """Per kind, (days, lost, count): relief lasts from the procedure until the first NRS
-    below the durability threshold or a repeat procedure, else is censored at the last NRS."""
+    """Per kind, (days, lost, count): relief lasts from the procedure until the first follow-up
+    (NRS against the baseline, or an outcome record's relief) below the durability threshold
+    or a repeat procedure, else is censored at the last follow-up."""
     relief = load_registry().durability_relief_percent
     procs, s = procedures(tables, filters), scores(tables)
-    base, fu = _baselines(procs, s), _follow_ups(procs, s)
-    nrs = (select(fu.c.proc_id, fu.c.days, fu.c.value).where(fu.c.instrument == "nrs")
-           .subquery("nrs_fu"))
-    lost = (base.c.nrs - nrs.c.value) * 100 < relief * base.c.nrs
+    base, fu = _baselines(procs, s), _follow_ups(tables, procs, s)
+    from_nrs = (select(fu.c.proc_id, fu.c.days,
+                       ((base.c.nrs - fu.c.value) * 100.0 / base.c.nrs).label("relief"))
+                .join(base, base.c.proc_id == fu.c.proc_id)
+                .where(fu.c.instrument == "nrs", base.c.nrs > 0))
+    entered = select(fu.c.proc_id, fu.c.days, fu.c.value).where(fu.c.instrument == "relief")
+    seen = union_all(from_nrs, entered).subquery("seen")
     per_proc = (select(
         procs.c.id, procs.c.kind,
-        func.min(case((lost, nrs.c.days))).label("first_lost"),
-        func.max(nrs.c.days).label("last_seen"),
+        func.min(case((seen.c.relief < relief, seen.c.days))).label("first_lost"),
+        func.max(seen.c.days).label("last_seen"),
         days_between(func.max(procs.c.next_date), func.max(procs.c.date)).label("repeat"))
-        .join(base, base.c.proc_id == procs.c.id).join(nrs, nrs.c.proc_id == procs.c.id)
-        .where(base.c.nrs > 0).group_by(procs.c.id, procs.c.kind).subquery("per_proc"))
+        .join(seen, seen.c.proc_id == procs.c.id)
+        .group_by(procs.c.id, procs.c.kind).subquery("per_proc"))
     ended = func.coalesce(
         case((per_proc.c.repeat < per_proc.c.first_lost, per_proc.c.repeat),
              else_=per_proc.c.first_lost), per_proc.c.repeat)

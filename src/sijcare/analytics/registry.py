@@ -17,7 +17,7 @@ from sijcare.analytics.queries import Filters, durability_rows, responder_rows
 from sijcare.analytics.stats import Mean, Proportion, Survival, kaplan_meier, mean_interval, wilson
 from sijcare.analytics.tables import Tables
 
-DEFINITIONS = {"relief_50": "nrs_pairs", "nrs_mcid": "nrs_pairs", "odi_mcid": "odi_pairs",
+DEFINITIONS = {"relief_50": "relief_judged", "nrs_mcid": "nrs_pairs", "odi_mcid": "odi_pairs",
                "pgic": "pgic_answers"}  # definition -> the column counting who could be judged
 
 

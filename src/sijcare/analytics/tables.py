@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, Table
 
-from sijcare.store.models import Episode, Patient, ProcedureRecord, PromAnswer, PromRecord
+from sijcare.store.models import (
+    Episode,
+    Patient,
+    ProcedureOutcome,
+    ProcedureRecord,
+    PromAnswer,
+    PromRecord,
+)
 
 
 @dataclass(frozen=True)
@@ -21,12 +28,14 @@ class Tables:
     procedures: Table
     proms: Table
     prom_answers: Table
+    outcomes: Table  # procedure outcomes found at follow-up
     voidable: bool  # records carry `voided_on` (the clinic database)
 
 
 def database_tables() -> Tables:
     return Tables(Patient.__table__, Episode.__table__, ProcedureRecord.__table__,
-                  PromRecord.__table__, PromAnswer.__table__, voidable=True)
+                  PromRecord.__table__, PromAnswer.__table__, ProcedureOutcome.__table__,
+                  voidable=True)
 
 
 EXPORT = MetaData()
@@ -47,10 +56,14 @@ EXPORT_TABLES = {
                    Column("value", Float)),
     "prom_answers": Table("prom_answers", EXPORT, Column("prom_id", KEY),
                           Column("section", Integer), Column("answer", Integer)),
+    "procedure_outcomes": Table(
+        "procedure_outcomes", EXPORT, Column("id", KEY), Column("procedure_id", KEY),
+        Column("date", Date), Column("relief_percent", Float), Column("relief_weeks", Float),
+        Column("relief_ongoing", Boolean), Column("pgic", Integer)),
 }
 
 
 def export_tables() -> Tables:
     t = EXPORT_TABLES
     return Tables(t["patients"], t["episodes"], t["procedures"], t["proms"], t["prom_answers"],
-                  voidable=False)
+                  t["procedure_outcomes"], voidable=False)
