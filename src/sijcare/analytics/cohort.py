@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from sijcare.analytics.knowledge import CohortCurve, load_registry
+from sijcare.analytics.knowledge import DAYS_PER_MONTH, CohortCurve, load_registry
 from sijcare.store.audit import record_event
 from sijcare.store.kinds import KINDS
 from sijcare.store.models import Clinic, Episode, Patient, User, utcnow
@@ -33,7 +33,6 @@ ANSWERED = {"2w": 0.85, "6w": 0.8, "3m": 0.75, "6m": 0.65, "12m": 0.55, "24m": 0
 ODI_POINTS = {"3m", "6m", "12m", "24m"}  # ENGINE-RULES: 2w/6w ask NRS and PGIC only
 CLINICIANS = 3
 LOCKED = "!"  # no password hashes to "!": nobody signs in as a synthetic clinician
-DAYS_PER_MONTH = 30.4
 
 
 @dataclass

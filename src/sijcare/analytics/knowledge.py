@@ -17,6 +17,7 @@ from sijcare.knowledge import Item, KnowledgeError, load_knowledge
 from sijcare.model.case import ProcedureKind
 
 Measure = Literal["responders", "durability", "odi_change", "pain_change"]
+DAYS_PER_MONTH = 30.4  # registry months are 30.4-day blocks (see registry.yaml)
 
 
 class Point(Item):
@@ -80,6 +81,7 @@ class Code(Item):
 
 class OptionCodes(Item):
     option: str
+    treatments: list[str]  # evidence.yaml treatment ids
     codes: list[Code]
     note: str | None = None
     sources: list[str] = Field(default_factory=list)

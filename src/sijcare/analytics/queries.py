@@ -56,12 +56,13 @@ def _days_sqlite(element, compiler, **kw):
 
 @dataclass(frozen=True)
 class Filters:
-    """Which procedures count: by date, by who recorded them, by side."""
+    """Which procedures count: by date, by who recorded them, by side, by clinic."""
 
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     clinician: int | str | None = None  # a user id, or its key in the research export
     side: str | None = None
+    clinics: tuple[int | str, ...] | None = None  # None: every clinic
 
 
 def _live(tables: Tables, table) -> list[ColumnElement]:
@@ -80,6 +81,11 @@ def procedures(tables: Tables, filters: Filters):
         where.append(p.c.recorded_by == filters.clinician)
     if filters.side:
         where.append(p.c.side == filters.side)
+    if filters.clinics is not None:
+        e, patients = tables.episodes, tables.patients
+        where.append(p.c.episode_id.in_(
+            select(e.c.id).join(patients, patients.c.id == e.c.patient_id)
+            .where(patients.c.clinic_id.in_(filters.clinics))))
     # the next procedure is looked for among all live ones, so a filter never hides a repeat
     ordered = select(
         p.c.id, p.c.episode_id, p.c.date, p.c.kind, p.c.side, p.c.recorded_by,

@@ -1,0 +1,138 @@
+"""Registry pictures with matplotlib (Agg, no display): SVG for pages, PNG for PDFs.
+
+Every chart has a text alternative (`alt`) and the page or report prints its numbers as a
+table too, so nothing is only in a picture.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from sijcare.analytics.knowledge import DAYS_PER_MONTH, load_registry
+from sijcare.analytics.registry import RegistryFigures
+
+KIND_NAMES = {"steroid_injection": "Steroid injection", "prolotherapy": "Prolotherapy",
+              "prp": "PRP", "rfa_conventional": "RFA (conventional)",
+              "rfa_cooled": "RFA (cooled)", "mis_fusion": "MIS fusion"}
+COLOURS = dict(zip(KIND_NAMES, ("#1f5fa8", "#b3541e", "#5b8c2a", "#7b3fa0", "#0f7c7c",
+                                "#8a6d00"), strict=True))
+
+
+@dataclass(frozen=True)
+class Chart:
+    alt: str
+    svg: str
+    png: bytes
+
+    @property
+    def svg_uri(self) -> str:
+        """The SVG as an image URI: its own styles apply there, under a strict page CSP."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
+
+    @property
+    def png_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode()
+
+
+def _chart(figure: plt.Figure, alt: str) -> Chart:
+    svg, png = io.StringIO(), io.BytesIO()
+    plt.rcParams["svg.hashsalt"] = "sijcare"  # stable ids: the same figures, the same SVG
+    figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(png, format="png", dpi=150, bbox_inches="tight")
+    plt.close(figure)
+    text = svg.getvalue()
+    return Chart(alt, text[text.index("<svg"):], png.getvalue())
+
+
+def durability_chart(figures: RegistryFigures) -> Chart:
+    """Kaplan-Meier curves of lasting relief per treatment, with their 95% bands."""
+    figure, axes = plt.subplots(figsize=(7, 4))
+    described = []
+    for kind, treatment in figures.treatments.items():
+        survival = treatment.durability
+        if not survival:
+            continue
+        months = [0.0, *(d / DAYS_PER_MONTH for d in survival.days)]
+        colour = COLOURS.get(kind, "#444444")
+        axes.step(months, [1.0, *survival.relieved], where="post", color=colour,
+                  label=f"{KIND_NAMES.get(kind, kind)} (n={survival.n})")
+        axes.fill_between(months, [1.0, *survival.low], [1.0, *survival.high], step="post",
+                          color=colour, alpha=0.12, linewidth=0)
+        median = ("not reached" if survival.median is None
+                  else f"median {survival.median / DAYS_PER_MONTH:.1f} months")
+        described.append(f"{KIND_NAMES.get(kind, kind)}: {median}")
+    axes.set_xlabel("Months after the procedure")
+    axes.set_ylabel("Share still relieved (at least 50%)")
+    axes.set_ylim(0, 1.02)
+    axes.grid(alpha=0.3)
+    if described:
+        axes.legend(fontsize=8, loc="upper right")
+    alt = ("Kaplan-Meier curves of how long relief lasted after each kind of procedure. "
+           + ("; ".join(described) if described else "No follow-up data yet."))
+    return _chart(figure, alt)
+
+
+def responder_chart(figures: RegistryFigures, definition: str = "relief_50") -> Chart:
+    """Responders per treatment and point with Wilson 95% intervals."""
+    points = [p.id for p in load_registry().points]
+    kinds = list(figures.treatments)
+    figure, axes = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(1, len(kinds))
+    for i, kind in enumerate(kinds):
+        xs, ys, low, high = [], [], [], []
+        for j, point in enumerate(points):
+            found = figures.treatments[kind].at(point)
+            share = found.responders[definition] if found else None
+            if share is None or share.share is None:
+                continue
+            xs.append(j + (i - (len(kinds) - 1) / 2) * width)
+            ys.append(share.share)
+            low.append(share.share - share.low)
+            high.append(share.high - share.share)
+        axes.bar(xs, ys, width=width, color=COLOURS.get(kind, "#444444"),
+                 yerr=[low, high], capsize=2, label=KIND_NAMES.get(kind, kind))
+    axes.set_xticks(range(len(points)), points)
+    axes.set_xlabel("Follow-up point")
+    axes.set_ylabel("Responders (95% CI)")
+    axes.set_ylim(0, 1.05)
+    axes.grid(axis="y", alpha=0.3)
+    if kinds:
+        axes.legend(fontsize=7, ncols=3, loc="upper right")
+    text = next((d.text for d in load_registry().definitions if d.id == definition), definition)
+    return _chart(figure, f"Bar chart of responders ({text}) per treatment at each follow-up "
+                          "point, with 95% intervals; the table below gives the numbers.")
+
+
+def change_chart(figures: RegistryFigures, measure: str) -> Chart:
+    """Mean change in NRS or ODI per point and treatment, with 95% intervals."""
+    points = [p.id for p in load_registry().points]
+    figure, axes = plt.subplots(figsize=(7, 4))
+    for kind, treatment in figures.treatments.items():
+        xs, ys, errors = [], [], []
+        for j, point in enumerate(points):
+            found = treatment.at(point)
+            change = getattr(found, f"{measure}_change") if found else None
+            if change is None or change.mean is None or change.low is None:
+                continue
+            xs.append(j)
+            ys.append(change.mean)
+            errors.append(change.mean - change.low)
+        if xs:
+            axes.errorbar(xs, ys, yerr=errors, marker="o", capsize=3,
+                          color=COLOURS.get(kind, "#444444"), label=KIND_NAMES.get(kind, kind))
+    axes.axhline(0, color="#888888", linewidth=0.8)
+    axes.set_xticks(range(len(points)), points)
+    axes.set_xlabel("Follow-up point")
+    name = "NRS pain (0-10)" if measure == "nrs" else "ODI (0-100)"
+    axes.set_ylabel(f"Mean change in {name}")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7)
+    return _chart(figure, f"Mean change in {name} from baseline at each follow-up point per "
+                          "treatment, with 95% intervals (negative is better).")
