@@ -1,4 +1,4 @@
-"""Registry pictures with matplotlib (Agg, no display): SVG for pages, PNG for PDFs.
+"""Registry pictures with matplotlib (no display): SVG for pages, PNG for PDFs.
 
 Every chart has a text alternative (`alt`) and the page or report prints its numbers as a
 table too, so nothing is only in a picture.
@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
+from functools import cached_property
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure  # drawn with Agg; pyplot (and its global state) unused
 
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, load_registry
 from sijcare.analytics.registry import RegistryFigures
@@ -25,11 +22,24 @@ COLOURS = dict(zip(KIND_NAMES, ("#1f5fa8", "#b3541e", "#5b8c2a", "#7b3fa0", "#0f
                                 "#8a6d00"), strict=True))
 
 
-@dataclass(frozen=True)
 class Chart:
-    alt: str
-    svg: str
-    png: bytes
+    """A figure drawn once and saved on first use: pages want SVG, PDFs PNG."""
+
+    def __init__(self, figure: Figure, alt: str) -> None:
+        self.figure, self.alt = figure, alt
+
+    @cached_property
+    def svg(self) -> str:
+        out = io.StringIO()
+        self.figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+        text = out.getvalue()
+        return text[text.index("<svg"):]
+
+    @cached_property
+    def png(self) -> bytes:
+        out = io.BytesIO()
+        self.figure.savefig(out, format="png", dpi=150, bbox_inches="tight")
+        return out.getvalue()
 
     @property
     def svg_uri(self) -> str:
@@ -41,19 +51,15 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png).decode()
 
 
-def _chart(figure: plt.Figure, alt: str) -> Chart:
-    svg, png = io.StringIO(), io.BytesIO()
-    plt.rcParams["svg.hashsalt"] = "sijcare"  # stable ids: the same figures, the same SVG
-    figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
-    figure.savefig(png, format="png", dpi=150, bbox_inches="tight")
-    plt.close(figure)
-    text = svg.getvalue()
-    return Chart(alt, text[text.index("<svg"):], png.getvalue())
+def _figure(width: float, height: float) -> tuple[Figure, object]:
+    """A figure outside pyplot's global registry: nothing to close, safe across threads."""
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
 
 
 def durability_chart(figures: RegistryFigures) -> Chart:
     """Kaplan-Meier curves of lasting relief per treatment, with their 95% bands."""
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure, axes = _figure(7, 4)
     described = []
     for kind, treatment in figures.treatments.items():
         survival = treatment.durability
@@ -76,14 +82,14 @@ def durability_chart(figures: RegistryFigures) -> Chart:
         axes.legend(fontsize=8, loc="upper right")
     alt = ("Kaplan-Meier curves of how long relief lasted after each kind of procedure. "
            + ("; ".join(described) if described else "No follow-up data yet."))
-    return _chart(figure, alt)
+    return Chart(figure, alt)
 
 
 def responder_chart(figures: RegistryFigures, definition: str = "relief_50") -> Chart:
     """Responders per treatment and point with Wilson 95% intervals."""
     points = [p.id for p in load_registry().points]
     kinds = list(figures.treatments)
-    figure, axes = plt.subplots(figsize=(8, 4))
+    figure, axes = _figure(8, 4)
     width = 0.8 / max(1, len(kinds))
     for i, kind in enumerate(kinds):
         xs, ys, low, high = [], [], [], []
@@ -106,14 +112,14 @@ def responder_chart(figures: RegistryFigures, definition: str = "relief_50") -> 
     if kinds:
         axes.legend(fontsize=7, ncols=3, loc="upper right")
     text = next((d.text for d in load_registry().definitions if d.id == definition), definition)
-    return _chart(figure, f"Bar chart of responders ({text}) per treatment at each follow-up "
+    return Chart(figure, f"Bar chart of responders ({text}) per treatment at each follow-up "
                           "point, with 95% intervals; the table below gives the numbers.")
 
 
 def change_chart(figures: RegistryFigures, measure: str) -> Chart:
     """Mean change in NRS or ODI per point and treatment, with 95% intervals."""
     points = [p.id for p in load_registry().points]
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure, axes = _figure(7, 4)
     for kind, treatment in figures.treatments.items():
         xs, ys, errors = [], [], []
         for j, point in enumerate(points):
@@ -134,5 +140,5 @@ def change_chart(figures: RegistryFigures, measure: str) -> Chart:
     axes.set_ylabel(f"Mean change in {name}")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7)
-    return _chart(figure, f"Mean change in {name} from baseline at each follow-up point per "
+    return Chart(figure, f"Mean change in {name} from baseline at each follow-up point per "
                           "treatment, with 95% intervals (negative is better).")

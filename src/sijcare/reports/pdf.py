@@ -12,16 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from sijcare import __version__
-from sijcare.analytics.charts import Chart, _chart
+from sijcare.analytics.charts import Chart, _figure
 from sijcare.analytics.knowledge import load_codes
 from sijcare.analytics.queries import Filters
 from sijcare.analytics.view import registry_view
@@ -85,7 +81,7 @@ def registry_report(connection: Connection, filters: Filters, *, suppress: bool)
 
 def _scores_chart(points: dict[str, list[tuple[dt.date, float]]],
                   procedures: list[tuple[dt.date, str]]) -> Chart:
-    figure, left = plt.subplots(figsize=(7, 3.2))
+    figure, left = _figure(7, 3.2)
     right = left.twinx()
     for axes, instrument, colour, label in ((left, "nrs", "#1f5fa8", "NRS pain (0-10)"),
                                             (right, "odi", "#b3541e", "ODI (0-100)")):
@@ -103,7 +99,7 @@ def _scores_chart(points: dict[str, list[tuple[dt.date, float]]],
     figure.autofmt_xdate()
     alt = ("NRS and ODI over time" + (", procedures marked: " + ", ".join(
         f"{k} on {d}" for d, k in procedures) if procedures else ""))
-    return _chart(figure, alt)
+    return Chart(figure, alt)
 
 
 def episode_report(session: Session, episode_id: int) -> Report:
