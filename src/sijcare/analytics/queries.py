@@ -93,7 +93,7 @@ def procedures(tables: Tables, filters: Filters):
         .label("next_date"),
     ).where(*_live(tables, p)).subquery("ordered")
     kept = select(p.c.id).where(*where)
-    return select(ordered).where(ordered.c.id.in_(kept)).cte("procs")
+    return select(ordered).where(ordered.c.id.in_(kept)).subquery("procs")
 
 
 def scores(tables: Tables):
@@ -112,7 +112,7 @@ def scores(tables: Tables):
                    / (answered.c.answered * odi.max_per_section)).label("value")).join(
         answered, answered.c.prom_id == m.c.id).where(m.c.instrument == "odi",
                                                       *_live(tables, m))
-    return union_all(values, odis).cte("scores")
+    return union_all(values, odis).subquery("scores")
 
 
 def points():
@@ -138,7 +138,7 @@ def _baselines(procs, s):
     return (select(ranked.c.proc_id,
                    func.max(case((ranked.c.instrument == "nrs", ranked.c.value))).label("nrs"),
                    func.max(case((ranked.c.instrument == "odi", ranked.c.value))).label("odi"))
-            .where(first).group_by(ranked.c.proc_id).cte("baselines"))
+            .where(first).group_by(ranked.c.proc_id).subquery("baselines"))
 
 
 def _follow_ups(tables: Tables, procs, s):
@@ -155,7 +155,7 @@ def _follow_ups(tables: Tables, procs, s):
              .join(o, o.c.procedure_id == procs.c.id)
              .where(column.is_not(None), o.c.date > procs.c.date, *_live(tables, o))
              for name, column in (("relief", o.c.relief_percent), ("pgic", o.c.pgic))]
-    return union_all(scored, *found).cte("follow_ups")
+    return union_all(scored, *found).subquery("follow_ups")
 
 
 def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
@@ -178,10 +178,10 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
                       func.max(case((ranked.c.instrument == "pgic", ranked.c.value)))
                       .label("pgic"))
                .where(ranked.c.rank == 1).group_by(ranked.c.proc_id, ranked.c.point)
-               .cte("nearest"))
+               .subquery("nearest"))
     due = (select(procs.c.id, procs.c.kind, pts.c.point)
            .join(pts, days_between(literal(as_of, Date), procs.c.date) > pts.c.high)
-           .cte("due"))
+           .subquery("due"))
     pair = (select(due.c.kind, due.c.point, nearest.c.proc_id.label("answered"),
                    base.c.nrs.label("nrs_b"), nearest.c.nrs.label("nrs_f"),
                    base.c.odi.label("odi_b"), nearest.c.odi.label("odi_f"),
@@ -232,13 +232,21 @@ def durability_rows(tables: Tables, filters: Filters) -> Select:
     """Per kind, (days, lost, count): relief lasts from the procedure until the first follow-up
     (NRS against the baseline, or an outcome record's relief) below the durability threshold
     or a repeat procedure, else is censored at the last follow-up."""
-    relief = load_registry().durability_relief_percent
+    registry = load_registry()
+    relief = registry.durability_relief_percent
     procs, s = procedures(tables, filters), scores(tables)
-    base, fu = _baselines(procs, s), _follow_ups(tables, procs, s)
+    fu = _follow_ups(tables, procs, s)
+    # the NRS baseline as a scalar per procedure: the planners estimate it well (a ranked
+    # subquery joined here made PostgreSQL pick a nested loop over it)
+    baseline = (select(s.c.value).where(
+        s.c.episode_id == procs.c.episode_id, s.c.instrument == "nrs", s.c.date <= procs.c.date,
+        days_between(procs.c.date, s.c.date) <= registry.baseline_days)
+        .order_by(s.c.date.desc(), s.c.value.desc()).limit(1).scalar_subquery())
+    based = select(procs.c.id, baseline.label("nrs")).subquery("based")
     from_nrs = (select(fu.c.proc_id, fu.c.days,
-                       ((base.c.nrs - fu.c.value) * 100.0 / base.c.nrs).label("relief"))
-                .join(base, base.c.proc_id == fu.c.proc_id)
-                .where(fu.c.instrument == "nrs", base.c.nrs > 0))
+                       ((based.c.nrs - fu.c.value) * 100.0 / based.c.nrs).label("relief"))
+                .join(based, based.c.id == fu.c.proc_id)
+                .where(fu.c.instrument == "nrs", based.c.nrs > 0))
     entered = select(fu.c.proc_id, fu.c.days, fu.c.value).where(fu.c.instrument == "relief")
     seen = union_all(from_nrs, entered).subquery("seen")
     per_proc = (select(
