@@ -90,6 +90,7 @@ def test_prior_auth_packet_renders(clinic) -> None:
                      "Evidence positions", "Documentation on file"):
         assert expected in report.html
     assert "Diagnostic block (fluoroscopy)" in report.html  # the block behind a criterion
+    assert "Not met: " in report.html  # the repeat needs 12 weeks of relief; 8 so far
     rendered = pages(report.pdf, "prior-auth")
     assert inked(rendered[0]) > 0.05
 
