@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, CohortCurve, load_registry
@@ -242,6 +242,11 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
             _insert_records(session, kind, items)
         if advance:
             advance(len(chunk))
+    if session.get_bind().dialect.name == "postgresql":
+        # fresh statistics, or the planner takes the bulk-loaded tables for empty ones
+        tables = {Patient.__table__, Episode.__table__, *(k.row.__table__ for k in KINDS.values()),
+                  *(k.child[0].__table__ for k in KINDS.values() if k.child)}
+        session.execute(text("ANALYZE " + ", ".join(sorted(t.name for t in tables))))
     record_event(session, None, "generate", "clinic", clinic.id, clinic.id,
                  {"patients": n, "seed": seed})
     return n
