@@ -72,3 +72,23 @@ def test_report_is_a_pdf_and_reads_are_audited(registry_world: World, clients) -
         routes = db.scalars(select(AuditEvent.detail).where(
             AuditEvent.object_type == "registry")).all()
     assert {"registry.show", "registry.report"} <= {d["route"] for d in routes}
+
+
+def test_episode_reports_for_the_patients_clinicians(registry_world: World, clients) -> None:
+    episode = registry_world.ids["episode"]
+    page = clients["clinician"].get(f"/episodes/{episode}").text
+    assert f'href="/episodes/{episode}/report.pdf"' in page
+    assert "Prior-authorisation packet (PDF)" in page
+    report = clients["clinician"].get(f"/episodes/{episode}/report.pdf")
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    packet = clients["clinician"].get(f"/episodes/{episode}/prior-auth.pdf",
+                                      params={"option": "sij_rfa", "policy": "clinic"})
+    assert packet.status_code == 200 and packet.content.startswith(b"%PDF")
+    assert clients["clinician"].get(f"/episodes/{episode}/prior-auth.pdf",
+                                    params={"option": "acupuncture"}).status_code == 422
+    for user, status in (("staff", 403), ("researcher", 403), ("south_clinician", 404)):
+        assert clients[user].get(f"/episodes/{episode}/report.pdf").status_code == status
+    with registry_world.sessions() as db:
+        reports = [(d or {}).get("report") for d in db.scalars(select(AuditEvent.detail).where(
+            AuditEvent.object_type == "episode"))]
+    assert {"episode", "prior_auth"} <= set(reports)

@@ -21,6 +21,7 @@ from sijcare.web.api import patients as api_patients
 from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
 from sijcare.web.clinic import registry as clinic_registry
+from sijcare.web.clinic import reports as clinic_reports
 from sijcare.web.csrf import check_csrf
 from sijcare.web.headers import SecurityHeaders
 from sijcare.web.routers import admin, auth, episodes, home, patients, records
@@ -31,7 +32,7 @@ from sijcare.web.throttle import LoginThrottle
 ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.router,
            admin.router, api_session.router, api_health.router, api_assess.router,
            api_patients.router, api_episodes.router, api_records.router, api_docs.router,
-           clinic_registry.router)
+           clinic_registry.router, clinic_reports.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
