@@ -23,6 +23,8 @@ from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
 from sijcare.web.bodies import RequestBodies
 from sijcare.web.clinic import inbox, worklist
+from sijcare.web.clinic import registry as clinic_registry
+from sijcare.web.clinic import reports as clinic_reports
 from sijcare.web.csrf import check_csrf
 from sijcare.web.headers import SecurityHeaders
 from sijcare.web.methods import AllowedMethods
@@ -37,8 +39,9 @@ from sijcare.web.throttle import LoginThrottle
 ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.router,
            admin.router, api_session.router, api_health.router, api_assess.router,
            api_patients.router, api_episodes.router, api_records.router, api_docs.router,
-           signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router)
-ROUTERS += (worklist.router, worklist.api, questionnaire.router)  # follow-up (issue 10)
+           signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router,
+           clinic_registry.router, clinic_reports.router, worklist.router, worklist.api,
+           questionnaire.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

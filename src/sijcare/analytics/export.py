@@ -1,0 +1,241 @@
+"""The de-identified research export: Parquet and CSV, partitioned by clinic and year.
+
+Ids become HMAC-SHA256 keyed hashes (the key stays outside the export, so nobody holding
+the export can recompute them from an id); every date of a patient moves by one shift of
+1-182 days either way, drawn from the key and the patient, so intervals survive; birth dates
+become 5-year age bands with everyone over 89 in "90+"; names, contacts, external ids and
+free text are not exported at all. Aggregate tables suppress cells under 5. DuckDB reads the
+export back with the same queries as the clinic database (`research_connection`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as ds
+from sqlalchemy import Connection, func, select
+
+from sijcare.analytics.registry import DEFINITIONS, registry_figures
+from sijcare.analytics.tables import EXPORT_TABLES, database_tables
+from sijcare.store.models import (
+    Episode,
+    Patient,
+    ProcedureOutcome,
+    ProcedureRecord,
+    PromAnswer,
+    PromRecord,
+)
+
+MAX_SHIFT_DAYS = 182
+SMALL_CELL = 5
+KEY_BYTES = 32
+TABLES = ("patients", "episodes", "procedures", "procedure_outcomes", "proms", "prom_answers")
+ARROW_TYPES = {"String": pa.string(), "Date": pa.date32(), "Float": pa.float64(),
+               "Integer": pa.int64(), "Boolean": pa.bool_()}
+
+
+def export_key(path: Path) -> bytes:
+    """The export key kept at `path` (created once, mode 0600); never written into an export."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES))
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) < KEY_BYTES:
+        raise ValueError(f"{path}: the export key needs {KEY_BYTES} random bytes (64 hex digits)")
+    return key
+
+
+class Deidentifier:
+    """Keyed hashes, date shifts and age bands, all derived from one secret key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _digest(self, what: str, value: Any) -> bytes:
+        return hmac.new(self._key, f"{what}:{value}".encode(), hashlib.sha256).digest()
+
+    def id(self, what: str, value: Any) -> str | None:
+        return None if value is None else self._digest(what, value).hex()
+
+    def shift(self, patient_id: Any) -> dt.timedelta:
+        """The patient's one shift: 1 to 182 days earlier or later, never 0."""
+        number = int.from_bytes(self._digest("shift", patient_id)[:8], "big")
+        days = 1 + number % MAX_SHIFT_DAYS
+        return dt.timedelta(days=days if number >> 63 else -days)
+
+    @staticmethod
+    def age_band(birth: dt.date, on: dt.date) -> str:
+        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        if age > 89:
+            return "90+"
+        low = age - age % 5
+        return f"{low}-{low + 4}"
+
+
+def _arrow(name: str, rows: dict[str, list[Any]]) -> pa.Table:
+    table = EXPORT_TABLES[name]
+    schema = pa.schema([(c.name, ARROW_TYPES[type(c.type).__name__]) for c in table.columns]
+                       + [("clinic", pa.string()), ("year", pa.int32())])
+    return pa.table(rows, schema=schema)
+
+
+def write_tables(directory: Path, tables: dict[str, pa.Table]) -> None:
+    """Parquet under `parquet/TABLE/clinic=K/year=Y/`, the same rows as CSV under `csv/`."""
+    for name, table in tables.items():
+        for form in ("parquet", "csv"):
+            ds.write_dataset(table, directory / form / name, format=form,
+                             partitioning=["clinic", "year"], partitioning_flavor="hive",
+                             existing_data_behavior="delete_matching")
+
+
+def _columns(names: Iterable[str]) -> dict[str, list[Any]]:
+    return {name: [] for name in names}
+
+
+def deidentified_tables(connection: Connection, key: bytes) -> dict[str, pa.Table]:
+    """Every exported table, built from the live (not voided) records of the database."""
+    d = Deidentifier(key)
+    patients: dict[int, tuple[str, dt.timedelta]] = {}  # patient id -> (clinic key, shift)
+    out = {name: _columns([*(c.name for c in EXPORT_TABLES[name].columns), "clinic", "year"])
+           for name in TABLES}
+
+    def put(name: str, **values: Any) -> None:
+        for column, value in values.items():
+            out[name][column].append(value)
+
+    first_visits = (select(Episode.patient_id, func.min(Episode.opened_on).label("first"))
+                    .group_by(Episode.patient_id).subquery())
+    for pid, clinic_id, sex, birth, demo, first in connection.execute(
+            select(Patient.id, Patient.clinic_id, Patient.sex, Patient.birth_date, Patient.demo,
+                   first_visits.c.first).join(first_visits, first_visits.c.patient_id
+                                              == Patient.id).order_by(Patient.id)):
+        clinic, shift = d.id("clinic", clinic_id), d.shift(pid)
+        patients[pid] = (clinic, shift)
+        put("patients", id=d.id("patient", pid), clinic_id=clinic, sex=sex,
+            age_group=d.age_band(birth, first), synthetic=demo, clinic=clinic,
+            year=(first + shift).year)
+
+    def shifted(pid: int, day: dt.date | None) -> dt.date | None:
+        return None if day is None else day + patients[pid][1]
+
+    for eid, pid, opened, closed in connection.execute(
+            select(Episode.id, Episode.patient_id, Episode.opened_on, Episode.closed_on)
+            .where(Episode.patient_id.in_(list(patients))).order_by(Episode.id)):
+        put("episodes", id=d.id("episode", eid), patient_id=d.id("patient", pid),
+            opened_on=shifted(pid, opened), closed_on=shifted(pid, closed),
+            clinic=patients[pid][0], year=shifted(pid, opened).year)
+    p = ProcedureRecord
+    for row in connection.execute(
+            select(p.id, p.episode_id, p.date, p.kind, p.side, p.guidance, p.recorded_by,
+                   Episode.patient_id).join(Episode, Episode.id == p.episode_id)
+            .where(p.voided_on.is_(None)).order_by(p.id)):
+        day = shifted(row.patient_id, row.date)
+        put("procedures", id=d.id("procedure", row.id), episode_id=d.id("episode", row.episode_id),
+            date=day, kind=row.kind, side=row.side, guidance=row.guidance,
+            recorded_by=d.id("user", row.recorded_by), clinic=patients[row.patient_id][0],
+            year=day.year)
+    o = ProcedureOutcome
+    for row in connection.execute(
+            select(o.id, o.procedure_id, o.date, o.relief_percent, o.relief_weeks,
+                   o.relief_ongoing, o.pgic, Episode.patient_id)
+            .join(Episode, Episode.id == o.episode_id).where(o.voided_on.is_(None))
+            .order_by(o.id)):
+        day = shifted(row.patient_id, row.date)
+        put("procedure_outcomes", id=d.id("procedure_outcome", row.id),
+            procedure_id=d.id("procedure", row.procedure_id), date=day,
+            relief_percent=row.relief_percent, relief_weeks=row.relief_weeks,
+            relief_ongoing=row.relief_ongoing, pgic=row.pgic,
+            clinic=patients[row.patient_id][0], year=day.year)
+    m = PromRecord
+    prom_place: dict[int, tuple[str, int]] = {}
+    for row in connection.execute(
+            select(m.id, m.episode_id, m.date, m.instrument, m.value, Episode.patient_id)
+            .join(Episode, Episode.id == m.episode_id).where(m.voided_on.is_(None))
+            .order_by(m.id)):
+        day = shifted(row.patient_id, row.date)
+        prom_place[row.id] = (patients[row.patient_id][0], day.year)
+        put("proms", id=d.id("prom", row.id), episode_id=d.id("episode", row.episode_id),
+            date=day, instrument=row.instrument, value=row.value,
+            clinic=prom_place[row.id][0], year=day.year)
+    a = PromAnswer
+    for prom_id, section, answer in connection.execute(
+            select(a.prom_id, a.section, a.answer).order_by(a.prom_id, a.section)):
+        if prom_id in prom_place:
+            clinic, year = prom_place[prom_id]
+            put("prom_answers", prom_id=d.id("prom", prom_id), section=section, answer=answer,
+                clinic=clinic, year=year)
+    return {name: _arrow(name, columns) for name, columns in out.items()}
+
+
+def _suppressed(count: int | None) -> int | None:
+    return None if count is None or count < SMALL_CELL else count
+
+
+def responder_aggregate(connection: Connection) -> pa.Table:
+    """The responder table with every count under 5 (and its share) left out."""
+    rows = _columns(["kind", "point", "definition", "judged", "responders", "share"])
+    figures = registry_figures(connection, database_tables())
+    for kind, treatment in figures.treatments.items():
+        for point in treatment.points:
+            for definition in DEFINITIONS:
+                share = point.responders[definition]
+                judged, responders = _suppressed(share.total), _suppressed(share.count)
+                hidden = judged is None or responders is None or share.total - share.count < 5
+                for column, value in (("kind", kind), ("point", point.point),
+                                      ("definition", definition), ("judged", judged),
+                                      ("responders", None if hidden else responders),
+                                      ("share", None if hidden else share.share)):
+                    rows[column].append(value)
+    return pa.table(rows)
+
+
+DICTIONARY = """# sijcare research export: data dictionary
+
+Rows are the clinic database's live records (records entered in error are left out).
+Directories: `parquet/TABLE/clinic=K/year=Y/` and the same rows as CSV under `csv/`;
+`clinic` is the clinic's keyed hash and `year` the year of the row's shifted date
+(a patient's first visit; a prom answer takes its questionnaire's).
+
+De-identification
+- Every id (`id`, `*_id`, `recorded_by`) is an HMAC-SHA256 keyed hash (64 hex digits). The key
+  is kept by the exporting clinic, outside the export; the same key gives the same hashes, so
+  later exports link up.
+- Every date of a patient is moved by the same shift, 1 to 182 days earlier or later, drawn
+  from the key and the patient. Days between a patient's events are kept; calendar dates are not.
+- Ages are 5-year bands at the first visit; everyone over 89 is in `90+`.
+- Not exported: names, birth dates, contacts, external ids, complaints, injectates, any free text.
+- `aggregates/responders.csv` leaves out counts under 5 (and their shares).
+
+Tables
+- patients: id, clinic_id, sex, age_group, synthetic (true for generated or demo patients)
+- episodes: id, patient_id, opened_on, closed_on
+- procedures: id, episode_id, date, kind, side, guidance, recorded_by (the clinician's hash)
+- proms: id, episode_id, date, instrument (nrs 0-10, pgic 1-7, odi), value (NRS/PGIC; null for
+  the ODI, whose answers are in prom_answers)
+- prom_answers: prom_id, section (1-10), answer (0-5, null when unanswered)
+- procedure_outcomes: id, procedure_id, date, relief_percent, relief_weeks, relief_ongoing,
+  pgic (a procedure's outcome as found at a follow-up; complications are not exported)
+- aggregates/responders.csv: kind, point, definition, judged, responders, share
+"""
+
+
+def export_research(connection: Connection, directory: Path, key: bytes) -> dict[str, int]:
+    """Write the export into `directory`; return the number of rows per table."""
+    tables = deidentified_tables(connection, key)
+    write_tables(directory, tables)
+    aggregates = directory / "aggregates"
+    aggregates.mkdir(parents=True, exist_ok=True)
+    pa_csv.write_csv(responder_aggregate(connection), aggregates / "responders.csv")
+    (directory / "DATA-DICTIONARY.md").write_text(DICTIONARY, encoding="utf-8")
+    return {name: table.num_rows for name, table in tables.items()}

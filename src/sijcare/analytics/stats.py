@@ -1,0 +1,97 @@
+"""Intervals from counts, with statsmodels: Wilson for proportions, t for means, Kaplan-Meier.
+
+The database hands over counts and sums; nothing here reads a patient row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+from statsmodels.duration.survfunc import SurvfuncRight
+from statsmodels.stats.proportion import proportion_confint
+
+
+@dataclass(frozen=True)
+class Proportion:
+    count: int
+    total: int
+    low: float | None
+    high: float | None
+
+    @property
+    def share(self) -> float | None:
+        return self.count / self.total if self.total else None
+
+
+def wilson(count: int, total: int) -> Proportion:
+    """The share with its Wilson 95% interval (sound for small n and shares near 0 or 1)."""
+    if not total:
+        return Proportion(count, total, None, None)
+    low, high = proportion_confint(count, total, alpha=0.05, method="wilson")
+    return Proportion(count, total, float(low), float(high))
+
+
+@dataclass(frozen=True)
+class Mean:
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+def mean_interval(n: int, total: float, squares: float) -> Mean:
+    """Mean with its t 95% interval, from the count, sum and sum of squares."""
+    if not n:
+        return Mean(0, None, None, None)
+    mean = total / n
+    if n < 2:
+        return Mean(n, mean, None, None)
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    half = float(scipy_stats.t.ppf(0.975, n - 1)) * math.sqrt(variance / n)
+    return Mean(n, mean, mean - half, mean + half)
+
+
+@dataclass(frozen=True)
+class Survival:
+    """A Kaplan-Meier curve of lasting relief, with the median and its 95% interval."""
+
+    n: int
+    events: int
+    days: list[float]
+    relieved: list[float]  # share still relieved just after each day
+    low: list[float]  # 95% confidence band
+    high: list[float]
+    median: float | None
+    median_low: float | None
+    median_high: float | None
+
+    def at(self, day: float) -> float | None:
+        """Share still relieved at `day` (None past the last observation)."""
+        if not self.days or day > self.days[-1]:
+            return None
+        index = int(np.searchsorted(self.days, day, side="right")) - 1
+        return 1.0 if index < 0 else self.relieved[index]
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def kaplan_meier(days: list[int], lost: list[int], counts: list[int]) -> Survival | None:
+    """KM from grouped rows (day, 1 when relief was lost else 0 for censored, how many)."""
+    if not counts or sum(counts) == 0:
+        return None
+    with np.errstate(all="ignore"):  # log(0) at the curve's ends gives an open bound
+        fit = SurvfuncRight(np.asarray(days, float), np.asarray(lost, float),
+                            freq_weights=np.asarray(counts, float))
+        low, high = fit.simultaneous_cb(alpha=0.05)  # Hall-Wellner band over the whole curve
+        median_low, median_high = fit.quantile_ci(0.5)
+    return Survival(
+        n=int(sum(counts)), events=int(sum(c for c, e in zip(counts, lost, strict=True) if e)),
+        days=[float(d) for d in fit.surv_times], relieved=[float(p) for p in fit.surv_prob],
+        low=[float(x) for x in np.nan_to_num(low, nan=0.0)],
+        high=[float(x) for x in np.nan_to_num(high, nan=1.0)], median=_finite(fit.quantile(0.5)),
+        median_low=_finite(median_low), median_high=_finite(median_high))

@@ -1,0 +1,82 @@
+"""The registry page: the clinic's outcomes per treatment beside the trials, and its report.
+
+Clinicians see their clinics' figures; researchers see every clinic's, with small cells
+hidden. Both see aggregates only: no route here reads or shows a patient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from sijcare.analytics.queries import Filters
+from sijcare.analytics.view import registry_view
+from sijcare.model.case import Side
+from sijcare.store import record_event
+from sijcare.store.models import Membership, User
+from sijcare.web.access import Actor, Role
+from sijcare.web.deps import CurrentActor, DbSession, forbidden
+from sijcare.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+REGISTRY_ROLES = frozenset({Role.clinician, Role.researcher})
+
+
+async def registry_reader(actor: CurrentActor) -> Actor:
+    if actor.role not in REGISTRY_ROLES:
+        raise forbidden(actor)
+    return actor
+
+
+Reader = Annotated[Actor, Depends(registry_reader)]
+
+
+def _filters(actor: Actor, date_from: dt.date | None, date_to: dt.date | None,
+             clinician: int | None, side: Side | None) -> Filters:
+    clinics = None if actor.role == Role.researcher else tuple(sorted(actor.clinic_ids))
+    return Filters(date_from=date_from, date_to=date_to, clinician=clinician, side=side,
+                   clinics=clinics)
+
+
+def _clinicians(db: DbSession, actor: Actor) -> list[tuple[int, str]]:
+    query = select(User.id, User.username).where(User.role == Role.clinician)
+    if actor.role != Role.researcher:
+        query = query.join(Membership).where(Membership.clinic_id.in_(actor.clinic_ids))
+    return [(uid, name) for uid, name in db.execute(query.distinct().order_by(User.username))]
+
+
+
+@router.get("/registry", name="registry.show")
+def registry_page(request: Request, db: DbSession, actor: Reader,
+                  date_from: Annotated[dt.date | None, Query(alias="from")] = None,
+                  date_to: Annotated[dt.date | None, Query(alias="to")] = None,
+                  clinician: Annotated[int | None, Query(ge=1)] = None,
+                  side: Annotated[Side | None, Query()] = None) -> Response:
+    filters = _filters(actor, date_from, date_to, clinician, side)
+    view = registry_view(db.connection(), filters, suppress=actor.role == Role.researcher)
+    record_event(db, actor.id, "read", "registry", None, None,
+                 {"route": "registry.show", "aggregates_only": True})
+    return render(request, "clinic/registry.html", {
+        "view": view, "filters": filters, "clinicians": _clinicians(db, actor),
+        "sides": ("left", "right", "bilateral"),
+        "query": request.url.query})
+
+
+@router.get("/registry/report.pdf", name="registry.report")
+def registry_report(request: Request, db: DbSession, actor: Reader,
+                    date_from: Annotated[dt.date | None, Query(alias="from")] = None,
+                    date_to: Annotated[dt.date | None, Query(alias="to")] = None,
+                    clinician: Annotated[int | None, Query(ge=1)] = None,
+                    side: Annotated[Side | None, Query()] = None) -> Response:
+    from sijcare.reports.pdf import registry_report as build
+
+    filters = _filters(actor, date_from, date_to, clinician, side)
+    report = build(db.connection(), filters, suppress=actor.role == Role.researcher)
+    record_event(db, actor.id, "read", "registry", None, None,
+                 {"route": "registry.report", "aggregates_only": True})
+    return Response(report.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": 'attachment; filename="registry-report.pdf"'})

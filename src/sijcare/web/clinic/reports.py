@@ -1,0 +1,46 @@
+"""An episode's printable reports: the episode report and a prior-authorisation packet (PDF).
+
+Both read patient data, so both go through the episode scope (clinicians of the patient's
+clinic) and are audited like the episode page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from starlette.responses import Response
+
+from sijcare.reports.pdf import episode_report, prior_auth_report
+from sijcare.store.models import Episode
+from sijcare.web.access import Permission
+from sijcare.web.audit import Audited
+from sijcare.web.deps import DbSession
+from sijcare.web.scope import episode_scope
+
+router = APIRouter(include_in_schema=False)
+Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
+Name = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+
+def _pdf(pdf: bytes, filename: str) -> Response:
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/episodes/{episode_id}/report.pdf", name="episodes.report")
+def episode_pdf(db: DbSession, episode: Reading, note: Audited) -> Response:
+    note.detail["report"] = "episode"
+    return _pdf(episode_report(db, episode.id).pdf, f"episode-{episode.id}.pdf")
+
+
+@router.get("/episodes/{episode_id}/prior-auth.pdf", name="episodes.prior_auth")
+def prior_auth_pdf(db: DbSession, episode: Reading, note: Audited, option: Name,
+                   policy: Name = "medicare", as_of: dt.date | None = None) -> Response:
+    note.detail.update(report="prior_auth", option=option, policy=policy)
+    try:
+        report = prior_auth_report(db, episode.id, option, policy, as_of)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    return _pdf(report.pdf, f"prior-auth-{episode.id}-{option}.pdf")

@@ -1,0 +1,94 @@
+"""The registry page: who may see it, and that it shows aggregates only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from sijcare.analytics.cohort import store_cohort
+from sijcare.store.models import AuditEvent, Clinic, Membership, Patient
+from sijcare.store.synthetic import SYNTHETIC_CLINIC
+from tests.web.conftest import World
+
+
+@pytest.fixture(scope="module")
+def registry_world(world: World) -> World:
+    """North's clinician also works in the synthetic clinic, which holds a small cohort."""
+    with world.sessions() as db:
+        store_cohort(db, 120, seed=3)
+        clinic = db.scalar(select(Clinic).where(Clinic.name == SYNTHETIC_CLINIC))
+        db.add(Membership(user_id=world.ids["clinician"], clinic_id=clinic.id))
+        db.commit()
+    return world
+
+
+@pytest.mark.parametrize("user", ["staff", "admin"])
+def test_staff_and_admins_may_not(registry_world: World, clients, user: str) -> None:
+    assert clients[user].get("/registry").status_code == 403
+    assert clients[user].get("/registry/report.pdf").status_code == 403
+
+
+def test_signed_out_goes_to_sign_in(registry_world: World) -> None:
+    answer = registry_world.client().get("/registry", follow_redirects=False)
+    assert answer.status_code in (302, 303)
+    assert "/login" in answer.headers["location"]
+
+
+def test_researchers_see_aggregates_and_no_patient(registry_world: World, clients) -> None:
+    page = clients["researcher"].get("/registry").text
+    assert "Kaplan-Meier" in page and "Beside the trials" in page and "Cohen 2008" in page
+    assert "data:image/svg+xml;base64," in page
+    assert "counts under 5 are hidden" in page
+    with registry_world.sessions() as db:
+        names = db.execute(select(Patient.family_name, Patient.external_id)).all()
+    assert not any(name in page or (ext and ext in page) for name, ext in names)
+    assert not re.search(r'href="/(patients|episodes)/\d+', page)
+
+
+def test_clinicians_see_their_clinics_only(registry_world: World, clients) -> None:
+    mine = clients["clinician"].get("/registry").text
+    theirs = clients["south_clinician"].get("/registry").text
+    assert "Durability of relief" in mine
+    assert "No procedures with follow-up match yet." in theirs
+    assert "Cohen 2008" in theirs  # the published figures still show
+
+
+def test_filters_and_bad_filters(registry_world: World, clients) -> None:
+    client = clients["clinician"]
+    left = client.get("/registry", params={"side": "left", "from": "2020-01-01"})
+    assert left.status_code == 200
+    assert 'value="left" selected' in left.text
+    assert client.get("/registry", params={"side": "middle"}).status_code == 422
+    assert client.get("/registry", params={"from": "yesterday"}).status_code == 422
+
+
+def test_report_is_a_pdf_and_reads_are_audited(registry_world: World, clients) -> None:
+    answer = clients["clinician"].get("/registry/report.pdf")
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF")
+    with registry_world.sessions() as db:
+        routes = db.scalars(select(AuditEvent.detail).where(
+            AuditEvent.object_type == "registry")).all()
+    assert {"registry.show", "registry.report"} <= {d["route"] for d in routes}
+
+
+def test_episode_reports_for_the_patients_clinicians(registry_world: World, clients) -> None:
+    episode = registry_world.ids["episode"]
+    page = clients["clinician"].get(f"/episodes/{episode}").text
+    assert f'href="/episodes/{episode}/report.pdf"' in page
+    assert "Prior-authorisation packet (PDF)" in page
+    report = clients["clinician"].get(f"/episodes/{episode}/report.pdf")
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    packet = clients["clinician"].get(f"/episodes/{episode}/prior-auth.pdf",
+                                      params={"option": "sij_rfa", "policy": "clinic"})
+    assert packet.status_code == 200 and packet.content.startswith(b"%PDF")
+    assert clients["clinician"].get(f"/episodes/{episode}/prior-auth.pdf",
+                                    params={"option": "acupuncture"}).status_code == 422
+    for user, status in (("staff", 403), ("researcher", 403), ("south_clinician", 404)):
+        assert clients[user].get(f"/episodes/{episode}/report.pdf").status_code == status
+    with registry_world.sessions() as db:
+        reports = [(d or {}).get("report") for d in db.scalars(select(AuditEvent.detail).where(
+            AuditEvent.object_type == "episode"))]
+    assert {"episode", "prior_auth"} <= set(reports)
