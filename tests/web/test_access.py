@@ -85,6 +85,16 @@ PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/
           ("DELETE", "/api/v1/session"), ("GET", "/api/v1/health"),
           ("GET", "/api/openapi.json"), ("HEAD", "/api/openapi.json")}
 USERS = ("clinician", "staff", "researcher", "admin", "south_clinician", "south_staff")
+# Follow-up (issue 10): access tested in test_worklist.py, test_questionnaire.py and
+# test_reminders.py (clinicians of the clinic only; `/q/` answers to the signed link alone).
+FOLLOW_UP_ROUTES = {
+    ("GET", "/worklist"), ("GET", "/worklist/response-rates"),
+    ("GET", "/api/v1/follow-up/response-rates"),
+    ("POST", "/episodes/{episode_id}/follow-up/{point_id}/send"),
+    ("POST", "/episodes/{episode_id}/follow-up/{point_id}/link"),
+    ("GET", "/q/{token}"), ("POST", "/q/{token}"),
+    ("GET", "/q/stop/{token}"), ("POST", "/q/stop/{token}"),
+}
 
 
 def app_routes() -> list[tuple[str, str, APIRoute | None]]:
@@ -102,7 +112,8 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 
 def test_every_route_is_in_the_matrix() -> None:
-    listed = set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES) | PATIENT_SITE
+    listed = (set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES)
+              | PATIENT_SITE | FOLLOW_UP_ROUTES)
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 
