@@ -37,6 +37,8 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/api/v1/episodes/{episode_id}/records"): P.clinical_read,
     ("POST", "/api/v1/episodes/{episode_id}/records/{kind}"): P.clinical_write,
     ("POST", "/api/v1/episodes/{episode_id}/records/{kind}/{record_id}/void"): P.clinical_write,
+    ("GET", "/episodes/{episode_id}/report.pdf"): P.clinical_read,
+    ("GET", "/episodes/{episode_id}/prior-auth.pdf"): P.clinical_read,
 }
 # Routes that show or change no particular patient, and what they need (None: anyone).
 OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
@@ -49,6 +51,9 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/patients"): P.demographics_read,
     ("POST", "/api/v1/patients"): P.patient_register,
     ("POST", "/api/v1/assess"): P.case_assess,
+    # the registry: clinicians and researchers, the two roles holding case_assess
+    ("GET", "/registry"): P.case_assess,
+    ("GET", "/registry/report.pdf"): P.case_assess,
 }
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/api/docs"),
           ("GET", "/api/v1/session"), ("POST", "/api/v1/session"),
