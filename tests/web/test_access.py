@@ -45,6 +45,8 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/episodes/{episode_id}/notes/new"): P.clinical_write,
     ("POST", "/episodes/{episode_id}/notes"): P.clinical_write,
     ("GET", "/episodes/{episode_id}/signed/{signed_id}"): P.clinical_read,
+    ("GET", "/episodes/{episode_id}/report.pdf"): P.clinical_read,
+    ("GET", "/episodes/{episode_id}/prior-auth.pdf"): P.clinical_read,
 }
 # Routes that show or change no particular patient, and what they need (None: anyone).
 OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
@@ -64,6 +66,9 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/account/password"): None,
     ("POST", "/account/password"): None,
     ("GET", "/inbox"): P.demographics_read,
+    # the registry: clinicians and researchers, the two roles holding case_assess
+    ("GET", "/registry"): P.case_assess,
+    ("GET", "/registry/report.pdf"): P.case_assess,
 }
 # Appointment requests from the public site: their access is tested in test_appointments.py.
 REQUEST_ROUTES: dict[tuple[str, str], Permission] = {

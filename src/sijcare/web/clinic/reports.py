@@ -36,9 +36,12 @@ def episode_pdf(db: DbSession, episode: Reading, note: Audited) -> Response:
 
 
 @router.get("/episodes/{episode_id}/prior-auth.pdf", name="episodes.prior_auth")
-def prior_auth_pdf(db: DbSession, episode: Reading, note: Audited, option: Name,
+def prior_auth_pdf(db: DbSession, episode: Reading, note: Audited, option: Name | None = None,
                    policy: Name = "medicare", as_of: dt.date | None = None) -> Response:
+    """`option` is checked here, after the episode scope, so a refusal is never a 422."""
     note.detail.update(report="prior_auth", option=option, policy=policy)
+    if option is None:
+        raise HTTPException(422, "option: name the option to request (e.g. sij_rfa)")
     try:
         report = prior_auth_report(db, episode.id, option, policy, as_of)
     except ValueError as error:
