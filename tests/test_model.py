@@ -147,3 +147,8 @@ def test_descriptive_fields_take_free_text_but_codes_stay_coded():
     found = problems(make(imaging=[dict(imaging, modality="x-ray")]))
     assert found[0].startswith("imaging[0].modality")
 
+
+def test_a_course_ending_after_as_of_is_invalid():
+    found = problems(make(conservative_care=[
+        {"type": "physical_therapy", "start": "2026-05-01", "end": "2026-12-01"}]))
+    assert any("conservative_care[0].end" in p and "after as_of" in p for p in found), found

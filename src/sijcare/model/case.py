@@ -289,4 +289,6 @@ class Case(Record):
                 events.append((f"{field}[{i}].date", item.date))
         for i, course in enumerate(self.conservative_care or []):
             events.append((f"conservative_care[{i}].start", course.start))
+            if course.end is not None:
+                events.append((f"conservative_care[{i}].end", course.end))
         return events
