@@ -75,7 +75,11 @@ def test_every_rule_an_assessment_cites_can_be_explained():
 
 
 def test_every_source_is_cited_somewhere():
+    """In the engine's knowledge, or in the registry's trial figures and procedure codes."""
+    from sijcare.analytics.knowledge import _cited, _read
+
     cited = {sid for _, sid in KB.cited()}
+    cited |= {sid for name in ("registry.yaml", "codes.yaml") for sid in _cited(_read(name))}
     assert set(KB.sources) - cited == set()
 
 

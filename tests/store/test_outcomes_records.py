@@ -158,12 +158,12 @@ def test_later_outcomes_set_relief_and_duration_comes_as_a_pair(
 
 
 def test_migration_0006_moves_relief_into_outcomes_and_back(fresh_url: str) -> None:
-    """A 0002 database with procedure relief: after 0006 each relief is an outcome dated the
+    """A 0005 database (the last before 0006) with procedure relief: after 0006 each relief is an outcome dated the
     day the procedure was recorded, the case of every day is the same, and downgrading puts
     the relief back on the procedure."""
     engine = make_engine(fresh_url)
     with engine.begin() as connection:
-        _migrate(connection, ("upgrade", "0002"))
+        _migrate(connection, ("upgrade", "0005"))
     with session_factory(engine)() as session:
         world = make_world(session)
     with engine.begin() as connection:
@@ -189,7 +189,7 @@ def test_migration_0006_moves_relief_into_outcomes_and_back(fresh_url: str) -> N
                 70, 12, None)
             assert case_as_of(session, world.episode_id, D("2026-06-04")).procedures is None
         with engine.begin() as connection:
-            _migrate(connection, ("downgrade", "0002"))
+            _migrate(connection, ("downgrade", "0005"))
             back = connection.execute(text(
                 "SELECT relief_percent, relief_weeks FROM procedures ORDER BY id")).all()
         assert [tuple(row) for row in back] == [(70, 12), (None, None)]

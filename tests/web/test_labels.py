@@ -143,8 +143,8 @@ class VisibleText(HTMLParser):
         if tag in ("script", "style", "title", "template"):
             self._hidden += 1
         values = dict(attrs)
-        if tag in ("input", "button") and values.get("type") not in ("hidden", "radio",
-                                                                      "checkbox"):
+        # an <input>'s value is what it shows; a <button>'s value is sent, never shown
+        if tag == "input" and values.get("type") not in ("hidden", "radio", "checkbox"):
             self.parts.append(values.get("value") or "")
         if values.get("placeholder"):
             self.parts.append(values["placeholder"] or "")

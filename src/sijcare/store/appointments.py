@@ -96,7 +96,7 @@ def create_request(session: Session, clinic_id: int, data: dict[str, Any],
                    screen_answers: dict[str, Any] | None = None,
                    screen_result: dict[str, Any] | None = None) -> AppointmentRequest:
     """Store a request (RecordError, and nothing stored, if any field is wrong)."""
-    form: AppointmentForm = _form(AppointmentForm, data)
+    form: AppointmentForm = _form(AppointmentForm, data, None)
     request = AppointmentRequest(clinic_id=clinic_id, consent_at=utcnow(),
                                  screen_answers=screen_answers, screen_result=screen_result,
                                  **form.model_dump(exclude={"consent"}))

@@ -91,7 +91,8 @@ def course_chart(timeline: list[TimelineEntry], as_of: dt.date,
                 odi.append((e.date, score))
     if not nrs and not odi:
         return None
-    procedures = sorted((e.date, e.data["kind"]) for e in entries if e.kind == "procedure")
+    procedures = sorted((e.date, e.data["kind"]) for e in entries
+                        if e.kind == "procedure" and "kind" in e.data)  # not "none given"
     courses = assessment.courses if assessment is not None else None
     nrs_series = _series("Pain NRS", 10, nrs, kb.outcomes.nrs.mcid)
     odi_series = _series("ODI", 100, odi, kb.outcomes.odi.mcid)

@@ -9,6 +9,7 @@ per-address limit (the token is the only secret; guessing it must stay slow).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from functools import cache
@@ -24,12 +25,12 @@ from starlette.responses import Response
 from sijcare.notify.links import LinkError, check_link
 from sijcare.notify.reminders import OPT_OUT, opt_out
 from sijcare.store import Patient, RecordError, record_event
+from sijcare.store.public_forms import admit_attempt
 from sijcare.store.questionnaires import COMMENT_MAX, LinkRefused, answer_link, open_link
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.forms import ODI_SECTIONS, PGIC
-from sijcare.web.signin import client_address
+from sijcare.web.public.guard import address_key
 from sijcare.web.templating import render
-from sijcare.web.throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False)
 ODI_TEXT_ENV = "SIJCARE_ODI_TEXT_FILE"
@@ -75,14 +76,14 @@ def odi_sections() -> list[dict[str, Any]]:
     return [{"title": title, "choices": None} for title in ODI_SECTIONS]
 
 
-def _throttled(request: Request) -> Response | None:
-    state = request.app.state
-    if not hasattr(state, "questionnaire_throttle"):
-        state.questionnaire_throttle = LoginThrottle(REQUESTS_ALLOWED, WINDOW_SECONDS,
-                                                     state.settings.clock, 10**6)
-    wait = state.questionnaire_throttle.attempt(("questionnaire", client_address(request)))
-    if wait is None:
+def _throttled(request: Request, db: Session) -> Response | None:
+    """A 429 page once one address made too many requests; counted in the database, so the
+    limit holds across server processes and restarts."""
+    now = dt.datetime.fromtimestamp(request.app.state.settings.clock(), dt.UTC)
+    if admit_attempt(db, "questionnaire", address_key(request), now.replace(tzinfo=None),
+                     REQUESTS_ALLOWED, dt.timedelta(seconds=WINDOW_SECONDS)):
         return None
+    wait = WINDOW_SECONDS
     response = render(request, "public/questionnaire_refused.html", {
         "message": "Too many attempts from this connection. Please wait a few minutes and "
                    "try again."}, status_code=429)
@@ -106,7 +107,7 @@ def _form(request: Request, token: str, first_name: str, instruments: list[str],
 
 @router.get("/q/{token}", name="questionnaire.form")
 def questionnaire(request: Request, db: DbSession, token: str) -> Response:
-    if (throttled := _throttled(request)) is not None:
+    if (throttled := _throttled(request, db)) is not None:
         return throttled
     try:
         opened = open_link(db, token, request.app.state.settings.secret_key)
@@ -131,7 +132,7 @@ def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, str]]:
 
 @router.post("/q/{token}", name="questionnaire.answer")
 def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> Response:
-    if (throttled := _throttled(request)) is not None:
+    if (throttled := _throttled(request, db)) is not None:
         return throttled
     secret = request.app.state.settings.secret_key
     answers, values = _answers(raw)
@@ -159,8 +160,8 @@ def _opt_out_patient(request: Request, token: str) -> int | None:
 
 
 @router.get("/q/stop/{token}", name="questionnaire.stop_form")
-def stop_form(request: Request, token: str) -> Response:
-    if (throttled := _throttled(request)) is not None:
+def stop_form(request: Request, db: DbSession, token: str) -> Response:
+    if (throttled := _throttled(request, db)) is not None:
         return throttled
     if _opt_out_patient(request, token) is None:
         return _refused(request, "tampered")
@@ -169,7 +170,7 @@ def stop_form(request: Request, token: str) -> Response:
 
 @router.post("/q/stop/{token}", name="questionnaire.stop")
 def stop(request: Request, db: DbSession, token: str) -> Response:
-    if (throttled := _throttled(request)) is not None:
+    if (throttled := _throttled(request, db)) is not None:
         return throttled
     patient_id = _opt_out_patient(request, token)
     if patient_id is None:
