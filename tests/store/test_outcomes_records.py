@@ -158,9 +158,9 @@ def test_later_outcomes_set_relief_and_duration_comes_as_a_pair(
 
 
 def test_migration_0006_moves_relief_into_outcomes_and_back(fresh_url: str) -> None:
-    """A 0005 database (the last before 0006) with procedure relief: after 0006 each relief is an outcome dated the
-    day the procedure was recorded, the case of every day is the same, and downgrading puts
-    the relief back on the procedure."""
+    """A 0005 database (the last before 0006) with procedure relief: after 0006 each relief is
+    an outcome dated the day the procedure was recorded, the case of every day is the same,
+    and downgrading puts the relief back on the procedure."""
     engine = make_engine(fresh_url)
     with engine.begin() as connection:
         _migrate(connection, ("upgrade", "0005"))
