@@ -9,12 +9,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 import uvicorn
 from sqlalchemy import select
 
 from sijcare.store import Clinic, Episode, Membership, Patient, load_demo
 from tests.web.conftest import PASSWORD, World, build_world
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -38,12 +43,17 @@ def demo_world(directory: Path) -> World:
     return world
 
 
-@contextmanager
-def served(world: World) -> Iterator[str]:
-    """The app under uvicorn in a background thread; yields its base URL."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def served(world: World, port: int | None = None) -> Iterator[str]:
+    """The app under uvicorn in a background thread; yields its base URL. Pass port when
+    the app must know its own URL before it starts."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -57,6 +67,26 @@ def served(world: World) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, launched the one way every browser test needs it."""
+    from playwright.sync_api import sync_playwright  # here, so test_print.py loads without it
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for a test module; import it there to use it."""
+    with chromium() as launched:
+        yield launched
 
 
 def sign_in(page, base: str, username: str) -> None:

@@ -8,61 +8,36 @@ user of another clinic cannot open that patient.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import uvicorn
 
+from tests.web.browsing import ARTIFACTS, CHROMIUM, browser
+from tests.web.browsing import served as serving
 from tests.web.conftest import PASSWORD, TODAY, World, build_world
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("!!! /usr/bin/chromium is MISSING: the browser tests did NOT run "
                 "(apt-get install chromium) !!!", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from playwright.sync_api import Browser, Page, expect
 
 
 def ago(days: int) -> str:
     return (TODAY - timedelta(days=days)).isoformat()
 
 
+__all__ = ["ARTIFACTS", "browser"]  # for the modules that share this one's fixtures
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     """The app under uvicorn on a free loopback port, in a background thread."""
     world = build_world(tmp_path_factory.mktemp("browser"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(world) as base:
+        yield base, world
     world.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def sign_in(page: Page, base: str, username: str) -> None:

@@ -10,17 +10,18 @@ from collections.abc import Iterator
 import pytest
 
 from sijcare.web.forms import record_forms
-from tests.web.browsing import ARGS, ARTIFACTS, CHROMIUM, demo_world, served, sign_in
+from tests.web.browsing import ARTIFACTS, CHROMIUM, browser, demo_world, served, sign_in
 from tests.web.conftest import World
 
 if not CHROMIUM.exists():
     pytest.skip("!!! /usr/bin/chromium is MISSING: the browser tests did NOT run "
                 "(apt-get install chromium) !!!", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 WIDTHS = {"desktop": 1366, "tablet": 820, "phone": 390}
 CONFIRMED, RED_FLAG = 3, 6  # positions in the demo (load_demo's order of scenarios)
+__all__ = ["browser"]  # the shared Chromium fixture
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +30,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
     with served(world) as base:
         yield base, world
     world.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

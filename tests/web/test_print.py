@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from sijcare.knowledge import load_knowledge
 from sijcare.store import AuditEvent
-from tests.web.browsing import ARGS, ARTIFACTS, CHROMIUM, demo_world, served, sign_in
+from tests.web.browsing import ARTIFACTS, CHROMIUM, chromium, demo_world, served, sign_in
 from tests.web.conftest import World
 
 
@@ -72,11 +72,8 @@ def pages_in(pdf: bytes) -> int:
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="!!! /usr/bin/chromium is MISSING !!!")
 def test_every_demo_visit_note_prints_on_one_page_without_menus_or_buttons(
         demo: World) -> None:
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
-    with served(demo) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with served(demo) as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 794, "height": 1123})  # A4 at 96 dpi
         sign_in(page, base, "clinician")
         page.emulate_media(media="print")  # page.pdf prints with it anyway
@@ -93,4 +90,3 @@ def test_every_demo_visit_note_prints_on_one_page_without_menus_or_buttons(
         page.goto(f"{base}/episodes/{demo.ids['demo_episodes'][4]}")
         episode_pdf = page.pdf(format="A4")
         assert pages_in(episode_pdf) <= 4  # the whole page prints without menus: was 6
-        browser.close()

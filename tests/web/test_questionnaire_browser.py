@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from sijcare.notify import send_due
 from tests.smtp_server import smtp_server
+from tests.web.browsing import browser, free_port
+from tests.web.browsing import served as serving
 from tests.web.conftest import TODAY, World, build_world
-from tests.web.test_browser import ARGS, CHROMIUM, record, sign_in
+from tests.web.test_browser import record, sign_in
 
 PHONE = {"width": 390, "height": 844}
+__all__ = ["browser"]  # the shared Chromium fixture
 
 
 @pytest.fixture(scope="module")
@@ -30,33 +29,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     """The app under uvicorn on a free loopback port, mailing through a local SMTP server."""
     directory = tmp_path_factory.mktemp("questionnaire-browser")
     world = build_world(directory)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with smtp_server(directory) as (mailbox, smtp):
         world.app.state.settings = dataclasses.replace(
             world.app.state.settings, public_url=base, smtp=smtp, clinic_name="North Clinic")
-        server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield base, world, mailbox
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serving(world, port):
+            yield base, world, mailbox
     world.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def test_injection_to_answered_follow_up(served: tuple[str, World, object],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
 from sijcare import __version__
@@ -153,19 +155,29 @@ def knowledge_tests() -> None:
                + "; ".join(f"{i.text} ({i.points})" for i in k.items))
 
 
+def _list_or_show(items: Mapping[str, BaseModel], wanted: str | None,
+                  line: Callable[[Any], str], unknown: str) -> None:
+    """What `knowledge policies` and `knowledge sources` share: a line per item, or the one
+    asked for in full (bad input if there is none)."""
+    if wanted is None:
+        for item in items.values():
+            typer.echo(line(item))
+        return
+    if wanted not in items:
+        fail(unknown)
+    echo_json(items[wanted].model_dump())
+
+
 @knowledge_app.command("policies")
 def knowledge_policies(
     policy_id: Annotated[str | None, typer.Argument(help="Show one policy in full.")] = None,
 ) -> None:
     """List policies, or show one with every option and criterion."""
-    kb = load_knowledge()
-    if policy_id is None:
-        for p in kb.policies.values():
-            typer.echo(f"{p.id:10} {p.name} (block threshold {p.block_threshold:g}%)")
-        return
-    if policy_id not in kb.policies:
-        fail(f"policy: unknown policy '{policy_id}'; choose one of: {', '.join(_policies())}")
-    echo_json(kb.policies[policy_id].model_dump())
+    policies = load_knowledge().policies
+    _list_or_show(
+        policies, policy_id,
+        lambda p: f"{p.id:10} {p.name} (block threshold {p.block_threshold:g}%)",
+        f"policy: unknown policy '{policy_id}'; choose one of: {', '.join(sorted(policies))}")
 
 
 @knowledge_app.command("sources")
@@ -173,14 +185,10 @@ def knowledge_sources(
     source_id: Annotated[str | None, typer.Argument(help="Show one source in full.")] = None,
 ) -> None:
     """The bibliography, with each source's firmness."""
-    kb = load_knowledge()
-    if source_id is None:
-        for s in kb.sources.values():
-            typer.echo(f"{s.id:28} {short_citation(s):22} {s.firmness}")
-        return
-    if source_id not in kb.sources:
-        fail(f"source: no source '{source_id}'; list them with: sijcare knowledge sources")
-    echo_json(kb.sources[source_id].model_dump())
+    _list_or_show(
+        load_knowledge().sources, source_id,
+        lambda s: f"{s.id:28} {short_citation(s):22} {s.firmness}",
+        f"source: no source '{source_id}'; list them with: sijcare knowledge sources")
 
 
 @knowledge_app.command("evidence")

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sijcare.web.asgi import HTTPMiddleware
 from sijcare.web.deps import PASSWORD_CHANGE_PATH, NotSignedIn, PasswordChangeRequired
 from sijcare.web.headers import security_headers
 from sijcare.web.templating import render
@@ -132,18 +133,12 @@ ERROR_PAGE = """<!doctype html>
 """
 
 
-class ServerErrors:
+class ServerErrors(HTTPMiddleware):
     """Outermost middleware: an unexpected failure answers 500 (security headers set here,
     nothing about the request or the error shown) and is logged in one line naming the route
     and where it failed, never the URL (which may carry a patient's name)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = {"started": False, "complete": False}
 
         async def watched(message: Message) -> None:

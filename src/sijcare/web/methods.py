@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.routing import Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from sijcare.web.asgi import HTTPMiddleware
 from sijcare.web.headers import security_headers
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -29,14 +30,8 @@ def _is_mount(route: object) -> bool:
     return isinstance(route, Mount)
 
 
-class AllowedMethods:
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AllowedMethods(HTTPMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "OPTIONS" and (methods := methods_of(scope)):
             await send({"type": "http.response.start", "status": 204, "headers": [
                 (b"allow", ", ".join(sorted(methods | {"OPTIONS"})).encode()),
