@@ -20,7 +20,7 @@ from sijcare.store import (
 )
 from sijcare.web.access import Permission
 from sijcare.web.api.problems import unprocessable, unprocessable_record
-from sijcare.web.api.schemas import RecordIn, RecordOut, VoidIn, VoidOut
+from sijcare.web.api.schemas import RecordIn, RecordOut, TimelineEntryOut, VoidIn, VoidOut
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession
 from sijcare.web.scope import RowId, episode_scope
@@ -32,7 +32,7 @@ RecordKind = Literal[RECORD_KINDS]  # type: ignore[valid-type]
 VoidableKind = Literal[VOIDABLE_KINDS]  # type: ignore[valid-type]
 
 
-@router.get("/{episode_id}/records", response_model=list[TimelineEntry])
+@router.get("/{episode_id}/records", response_model=list[TimelineEntryOut])
 def timeline(db: DbSession, episode: Reading) -> list[TimelineEntry]:
     """Everything recorded in the episode, newest first."""
     return list_timeline(db, episode.id)

@@ -77,6 +77,22 @@ class RecordIn(In):
                                  "contract; `{\"none\": true}` confirms there is none.")
 
 
+class TimelineEntryOut(Out):
+    """One timeline entry (the store's `TimelineEntry`), its entry time sent in UTC."""
+
+    kind: str
+    id: int
+    date: dt.date
+    summary: str
+    data: dict[str, Any]
+    recorded_on: dt.date
+    recorded_by: int | None
+    voided_on: dt.date | None = None
+    void_reason: str | None = None
+    created_at: UtcDateTime | None = None
+    author: str | None = None
+
+
 class RecordOut(BaseModel):
     kind: str
     id: int
