@@ -139,6 +139,7 @@ def change_chart(figures: RegistryFigures, measure: str) -> Chart:
     name = "NRS pain (0-10)" if measure == "nrs" else "ODI (0-100)"
     axes.set_ylabel(f"Mean change in {name}")
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
+    if axes.get_legend_handles_labels()[0]:  # a cohort with no pairs yet has no lines
+        axes.legend(fontsize=7)
     return Chart(figure, f"Mean change in {name} from baseline at each follow-up point per "
                           "treatment, with 95% intervals (negative is better).")
