@@ -113,6 +113,11 @@ def test_report_commands(clinic, tmp_path: Path) -> None:
                                "--url", url])
     assert done.exit_code == 0, done.output
     assert html.read_text().startswith("<!doctype html>")
+    assert html.stat().st_mode & 0o777 == 0o600  # it names the patient
+    html.chmod(0o644)
+    assert runner.invoke(app, ["report", "episode", str(episode_id), "-o", str(html),
+                               "--url", url]).exit_code == 0
+    assert html.stat().st_mode & 0o777 == 0o600  # narrowed again when overwritten
     with Session(engine) as session:
         missing = 1 + session.scalar(select(Episode.id).order_by(Episode.id.desc()).limit(1))
     bad = [["report", "episode", str(missing)],

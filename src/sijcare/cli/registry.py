@@ -6,6 +6,7 @@ Store and analytics imports live inside the commands, so `sijcare assess` stays 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -87,11 +88,13 @@ Out = Annotated[Path | None, typer.Option(
 
 
 def _write(report, out: Path) -> None:
+    """Episode reports and packets name the patient, so the file is the owner's alone."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".html", ".htm"):
-        out.write_text(report.html, encoding="utf-8")
-    else:
-        out.write_bytes(report.pdf)
+    body = report.html.encode() if out.suffix.lower() in (".html", ".htm") else report.pdf
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when an older, wider file is overwritten
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(body)
     typer.echo(f"wrote {report.title} to {out}")
 
 
