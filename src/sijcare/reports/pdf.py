@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from sijcare import __version__
+from sijcare import __version__, labels
 from sijcare.analytics.charts import Chart, _figure
 from sijcare.analytics.knowledge import load_codes
 from sijcare.analytics.queries import Filters
@@ -27,10 +27,12 @@ from sijcare.knowledge import load_knowledge, short_citation
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
 from sijcare.store.models import SignedAssessment, User
+from sijcare.stops import safety_facts, verdict
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
                         lstrip_blocks=True)
+TEMPLATES.globals.update(label=labels.label, words=labels.words)
 
 # The records that document each kind of policy check, for the prior-authorisation packet.
 CHECK_RECORDS = {
@@ -41,6 +43,9 @@ CHECK_RECORDS = {
     "steroid_sessions": ("procedure",), "steroid_tried": ("procedure",),
     "repeat_response": ("procedure", "procedure_outcome"), "no_red_flags": ("intake",),
     "fortin_point": ("intake", "exam"), "no_generalized_pain_disorder": ("intake",),
+    "not_pregnant": ("intake",), "no_allergy": ("medications",),
+    "repeat_interval": ("procedure", "procedure_outcome"),
+    "regenerative_series_limit": ("procedure",),
 }
 
 
@@ -94,11 +99,11 @@ def _scores_chart(points: dict[str, list[tuple[dt.date, float]]],
     right.set_ylim(0, 105)
     for day, kind in procedures:
         left.axvline(day, color="#555555", linestyle="--", linewidth=0.8)
-        left.annotate(kind.replace("_", " "), (day, 10.2), fontsize=7, rotation=90,
+        left.annotate(labels.inline(kind), (day, 10.2), fontsize=7, rotation=90,
                       va="top", ha="right")
     figure.autofmt_xdate()
     alt = ("NRS and ODI over time" + (", procedures marked: " + ", ".join(
-        f"{k} on {d}" for d, k in procedures) if procedures else ""))
+        f"{labels.inline(k)} on {d}" for d, k in procedures) if procedures else ""))
     return Chart(figure, alt)
 
 
@@ -133,7 +138,8 @@ def episode_report(session: Session, episode_id: int) -> Report:
     return _render("episode.html", f"Episode report: {episode.complaint}", episode=episode,
                    patient=episode.patient, timeline=timeline, scores=rows,
                    chart=_scores_chart(scores, procedures) if scores else None,
-                   signatures=signatures)
+                   signatures=signatures, policy_names={
+                       p.id: p.name for p in load_knowledge().policies.values()})
 
 
 # -- prior authorisation ---------------------------------------------------------------------------
@@ -156,7 +162,8 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
     if records.episode is None:
         raise NotFound(f"no episode {episode_id}")
     as_of = as_of or dt.date.today()
-    assessment = assess(records.case_as_of(as_of), policy=policy)
+    case = records.case_as_of(as_of)
+    assessment = assess(case, policy=policy)
     result = assessment.eligibility[option]
     checks = {c.id: c.check for c in rules.option(option).criteria}
     timeline = [e for e in records.timeline() if not e.voided_on and e.recorded_on <= as_of]
@@ -174,4 +181,6 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
                    episode=episode, patient=episode.patient, assessment=assessment,
                    option_id=option, result=result, criteria=criteria, policy=rules,
                    codes=option_codes, diagnoses=codes.diagnoses, positions=positions,
-                   cited=_cited, as_of=as_of)
+                   cited=_cited, as_of=as_of, verdict=verdict(option, assessment),
+                   facts=safety_facts(case),
+                   alerts=[a for a in assessment.alerts if a.severity != "info"])

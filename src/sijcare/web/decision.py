@@ -14,6 +14,7 @@ from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
+from sijcare.stops import alert_line, read_first, safety_facts
 
 # The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
 # the options are the procedures that take it). Stages not listed lead to no procedure.
@@ -59,15 +60,18 @@ class Summary:
     stage_text: str
     why: str
     urgent: bool
-    blocking: tuple[Alert, ...]
+    read_first: tuple[Alert, ...]  # blocking alerts and pregnancy: before any option
     options: tuple[OptionView, ...]
+    closed: bool  # the step has options and none of them is open
     document: tuple[str, ...]
     follow_up: object | None
+    facts: tuple[tuple[str, str], ...]
 
 
 STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown",
                 "not_covered": "Not covered", "pending": "Pending",
                 "none_before": "None before", "caution": "Review first"}
+CLOSED = ("not_met", "not_covered")
 
 
 def stage_why(assessment: Assessment) -> str:
@@ -124,6 +128,10 @@ def option_view(option_id: str, option: OptionResult, assessment: Assessment,
         reasons = (f"The latest block was negative ({assessment.block.relief_percent:g}% "
                    "relief): a repeat block is not the next step on the pathway; review "
                    "the other sources of pain first.", *reasons)
+    if status in ("met", "caution") and (first := read_first(assessment.alerts)):
+        # criteria met beside a blocking alert or a pregnancy is no green light
+        status = "caution"
+        reasons = (*(f"Review first: {alert_line(a)}" for a in first), *reasons)
     return OptionView(option_id, option.name, status, criteria, reasons,
                       [s for r in option.reasons for s in r.sources],
                       option_id in NEXT_OPTIONS.get(assessment.stage, ()),
@@ -173,9 +181,9 @@ def next_follow_up(assessment: Assessment) -> object | None:
 
 def summary(assessment: Assessment, case: Case, views: tuple[OptionView, ...]) -> Summary:
     stage = next(s for s in load_knowledge().pathway.stages if s.id == assessment.stage)
+    step = tuple(v for v in views if v.next_step and v.status != "not_covered")
     return Summary(
         assessment.stage, stage.name, stage.text, stage_why(assessment),
-        assessment.stage == "urgent_referral",
-        tuple(a for a in assessment.alerts if a.severity == "block"),
-        tuple(v for v in views if v.next_step and v.status != "not_covered"),
-        to_document(assessment, case, views), next_follow_up(assessment))
+        assessment.stage == "urgent_referral", tuple(read_first(assessment.alerts)), step,
+        bool(step) and all(v.status in CLOSED for v in step),
+        to_document(assessment, case, views), next_follow_up(assessment), safety_facts(case))
