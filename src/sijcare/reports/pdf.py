@@ -24,10 +24,10 @@ from sijcare.analytics.view import registry_view
 from sijcare.engine import assess
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
+from sijcare.stops import safety_facts, verdict
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
 from sijcare.store.models import SignedAssessment, User
-from sijcare.stops import safety_facts, verdict
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,

@@ -14,7 +14,7 @@ from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
-from sijcare.stops import alert_line, read_first, safety_facts
+from sijcare.stops import alert_line, read_first, safety_facts, safety_stops
 
 # The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
 # the options are the procedures that take it). Stages not listed lead to no procedure.
@@ -49,6 +49,7 @@ class OptionView:
     sources: list[str]
     next_step: bool
     evidence: tuple[object, ...] = ()
+    stops: tuple[str, ...] = ()  # the not-met safety criteria, in words
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown",
                 "not_covered": "Not covered", "pending": "Pending",
                 "none_before": "None before", "caution": "Review first"}
 CLOSED = ("not_met", "not_covered")
+# A checklist reads what stops the option first, never a run of "met" above it.
+CHECKLIST_ORDER = {"not_met": 0, "pending": 1, "unknown": 2}
 
 
 def stage_why(assessment: Assessment) -> str:
@@ -114,8 +117,11 @@ def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> 
 
 def option_view(option_id: str, option: OptionResult, assessment: Assessment,
                 case: Case) -> OptionView:
-    criteria = tuple(criterion_view(c, case, assessment.policy, option_id)
-                     for c in option.criteria)
+    stops = safety_stops(option_id, option, assessment.policy)
+    stop_ids = {c.id for c in stops}
+    ordered = sorted(option.criteria, key=lambda c: c.id not in stop_ids)
+    criteria = tuple(sorted((criterion_view(c, case, assessment.policy, option_id)
+                             for c in ordered), key=lambda v: CHECKLIST_ORDER.get(v.status, 3)))
     status = option.status
     if status == "not_met" and any(c.status == "pending" for c in criteria) and all(
             c.status != "not_met" for c in criteria):
@@ -135,7 +141,8 @@ def option_view(option_id: str, option: OptionResult, assessment: Assessment,
     return OptionView(option_id, option.name, status, criteria, reasons,
                       [s for r in option.reasons for s in r.sources],
                       option_id in NEXT_OPTIONS.get(assessment.stage, ()),
-                      tuple(getattr(option, "evidence", None) or ()))
+                      tuple(getattr(option, "evidence", None) or ()),
+                      tuple(c.text for c in stops))
 
 
 def options(assessment: Assessment, case: Case) -> tuple[OptionView, ...]:

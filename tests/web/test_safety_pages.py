@@ -1,0 +1,181 @@
+"""No page, note, packet or report lets an option look ready beside a safety stop.
+
+For a red flag, a pregnancy, a local-anaesthetic allergy, a blocking steroid count and a block
+on the other side only, under both policies: no option reads "Met" (green), no checklist puts
+"met" lines above the one that stops it, the prior-authorisation packet says "not supported"
+and why before anything else, nothing shows a raw code, and what nobody recorded reads
+"not recorded". PDFs are WeasyPrint's, read back with pdftotext.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sijcare.knowledge import load_knowledge
+from tests.web.conftest import World, build_world
+from tests.web.safety_cases import CASES, TODAY, make_episodes
+from tests.web.test_labels import problems_in, visible
+
+POLICIES = tuple(load_knowledge().policies)
+OPTIONS = ("diagnostic_sij_injection", "therapeutic_sij_injection", "sij_rfa",
+           "regenerative_injection", "mis_sij_fusion")
+UNSAFE = tuple(name for name in CASES if name != "unrecorded")
+# The option's own status: the next-step list, the option's fold, the note's heading.
+OPTION_STATUS = re.compile(r'<li><span class="status (\w+)">[^<]*</span> <a href="#option-'
+                           r'|<summary><span class="status (\w+)">'
+                           r'|<h3>[^<:]+: ([a-z ]+)</h3>')
+# What each packet must say before anything else, per case: (option, policy) -> words.
+STOPS = {
+    "pregnant": {("sij_rfa", "clinic"), ("regenerative_injection", "clinic"),
+                 ("mis_sij_fusion", "clinic"), ("mis_sij_fusion", "medicare")},
+    "allergy": {(o, p) for o in OPTIONS[:2] for p in POLICIES}
+    | {("sij_rfa", "clinic"), ("regenerative_injection", "clinic")},
+    "steroids": {("therapeutic_sij_injection", p) for p in POLICIES},
+}
+STOP_WORDS = {"pregnant": "Not pregnant", "allergy": "No local-anaesthetic allergy",
+              "steroids": "Fewer than 4 steroid injection dates"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("safety"))
+    built.ids.update({f"case:{k}": v for k, v in make_episodes(built).items()})
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def clinician(world: World) -> TestClient:
+    return world.signed_in("clinician")
+
+
+def episode(world: World, name: str) -> int:
+    return world.ids[f"case:{name}"]
+
+
+def page(client: TestClient, world: World, name: str, policy: str, note: bool = False) -> str:
+    path = f"/episodes/{episode(world, name)}" + ("/note" if note else "")
+    answer = client.get(path, params={"policy": policy})
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def pdf_text(content: bytes, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("pdf") / "report.pdf"
+    path.write_bytes(content)
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True)
+    return done.stdout
+
+
+def packet(client: TestClient, world: World, name: str, option: str, policy: str,
+           tmp: pytest.TempPathFactory) -> str:
+    answer = client.get(f"/episodes/{episode(world, name)}/prior-auth.pdf", params={
+        "option": option, "policy": policy, "as_of": TODAY.isoformat()})
+    assert answer.status_code == 200, answer.text
+    return pdf_text(answer.content, tmp)
+
+
+def head(text: str) -> str:
+    """What a packet says between its title lines and its patient table, on one line."""
+    top = " ".join(text[:text.index("Patient")].split())
+    return top.split(load_knowledge().disclaimer, 1)[1].strip()
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", UNSAFE)
+def test_no_option_reads_met_beside_a_safety_stop(clinician: TestClient, world: World,
+                                                  name: str, policy: str) -> None:
+    for note in (False, True):
+        html = page(clinician, world, name, policy, note)
+        shown = [next(s for s in m if s) for m in OPTION_STATUS.findall(html)]
+        assert shown or note, "no option status found"  # a red-flag note lists none
+        assert "met" not in shown, (name, policy, note, shown)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", UNSAFE)
+def test_a_stopped_option_lists_what_stops_it_first(clinician: TestClient, world: World,
+                                                   name: str, policy: str) -> None:
+    """Each option's checklist opens with its not-met criteria, never a run of "Met"."""
+    html = page(clinician, world, name, policy)
+    for fold in re.findall(r'<details class="option".*?</details>\s*</details>|'
+                           r'<details class="option".*?</ul>', html, re.S):
+        marks = re.findall(r'<li><span class="status (\w+)">', fold)
+        if "not_met" in marks:
+            assert marks[0] == "not_met", (name, policy, marks)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_with_a_red_flag_the_urgent_referral_leads_and_the_packet_waits(
+        clinician: TestClient, world: World, policy: str) -> None:
+    html = page(clinician, world, "red_flag", policy)
+    body = html[html.index("<main"):]
+    urgent = body.index('id="urgent"')
+    assert body.index("Saddle anaesthesia") < urgent + 400
+    folded = body.index('class="after-urgent"')
+    assert urgent < folded < body.index("Prior-authorisation packet")
+    assert 'id="next-step"' not in body and 'id="document-next"' not in body
+    assert "Nothing more is needed" not in body
+
+
+@pytest.mark.parametrize("name", ("allergy", "steroids", "other_side"))
+def test_a_step_with_no_open_option_never_says_nothing_more_is_needed(
+        clinician: TestClient, world: World, name: str) -> None:
+    text = visible(page(clinician, world, name, "medicare"))
+    assert "No option of this step is open now" in text
+    assert "Nothing more is needed for this step" not in text
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", UNSAFE)
+def test_every_packet_says_first_whether_it_is_supported(
+        clinician: TestClient, world: World, name: str, policy: str,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    for option in OPTIONS:
+        text = packet(clinician, world, name, option, policy, tmp_path_factory)
+        top = head(text)
+        assert not re.search(r"Overall\s+Met\b", text), (name, option, policy)
+        assert re.search(r"Not supported|Not ready|review these alerts", top), (option, top)
+        if name == "red_flag":
+            assert top.startswith("Not supported: a red flag (saddle anaesthesia, fever)")
+        if (option, policy) in STOPS.get(name, ()):
+            assert top.startswith("Not supported: a safety criterion is not met"), top
+            assert STOP_WORDS[name] in top, top
+        if name == "pregnant":
+            assert "Pregnancy: pregnant" in " ".join(text.split())
+        assert not problems_in(text), (name, option, policy, problems_in(text))
+
+
+def test_unrecorded_safety_facts_read_not_recorded_everywhere(
+        clinician: TestClient, world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A female patient with no pregnancy answer and no medication record."""
+    shown = [visible(page(clinician, world, "unrecorded", "clinic", note))
+             for note in (False, True)]
+    shown.append(" ".join(packet(clinician, world, "unrecorded", "sij_rfa", "clinic",
+                                 tmp_path_factory).split()))
+    for text in shown:
+        assert re.search(r"Pregnancy:? not recorded", text), text[:3000]
+        assert re.search(r"Allergies:? not recorded", text), text[:3000]
+        assert not re.search(r"no (known )?allergies|Allergies:? none|not pregnant", text)
+
+
+@pytest.mark.parametrize("name", UNSAFE)
+def test_pages_notes_and_reports_show_no_raw_code(
+        clinician: TestClient, world: World, name: str,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    found = {}
+    for policy in POLICIES:
+        for note in (False, True):
+            if problems := problems_in(visible(page(clinician, world, name, policy, note))):
+                found[(policy, note)] = problems
+    report = clinician.get(f"/episodes/{episode(world, name)}/report.pdf")
+    assert report.status_code == 200
+    if problems := problems_in(pdf_text(report.content, tmp_path_factory)):
+        found["report"] = problems
+    assert not found, found
