@@ -132,6 +132,13 @@ def test_a_step_with_no_open_option_never_says_nothing_more_is_needed(
     assert "Nothing more is needed for this step" not in text
 
 
+def test_beside_a_pregnancy_the_band_sends_the_reader_to_the_alert_first(
+        clinician: TestClient, world: World) -> None:
+    text = visible(page(clinician, world, "pregnant", "medicare"))
+    assert "read the alerts above first" in text
+    assert "Nothing more is needed for this step" not in text
+
+
 @pytest.mark.parametrize("policy", POLICIES)
 @pytest.mark.parametrize("name", UNSAFE)
 def test_every_packet_says_first_whether_it_is_supported(
