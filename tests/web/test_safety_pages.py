@@ -166,6 +166,8 @@ def test_unrecorded_safety_facts_read_not_recorded_everywhere(
              for note in (False, True)]
     shown.append(" ".join(packet(clinician, world, "unrecorded", "sij_rfa", "clinic",
                                  tmp_path_factory).split()))
+    report = clinician.get(f"/episodes/{episode(world, 'unrecorded')}/report.pdf")
+    shown.append(" ".join(pdf_text(report.content, tmp_path_factory).split()))
     for text in shown:
         assert re.search(r"Pregnancy:? not recorded", text), text[:3000]
         assert re.search(r"Allergies:? not recorded", text), text[:3000]
@@ -186,3 +188,12 @@ def test_pages_notes_and_reports_show_no_raw_code(
     if problems := problems_in(pdf_text(report.content, tmp_path_factory)):
         found["report"] = problems
     assert not found, found
+
+
+def test_the_episode_report_of_a_red_flag_patient_opens_on_the_red_flag(
+        clinician: TestClient, world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+    report = clinician.get(f"/episodes/{episode(world, 'red_flag')}/report.pdf")
+    text = " ".join(pdf_text(report.content, tmp_path_factory).split())
+    top = text.split(load_knowledge().disclaimer, 1)[1]
+    assert top.strip().startswith("Red flag recorded: the urgent referral comes first"), top[:200]
+    assert "Red flags: saddle anaesthesia, fever" in text

@@ -135,7 +135,13 @@ def episode_report(session: Session, episode_id: int) -> Report:
     signatures = [{"as_of": s.as_of, "policy": s.policy, "stage": s.stage, "signer": name,
                    "signed_at": s.signed_at, "sha256": s.sha256, "intact": seal_intact(s)}
                   for s, name in signed]
+    try:
+        case = records.case_as_of(dt.date.today())
+    except ValueError:  # records that make no valid case today: the episode page says why
+        case = None
     return _render("episode.html", f"Episode report: {episode.complaint}", episode=episode,
+                   facts=safety_facts(case) if case else None,
+                   red_flags=bool(case and case.history and case.history.red_flags),
                    patient=episode.patient, timeline=timeline, scores=rows,
                    chart=_scores_chart(scores, procedures) if scores else None,
                    signatures=signatures, policy_names={
