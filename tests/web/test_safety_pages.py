@@ -197,3 +197,20 @@ def test_the_episode_report_of_a_red_flag_patient_opens_on_the_red_flag(
     top = text.split(load_knowledge().disclaimer, 1)[1]
     assert top.strip().startswith("Red flag recorded: the urgent referral comes first"), top[:200]
     assert "Red flags: saddle anaesthesia, fever" in text
+
+
+def test_the_episode_report_opens_where_none_was_confirmed(
+        clinician: TestClient, world: World) -> None:
+    """"No procedure" and "no questionnaire" entries carry no kind or score to chart."""
+    patient = clinician.post("/api/v1/patients", json={
+        "given_name": "None", "family_name": "Confirmed", "birth_date": "1970-01-01",
+        "sex": "male"}).json()
+    episode_id = clinician.post(f"/api/v1/patients/{patient['id']}/episodes", json={
+        "complaint": "Buttock pain", "opened_on": TODAY.isoformat()}).json()["id"]
+    for kind in ("procedure", "prom"):
+        answer = clinician.post(f"/api/v1/episodes/{episode_id}/records/{kind}", json={
+            "recorded_on": TODAY.isoformat(), "data": {"none": True}})
+        assert answer.status_code == 201, answer.text
+    report = clinician.get(f"/episodes/{episode_id}/report.pdf")
+    assert report.status_code == 200, report.text[:300]
+    assert report.content.startswith(b"%PDF")

@@ -117,8 +117,10 @@ def episode_report(session: Session, episode_id: int) -> Report:
     rule = load_knowledge().outcomes.odi
     scores: dict[str, list[tuple[dt.date, float]]] = {}
     rows = []
-    for entry in sorted(timeline, key=lambda e: (e.date, e.id)):
-        if entry.kind != "prom" or entry.voided_on:
+    # "none recorded" entries ({"none": true}) carry no score or procedure to chart
+    counted = [e for e in timeline if not e.voided_on and e.data != {"none": True}]
+    for entry in sorted(counted, key=lambda e: (e.date, e.id)):
+        if entry.kind != "prom":
             continue
         data = entry.data
         value = (score_odi(data["answers"], rule).score if data["instrument"] == "odi"
@@ -126,8 +128,7 @@ def episode_report(session: Session, episode_id: int) -> Report:
         if value is not None:
             scores.setdefault(data["instrument"], []).append((entry.date, float(value)))
             rows.append((entry.date, data["instrument"], value))
-    procedures = [(e.date, e.data["kind"]) for e in timeline
-                  if e.kind == "procedure" and not e.voided_on]
+    procedures = [(e.date, e.data["kind"]) for e in counted if e.kind == "procedure"]
     signed = session.execute(
         select(SignedAssessment, User.username).join(User, User.id == SignedAssessment.signer_id)
         .where(SignedAssessment.episode_id == episode_id).order_by(SignedAssessment.signed_at)
