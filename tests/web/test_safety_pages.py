@@ -17,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sijcare.knowledge import load_knowledge
+from sijcare.store import sign_assessment
+from sijcare.web.assessing import assess_episode
 from tests.web.conftest import World, build_world
 from tests.web.safety_cases import CASES, TODAY, make_episodes
 from tests.web.test_labels import problems_in, visible
@@ -214,3 +216,28 @@ def test_the_episode_report_opens_where_none_was_confirmed(
     report = clinician.get(f"/episodes/{episode_id}/report.pdf")
     assert report.status_code == 200, report.text[:300]
     assert report.content.startswith(b"%PDF")
+
+
+def signed_page(client: TestClient, world: World, name: str, policy: str) -> str:
+    """Sign the case's assessment as shown, then open the signed copy."""
+    episode_id = episode(world, name)
+    with world.sessions() as db:
+        signed = sign_assessment(db, episode_id, assess_episode(db, episode_id, policy, TODAY),
+                                 world.ids["clinician"])
+        db.commit()
+        signed_id = signed.id
+    answer = client.get(f"/episodes/{episode_id}/signed/{signed_id}")
+    assert answer.status_code == 200
+    return answer.text
+
+
+@pytest.mark.parametrize("name", ("red_flag", "pregnant", "allergy"))
+def test_a_signed_copy_reads_like_the_page_it_was_signed_from(
+        clinician: TestClient, world: World, name: str) -> None:
+    html = signed_page(clinician, world, name, "clinic")
+    text = visible(html[:html.index('<details>')])  # the stored JSON stays as stored
+    assert not problems_in(text), problems_in(text)
+    assert not re.search(r": Met\b", text), text
+    if name == "red_flag":
+        assert text.index("Urgent referral first") < text.index("Why this stage")
+        assert "After the urgent work-up: options" in text
