@@ -21,6 +21,8 @@ from sijcare.model.case import Case
 SAFETY_CHECKS = frozenset({"no_red_flags", "not_pregnant", "no_allergy", "steroid_sessions",
                            "repeat_interval"})
 NOT_RECORDED = "not recorded"
+# A checklist reads what stops the option first, never a run of "met" above it.
+CHECKLIST_ORDER = {"not_met": 0, "pending": 1, "unknown": 2}
 Tone = Literal["stop", "not_covered", "incomplete", "review", "met"]
 
 
@@ -46,6 +48,10 @@ def safety_stops(option_id: str, option: OptionResult, policy: str) -> list[Crit
             if c.status == "not_met" and checks.get(c.id) in SAFETY_CHECKS]
 
 
+def checklist_rank(status: str) -> int:
+    return CHECKLIST_ORDER.get(status, len(CHECKLIST_ORDER))
+
+
 def read_first(alerts: list[Alert]) -> list[Alert]:
     """Alerts no option may be read without: every blocking one, and pregnancy."""
     return [a for a in alerts if a.severity == "block" or a.id == "pregnancy"]
@@ -65,9 +71,11 @@ def verdict(option_id: str, assessment: Assessment) -> Verdict:
     policy = load_knowledge().policies[assessment.policy].name
     if assessment.red_flags:
         flags = ", ".join(inline(f.id) for f in assessment.red_flags)
+        covered = () if option.status != "not_covered" else (
+            f"{policy} does not cover {option.name} either.",)
         return Verdict("stop", f"Not supported: a red flag ({flags}) needs urgent work-up "
                        "first. Do not send this request.",
-                       tuple(_criterion_line(c) for c in safety_stops(
+                       covered + tuple(_criterion_line(c) for c in safety_stops(
                            option_id, option, assessment.policy)))
     if option.status == "not_covered":
         return Verdict("not_covered", f"Not supported: {policy} does not cover "

@@ -153,6 +153,11 @@ def test_every_packet_says_first_whether_it_is_supported(
         assert re.search(r"Not supported|Not ready|review these alerts", top), (option, top)
         if name == "red_flag":
             assert top.startswith("Not supported: a red flag (saddle anaesthesia, fever)")
+            table = " ".join(text.split("\nCriteria\n", 1)[1].split())
+            rows = table.removeprefix("Criterion Status Finding Documentation on file Source ")
+            assert rows.startswith("No red flags") or "does not cover" in top, rows[:200]
+        if "does not cover" in top:
+            assert "every criterion is met" not in text
         if (option, policy) in STOPS.get(name, ()):
             assert top.startswith("Not supported: a safety criterion is not met"), top
             assert STOP_WORDS[name] in top, top

@@ -24,7 +24,7 @@ from sijcare.analytics.view import registry_view
 from sijcare.engine import assess
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
-from sijcare.stops import safety_facts, verdict
+from sijcare.stops import checklist_rank, safety_facts, safety_stops, verdict
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
 from sijcare.store.models import SignedAssessment, User
@@ -173,10 +173,11 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
     assessment = assess(case, policy=policy)
     result = assessment.eligibility[option]
     checks = {c.id: c.check for c in rules.option(option).criteria}
+    stops = safety_stops(option, result, policy)
     timeline = [e for e in records.timeline() if not e.voided_on and e.recorded_on <= as_of]
     criteria = [{"result": c, "cited": _cited(c.sources), "records": [
         e for e in timeline if e.kind in CHECK_RECORDS.get(checks.get(c.id, ""), ())]}
-        for c in result.criteria]
+        for c in sorted(result.criteria, key=lambda c: (checklist_rank(c.status), c not in stops))]
     codes = load_codes()
     option_codes = codes.for_option(option)
     treatments = {t.id: t for t in knowledge.evidence.treatments}

@@ -14,7 +14,7 @@ from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
-from sijcare.stops import alert_line, read_first, safety_facts, safety_stops
+from sijcare.stops import alert_line, checklist_rank, read_first, safety_facts, safety_stops
 
 # The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
 # the options are the procedures that take it). Stages not listed lead to no procedure.
@@ -73,8 +73,6 @@ STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown",
                 "not_covered": "Not covered", "pending": "Pending",
                 "none_before": "None before", "caution": "Review first"}
 CLOSED = ("not_met", "not_covered")
-# A checklist reads what stops the option first, never a run of "met" above it.
-CHECKLIST_ORDER = {"not_met": 0, "pending": 1, "unknown": 2}
 
 
 def stage_why(assessment: Assessment) -> str:
@@ -121,7 +119,7 @@ def option_view(option_id: str, option: OptionResult, assessment: Assessment,
     stop_ids = {c.id for c in stops}
     ordered = sorted(option.criteria, key=lambda c: c.id not in stop_ids)
     criteria = tuple(sorted((criterion_view(c, case, assessment.policy, option_id)
-                             for c in ordered), key=lambda v: CHECKLIST_ORDER.get(v.status, 3)))
+                             for c in ordered), key=lambda v: checklist_rank(v.status)))
     status = option.status
     if status == "not_met" and any(c.status == "pending" for c in criteria) and all(
             c.status != "not_met" for c in criteria):
