@@ -181,7 +181,7 @@ def test_unrecorded_safety_facts_read_not_recorded_everywhere(
         assert not re.search(r"no (known )?allergies|Allergies:? none|not pregnant", text)
 
 
-@pytest.mark.parametrize("name", UNSAFE)
+@pytest.mark.parametrize("name", CASES)
 def test_pages_notes_and_reports_show_no_raw_code(
         clinician: TestClient, world: World, name: str,
         tmp_path_factory: pytest.TempPathFactory) -> None:
