@@ -52,9 +52,18 @@ def checklist_rank(status: str) -> int:
     return CHECKLIST_ORDER.get(status, len(CHECKLIST_ORDER))
 
 
+# Warnings that still make a "met" misleading: pregnancy, and any allergy (a steroid allergy
+# only warns in the engine, yet a steroid injection must not read as ready beside it).
+READ_FIRST_WARNINGS = frozenset({"pregnancy", "allergy_conflict"})
+
+
+def reads_first(severity: str, alert_id: str) -> bool:
+    """Whether no option may be read without this alert: blocking, pregnancy or allergy."""
+    return severity == "block" or alert_id in READ_FIRST_WARNINGS
+
+
 def read_first(alerts: list[Alert]) -> list[Alert]:
-    """Alerts no option may be read without: every blocking one, and pregnancy."""
-    return [a for a in alerts if a.severity == "block" or a.id == "pregnancy"]
+    return [a for a in alerts if reads_first(a.severity, a.id)]
 
 
 def alert_line(alert: Alert) -> str:

@@ -1,5 +1,6 @@
-"""Episodes that must never look ready: a red flag, a pregnancy, a local-anaesthetic allergy,
-a blocking steroid count, a block only on the other side, and unrecorded safety facts.
+"""Episodes that must never look ready: a red flag, a pregnancy, a local-anaesthetic or a
+steroid allergy, a blocking steroid count, a block only on the other side, and unrecorded
+safety facts.
 
 Each starts from one patient who meets every criterion (confirmed blocks, care, imaging, a good
 steroid response) and changes one thing, so what the pages show can only come from that one.
@@ -61,6 +62,7 @@ CASES: dict[str, Records] = {
     "red_flag": _changed(ready(), "intake", red_flags=["saddle_anesthesia", "fever"]),
     "pregnant": _changed(ready(), "intake", pregnant=True),
     "allergy": _changed(ready(), "medications", allergies=["local_anesthetic"]),
+    "steroid_allergy": _changed(ready(), "medications", allergies=["corticosteroid"]),
     "steroids": [*_without(ready(), "procedure"), *(_steroid(d) for d in (330, 240, 150, 60))],
     "other_side": ready(block_side="right"),
     "unrecorded": _without(_without(ready(), "medications"), "intake", "pregnant"),
