@@ -124,6 +124,8 @@ def test_with_a_red_flag_the_urgent_referral_leads_and_the_packet_waits(
     assert urgent < folded < body.index("Prior-authorisation packet")
     assert 'id="next-step"' not in body and 'id="document-next"' not in body
     assert "Nothing more is needed" not in body
+    note = visible(page(clinician, world, "red_flag", policy, note=True))
+    assert "Urgent referral first" in note and "Next step" not in note
 
 
 @pytest.mark.parametrize("name", ("allergy", "steroids", "other_side"))
