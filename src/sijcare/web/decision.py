@@ -155,7 +155,8 @@ def red_flags_unknown(case: Case) -> bool:
 
 def to_document(assessment: Assessment, case: Case,
                 views: tuple[OptionView, ...]) -> tuple[str, ...]:
-    """What to record for the next step only, once each, the red-flag screen first."""
+    """What to record for the next step only, once each, the red-flag screen first; nothing
+    for an option a safety criterion stops (recording for it would read as the way on)."""
     if assessment.stage == "urgent_referral":
         return ()  # the urgent work-up comes first; routine documentation waits for it
     found: list[str] = [RED_FLAG_SCREEN] if red_flags_unknown(case) else []
@@ -166,7 +167,7 @@ def to_document(assessment: Assessment, case: Case,
     elif assessment.stage == "conservative_care" and case.conservative_care is None:
         found.append("Record each course of conservative care with its dates (or none).")
     for view in views:
-        if view.next_step and view.status not in ("not_covered",):
+        if view.next_step and view.status != "not_covered" and not view.stops:
             found += [c.document for c in view.criteria if c.document]
     if assessment.stage == "maintenance":
         found += [f"{label(p.point)} follow-up: record "
