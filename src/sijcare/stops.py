@@ -3,8 +3,8 @@
 The engine decides every status; this module only words it where a glance could mislead. A
 not-met safety criterion (a red flag, pregnancy, an allergy, too many steroid injections, an
 ablation too soon) must read as a stop, not as one line among many; a met option beside a
-blocking alert or a pregnancy must read "review first"; and the safety facts of the record
-read "not recorded" where nobody asked, never "none".
+blocking alert, a pregnancy or an allergy must read "review first"; and the safety facts of
+the record read "not recorded" where nobody asked, never "none".
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class Summary:
     stage_text: str
     why: str
     urgent: bool
-    read_first: tuple[Alert, ...]  # blocking alerts and pregnancy: before any option
+    read_first: tuple[Alert, ...]  # blocking alerts, pregnancy, allergies: before any option
     options: tuple[OptionView, ...]
     closed: bool  # the step has options and none of them is open
     document: tuple[str, ...]
@@ -133,7 +133,7 @@ def option_view(option_id: str, option: OptionResult, assessment: Assessment,
                    "relief): a repeat block is not the next step on the pathway; review "
                    "the other sources of pain first.", *reasons)
     if status in ("met", "caution") and (first := read_first(assessment.alerts)):
-        # criteria met beside a blocking alert or a pregnancy is no green light
+        # criteria met beside a blocking alert, a pregnancy or an allergy is no green light
         status = "caution"
         reasons = (*(f"Review first: {alert_line(a)}" for a in first), *reasons)
     return OptionView(option_id, option.name, status, criteria, reasons,
