@@ -128,6 +128,16 @@ def test_with_a_red_flag_the_urgent_referral_leads_and_the_packet_waits(
     assert "Urgent referral first" in note and "Next step" not in note
 
 
+@pytest.mark.parametrize("name", ("pregnant", "allergy"))
+def test_the_packet_menu_offers_each_option_with_its_status(
+        clinician: TestClient, world: World, name: str) -> None:
+    menu = page(clinician, world, name, "clinic").split('id="pa-option"', 1)[1]
+    offered = re.findall(r'<option value="(\w+)">([^<]+)</option>', menu.split("</select>")[0])
+    assert len(offered) == len(OPTIONS)
+    assert all(text.endswith(")") for _, text in offered)
+    assert not any(text.endswith("(met)") for _, text in offered), offered
+
+
 @pytest.mark.parametrize("name", ("allergy", "steroids", "other_side"))
 def test_a_step_with_no_open_option_never_says_nothing_more_is_needed(
         clinician: TestClient, world: World, name: str) -> None:
