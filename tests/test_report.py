@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
+import pytest
+import yaml
 from rich.console import Console
 
-from sijcare.knowledge import load_knowledge
+from sijcare.engine import assess
+from sijcare.knowledge import load_knowledge, short_citation
+from sijcare.model.case import Case
 from sijcare.reports.text import cited_sources, render_plain, render_rich
 from tests.conftest import make, run
 
@@ -16,11 +22,11 @@ KB = load_knowledge()
 def test_plain_report_names_stage_reasons_options_and_sources():
     result = run(make(allergies=["contrast"]))
     text = render_plain(result, KB)
-    assert "Stage: Interventional treatment (interventional_treatment)\n----" in text
+    assert "Stage: Interventional treatment\n----" in text
     assert "WARN Allergy conflict" in text  # labels, not codes (sijcare.labels)
-    assert "Diagnostic SIJ block / pain_3_months: met" in text
+    assert "Diagnostic SIJ block / Pain for at least 3 months: met" in text
     for source in cited_sources(result):
-        assert f"[{source}]" in text
+        assert f"{short_citation(KB.sources[source])}: {KB.sources[source].citation}" in text
 
 
 def test_rich_report_on_a_terminal_has_the_same_sections():
@@ -47,7 +53,7 @@ def _titles(text: str) -> list[str]:
 def test_with_a_red_flag_the_urgent_referral_stands_alone_at_the_top():
     text = render_plain(run(make(history__red_flags=["saddle_anesthesia"])), KB)
     titles = _titles(text)
-    assert titles[0] == "Stage: Urgent referral (urgent_referral)"
+    assert titles[0] == "Stage: Urgent referral"
     assert titles[1] == "After the urgent work-up"
     assert all(t.startswith("After the urgent work-up") for t in titles[1:-1])
     assert titles[-1] == "Sources"
@@ -91,4 +97,35 @@ def test_pending_criteria_pooled_posterior_and_pgic_are_reported():
                                 "side": "left", "relief_percent": 70, "relief_weeks": 8,
                                 "relief_ongoing": True}])
     text = render_plain(run(ongoing), KB)
-    assert ("repeat_response: pending (relief ongoing at 8 weeks; decidable at 12)") in text
+    assert ("12 weeks: pending (relief ongoing at 8 weeks; decidable at 12)") in text
+
+
+RAW_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+CASES = sorted(Path("examples").glob("*.yaml")) + sorted(Path("tests/vignettes").glob("v*.yaml"))
+
+
+@pytest.mark.parametrize("policy", sorted(KB.policies))
+def test_no_text_report_shows_a_raw_code(policy):
+    """Stage ids, red-flag and criterion codes, source keys: all in clinical words."""
+    found = {}
+    for path in CASES:
+        case = yaml.safe_load(path.read_text())
+        text = render_plain(assess(Case.model_validate(case), policy=policy), KB)
+        text = text.replace(case["patient"]["id"], "")  # the file's own id, in the header
+        if codes := set(RAW_CODE.findall(text)):
+            found[path.name] = sorted(codes)
+    assert not found, found
+
+
+def test_red_flags_read_not_recorded_when_nobody_screened():
+    text = render_plain(run(make(history__red_flags=...)), KB)
+    assert "Red flags: not recorded" in text and "Red flags: none" not in text
+    assert "Red flags: none" in render_plain(run(make()), KB)
+
+
+def test_a_met_option_beside_a_pregnancy_or_a_blocking_alert_reads_review_first():
+    pregnant = render_plain(run(make(patient__pregnant=True)), KB)
+    assert re.search(r"Therapeutic SIJ steroid injection +met, REVIEW FIRST: pregnancy", pregnant)
+    stopped = render_plain(run(make(history__red_flags=["fever"])), KB)
+    assert "NOT MET (SAFETY STOP)" in stopped
+    assert not re.search(r"^  \S.*  met  ", stopped, re.M)

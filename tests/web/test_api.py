@@ -85,8 +85,8 @@ def test_records_go_in_and_come_back_on_the_timeline(world: World,
     entries = clinician.get(f"/api/v1/episodes/{episode}/records").json()
     course = next(e for e in entries if e["id"] == answer.json()["id"]
                   and e["kind"] == "care_course")
-    assert course["summary"] == ("Conservative care: physical_therapy from 2026-01-05 "
-                                 "to 2026-03-01")
+    assert course["summary"] == ("Conservative care: physiotherapy from 2026-01-05 "
+                                 "to 2026-03-01")  # in words: it is the line a person reads
 
 
 @pytest.mark.parametrize("example", ["classic-sij.yaml", "red-flag.yaml",

@@ -252,3 +252,16 @@ def test_the_page_shows_courses_follow_up_evidence_and_pgic(
     assert "Global impression of change 2 of 7 on 2025-08-01: responder" in html
     assert html.count('class="evidence"') == 5  # every option carries its guideline positions
     assert "Follow-up due" in text["summary"]  # the 2-week point is due on the 20th
+
+
+def test_an_option_stopped_for_safety_asks_for_no_documentation() -> None:
+    """A local-anaesthetic allergy stops the injection: recording earlier procedures for it
+    would only read as the way forward."""
+    allergic = case(allergies=["local_anesthetic"], procedures=None)
+    a = assess(allergic, policy="medicare")
+    shown = decision.options(a, allergic)
+    injection = next(v for v in shown if v.id == "therapeutic_sij_injection")
+    assert injection.stops == ("No local-anaesthetic allergy",)
+    assert any(c.document for c in injection.criteria)  # it has gaps ...
+    band = decision.summary(a, allergic, shown)
+    assert band.document == () and band.closed  # ... that the band does not ask for

@@ -15,6 +15,7 @@ from sijcare.knowledge import KnowledgeError, load_knowledge
 from sijcare.labels import inline, label, labels, parse, words
 from sijcare.model.assessment import Assessment
 from sijcare.model.case import Case
+from sijcare.reports.pdf import episode_report, prior_auth_report
 from sijcare.web.forms import record_forms
 from tests.web.browsing import demo_world
 from tests.web.conftest import World
@@ -215,3 +216,20 @@ def test_no_reason_repeats_the_stage_text_word_for_word(demo: World) -> None:
         shown = [s for s in stages if s.text in text]
         assert len(shown) == 1, episode
         assert text.count(shown[0].text) == 1, f"episode {episode} repeats: {shown[0].text}"
+
+
+def test_no_packet_or_episode_report_of_the_demo_shows_a_raw_code(demo: World) -> None:
+    """Every option's prior-authorisation packet under each policy, and each episode report,
+    as the HTML WeasyPrint lays out (test_safety_pages reads the PDFs themselves)."""
+    found: dict[str, list[str]] = {}
+    with demo.sessions() as db:
+        for episode in demo.ids["demo_episodes"]:
+            reports = {f"report {episode}": episode_report(db, episode)}
+            for policy in load_knowledge().policies:
+                for option in (o.id for o in load_knowledge().policies[policy].options):
+                    reports[f"packet {episode} {policy} {option}"] = prior_auth_report(
+                        db, episode, option, policy)
+            for name, report in reports.items():
+                if problems := problems_in(visible(report.html)):
+                    found[name] = problems
+    assert not found, found

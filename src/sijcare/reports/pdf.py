@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from sijcare import __version__
+from sijcare import __version__, labels
 from sijcare.analytics.charts import Chart, _figure
 from sijcare.analytics.knowledge import load_codes
 from sijcare.analytics.queries import Filters
@@ -24,6 +24,7 @@ from sijcare.analytics.view import registry_view
 from sijcare.engine import assess
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
+from sijcare.stops import checklist_rank, safety_facts, safety_stops, verdict
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
 from sijcare.store.models import SignedAssessment, User
@@ -31,6 +32,7 @@ from sijcare.store.models import SignedAssessment, User
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
                         lstrip_blocks=True)
+TEMPLATES.globals.update(label=labels.label, words=labels.words)
 
 # The records that document each kind of policy check, for the prior-authorisation packet.
 CHECK_RECORDS = {
@@ -41,6 +43,9 @@ CHECK_RECORDS = {
     "steroid_sessions": ("procedure",), "steroid_tried": ("procedure",),
     "repeat_response": ("procedure", "procedure_outcome"), "no_red_flags": ("intake",),
     "fortin_point": ("intake", "exam"), "no_generalized_pain_disorder": ("intake",),
+    "not_pregnant": ("intake",), "no_allergy": ("medications",),
+    "repeat_interval": ("procedure", "procedure_outcome"),
+    "regenerative_series_limit": ("procedure",),
 }
 
 
@@ -94,11 +99,11 @@ def _scores_chart(points: dict[str, list[tuple[dt.date, float]]],
     right.set_ylim(0, 105)
     for day, kind in procedures:
         left.axvline(day, color="#555555", linestyle="--", linewidth=0.8)
-        left.annotate(kind.replace("_", " "), (day, 10.2), fontsize=7, rotation=90,
+        left.annotate(labels.inline(kind), (day, 10.2), fontsize=7, rotation=90,
                       va="top", ha="right")
     figure.autofmt_xdate()
     alt = ("NRS and ODI over time" + (", procedures marked: " + ", ".join(
-        f"{k} on {d}" for d, k in procedures) if procedures else ""))
+        f"{labels.inline(k)} on {d}" for d, k in procedures) if procedures else ""))
     return Chart(figure, alt)
 
 
@@ -112,8 +117,10 @@ def episode_report(session: Session, episode_id: int) -> Report:
     rule = load_knowledge().outcomes.odi
     scores: dict[str, list[tuple[dt.date, float]]] = {}
     rows = []
-    for entry in sorted(timeline, key=lambda e: (e.date, e.id)):
-        if entry.kind != "prom" or entry.voided_on:
+    # "none recorded" entries ({"none": true}) carry no score or procedure to chart
+    counted = [e for e in timeline if not e.voided_on and e.data != {"none": True}]
+    for entry in sorted(counted, key=lambda e: (e.date, e.id)):
+        if entry.kind != "prom":
             continue
         data = entry.data
         value = (score_odi(data["answers"], rule).score if data["instrument"] == "odi"
@@ -121,8 +128,7 @@ def episode_report(session: Session, episode_id: int) -> Report:
         if value is not None:
             scores.setdefault(data["instrument"], []).append((entry.date, float(value)))
             rows.append((entry.date, data["instrument"], value))
-    procedures = [(e.date, e.data["kind"]) for e in timeline
-                  if e.kind == "procedure" and not e.voided_on]
+    procedures = [(e.date, e.data["kind"]) for e in counted if e.kind == "procedure"]
     signed = session.execute(
         select(SignedAssessment, User.username).join(User, User.id == SignedAssessment.signer_id)
         .where(SignedAssessment.episode_id == episode_id).order_by(SignedAssessment.signed_at)
@@ -130,10 +136,17 @@ def episode_report(session: Session, episode_id: int) -> Report:
     signatures = [{"as_of": s.as_of, "policy": s.policy, "stage": s.stage, "signer": name,
                    "signed_at": s.signed_at, "sha256": s.sha256, "intact": seal_intact(s)}
                   for s, name in signed]
+    try:
+        case = records.case_as_of(dt.date.today())
+    except ValueError:  # records that make no valid case today: the episode page says why
+        case = None
     return _render("episode.html", f"Episode report: {episode.complaint}", episode=episode,
+                   facts=safety_facts(case) if case else None,
+                   red_flags=bool(case and case.history and case.history.red_flags),
                    patient=episode.patient, timeline=timeline, scores=rows,
                    chart=_scores_chart(scores, procedures) if scores else None,
-                   signatures=signatures)
+                   signatures=signatures, policy_names={
+                       p.id: p.name for p in load_knowledge().policies.values()})
 
 
 # -- prior authorisation ---------------------------------------------------------------------------
@@ -156,13 +169,15 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
     if records.episode is None:
         raise NotFound(f"no episode {episode_id}")
     as_of = as_of or dt.date.today()
-    assessment = assess(records.case_as_of(as_of), policy=policy)
+    case = records.case_as_of(as_of)
+    assessment = assess(case, policy=policy)
     result = assessment.eligibility[option]
     checks = {c.id: c.check for c in rules.option(option).criteria}
+    stops = safety_stops(option, result, policy)
     timeline = [e for e in records.timeline() if not e.voided_on and e.recorded_on <= as_of]
     criteria = [{"result": c, "cited": _cited(c.sources), "records": [
         e for e in timeline if e.kind in CHECK_RECORDS.get(checks.get(c.id, ""), ())]}
-        for c in result.criteria]
+        for c in sorted(result.criteria, key=lambda c: (checklist_rank(c.status), c not in stops))]
     codes = load_codes()
     option_codes = codes.for_option(option)
     treatments = {t.id: t for t in knowledge.evidence.treatments}
@@ -174,4 +189,6 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
                    episode=episode, patient=episode.patient, assessment=assessment,
                    option_id=option, result=result, criteria=criteria, policy=rules,
                    codes=option_codes, diagnoses=codes.diagnoses, positions=positions,
-                   cited=_cited, as_of=as_of)
+                   cited=_cited, as_of=as_of, verdict=verdict(option, assessment),
+                   facts=safety_facts(case),
+                   alerts=[a for a in assessment.alerts if a.severity != "info"])

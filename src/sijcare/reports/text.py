@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from sijcare.knowledge import Knowledge, short_citation
-from sijcare.labels import inline, label
+from sijcare.knowledge import Knowledge, load_knowledge, short_citation
+from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Assessment
+from sijcare.stops import read_first, safety_stops
 
 STATUS_MARK = {"met": "met", "not_met": "NOT MET", "unknown": "unknown",
                "not_covered": "not covered"}
@@ -26,7 +27,10 @@ class Section:
 
 
 def _cited(sources: list[str]) -> str:
-    return f" [{', '.join(sources)}]" if sources else ""
+    """Sources as their short citations (`[Laslett 2005; NGS FAQ]`), as every page cites them."""
+    known = load_knowledge().sources
+    shown = (short_citation(known[s]) if s in known else s for s in dict.fromkeys(sources))
+    return f" [{'; '.join(shown)}]" if sources else ""
 
 
 URGENT = "After the urgent work-up"
@@ -39,16 +43,16 @@ def sections(a: Assessment, kb: Knowledge) -> list[Section]:
     "After the urgent work-up", so nothing routine reads as the next step.
     """
     stage = next(s for s in kb.pathway.stages if s.id == a.stage)
-    head = Section(f"Stage: {stage.name} ({a.stage})",
-                   [r.text + _cited(r.sources) for r in a.stage_reasons])
+    head = Section(f"Stage: {stage.name}",
+                   [words(r.text) + _cited(r.sources) for r in a.stage_reasons])
     urgent = [r for r in a.referrals if r.action == "urgent"]
     if not a.red_flags:
         return [head, *_routine(a, kb, a.referrals, a.alerts)]
-    head.lines += [f"Red flag: {label(f.id)} - {f.reasons[0].text}" + _cited(f.reasons[0].sources)
-                   for f in a.red_flags if f.reasons]
-    head.lines += [f"Refer now: {label(r.id)} ({inline(r.action)}) - {r.reasons[0].text}"
+    head.lines += [f"Red flag: {label(f.id)} - {words(f.reasons[0].text)}"
+                   + _cited(f.reasons[0].sources) for f in a.red_flags if f.reasons]
+    head.lines += [f"Refer now: {label(r.id)} ({inline(r.action)}) - {words(r.reasons[0].text)}"
                    + _cited(r.reasons[0].sources) for r in urgent]
-    head.lines += [f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}"
+    head.lines += [f"{alert.severity.upper()} {label(alert.id)}: {words(alert.detail)}"
                    + _cited(alert.sources)
                    for alert in a.alerts if alert.id == "red_flag"]
     later = _routine(a, kb, [r for r in a.referrals if r.action != "urgent"],
@@ -65,7 +69,7 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
     chance, cluster = a.sij_likelihood, a.sij_likelihood.cluster
     pooled = chance.pooled
     out = [Section("Work-up", [
-        f"Provocation cluster: {cluster.result} ({cluster.positive} positive of "
+        f"Provocation cluster: {inline(cluster.result)} ({cluster.positive} positive of "
         f"{cluster.performed} performed); probability {chance.prior:.0%} -> "
         f"{chance.posterior:.1%} (LR {chance.likelihood_ratio:g})"
         + (f"; with the pooled cluster ratio of {short_citation(kb.sources[pooled.source])} "
@@ -74,58 +78,73 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
         + _cited(chance.reasons[0].sources),
         _block_line(a) + _cited(a.block.reasons[0].sources),
         _pattern_line(a),
-        "Red flags: " + (", ".join(label(f.id) for f in a.red_flags) or "none recorded"),
+        "Red flags: " + (", ".join(label(f.id) for f in a.red_flags) or _no_flags(a)),
         "Differential: " + (", ".join(f"{label(d.id)} ({', '.join(map(inline, d.support))})"
                                       for d in a.differential) or "nothing pointing elsewhere"),
     ])]
 
     if referrals:
         out.append(Section("Referrals", [
-            f"{label(r.id)}: {inline(r.action)} - {r.reasons[0].text}"
+            f"{label(r.id)}: {inline(r.action)} - {words(r.reasons[0].text)}"
             + _cited(r.reasons[0].sources)
             for r in referrals]))
 
     rows = []
-    for option in a.eligibility.values():
+    first = read_first(alerts) or read_first(a.alerts)
+    for oid, option in a.eligibility.items():
         counts = {s: sum(c.status == s for c in option.criteria) for s in ("met", "not_met",
                                                                             "unknown")}
-        rows.append([option.name, STATUS_MARK[option.status],
+        stops = safety_stops(oid, option, a.policy)
+        unmet = [*stops, *(c for c in option.criteria if c.status == "not_met"
+                           and c not in stops)]
+        mark = STATUS_MARK[option.status]
+        if option.status == "met" and first:  # never a bare "met" beside a stop or pregnancy
+            mark = "met, REVIEW FIRST: " + ", ".join(inline(x.id) for x in first)
+        rows.append([option.name, mark + (" (SAFETY STOP)" if stops else ""),
                      f"{counts['met']}/{counts['not_met']}/{counts['unknown']}",
-                     " ".join(option.missing) or ("-" if option.status != "not_met" else
-                     "; ".join(c.id for c in option.criteria if c.status == "not_met"))])
+                     "; ".join(c.text for c in unmet)
+                     or " ".join(words(m) for m in option.missing) or "-"])
     options = Section(f"Options under policy {a.policy}",
                       table=(["option", "status", "met/not/unknown", "document next or unmet"],
                              rows))
     for option in a.eligibility.values():
         for c in option.criteria:
-            mark = f"pending ({c.pending})" if c.pending else STATUS_MARK[c.status]
-            options.lines.append(f"{option.name} / {c.id}: {mark} - "
-                                 f"{c.text}: {c.detail}" + _cited(c.sources))
+            mark = f"pending ({words(c.pending)})" if c.pending else STATUS_MARK[c.status]
+            options.lines.append(f"{option.name} / {c.text}: {mark} - {words(c.detail)}"
+                                 + _cited(c.sources))
         for line in option.evidence:
             strength = line.strength or "strength not retrieved"
-            options.lines.append(f"{option.name} / evidence ({strength}): {line.position}"
+            options.lines.append(f"{option.name} / evidence ({strength}): {words(line.position)}"
                                  + _cited([line.source]))
     out.append(options)
 
     out.append(Section("Alerts", [
-        f"{alert.severity.upper()} {label(alert.id)}: {alert.detail}" + _cited(alert.sources)
-        for alert in alerts] or ["none"]))
+        f"{alert.severity.upper()} {label(alert.id)}: {words(alert.detail)}"
+        + _cited(alert.sources) for alert in alerts] or ["none"]))
     out.append(Section("Outcomes", _outcome_lines(a, kb) or ["no questionnaires recorded"]))
 
     out.append(Section("Sources", [
-        f"[{sid}] {short_citation(kb.sources[sid])}: {kb.sources[sid].citation}"
+        f"{short_citation(kb.sources[sid])}: {kb.sources[sid].citation}"
         + ("" if kb.sources[sid].firmness == "verified" else
            f" ({kb.sources[sid].firmness}; rules built on it are provisional)")
         for sid in cited_sources(a)]))
     return out
 
 
+def _no_flags(a: Assessment) -> str:
+    """"none" only when the screen was recorded; the engine's criterion says which."""
+    screened = [c.status for o in a.eligibility.values() for c in o.criteria
+                if c.id == "no_red_flags"]
+    return "not recorded" if not screened or "unknown" in screened else "none"
+
+
 def _block_line(a: Assessment) -> str:
     block = a.block
+    result = "no counted block" if block.result == "none" else inline(block.result)
     if not block.date:
-        return f"Diagnostic block: {block.result}"
-    where = ", ".join(w.replace("_", "-") for w in (block.side, block.target) if w)
-    return (f"Diagnostic block: {block.result}, {block.relief_percent:g}% relief on {block.date}"
+        return f"Diagnostic block: {result}"
+    where = ", ".join(inline(w) for w in (block.side, block.target) if w)
+    return (f"Diagnostic block: {result}, {block.relief_percent:g}% relief on {block.date}"
             + (f" ({where})" if where else "") + f" (threshold {block.threshold:g}%)")
 
 
@@ -141,7 +160,7 @@ def _pattern_line(a: Assessment) -> str:
         clues = (f"{count['present']} of {total} clues present, {count['absent']} absent, "
                  f"{count['unknown']} unknown")
     kuro = pattern.kurosawa
-    return (f"Pain pattern: {clues}; Kurosawa score {kuro.score}/9 ({kuro.result}, cut-off "
+    return (f"Pain pattern: {clues}; Kurosawa score {kuro.score}/9 ({inline(kuro.result)}, cut-off "
             f"{kuro.cutoff})")
 
 
@@ -149,7 +168,7 @@ def _outcome_lines(a: Assessment, kb: Knowledge) -> list[str]:
     lines = []
     if a.outcomes.odi:
         odi = a.outcomes.odi
-        score = f"{odi.score:g} ({odi.band})" if odi.score is not None else "not scored"
+        score = f"{odi.score:g} ({inline(odi.band)})" if odi.score is not None else "not scored"
         lines.append(f"ODI {score} on {odi.date}, {odi.answered} of 10 sections answered" + (
             f"; baseline {odi.baseline:g}, change {odi.change:+g}, MCID "
             f"{'reached' if odi.mcid_reached else 'not reached'}"

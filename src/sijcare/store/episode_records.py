@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from sijcare.labels import words
 from sijcare.model.case import Case
 from sijcare.model.case import Patient as CasePatient
 from sijcare.store.errors import NotFound
@@ -83,7 +84,9 @@ class StoredRecord:
     def entry(self) -> TimelineEntry:
         row = self.row
         reported = PATIENT_REPORTED if getattr(row, "patient_reported", False) else ""
-        summary = self.spec.summary(self.form) + reported + (VOIDED if row.voided_on else "")
+        # the one line a person reads (timeline, packet, API): codes as their labels
+        summary = words(self.spec.summary(self.form)) + reported + (
+            VOIDED if row.voided_on else "")
         return TimelineEntry(self.spec.name, row.id, self.date, summary, dump(self.form),
                              row.recorded_on, row.recorded_by, row.voided_on, row.void_reason,
                              row.created_at)

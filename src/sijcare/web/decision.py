@@ -14,6 +14,7 @@ from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
+from sijcare.stops import alert_line, checklist_rank, read_first, safety_facts, safety_stops
 
 # The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
 # the options are the procedures that take it). Stages not listed lead to no procedure.
@@ -48,6 +49,7 @@ class OptionView:
     sources: list[str]
     next_step: bool
     evidence: tuple[object, ...] = ()
+    stops: tuple[str, ...] = ()  # the not-met safety criteria, in words
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,18 @@ class Summary:
     stage_text: str
     why: str
     urgent: bool
-    blocking: tuple[Alert, ...]
+    read_first: tuple[Alert, ...]  # blocking alerts, pregnancy, allergies: before any option
     options: tuple[OptionView, ...]
+    closed: bool  # the step has options and none of them is open
     document: tuple[str, ...]
     follow_up: object | None
+    facts: tuple[tuple[str, str], ...]
 
 
 STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown",
                 "not_covered": "Not covered", "pending": "Pending",
                 "none_before": "None before", "caution": "Review first"}
+CLOSED = ("not_met", "not_covered")
 
 
 def stage_why(assessment: Assessment) -> str:
@@ -110,8 +115,11 @@ def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> 
 
 def option_view(option_id: str, option: OptionResult, assessment: Assessment,
                 case: Case) -> OptionView:
-    criteria = tuple(criterion_view(c, case, assessment.policy, option_id)
-                     for c in option.criteria)
+    stops = safety_stops(option_id, option, assessment.policy)
+    stop_ids = {c.id for c in stops}
+    ordered = sorted(option.criteria, key=lambda c: c.id not in stop_ids)
+    criteria = tuple(sorted((criterion_view(c, case, assessment.policy, option_id)
+                             for c in ordered), key=lambda v: checklist_rank(v.status)))
     status = option.status
     if status == "not_met" and any(c.status == "pending" for c in criteria) and all(
             c.status != "not_met" for c in criteria):
@@ -124,10 +132,15 @@ def option_view(option_id: str, option: OptionResult, assessment: Assessment,
         reasons = (f"The latest block was negative ({assessment.block.relief_percent:g}% "
                    "relief): a repeat block is not the next step on the pathway; review "
                    "the other sources of pain first.", *reasons)
+    if status in ("met", "caution") and (first := read_first(assessment.alerts)):
+        # criteria met beside a blocking alert, a pregnancy or an allergy is no green light
+        status = "caution"
+        reasons = (*(f"Review first: {alert_line(a)}" for a in first), *reasons)
     return OptionView(option_id, option.name, status, criteria, reasons,
                       [s for r in option.reasons for s in r.sources],
                       option_id in NEXT_OPTIONS.get(assessment.stage, ()),
-                      tuple(getattr(option, "evidence", None) or ()))
+                      tuple(getattr(option, "evidence", None) or ()),
+                      tuple(c.text for c in stops))
 
 
 def options(assessment: Assessment, case: Case) -> tuple[OptionView, ...]:
@@ -142,7 +155,8 @@ def red_flags_unknown(case: Case) -> bool:
 
 def to_document(assessment: Assessment, case: Case,
                 views: tuple[OptionView, ...]) -> tuple[str, ...]:
-    """What to record for the next step only, once each, the red-flag screen first."""
+    """What to record for the next step only, once each, the red-flag screen first; nothing
+    for an option a safety criterion stops (recording for it would read as the way on)."""
     if assessment.stage == "urgent_referral":
         return ()  # the urgent work-up comes first; routine documentation waits for it
     found: list[str] = [RED_FLAG_SCREEN] if red_flags_unknown(case) else []
@@ -153,7 +167,7 @@ def to_document(assessment: Assessment, case: Case,
     elif assessment.stage == "conservative_care" and case.conservative_care is None:
         found.append("Record each course of conservative care with its dates (or none).")
     for view in views:
-        if view.next_step and view.status not in ("not_covered",):
+        if view.next_step and view.status != "not_covered" and not view.stops:
             found += [c.document for c in view.criteria if c.document]
     if assessment.stage == "maintenance":
         found += [f"{label(p.point)} follow-up: record "
@@ -173,9 +187,9 @@ def next_follow_up(assessment: Assessment) -> object | None:
 
 def summary(assessment: Assessment, case: Case, views: tuple[OptionView, ...]) -> Summary:
     stage = next(s for s in load_knowledge().pathway.stages if s.id == assessment.stage)
+    step = tuple(v for v in views if v.next_step and v.status != "not_covered")
     return Summary(
         assessment.stage, stage.name, stage.text, stage_why(assessment),
-        assessment.stage == "urgent_referral",
-        tuple(a for a in assessment.alerts if a.severity == "block"),
-        tuple(v for v in views if v.next_step and v.status != "not_covered"),
-        to_document(assessment, case, views), next_follow_up(assessment))
+        assessment.stage == "urgent_referral", tuple(read_first(assessment.alerts)), step,
+        bool(step) and all(v.status in CLOSED for v in step),
+        to_document(assessment, case, views), next_follow_up(assessment), safety_facts(case))

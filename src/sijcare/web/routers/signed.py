@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.responses import Response
 
+from sijcare.stops import reads_first
 from sijcare.store import Episode, SignedAssessment, seal_intact
 from sijcare.web.access import Permission
 from sijcare.web.audit import Audited
@@ -29,4 +30,6 @@ def signed_snapshot(request: Request, db: DbSession, episode: Reading, note: Aud
     return render(request, "records/signed.html", {
         "episode": episode, "patient": episode.patient, "signed": signed,
         "intact": seal_intact(signed), "a": signed.assessment,
+        "first": [a for a in signed.assessment.get("alerts") or []
+                  if reads_first(a.get("severity", ""), a.get("id", ""))],
         "snapshot": json.dumps(signed.assessment, indent=2, ensure_ascii=False)})

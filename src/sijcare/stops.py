@@ -1,0 +1,126 @@
+"""What stands between an option and the patient, said the same way on every page and report.
+
+The engine decides every status; this module only words it where a glance could mislead. A
+not-met safety criterion (a red flag, pregnancy, an allergy, too many steroid injections, an
+ablation too soon) must read as a stop, not as one line among many; a met option beside a
+blocking alert, a pregnancy or an allergy must read "review first"; and the safety facts of
+the record read "not recorded" where nobody asked, never "none".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sijcare.knowledge import load_knowledge
+from sijcare.labels import inline, label, words
+from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
+from sijcare.model.case import Case
+
+# Policy checks that guard the patient rather than the payer's paperwork.
+SAFETY_CHECKS = frozenset({"no_red_flags", "not_pregnant", "no_allergy", "steroid_sessions",
+                           "repeat_interval"})
+NOT_RECORDED = "not recorded"
+# A checklist reads what stops the option first, never a run of "met" above it.
+CHECKLIST_ORDER = {"not_met": 0, "pending": 1, "unknown": 2}
+Tone = Literal["stop", "not_covered", "incomplete", "review", "met"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The first thing a packet says: whether the request is supported, and why."""
+
+    tone: Tone
+    headline: str
+    lines: tuple[str, ...]
+
+
+def _checks(policy: str, option_id: str) -> dict[str, str]:
+    rules = load_knowledge().policies[policy]
+    option = next((o for o in rules.options if o.id == option_id), None)
+    return {c.id: c.check for c in option.criteria} if option else {}
+
+
+def safety_stops(option_id: str, option: OptionResult, policy: str) -> list[CriterionResult]:
+    """The option's not-met criteria that are safety stops, in the policy's order."""
+    checks = _checks(policy, option_id)
+    return [c for c in option.criteria
+            if c.status == "not_met" and checks.get(c.id) in SAFETY_CHECKS]
+
+
+def checklist_rank(status: str) -> int:
+    return CHECKLIST_ORDER.get(status, len(CHECKLIST_ORDER))
+
+
+# Warnings that still make a "met" misleading: pregnancy, and any allergy (a steroid allergy
+# only warns in the engine, yet a steroid injection must not read as ready beside it).
+READ_FIRST_WARNINGS = frozenset({"pregnancy", "allergy_conflict"})
+
+
+def reads_first(severity: str, alert_id: str) -> bool:
+    """Whether no option may be read without this alert: blocking, pregnancy or allergy."""
+    return severity == "block" or alert_id in READ_FIRST_WARNINGS
+
+
+def read_first(alerts: list[Alert]) -> list[Alert]:
+    return [a for a in alerts if reads_first(a.severity, a.id)]
+
+
+def alert_line(alert: Alert) -> str:
+    return f"{label(alert.id)}: {words(alert.detail)}"
+
+
+def _criterion_line(c: CriterionResult) -> str:
+    return f"{c.text}: {words(c.pending or c.detail)}"
+
+
+def verdict(option_id: str, assessment: Assessment) -> Verdict:
+    """Supported or not, in one headline, with the reasons that decide it first."""
+    option = assessment.eligibility[option_id]
+    policy = load_knowledge().policies[assessment.policy].name
+    if assessment.red_flags:
+        flags = ", ".join(inline(f.id) for f in assessment.red_flags)
+        covered = () if option.status != "not_covered" else (
+            f"{policy} does not cover {option.name} either.",)
+        return Verdict("stop", f"Not supported: a red flag ({flags}) needs urgent work-up "
+                       "first. Do not send this request.",
+                       covered + tuple(_criterion_line(c) for c in safety_stops(
+                           option_id, option, assessment.policy)))
+    if option.status == "not_covered":
+        return Verdict("not_covered", f"Not supported: {policy} does not cover "
+                       f"{option.name}.", tuple(words(r.text) for r in option.reasons))
+    stops = safety_stops(option_id, option, assessment.policy)
+    if stops:
+        return Verdict("stop", "Not supported: a safety criterion is not met. Do not send "
+                       "this request.", tuple(_criterion_line(c) for c in stops))
+    if option.status == "not_met":
+        unmet = [c for c in option.criteria if c.status == "not_met"]
+        return Verdict("stop", "Not supported as the record stands: "
+                       f"{len(unmet)} criterion{'s' if len(unmet) != 1 else ''} not met.",
+                       tuple(_criterion_line(c) for c in unmet))
+    first = tuple(alert_line(a) for a in read_first(assessment.alerts))
+    if option.status == "unknown":
+        return Verdict("incomplete", "Not ready to send: criteria not yet recorded.",
+                       first + tuple(words(m) for m in option.missing))
+    if first:
+        return Verdict("review", "Criteria met on the record, but review these alerts "
+                       "before sending:", first)
+    return Verdict("met", "Criteria met on the record.", ())
+
+
+def _listed(values: list[str] | None, none: str) -> str:
+    if values is None:
+        return NOT_RECORDED
+    return ", ".join(inline(v) for v in values) or none
+
+
+def safety_facts(case: Case) -> tuple[tuple[str, str], ...]:
+    """Red flags, pregnancy and allergies as recorded; absent reads "not recorded"."""
+    history = case.history
+    facts = [("Red flags", _listed(history.red_flags if history else None, "none"))]
+    if case.patient.sex != "male":
+        pregnant = case.patient.pregnant
+        facts.append(("Pregnancy", NOT_RECORDED if pregnant is None
+                      else "pregnant" if pregnant else "not pregnant"))
+    facts.append(("Allergies", _listed(case.allergies, "none known")))
+    return tuple(facts)
