@@ -134,3 +134,18 @@ def test_response_rates_page_and_api(world: World, clinician: TestClient) -> Non
     assert page.status_code == 200 and "North Clinic" in page.text
     assert clinician.get("/api/v1/follow-up/response-rates",
                          params={"as_of": "2026-13-01"}).status_code == 422
+
+
+def test_points_and_treatments_read_as_words(world: World, clinician: TestClient) -> None:
+    """A row names its point and treatment by label (`2 weeks`, `PRP ...`), never by code."""
+    episode_id, _ = injection(world, days_ago=12, kind="prp")
+    page = clinician.get("/worklist").text
+    row = next(r for r in page.split('<tr data-point="2w"')[1:]
+               if f'href="/episodes/{episode_id}#follow-up"' in r.split("</tr>")[0])
+    row = row.split("</tr>")[0]
+    assert "<td>2 weeks</td>" in row
+    assert "PRP (platelet-rich plasma) injection of" in row
+    assert not re.search(r">\s*(2w|6w|prp)\s*<", row)
+    filters = page[:page.index("<table")]
+    assert '<option value="3m">3 months</option>' in filters
+    assert '<option value="rfa_cooled">Cooled radiofrequency ablation</option>' in filters
