@@ -63,11 +63,17 @@ def write_parquet(directory: Path, episodes: int, seed: int) -> dict[str, int]:
             patient = put("patients", clinic_id=1, sex=d.sex, age_group="", synthetic=True)
             episode = put("episodes", patient_id=patient, opened_on=d.opened_on,
                           closed_on=None)
+            procedures: list[int] = []
             for kind, data, _day in d.records:
                 if kind == "procedure":
-                    put("procedures", episode_id=episode, date=data["date"],
-                        kind=data["kind"], side=data["side"], guidance=data["guidance"],
-                        recorded_by=1 + d.clinician)
+                    procedures.append(put(
+                        "procedures", episode_id=episode, date=data["date"], kind=data["kind"],
+                        side=data["side"], guidance=data["guidance"],
+                        recorded_by=1 + d.clinician))
+                elif kind == "procedure_outcome":
+                    put("procedure_outcomes", procedure_id=procedures[data["procedure"]],
+                        date=data["date"], relief_percent=float(data["relief_percent"]),
+                        pgic=data["pgic"])
                 elif kind == "prom":
                     prom = put("proms", episode_id=episode, date=data["date"],
                                instrument=data["instrument"], value=data.get("value"))
@@ -76,11 +82,6 @@ def write_parquet(directory: Path, episodes: int, seed: int) -> dict[str, int]:
                         rows["prom_answers"].setdefault("section", []).append(section)
                         rows["prom_answers"].setdefault("answer", []).append(answer)
         for name, columns in rows.items():
-            if name == "procedure_outcomes":
-                columns = {"id": pa.array([], pa.int64()), "procedure_id": pa.array([], pa.int64()),
-                           "date": pa.array([], pa.date32()),
-                           "relief_percent": pa.array([], pa.float64()),
-                           "pgic": pa.array([], pa.int64())}
             if name == "proms":
                 columns["value"] = pa.array(columns["value"], pa.float64())
             target = directory / "parquet" / name / "clinic=bench" / "year=0"

@@ -6,6 +6,9 @@ registry benchmark writes the same draws straight to Parquet. Outcomes follow th
 figures in `registry.yaml`: each procedure draws one quantile `u`, and the patient is relieved
 at month `t` while the kind's published share relieved at `t` is above `u`, so relief lasts as
 long as the trials say it does, on average. Answers go missing more often the later the point.
+At about half the answered points the clinician also records a procedure outcome (relief in
+percent and PGIC); its `procedure` is the index of the episode's procedure it follows, turned
+into that procedure's id when stored.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ KIND_WEIGHTS = {"steroid_injection": 45, "rfa_conventional": 15, "rfa_cooled": 1
                 "prolotherapy": 10, "prp": 8, "mis_fusion": 10}
 ANSWERED = {"2w": 0.85, "6w": 0.8, "3m": 0.75, "6m": 0.65, "12m": 0.55, "24m": 0.45}
 ODI_POINTS = {"3m", "6m", "12m", "24m"}  # ENGINE-RULES: 2w/6w ask NRS and PGIC only
+OUTCOME_RECORDED = 0.5  # share of answered points with a procedure outcome record as well
 CLINICIANS = 3
 LOCKED = "!"  # no password hashes to "!": nobody signs in as a synthetic clinician
 
@@ -129,6 +133,7 @@ class _Drawer:
         rng, relieved = self.rng, self.curves[kind]
         baseline = day - dt.timedelta(days=rng.randint(0, 14))
         self._scores(draw, baseline, nrs, odi, pgic=None, odi_too=True)
+        procedure = sum(name == "procedure" for name, _, _ in draw.records)
         draw.records.append(("procedure", {"date": day, "kind": kind, "side": side,
                                            "guidance": "fluoroscopy"}, day))
         u = rng.random()
@@ -145,8 +150,13 @@ class _Drawer:
                 gain = rng.uniform(0.5, 1.0)
             if rng.random() < ANSWERED[point.id]:
                 pgic = rng.randint(1, 2) if gain >= 0.5 else rng.randint(3, 6)
+                recorded = rng.random() < OUTCOME_RECORDED
                 self._scores(draw, due, round(nrs * (1 - gain)), odi * (1 - gain * 0.8),
-                             pgic=pgic, odi_too=point.id in ODI_POINTS)
+                             pgic=None if recorded else pgic, odi_too=point.id in ODI_POINTS)
+                if recorded:
+                    draw.records.append(("procedure_outcome", {
+                        "procedure": procedure, "date": due, "pgic": pgic,
+                        "relief_percent": max(0, round(gain * 100))}, due))
         return None
 
 
@@ -193,8 +203,9 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[
 
 
 def _insert_records(session: Session, kind_name: str, items: list[tuple[int, int, Any, dt.date]],
-                    ) -> None:
-    """(episode, recorded by, data, day) items of one kind, each validated by the kind's form."""
+                    ) -> list[int]:
+    """(episode, recorded by, data, day) items of one kind, each validated by the kind's form;
+    the new rows' ids in order."""
     kind = KINDS[kind_name]
     forms = [kind.form.model_validate(data) for _, _, data, _ in items]
     ids = _insert(session, kind.row.__table__, [
@@ -206,6 +217,21 @@ def _insert_records(session: Session, kind_name: str, items: list[tuple[int, int
         children = [{**child, key: row_id} for row_id, form in zip(ids, forms, strict=True)
                     for child in kind.children(form)]
         _insert(session, table.__table__, children)
+    return ids
+
+
+def _by_episode(items: list[tuple[int, int, Any, dt.date]], ids: list[int]) -> dict[int, list[int]]:
+    """Each episode's new procedure ids, in the order they were drawn."""
+    found: dict[int, list[int]] = {}
+    for (episode_id, *_), row_id in zip(items, ids, strict=True):
+        found.setdefault(episode_id, []).append(row_id)
+    return found
+
+
+def _outcome_of(data: dict[str, Any], procedure_ids: list[int]) -> dict[str, Any]:
+    """A drawn outcome as its form takes it: the procedure's index replaced by its id."""
+    values = {k: v for k, v in data.items() if k != "procedure"}
+    return {**values, "procedure_id": procedure_ids[data["procedure"]]}
 
 
 def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | None = None,
@@ -238,8 +264,16 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
             for kind, data, day in d.records:
                 by_kind.setdefault(kind, []).append(
                     (episode_id, clinicians[d.clinician], data, day))
+        outcomes = by_kind.pop("procedure_outcome", [])
+        procedure_ids: dict[int, list[int]] = {}
         for kind, items in by_kind.items():
-            _insert_records(session, kind, items)
+            ids = _insert_records(session, kind, items)
+            if kind == "procedure":
+                procedure_ids = _by_episode(items, ids)
+        if outcomes:
+            _insert_records(session, "procedure_outcome", [
+                (episode_id, clinician, _outcome_of(data, procedure_ids[episode_id]), day)
+                for episode_id, clinician, data, day in outcomes])
         if advance:
             advance(len(chunk))
     if session.get_bind().dialect.name == "postgresql":

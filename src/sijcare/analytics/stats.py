@@ -31,7 +31,8 @@ def wilson(count: int, total: int) -> Proportion:
     if not total:
         return Proportion(count, total, None, None)
     low, high = proportion_confint(count, total, alpha=0.05, method="wilson")
-    return Proportion(count, total, float(low), float(high))
+    share = count / total  # at 0 % or 100 % the bound can miss the share by a rounding error
+    return Proportion(count, total, min(float(low), share), max(float(high), share))
 
 
 @dataclass(frozen=True)
