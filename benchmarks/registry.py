@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python benchmarks/registry.py [--episodes 1000000] [--pg-episodes 100000]
      [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--dir DIR]
+     [--memory-limit 1.2GB]
 
 1. DuckDB over Parquet: draws `--episodes` synthetic episodes with `draw_episodes` (the same
    drawing `sijcare demo-data` stores) straight into the research export's layout, then, in a
@@ -204,15 +205,18 @@ def best_of(repeat: int, run):
 # -- the two comparisons --------------------------------------------------------------------------
 
 
-def analyse_duckdb(directory: Path, repeat: int) -> dict:
-    """Runs in its own process: times both, checks they agree, reports the peak memory."""
+def analyse_duckdb(directory: Path, repeat: int, memory_limit: str) -> dict:
+    """Runs in its own process: times both, checks they agree, reports the peak memory.
+
+    DuckDB is held to `memory_limit` and spills the rest beside the Parquet files."""
     from sqlalchemy import text
 
     from sijcare.analytics.registry import registry_figures
     from sijcare.analytics.research import research_connection
     from sijcare.analytics.tables import export_tables
 
-    with research_connection(directory) as connection:
+    with research_connection(directory, memory_limit=memory_limit,
+                             spill_to=directory / "spill") as connection:
         ours_time, figures = best_of(repeat, lambda: registry_figures(
             connection, export_tables(), as_of=TODAY))
         hand_time, rows = best_of(repeat, lambda: connection.execute(
@@ -272,10 +276,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, help="keep the Parquet files here")
+    parser.add_argument("--memory-limit", default="1.2GB",
+                        help="DuckDB's memory limit (the peak target is 2 GB for the process)")
     parser.add_argument("--analyse", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.analyse:
-        print(json.dumps(analyse_duckdb(args.analyse, args.repeat)))
+        print(json.dumps(analyse_duckdb(args.analyse, args.repeat, args.memory_limit)))
         return
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -286,8 +292,8 @@ def main() -> None:
               f"{counts['proms']:,} PROM answers ({counts['prom_answers']:,} ODI items) "
               f"in {time.perf_counter() - start:.0f} s")
         child = subprocess.run([sys.executable, __file__, "--analyse", str(directory),
-                                "--repeat", str(args.repeat)], capture_output=True, text=True,
-                               check=True)
+                                "--repeat", str(args.repeat), "--memory-limit",
+                                args.memory_limit], capture_output=True, text=True, check=True)
         duck = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"DuckDB over Parquet: registry_figures {duck['ours']:.2f} s (responders + KM), "
           f"hand-written responder query {duck['hand']:.2f} s, ratio "

@@ -86,3 +86,22 @@ def test_same_seed_same_cohort(seed: int, tmp_path: Path) -> None:
         results.append(plain(figures_of(engine)))
         engine.dispose()
     assert results[0] == results[1]
+
+
+def test_a_memory_limit_changes_nothing_but_memory(cohort_sqlite: Engine, cohort_export: Path,
+                                                    tmp_path: Path) -> None:
+    with research_connection(cohort_export) as connection:
+        free = registry_figures(connection, export_tables(), as_of=LATER)
+    with research_connection(cohort_export, memory_limit="256MB",
+                             spill_to=tmp_path / "spill") as connection:
+        limit = connection.exec_driver_sql("SELECT current_setting('memory_limit')").scalar()
+        held = registry_figures(connection, export_tables(), as_of=LATER)
+    assert limit == "244.1 MiB"  # DuckDB reads MB as 10^6 bytes and shows MiB
+    assert plain(held) == plain(free)
+
+
+@pytest.mark.parametrize("size", ["lots", "1GB'; DROP VIEW procedures; --", ""])
+def test_a_memory_limit_must_be_a_size(cohort_export: Path, size: str) -> None:
+    with pytest.raises(ValueError, match="memory_limit"):
+        with research_connection(cohort_export, memory_limit=size or "GB"):
+            pass
