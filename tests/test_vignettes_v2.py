@@ -1139,3 +1139,30 @@ def test_an_independent_reading_of_the_criteria_the_general_rules_touch(seed):
                 else:
                     expected = "unknown" if "unknown" in statuses else "met"
                 assert entry["status"] == expected, (policy, option)
+
+
+# === Output shape and exit codes ===============================================================
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_v2_fields_are_in_every_assessment_and_the_schema_stays_1(policy):
+    # v2 preamble: fields were only added; courses and follow_up in every assessment
+    data = as_json(assess_case(make(procedures=..., proms=..., blocks=...), policy))
+    assert data["schema_version"] == 1
+    assert data["courses"] == {"regenerative": []}
+    assert data["follow_up"] == []
+    assert "pgic" in data["outcomes"]
+
+
+def test_cli_exit_2_for_a_date_after_as_of_and_after_answered_on(tmp_path):
+    # v2 general: any date after as_of (self-screen: after answered_on) is invalid, exit 2
+    from tests.test_cli import sijcare
+
+    case = make(proms=[{"date": "2026-11-02", "instrument": "pgic", "value": 2}])
+    done = sijcare("assess", "-", stdin=json.dumps(case))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("error: ") and "proms[0].date" in done.stderr
+    answers = {**SCREEN, "pain_started": "2026-11-21"}
+    done = sijcare("screen", "-", stdin=json.dumps(answers))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("error: pain_started: ")
