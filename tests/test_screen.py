@@ -70,6 +70,7 @@ def test_any_red_flag_yes_is_urgent_care_and_nothing_else(flag):
     assert out["next_step"] == "urgent_care"
     assert out["emergency"] is (flag in EMERGENCY)
     assert out["reasons"] and all(r["sources"] for r in out["reasons"])
+    assert all(len(set(r["sources"])) == len(r["sources"]) for r in out["reasons"])  # each once
 
 
 @pytest.mark.parametrize("flag", EMERGENCY)

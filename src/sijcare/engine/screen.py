@@ -33,9 +33,10 @@ def _urgent(answers: ScreenAnswers, kb: Knowledge) -> ScreenResult | None:
         return None
     shown = emergency or urgent
     text = kb.screen.texts["emergency" if emergency else "urgent"]
-    sources = list(dict.fromkeys(s for q in shown for s in _flag_sources(kb, q)))
+    sources = dict.fromkeys([*kb.screen.sources["emergency"],
+                             *(s for q in shown for s in _flag_sources(kb, q))])
     reason = because("screen_urgent_care", text.format(areas=_listed([q.words for q in shown])),
-                     [*kb.screen.sources["emergency"], *sources],
+                     list(sources),
                      answers={q.id: given[q.id] for q in urgent})
     return ScreenResult(result="seek_urgent_care", emergency=bool(emergency),
                         next_step="urgent_care", reasons=[reason])
