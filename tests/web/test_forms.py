@@ -191,3 +191,16 @@ def test_a_new_user_without_a_username_is_a_field_error(world: World) -> None:
     assert created.status_code == 303
     page = admin.get(created.headers["location"]).text
     assert "User account created." in page
+
+
+FULL_WIDTH_DAY = "\uff12\uff10\uff12\uff16-01-01"  # 2026 in full-width digits
+
+
+@pytest.mark.parametrize("day", ["2026-W01-1", "2026-001-1", "+2026-01-1", FULL_WIDTH_DAY])
+def test_only_calendar_dates_are_taken(clinician: TestClient, episode: int, day: str) -> None:
+    # Python reads week dates (2026-W01-1) as days too; a clinician typing one made a slip
+    before = timeline(clinician, episode)
+    answer = post(clinician, episode, "exam", {**EXAM, "recorded_on": day})
+    assert answer.status_code == 422
+    assert error_of(answer.text, "recorded_on") == "enter a real date as YYYY-MM-DD"
+    assert timeline(clinician, episode) == before

@@ -94,8 +94,12 @@ def attach(problems: list[tuple[str, str]], errors: dict[str, str], names: Itera
             errors[FORM_LEVEL] = "; ".join(filter(None, [errors.get(FORM_LEVEL), line]))
 
 
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(text: str) -> date:
-    if len(text) != 10:
+    """Only YYYY-MM-DD: `date.fromisoformat` also takes week dates (2024-W01-1)."""
+    if not ISO_DAY.fullmatch(text):
         raise ValueError
     return date.fromisoformat(text)
 
