@@ -204,3 +204,37 @@ def test_only_calendar_dates_are_taken(clinician: TestClient, episode: int, day:
     assert answer.status_code == 422
     assert error_of(answer.text, "recorded_on") == "enter a real date as YYYY-MM-DD"
     assert timeline(clinician, episode) == before
+
+
+def test_an_outcome_names_its_procedure_by_kind_side_and_date(clinician: TestClient,
+                                                               world: World) -> None:
+    patient = clinician.post("/api/v1/patients", json={
+        "given_name": "Otto", "family_name": "Outcome", "birth_date": "1970-01-01",
+        "sex": "male"}).json()
+    episode = clinician.post(f"/api/v1/patients/{patient['id']}/episodes", json={
+        "complaint": "Left buttock pain", "opened_on": DAY}).json()["id"]
+    empty = clinician.get(f"/episodes/{episode}/records/procedure_outcome").text
+    assert "No procedure is recorded in this episode yet" in empty
+    answer = post(clinician, episode, "procedure", {
+        "date": DAY, "kind": "steroid_injection", "side": "left", "guidance": "fluoroscopy",
+        "recorded_on": DAY})
+    assert answer.status_code == 303, answer.text
+    procedure = next(e for e in timeline(clinician, episode) if e["kind"] == "procedure")
+    page = clinician.get(f"/episodes/{episode}/records/procedure_outcome").text
+    option = re.search(rf'<option value="{procedure["id"]}" >([^<]*)</option>', page)
+    assert option and option.group(1) == f"Steroid injection, left, {DAY}"
+
+    # another episode's procedure is not on the list, and is refused if sent anyway
+    foreign = post(clinician, episode, "procedure_outcome", {
+        "procedure_id": str(procedure["id"] + 1000), "date": DAY, "pgic": "2",
+        "recorded_on": DAY})
+    assert foreign.status_code == 422
+    assert error_of(foreign.text, "procedure_id") == "choose one of the listed options"
+
+    saved = post(clinician, episode, "procedure_outcome", {
+        "procedure_id": str(procedure["id"]), "date": DAY, "relief_percent": "60",
+        "pgic": "2", "recorded_on": DAY})
+    assert saved.status_code == 303, saved.text
+    outcome = next(e for e in timeline(clinician, episode) if e["kind"] == "procedure_outcome")
+    assert outcome["data"]["procedure_id"] == procedure["id"]
+    assert outcome["data"]["pgic"] == 2  # a number, as the API stores it, never the text "2"

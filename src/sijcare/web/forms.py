@@ -44,6 +44,7 @@ class FormField:
     low: float | None = None
     high: float | None = None
     none_label: str = "None of these (asked)"
+    whole: bool = False  # the choices' values stand for whole numbers (PGIC 1-7, an id)
 
     @property
     def input_id(self) -> str:
@@ -91,6 +92,13 @@ class RecordForm:
         """The form less some questions (pregnancy for a male patient)."""
         return replace(self, groups=tuple(
             replace(g, fields=tuple(f for f in g.fields if f.name not in names))
+            for g in self.groups))
+
+    def choosing(self, name: str, choices: Choices, hint: str | None = None) -> RecordForm:
+        """The form with field `name` asked as a choice among `choices` (the episode's own)."""
+        return replace(self, groups=tuple(
+            replace(g, fields=tuple(replace(f, choices=choices, hint=hint or f.hint)
+                                    if f.name == name else f for f in g.fields))
             for g in self.groups))
 
 
@@ -277,8 +285,8 @@ def _procedure() -> RecordForm:
 def _procedure_outcome() -> RecordForm:
     return RecordForm("procedure_outcome", "Procedure outcome (follow-up)", (
         Group("Procedure", (
-            FormField("procedure_id", "Procedure number", "number", low=1,
-                      hint="The number shown beside the procedure on the timeline."),
+            FormField("procedure_id", "Procedure", "choice", whole=True,
+                      hint="The procedure this follow-up is about."),
             FormField("date", "Followed up on", "date"),
         )),
         Group("Relief", (
@@ -290,7 +298,7 @@ def _procedure_outcome() -> RecordForm:
             FormField("relief_ongoing", "Relief still ongoing", "tristate"),
         )),
         Group("Change and complications", (
-            FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC),
+            FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC, whole=True),
             FormField("complications", "Complications", "multi", tuple(
                 (code, entry["label"]) for code, entry in complications().items())),
         )),
@@ -300,7 +308,7 @@ def _procedure_outcome() -> RecordForm:
 def _prom() -> RecordForm:
     odi = tuple(FormField(f"odi.{i}", f"{i}. {name}", "choice",
                           tuple((str(v), str(v)) for v in range(6)),
-                          hint="0 (no disability) to 5")
+                          hint="0 (no disability) to 5", whole=True)
                 for i, name in enumerate(ODI_SECTIONS, start=1))
     return RecordForm("prom", "Questionnaires (PROMs)", (
         Group("Date", (FormField("date", "Answered on", "date"),)),
@@ -309,7 +317,7 @@ def _prom() -> RecordForm:
                    "if unanswered."),
         Group("Pain and change", (
             _pain("nrs", "Pain NRS"),
-            FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC),
+            FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC, whole=True),
         )),
     ), "Fill in whichever questionnaires were answered; each becomes its own entry.")
 

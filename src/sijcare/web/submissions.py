@@ -142,7 +142,7 @@ def _read(spec: FormField, raw: Value) -> Any:
         return text == "yes"
     if text not in {value for value, _ in spec.choices}:
         raise ValueError("choose one of the listed options")
-    return text
+    return int(text) if spec.whole else text
 
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
@@ -272,15 +272,13 @@ def _prom(data: dict[str, Any], errors: dict[str, str]) -> list[Draft]:
     if answers:
         drafts.append(Draft(
             {"date": when, "instrument": "odi",
-             "answers": [None if (a := answers.get(str(i))) is None else int(a)
-                         for i in range(1, 11)]},
+             "answers": [answers.get(str(i)) for i in range(1, 11)]},
             {"": "odi.1", "answers": "odi.1",
              **{f"answers[{i - 1}]": f"odi.{i}" for i in range(1, 11)}}))
     for instrument in ("nrs", "pgic"):
         if instrument in data:
-            value = data[instrument]
             drafts.append(Draft({"date": when, "instrument": instrument,
-                                 "value": int(value) if instrument == "pgic" else value},
+                                 "value": data[instrument]},
                                 {"": instrument, "value": instrument}))
     if drafts and when is None and "date" not in errors:
         errors["date"] = "enter the date the questionnaires were answered"

@@ -7,12 +7,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from sijcare.labels import inline, label
 from sijcare.store import (
     RECORD_KINDS,
     Episode,
+    ProcedureRecord,
     RecordError,
     add_note,
     add_record,
@@ -26,6 +29,7 @@ from sijcare.web.forms import (
     CARRIED_FORWARD,
     FIRST_VISIT,
     FIRST_VISIT_PARTS,
+    Choices,
     RecordForm,
     asked_of,
     first_visit_form,
@@ -47,15 +51,30 @@ Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 FILL = "fill"  # the name of the "all negative / all not performed" buttons
 
 
-def form_of(kind: str, episode: Episode) -> RecordForm:
-    """The kind's form as asked of this episode's patient."""
+def form_of(db: DbSession, kind: str, episode: Episode) -> RecordForm:
+    """The kind's form as asked of this episode's patient; an outcome names its procedure
+    among the episode's own, by kind, side and date."""
     if kind == FIRST_VISIT:
         form = first_visit_form()
+    elif kind == "procedure_outcome":
+        choices = procedure_choices(db, episode.id)
+        form = record_forms()[kind].choosing("procedure_id", choices, None if choices else (
+            "No procedure is recorded in this episode yet: record the procedure first."))
     elif kind in RECORD_KINDS:
         form = record_forms()[kind]
     else:
         raise HTTPException(404, f"No record kind '{kind}'.")
     return asked_of(form, episode.patient.sex)
+
+
+def procedure_choices(db: DbSession, episode_id: int) -> Choices:
+    """The episode's live procedures, latest first, each as the timeline names it."""
+    procedures = db.scalars(select(ProcedureRecord).where(
+        ProcedureRecord.episode_id == episode_id, ProcedureRecord.voided_on.is_(None))
+        .order_by(ProcedureRecord.date.desc(), ProcedureRecord.id.desc()))
+    return tuple((str(p.id), ", ".join(filter(None, (
+        label(p.kind), inline(p.side) if p.side else None, p.date.isoformat()))))
+        for p in procedures)
 
 
 def carried_forward(form: RecordForm, records: EpisodeRecords) -> dict[str, str | list[str]]:
@@ -80,7 +99,7 @@ def _form_page(request: Request, episode: Episode, form: RecordForm, submission:
 
 @router.get("/episodes/{episode_id}/records/{kind}", name="records.form")
 def record_form(request: Request, db: DbSession, episode: Writing, kind: str) -> Response:
-    form = form_of(kind, episode)
+    form = form_of(db, kind, episode)
     carried = carried_forward(form, load_episode_records(db, episode.id))
     blank = Submission({**carried, "recorded_on": date.today().isoformat()}, {}, [], None)
     return _form_page(request, episode, form, blank, carried=bool(carried))
@@ -106,7 +125,7 @@ def _filled(form: RecordForm, raw: FormData) -> Submission:
 @router.post("/episodes/{episode_id}/records/{kind}", name="records.add")
 def add(request: Request, db: DbSession, actor: CurrentActor, episode: Writing, note: Audited,
         kind: str, raw: SubmittedForm) -> Response:
-    form = form_of(kind, episode)
+    form = form_of(db, kind, episode)
     note.detail.update(kind=kind)
     if raw.get(FILL):  # a helper button: the same form back, filled in, nothing saved
         note.detail["outcome"] = "filled"
