@@ -51,6 +51,9 @@ def test_patient_answers_once_and_the_answers_land_on_the_episode(
     assert "Hello Bea" in page.text and "Followup" not in page.text  # first name only
     assert 'name="nrs"' in page.text and 'name="pgic"' in page.text
     assert 'name="odi.1"' not in page.text  # the 2w point asks NRS and PGIC only
+    # the patient site's frame, not the clinicians': no decision-support banner, no staff menu
+    assert 'class="public"' in page.text and "Decision support, not a diagnosis" not in page.text
+    assert "does not diagnose you" in page.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     done = patient.post(path, data={"csrf_token": token, "nrs": "3", "pgic": "2",
                                     "comment": "Much better <b>walking</b>"})

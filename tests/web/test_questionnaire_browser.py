@@ -19,6 +19,7 @@ from tests.web.browsing import browser, free_port
 from tests.web.browsing import served as serving
 from tests.web.conftest import TODAY, World, build_world
 from tests.web.test_browser import record, sign_in
+from tests.web.test_public_browser import accessible
 
 PHONE = {"width": 390, "height": 844}
 __all__ = ["browser"]  # the shared Chromium fixture
@@ -33,7 +34,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     base = f"http://127.0.0.1:{port}"
     with smtp_server(directory) as (mailbox, smtp):
         world.app.state.settings = dataclasses.replace(
-            world.app.state.settings, public_url=base, smtp=smtp, clinic_name="North Clinic")
+            world.app.state.settings, public_url=base, smtp=smtp, clinic_name="Hillside Clinic")
         with serving(world, port):
             yield base, world, mailbox
     world.engine.dispose()
@@ -69,10 +70,12 @@ def test_injection_to_answered_follow_up(served: tuple[str, World, object],
     assert message["To"] == "ada@example.org"
     link = re.search(rf"{re.escape(base)}/q/\S+", message.get_content()).group(0)
 
-    phone = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, bypass_csp=True).new_page()
     phone.goto(link)
     expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Ada")
-    assert "North" not in phone.content()
+    assert "North" not in phone.content()  # the first name only
+    expect(phone.locator("header .brand")).to_have_text("Hillside Clinic")  # the patient site
+    accessible(phone, "questionnaire")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways at {PHONE['width']} px"
     phone.get_by_role("group", name=re.compile("How bad is your pain")).get_by_label(
@@ -81,6 +84,7 @@ def test_injection_to_answered_follow_up(served: tuple[str, World, object],
     phone.get_by_label(re.compile("Anything else")).fill("Walking is easier.")
     phone.get_by_role("button", name="Send my answers").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you")
+    accessible(phone, "questionnaire answered")
 
     clinic.goto(episode)
     expect(clinic.locator("#timeline")).to_contain_text("NRS: 3 (patient-reported")
@@ -96,3 +100,4 @@ def test_injection_to_answered_follow_up(served: tuple[str, World, object],
     assert again is not None and again.status == 410
     expect(phone.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
     expect(phone.locator("main")).to_contain_text("already been answered")
+    accessible(phone, "questionnaire refused")

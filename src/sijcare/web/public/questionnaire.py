@@ -30,7 +30,7 @@ from sijcare.store.questionnaires import COMMENT_MAX, LinkRefused, answer_link, 
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.forms import ODI_SECTIONS, PGIC
 from sijcare.web.public.guard import address_key
-from sijcare.web.templating import render
+from sijcare.web.public.page import render_public
 
 router = APIRouter(include_in_schema=False)
 ODI_TEXT_ENV = "SIJCARE_ODI_TEXT_FILE"
@@ -84,7 +84,7 @@ def _throttled(request: Request, db: Session) -> Response | None:
                      REQUESTS_ALLOWED, dt.timedelta(seconds=WINDOW_SECONDS)):
         return None
     wait = WINDOW_SECONDS
-    response = render(request, "public/questionnaire_refused.html", {
+    response = render_public(request, "public/questionnaire_refused.html", {
         "message": "Too many attempts from this connection. Please wait a few minutes and "
                    "try again."}, status_code=429)
     response.headers["retry-after"] = str(wait)
@@ -93,13 +93,13 @@ def _throttled(request: Request, db: Session) -> Response | None:
 
 def _refused(request: Request, reason: str) -> Response:
     status, message = REFUSED[reason]
-    return render(request, "public/questionnaire_refused.html", {"message": message},
+    return render_public(request, "public/questionnaire_refused.html", {"message": message},
                   status_code=status)
 
 
 def _form(request: Request, token: str, first_name: str, instruments: list[str],
           values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Response:
-    return render(request, "public/questionnaire.html", {
+    return render_public(request, "public/questionnaire.html", {
         "token": token, "first_name": first_name, "instruments": instruments,
         "odi": odi_sections(), "pgic": PGIC, "values": values, "errors": errors,
         "comment_max": COMMENT_MAX}, status_code=status_code)
@@ -148,7 +148,7 @@ def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> R
         errors = {path.split(".")[0]: message for path, message in error.problems}
         return _form(request, token, opened.first_name, opened.instruments, values, errors,
                      status_code=422)
-    return render(request, "public/questionnaire_done.html", {})
+    return render_public(request, "public/questionnaire_done.html", {})
 
 
 def _opt_out_patient(request: Request, token: str) -> int | None:
@@ -165,7 +165,7 @@ def stop_form(request: Request, db: DbSession, token: str) -> Response:
         return throttled
     if _opt_out_patient(request, token) is None:
         return _refused(request, "tampered")
-    return render(request, "public/questionnaire_stop.html", {"token": token, "done": False})
+    return render_public(request, "public/questionnaire_stop.html", {"token": token, "done": False})
 
 
 @router.post("/q/stop/{token}", name="questionnaire.stop")
@@ -176,7 +176,7 @@ def stop(request: Request, db: DbSession, token: str) -> Response:
     if patient_id is None:
         return _refused(request, "tampered")
     _record_opt_out(db, patient_id)
-    return render(request, "public/questionnaire_stop.html", {"token": token, "done": True})
+    return render_public(request, "public/questionnaire_stop.html", {"token": token, "done": True})
 
 
 def _record_opt_out(db: Session, patient_id: int) -> None:
