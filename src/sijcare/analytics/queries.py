@@ -96,17 +96,22 @@ def procedures(tables: Tables, filters: Filters):
     return select(ordered).where(ordered.c.id.in_(kept)).subquery("procs")
 
 
-def scores(tables: Tables):
-    """Every usable score: NRS and PGIC values, and ODI percentages from the answers."""
+def scores(tables: Tables, *, odi_too: bool = True):
+    """Every usable score: NRS and PGIC values, and ODI percentages from the answers.
+
+    Without `odi_too`, NRS and PGIC only: durability reads the NRS alone, and scoring every
+    ODI from its answers is the costliest part of the query."""
     m, a = tables.proms, tables.prom_answers
+    values = select(m.c.episode_id, m.c.date, m.c.instrument, cast(m.c.value, Float)
+                    .label("value")).where(m.c.instrument.in_(("nrs", "pgic")),
+                                           m.c.value.is_not(None), *_live(tables, m))
+    if not odi_too:
+        return values.subquery("scores")
     odi = load_knowledge().outcomes.odi
     answered = (select(a.c.prom_id, func.sum(a.c.answer).label("total"),
                        func.count(a.c.answer).label("answered"))
                 .group_by(a.c.prom_id)
                 .having(func.count(a.c.answer) >= odi.min_answered).subquery("answered"))
-    values = select(m.c.episode_id, m.c.date, m.c.instrument, cast(m.c.value, Float)
-                    .label("value")).where(m.c.instrument.in_(("nrs", "pgic")),
-                                           m.c.value.is_not(None), *_live(tables, m))
     odis = select(m.c.episode_id, m.c.date, m.c.instrument,
                   (cast(answered.c.total, Float) * 100.0
                    / (answered.c.answered * odi.max_per_section)).label("value")).join(
@@ -234,7 +239,7 @@ def durability_rows(tables: Tables, filters: Filters) -> Select:
     or a repeat procedure, else is censored at the last follow-up."""
     registry = load_registry()
     relief = registry.durability_relief_percent
-    procs, s = procedures(tables, filters), scores(tables)
+    procs, s = procedures(tables, filters), scores(tables, odi_too=False)
     fu = _follow_ups(tables, procs, s)
     # the NRS baseline as a scalar per procedure: the planners estimate it well (a ranked
     # subquery joined here made PostgreSQL pick a nested loop over it)
