@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sijcare.engine import assess
 from sijcare.model.case import Case
 from sijcare.store.episode_records import EpisodeRecords, load_episode_records
-from sijcare.store.models import Episode, NoneRecord, Patient, ProcedureRecord, RecordRow
+from sijcare.store.models import Episode, Patient, ProcedureRecord, RecordRow
 from sijcare.store.patients import default_policy
 
 STALE = "sijcare_treatment_stages_stale"  # session.info key: episodes to derive again
@@ -84,7 +84,7 @@ def refresh_stages(session: Session, episode_ids: Iterable[int]) -> None:
 
 def _note_changed_records(session: Session, *_args: Any) -> None:
     changed = {obj.episode_id for obj in (*session.new, *session.dirty)
-               if isinstance(obj, (RecordRow, NoneRecord))}
+               if isinstance(obj, RecordRow)}  # every record kind, "none" too
     payers = {obj.id for obj in session.dirty
               if isinstance(obj, Patient) and get_history(obj, "payer").has_changes()}
     if changed:
