@@ -126,6 +126,6 @@ def test_a_memory_limit_changes_nothing_but_memory(cohort_sqlite: Engine, cohort
 
 @pytest.mark.parametrize("size", ["lots", "1GB'; DROP VIEW procedures; --", ""])
 def test_a_memory_limit_must_be_a_size(cohort_export: Path, size: str) -> None:
-    with pytest.raises(ValueError, match="memory_limit"):
-        with research_connection(cohort_export, memory_limit=size or "GB"):
-            pass
+    with (pytest.raises(ValueError, match="memory_limit"),
+          research_connection(cohort_export, memory_limit=size or "GB")):
+        pass
