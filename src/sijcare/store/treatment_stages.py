@@ -59,6 +59,8 @@ def episode_stages(records: EpisodeRecords) -> dict[int, str | None]:
     return {row.id: by_day[row.date] for row in rows}
 
 
+_TREATED = select(ProcedureRecord.id).where(
+    ProcedureRecord.episode_id == bindparam("episode")).limit(1)
 _SET = (update(ProcedureRecord.__table__)
         .where(ProcedureRecord.__table__.c.id == bindparam("procedure"))
         .values(stage_at_treatment=bindparam("stage")))
@@ -68,9 +70,12 @@ def refresh_stages(session: Session, episode_ids: Iterable[int]) -> None:
     """Derive the stages of the episodes' procedures again and store the ones that changed.
 
     Written with a Core UPDATE, so the procedures do not read as changed records to the
-    listeners (the follow-up schedule does not depend on the stage).
+    listeners (the follow-up schedule does not depend on the stage). Episodes without a
+    procedure, as most are while being worked up, are not read at all.
     """
     for episode_id in sorted(set(episode_ids)):
+        if session.scalar(_TREATED, {"episode": episode_id}) is None:
+            continue
         records = load_episode_records(session, episode_id)
         stages = episode_stages(records)
         changed = [record.row for record in records.by_kind["procedure"]
