@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sijcare.analytics.cohort import draw_episodes
+from sijcare.analytics.cohort_stages import drawn_stage
 from sijcare.analytics.export import TABLES
 from sijcare.analytics.knowledge import load_registry
 from sijcare.knowledge import load_knowledge
@@ -65,12 +66,13 @@ def write_parquet(directory: Path, episodes: int, seed: int) -> dict[str, int]:
             episode = put("episodes", patient_id=patient, opened_on=d.opened_on,
                           closed_on=None)
             procedures: list[int] = []
+            stage = drawn_stage(d.records)
             for kind, data, _day in d.records:
                 if kind == "procedure":
                     procedures.append(put(
                         "procedures", episode_id=episode, date=data["date"], kind=data["kind"],
                         side=data["side"], guidance=data["guidance"],
-                        recorded_by=1 + d.clinician))
+                        recorded_by=1 + d.clinician, stage_at_treatment=stage))
                 elif kind == "procedure_outcome":
                     put("procedure_outcomes", procedure_id=procedures[data["procedure"]],
                         date=data["date"], relief_percent=float(data["relief_percent"]),

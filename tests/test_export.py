@@ -160,7 +160,8 @@ def test_partitions_and_dictionary(exported: Path) -> None:
     assert {("parquet", "procedures"), ("csv", "procedures")} <= {p[:2] for p in partitions}
     assert all(p[2].startswith("clinic=") and p[3].startswith("year=") for p in partitions)
     dictionary = (exported / "DATA-DICTIONARY.md").read_text()
-    for column in ("age_group", "recorded_by", "prom_answers", "90+", "HMAC"):
+    for column in ("age_group", "recorded_by", "prom_answers", "90+", "HMAC",
+                   "stage_at_treatment", "diagnostic_block, maintenance"):
         assert column in dictionary
 
 

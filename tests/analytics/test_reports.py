@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from sijcare.analytics.cohort import store_cohort
 from sijcare.analytics.queries import Filters
+from sijcare.analytics.view import registry_view
 from sijcare.cli import app
 from sijcare.reports.pdf import episode_report, prior_auth_report, registry_report
 from sijcare.store import load_demo
@@ -127,3 +128,30 @@ def test_report_commands(clinic, tmp_path: Path) -> None:
     for args in bad:
         result = runner.invoke(app, [*args, "-o", str(tmp_path / "x.pdf"), "--url", url])
         assert result.exit_code == 2, (args, result.output)
+
+
+def test_registry_command_filters_by_stage(clinic, tmp_path: Path) -> None:
+    engine, _ = clinic
+    html = tmp_path / "registry.html"
+    done = CliRunner().invoke(app, ["report", "registry", "--stage", "diagnostic_block",
+                                    "-o", str(html), "--url", str(engine.url)])
+    assert done.exit_code == 0, done.output
+    text = html.read_text()
+    assert "Procedures of every date, at the stage diagnostic block when treated;" in text
+    with engine.connect() as connection:
+        staged = registry_view(connection, Filters(stage="diagnostic_block"), suppress=False)
+        everyone = registry_view(connection, Filters(), suppress=False)
+    assert staged.durability and staged.durability != everyone.durability
+    for d in staged.durability:
+        assert f"<td>{d.n}</td><td>{d.events}</td><td>{d.median}</td>" in text
+
+
+def test_registry_command_refuses_an_unknown_stage(clinic, tmp_path: Path) -> None:
+    engine, _ = clinic
+    done = CliRunner().invoke(app, ["report", "registry", "--stage", "Diagnostic block",
+                                    "-o", str(tmp_path / "r.pdf"), "--url", str(engine.url)])
+    assert (done.exit_code, done.stdout) == (2, "")
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: --stage: 'Diagnostic block' is not a stage; one of: "
+                                  "urgent_referral, ")
+    assert not (tmp_path / "r.pdf").exists()

@@ -37,9 +37,17 @@ def plain(value: object) -> object:
     return value
 
 
-def figures_of(engine: Engine, as_of: dt.date = TODAY) -> RegistryFigures:
+STAGE = Filters(stage="interventional_treatment")
+
+
+def figures_of(engine: Engine, as_of: dt.date = TODAY,
+               filters: Filters | None = None) -> RegistryFigures:
     with engine.connect() as connection:
-        return registry_figures(connection, database_tables(), as_of=as_of)
+        return registry_figures(connection, database_tables(), filters, as_of=as_of)
+
+
+def due(figures: RegistryFigures) -> dict[tuple[str, str], int]:
+    return {(kind, p.point): p.due for kind, t in figures.treatments.items() for p in t.points}
 
 
 def test_sqlite_and_duckdb_over_the_export_agree(cohort_sqlite: Engine,
@@ -58,6 +66,8 @@ def test_postgresql_agrees_with_sqlite(cohort_sqlite: Engine, tmp_path: Path) ->
         try:
             fill(engine)
             assert plain(figures_of(engine)) == plain(figures_of(cohort_sqlite))
+            assert plain(figures_of(engine, filters=STAGE)) == plain(
+                figures_of(cohort_sqlite, filters=STAGE))
         finally:
             engine.dispose()
 
@@ -75,6 +85,20 @@ def test_filters_narrow_the_same_way_everywhere(cohort_sqlite: Engine,
             assert point.due <= everyone.treatments[kind].at(point.point).due
     assert sum(p.due for t in left.treatments.values() for p in t.points) < sum(
         p.due for t in everyone.treatments.values() for p in t.points)
+
+
+def test_the_stage_filter_splits_the_figures_the_same_way_everywhere(
+        cohort_sqlite: Engine, cohort_export: Path) -> None:
+    with research_connection(cohort_export) as connection:
+        exported = registry_figures(connection, export_tables(), STAGE, LATER)
+    assert plain(exported) == plain(figures_of(cohort_sqlite, LATER, STAGE))
+    by_stage = [due(figures_of(cohort_sqlite, LATER, Filters(stage=stage)))
+                for stage in ("interventional_treatment", "diagnostic_block",
+                              "evaluate_other_source")]
+    assert all(by_stage) and len(by_stage[0]) > 10  # each stage treated someone
+    everyone = due(figures_of(cohort_sqlite, LATER))
+    assert {key: sum(d.get(key, 0) for d in by_stage) for key in everyone} == everyone
+    assert due(figures_of(cohort_sqlite, LATER, Filters(stage="surgical_evaluation"))) == {}
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -92,3 +92,34 @@ def test_episode_reports_for_the_patients_clinicians(registry_world: World, clie
         reports = [(d or {}).get("report") for d in db.scalars(select(AuditEvent.detail).where(
             AuditEvent.object_type == "episode"))]
     assert {"episode", "prior_auth"} <= set(reports)
+
+
+def test_the_stage_filter_reads_as_words_and_narrows(registry_world: World, clients) -> None:
+    client = clients["clinician"]
+    everyone = client.get("/registry").text
+    assert '<option value="diagnostic_block">Diagnostic block</option>' in everyone
+    assert ">diagnostic_block<" not in everyone and ">interventional_treatment<" not in everyone
+    assert "Showing: Procedures of every date." in everyone
+    treated = client.get("/registry", params={"stage": "interventional_treatment",
+                                              "side": "left"})
+    assert treated.status_code == 200
+    assert 'value="interventional_treatment" selected' in treated.text
+    assert ("Showing: Procedures of every date, left side, at the stage interventional "
+            "treatment when treated.") in treated.text
+    assert "Durability of relief" in treated.text and treated.text != everyone
+    none = client.get("/registry", params={"stage": "surgical_evaluation"}).text
+    assert "No procedures with follow-up match yet." in none  # no drawn patient got there
+    assert client.get("/registry", params={"stage": "fusion"}).status_code == 422
+    report = client.get("/registry/report.pdf", params={"stage": "diagnostic_block"})
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    assert client.get("/registry/report.pdf", params={"stage": "x"}).status_code == 422
+
+
+def test_the_forms_any_and_empty_dates_mean_no_filter(registry_world: World, clients) -> None:
+    client = clients["clinician"]
+    submitted = client.get("/registry", params={"from": "", "to": "", "clinician": "",
+                                                "side": "", "stage": ""})
+    assert submitted.status_code == 200
+    assert "Showing: Procedures of every date." in submitted.text
+    for bad in ({"clinician": "0"}, {"clinician": "x"}, {"side": "middle"}, {"to": "May"}):
+        assert client.get("/registry", params=bad).status_code == 422, bad

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from sijcare.analytics.cohort_stages import drawn_stage
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, CohortCurve, load_registry
 from sijcare.store.audit import record_event
 from sijcare.store.kinds import KINDS
@@ -203,15 +204,16 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[
 
 
 def _insert_records(session: Session, kind_name: str, items: list[tuple[int, int, Any, dt.date]],
-                    ) -> list[int]:
+                    derived: list[dict[str, Any]] | None = None) -> list[int]:
     """(episode, recorded by, data, day) items of one kind, each validated by the kind's form;
-    the new rows' ids in order."""
+    the new rows' ids in order. `derived`: per item, columns no form holds (a procedure's
+    stage at treatment)."""
     kind = KINDS[kind_name]
     forms = [kind.form.model_validate(data) for _, _, data, _ in items]
     ids = _insert(session, kind.row.__table__, [
-        {**kind.columns(form), "episode_id": episode_id, "recorded_by": clinician,
-         "recorded_on": day} for form, (episode_id, clinician, _, day)
-        in zip(forms, items, strict=True)])
+        {**kind.columns(form), **extra, "episode_id": episode_id, "recorded_by": clinician,
+         "recorded_on": day} for form, extra, (episode_id, clinician, _, day)
+        in zip(forms, derived or [{}] * len(items), items, strict=True)])
     if kind.child:
         table, _, key = kind.child
         children = [{**child, key: row_id} for row_id, form in zip(ids, forms, strict=True)
@@ -260,14 +262,18 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
              "created_by": clinicians[d.clinician], "created_at": utcnow()}
             for pid, d in zip(patient_ids, chunk, strict=True)])
         by_kind: dict[str, list[tuple[int, int, Any, dt.date]]] = {}
+        stages: dict[int, str | None] = {}
         for episode_id, d in zip(episode_ids, chunk, strict=True):
+            stages[episode_id] = drawn_stage(d.records)
             for kind, data, day in d.records:
                 by_kind.setdefault(kind, []).append(
                     (episode_id, clinicians[d.clinician], data, day))
         outcomes = by_kind.pop("procedure_outcome", [])
         procedure_ids: dict[int, list[int]] = {}
         for kind, items in by_kind.items():
-            ids = _insert_records(session, kind, items)
+            derived = ([{"stage_at_treatment": stages[item[0]]} for item in items]
+                       if kind == "procedure" else None)
+            ids = _insert_records(session, kind, items, derived)
             if kind == "procedure":
                 procedure_ids = _by_episode(items, ids)
         if outcomes:

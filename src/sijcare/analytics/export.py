@@ -26,6 +26,7 @@ from sqlalchemy import Connection, func, select
 
 from sijcare.analytics.registry import DEFINITIONS, registry_figures
 from sijcare.analytics.tables import EXPORT_TABLES, database_tables
+from sijcare.knowledge import load_knowledge
 from sijcare.store.models import (
     Episode,
     Patient,
@@ -138,12 +139,13 @@ def deidentified_tables(connection: Connection, key: bytes) -> dict[str, pa.Tabl
     p = ProcedureRecord
     for row in connection.execute(
             select(p.id, p.episode_id, p.date, p.kind, p.side, p.guidance, p.recorded_by,
-                   Episode.patient_id).join(Episode, Episode.id == p.episode_id)
-            .where(p.voided_on.is_(None)).order_by(p.id)):
+                   p.stage_at_treatment, Episode.patient_id)
+            .join(Episode, Episode.id == p.episode_id).where(p.voided_on.is_(None)).order_by(p.id)):
         day = shifted(row.patient_id, row.date)
         put("procedures", id=d.id("procedure", row.id), episode_id=d.id("episode", row.episode_id),
             date=day, kind=row.kind, side=row.side, guidance=row.guidance,
-            recorded_by=d.id("user", row.recorded_by), clinic=patients[row.patient_id][0],
+            recorded_by=d.id("user", row.recorded_by),
+            stage_at_treatment=row.stage_at_treatment, clinic=patients[row.patient_id][0],
             year=day.year)
     o = ProcedureOutcome
     for row in connection.execute(
@@ -220,7 +222,11 @@ De-identification
 Tables
 - patients: id, clinic_id, sex, age_group, synthetic (true for generated or demo patients)
 - episodes: id, patient_id, opened_on, closed_on
-- procedures: id, episode_id, date, kind, side, guidance, recorded_by (the clinician's hash)
+- procedures: id, episode_id, date, kind, side, guidance, recorded_by (the clinician's hash),
+  stage_at_treatment (the care-pathway stage the patient was at when the procedure was
+  decided: the engine's stage on the procedure's day from what was recorded by then, without
+  that day's procedures, under the patient's default policy; one of {stages};
+  null if never derived)
 - proms: id, episode_id, date, instrument (nrs 0-10, pgic 1-7, odi), value (NRS/PGIC; null for
   the ODI, whose answers are in prom_answers)
 - prom_answers: prom_id, section (1-10), answer (0-5, null when unanswered)
@@ -237,5 +243,7 @@ def export_research(connection: Connection, directory: Path, key: bytes) -> dict
     aggregates = directory / "aggregates"
     aggregates.mkdir(parents=True, exist_ok=True)
     pa_csv.write_csv(responder_aggregate(connection), aggregates / "responders.csv")
-    (directory / "DATA-DICTIONARY.md").write_text(DICTIONARY, encoding="utf-8")
+    stages = ", ".join(stage.id for stage in load_knowledge().pathway.stages)
+    (directory / "DATA-DICTIONARY.md").write_text(DICTIONARY.format(stages=stages),
+                                                  encoding="utf-8")
     return {name: table.num_rows for name, table in tables.items()}

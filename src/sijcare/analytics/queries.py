@@ -56,13 +56,15 @@ def _days_sqlite(element, compiler, **kw):
 
 @dataclass(frozen=True)
 class Filters:
-    """Which procedures count: by date, by who recorded them, by side, by clinic."""
+    """Which procedures count: by date, by who recorded them, by side, by clinic, by the
+    pathway stage the patient was at when treated (`procedures.stage_at_treatment`)."""
 
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     clinician: int | str | None = None  # a user id, or its key in the research export
     side: str | None = None
     clinics: tuple[int | str, ...] | None = None  # None: every clinic
+    stage: str | None = None  # a stage id of the pathway
 
 
 def _live(tables: Tables, table) -> list[ColumnElement]:
@@ -81,6 +83,8 @@ def procedures(tables: Tables, filters: Filters):
         where.append(p.c.recorded_by == filters.clinician)
     if filters.side:
         where.append(p.c.side == filters.side)
+    if filters.stage:
+        where.append(p.c.stage_at_treatment == filters.stage)
     if filters.clinics is not None:
         e, patients = tables.episodes, tables.patients
         where.append(p.c.episode_id.in_(

@@ -50,7 +50,7 @@ EXPORT_TABLES = {
     "procedures": Table("procedures", EXPORT, Column("id", KEY), Column("episode_id", KEY),
                         Column("date", Date), Column("kind", String(30)),
                         Column("side", String(10)), Column("guidance", String(20)),
-                        Column("recorded_by", KEY)),
+                        Column("recorded_by", KEY), Column("stage_at_treatment", String(40))),
     "proms": Table("proms", EXPORT, Column("id", KEY), Column("episode_id", KEY),
                    Column("date", Date), Column("instrument", String(10)),
                    Column("value", Float)),

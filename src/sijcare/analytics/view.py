@@ -25,6 +25,8 @@ from sijcare.analytics.registry import RegistryFigures, registry_figures
 from sijcare.analytics.stats import Mean, Proportion
 from sijcare.analytics.tables import database_tables
 from sijcare.analytics.trials import Comparison, TrialPanel, trial_panels
+from sijcare.knowledge import load_knowledge
+from sijcare.labels import inline, label
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,26 @@ class RegistryView:
     panels: dict[str, list[TrialPanel]]
     suppressed: bool
     kind_names: dict[str, str]
+    applied: str  # the filters in words
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    """The pathway's stages in pathway order with their labels: what the stage filter offers."""
+    return [(stage.id, label(stage.id)) for stage in load_knowledge().pathway.stages]
+
+
+def filters_applied(filters: Filters) -> str:
+    """Which procedures the figures count, in words (clinics are the reader's, said apart)."""
+    dates = " ".join(([f"from {filters.date_from}"] if filters.date_from else [])
+                     + ([f"to {filters.date_to}"] if filters.date_to else []))
+    parts = [f"Procedures {dates or 'of every date'}"]
+    if filters.side:
+        parts.append(f"{filters.side} side")
+    if filters.clinician is not None:
+        parts.append("one clinician")
+    if filters.stage:
+        parts.append(f"at the stage {inline(filters.stage)} when treated")
+    return ", ".join(parts)
 
 
 def _count(n: int, suppress: bool) -> str:
@@ -107,7 +129,7 @@ def registry_view(connection: Connection, filters: Filters, *, suppress: bool,
         panels = {kind: [replace(panel, comparisons=[_hidden(c) for c in panel.comparisons])
                          for panel in kind_panels] for kind, kind_panels in panels.items()}
     return RegistryView(figures, load_registry().definitions, rows, durability, charts,
-                        panels, suppress, KIND_NAMES)
+                        panels, suppress, KIND_NAMES, filters_applied(filters))
 
 
 def _hidden(comparison: Comparison) -> Comparison:

@@ -158,20 +158,27 @@ def report_registry_command(
         "--from", formats=["%Y-%m-%d"], help="Procedures on or after this day.")] = None,
     date_to: Annotated[dt.datetime | None, typer.Option(
         "--to", formats=["%Y-%m-%d"], help="Procedures on or before this day.")] = None,
+    stage: Annotated[str | None, typer.Option(
+        metavar="STAGE", help="Procedures decided at this pathway stage, e.g. diagnostic_block.",
+    )] = None,
     out: Out = None, url: StoreUrl = None,
 ) -> None:
     """The outcomes registry: responders, durability, changes, beside the trials."""
     from sijcare.analytics.queries import Filters
+    from sijcare.analytics.view import stage_choices
     from sijcare.reports.pdf import registry_report
     from sijcare.store import make_engine
 
     start, end = (d.date() if d else None for d in (date_from, date_to))
     if start and end and start > end:
         fail(f"--from: {start} is after --to {end}")
+    stages = [known for known, _ in stage_choices()]
+    if stage is not None and stage not in stages:
+        fail(f"--stage: '{stage}' is not a stage; one of: {', '.join(stages)}")
     with database(url) as target:
         engine = make_engine(target)
         with engine.connect() as connection:
-            report = registry_report(connection, Filters(date_from=start, date_to=end),
-                                     suppress=False)
+            report = registry_report(
+                connection, Filters(date_from=start, date_to=end, stage=stage), suppress=False)
         engine.dispose()
     _write(report, out or Path("registry-report.pdf"))

@@ -61,6 +61,7 @@ from sijcare.store.records import (
 )
 from sijcare.store.signing import seal_intact, sign_assessment
 from sijcare.store.synthetic import generate_synthetic
+from sijcare.store.treatment_stages import refresh_stages
 from sijcare.store.users import (
     change_password,
     create_clinic,
@@ -126,6 +127,7 @@ __all__ = [
     "make_engine",
     "record_event",
     "refresh_schedule",
+    "refresh_stages",
     "reopen_episode",
     "reset_password",
     "restore",

@@ -297,6 +297,9 @@ class ProcedureRecord(RecordRow):
     guidance: Mapped[str | None] = mapped_column(String(20))
     injectate: Mapped[str | None]
     complications: Mapped[list[str] | None]
+    # The engine's stage when it was decided on, derived (store/treatment_stages.py): the
+    # registry filters by it.
+    stage_at_treatment: Mapped[str | None] = mapped_column(String(40))
     # Relief is not a column here: it is followed up over time in `procedure_outcomes`.
 
     outcomes: Mapped[list[ProcedureOutcome]] = relationship(

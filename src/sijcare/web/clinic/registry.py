@@ -7,14 +7,15 @@ hidden. Both see aggregates only: no route here reads or shows a patient.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BeforeValidator, PositiveInt
 from sqlalchemy import select
 from starlette.responses import Response
 
 from sijcare.analytics.queries import Filters
-from sijcare.analytics.view import registry_view
+from sijcare.analytics.view import registry_view, stage_choices
 from sijcare.model.case import Side
 from sijcare.store import record_event
 from sijcare.store.models import Membership, User
@@ -33,13 +34,21 @@ async def registry_reader(actor: CurrentActor) -> Actor:
 
 
 Reader = Annotated[Actor, Depends(registry_reader)]
+# The form's "Any" and empty dates arrive as empty values: they mean no filter.
+Blank = BeforeValidator(lambda value: value or None)
+From = Annotated[dt.date | None, Blank, Query(alias="from")]
+To = Annotated[dt.date | None, Blank, Query(alias="to")]
+ClinicianId = Annotated[PositiveInt | None, Blank, Query()]
+SideOf = Annotated[Side | None, Blank, Query()]
+StageAt = Annotated[Literal[tuple(stage for stage, _ in stage_choices())] | None, Blank,
+                    Query()]
 
 
 def _filters(actor: Actor, date_from: dt.date | None, date_to: dt.date | None,
-             clinician: int | None, side: Side | None) -> Filters:
+             clinician: int | None, side: Side | None, stage: str | None) -> Filters:
     clinics = None if actor.role == Role.researcher else tuple(sorted(actor.clinic_ids))
     return Filters(date_from=date_from, date_to=date_to, clinician=clinician, side=side,
-                   clinics=clinics)
+                   clinics=clinics, stage=stage)
 
 
 def _clinicians(db: DbSession, actor: Actor) -> list[tuple[int, str]]:
@@ -52,29 +61,27 @@ def _clinicians(db: DbSession, actor: Actor) -> list[tuple[int, str]]:
 
 @router.get("/registry", name="registry.show")
 def registry_page(request: Request, db: DbSession, actor: Reader,
-                  date_from: Annotated[dt.date | None, Query(alias="from")] = None,
-                  date_to: Annotated[dt.date | None, Query(alias="to")] = None,
-                  clinician: Annotated[int | None, Query(ge=1)] = None,
-                  side: Annotated[Side | None, Query()] = None) -> Response:
-    filters = _filters(actor, date_from, date_to, clinician, side)
+                  date_from: From = None, date_to: To = None,
+                  clinician: ClinicianId = None, side: SideOf = None,
+                  stage: StageAt = None) -> Response:
+    filters = _filters(actor, date_from, date_to, clinician, side, stage)
     view = registry_view(db.connection(), filters, suppress=actor.role == Role.researcher)
     record_event(db, actor.id, "read", "registry", None, None,
                  {"route": "registry.show", "aggregates_only": True})
     return render(request, "clinic/registry.html", {
         "view": view, "filters": filters, "clinicians": _clinicians(db, actor),
-        "sides": ("left", "right", "bilateral"),
+        "sides": ("left", "right", "bilateral"), "stages": stage_choices(),
         "query": request.url.query})
 
 
 @router.get("/registry/report.pdf", name="registry.report")
 def registry_report(request: Request, db: DbSession, actor: Reader,
-                    date_from: Annotated[dt.date | None, Query(alias="from")] = None,
-                    date_to: Annotated[dt.date | None, Query(alias="to")] = None,
-                    clinician: Annotated[int | None, Query(ge=1)] = None,
-                    side: Annotated[Side | None, Query()] = None) -> Response:
+                    date_from: From = None, date_to: To = None,
+                    clinician: ClinicianId = None, side: SideOf = None,
+                    stage: StageAt = None) -> Response:
     from sijcare.reports.pdf import registry_report as build
 
-    filters = _filters(actor, date_from, date_to, clinician, side)
+    filters = _filters(actor, date_from, date_to, clinician, side, stage)
     report = build(db.connection(), filters, suppress=actor.role == Role.researcher)
     record_event(db, actor.id, "read", "registry", None, None,
                  {"route": "registry.report", "aggregates_only": True})

@@ -1,0 +1,37 @@
+"""The stage at treatment: `procedures.stage_at_treatment`, so the registry can filter by it.
+
+Existing procedures get theirs by running the engine over each episode's records, exactly as
+the store derives it on every change (`treatment_stages.refresh_stages`). That reads the
+records through today's models, so a later revision that changes a record table must move
+this backfill past itself. Downgrade drops the column (it is derived, nothing is lost).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    from sijcare.store.treatment_stages import refresh_stages
+
+    op.add_column("procedures", sa.Column("stage_at_treatment", sa.String(40), nullable=True))
+    bind = op.get_bind()
+    episodes = bind.execute(sa.text("SELECT DISTINCT episode_id FROM procedures")).scalars()
+    with Session(bind=bind) as session:
+        refresh_stages(session, list(episodes))
+        session.flush()
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE procedures DROP COLUMN stage_at_treatment")
