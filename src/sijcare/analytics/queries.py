@@ -26,7 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, CompoundSelect, Select
 from sqlalchemy.sql.functions import GenericFunction
 
 from sijcare.analytics.knowledge import load_registry
@@ -100,7 +100,7 @@ def procedures(tables: Tables, filters: Filters):
     return select(ordered).where(ordered.c.id.in_(kept)).subquery("procs")
 
 
-def scores(tables: Tables, *, odi_too: bool = True):
+def scores(tables: Tables, *, odi_too: bool = True) -> Select | CompoundSelect:
     """Every usable score: NRS and PGIC values, and ODI percentages from the answers.
 
     Without `odi_too`, NRS and PGIC only: durability reads the NRS alone, and scoring every
@@ -110,7 +110,7 @@ def scores(tables: Tables, *, odi_too: bool = True):
                     .label("value")).where(m.c.instrument.in_(("nrs", "pgic")),
                                            m.c.value.is_not(None), *_live(tables, m))
     if not odi_too:
-        return values.subquery("scores")
+        return values
     odi = load_knowledge().outcomes.odi
     answered = (select(a.c.prom_id, func.sum(a.c.answer).label("total"),
                        func.count(a.c.answer).label("answered"))
@@ -121,7 +121,7 @@ def scores(tables: Tables, *, odi_too: bool = True):
                    / (answered.c.answered * odi.max_per_section)).label("value")).join(
         answered, answered.c.prom_id == m.c.id).where(m.c.instrument == "odi",
                                                       *_live(tables, m))
-    return union_all(values, odis).subquery("scores")
+    return union_all(values, odis)
 
 
 def points():
@@ -171,7 +171,9 @@ def responder_rows(tables: Tables, filters: Filters, as_of: dt.date) -> Select:
     """Per kind and point: due, answered, and per definition evaluable and responders,
     with sums for the mean NRS and ODI changes."""
     outcomes = load_knowledge().outcomes
-    procs, s, pts = procedures(tables, filters), scores(tables), points()
+    # a common table: the baselines and the follow-ups read it, and scoring each ODI from
+    # its answers is worth doing once
+    procs, s, pts = procedures(tables, filters), scores(tables).cte("scores"), points()
     base, fu = _baselines(procs, s), _follow_ups(tables, procs, s)
     ranked = select(
         fu.c.proc_id, pts.c.point, fu.c.instrument, fu.c.value,
@@ -243,15 +245,18 @@ def durability_rows(tables: Tables, filters: Filters) -> Select:
     or a repeat procedure, else is censored at the last follow-up."""
     registry = load_registry()
     relief = registry.durability_relief_percent
-    procs, s = procedures(tables, filters), scores(tables, odi_too=False)
+    # a subquery, so the baseline below can use the index on the PROMs' episode
+    procs, s = procedures(tables, filters), scores(tables, odi_too=False).subquery("scores")
     fu = _follow_ups(tables, procs, s)
     # the NRS baseline as a scalar per procedure: the planners estimate it well (a ranked
-    # subquery joined here made PostgreSQL pick a nested loop over it)
+    # subquery joined here made PostgreSQL pick a nested loop over it); materialized, or
+    # PostgreSQL runs the scalar query again for every follow-up it is compared with
     baseline = (select(s.c.value).where(
         s.c.episode_id == procs.c.episode_id, s.c.instrument == "nrs", s.c.date <= procs.c.date,
         days_between(procs.c.date, s.c.date) <= registry.baseline_days)
         .order_by(s.c.date.desc(), s.c.value.desc()).limit(1).scalar_subquery())
-    based = select(procs.c.id, baseline.label("nrs")).subquery("based")
+    based = (select(procs.c.id, baseline.label("nrs")).cte("based")
+             .prefix_with("MATERIALIZED"))
     from_nrs = (select(fu.c.proc_id, fu.c.days,
                        ((based.c.nrs - fu.c.value) * 100.0 / based.c.nrs).label("relief"))
                 .join(based, based.c.id == fu.c.proc_id)
