@@ -59,7 +59,7 @@ def test_filters_and_bad_filters(registry_world: World, clients) -> None:
     client = clients["clinician"]
     left = client.get("/registry", params={"side": "left", "from": "2020-01-01"})
     assert left.status_code == 200
-    assert 'value="left" selected' in left.text
+    assert 'value="left" selected>Left<' in left.text  # the side by its label
     assert client.get("/registry", params={"side": "middle"}).status_code == 422
     assert client.get("/registry", params={"from": "yesterday"}).status_code == 422
 
