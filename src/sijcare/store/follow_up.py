@@ -4,7 +4,7 @@ The schedule is the engine's `follow_up` (ENGINE-RULES, "Follow-up schedule"), n
 its rules. It stays current because it is re-derived, not maintained: any flush that adds or
 changes what it is built from (a procedure or a PROM, or an entered-in-error mark on one)
 marks that episode, and before the transaction commits its points are derived again from its
-case and written in the same transaction (`keep_schedules_current`). A point's `done` is
+case and written in the same transaction (`store/derived.py`). A point's `done` is
 stored; whether an open point is upcoming, due or missed depends only on its window and the
 day it is read, so it is computed then (`status_on`) and never goes stale overnight.
 """
@@ -16,12 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, delete, event, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from sijcare.engine.facts import Facts
 from sijcare.engine.follow_up import follow_up
 from sijcare.knowledge import load_knowledge
+from sijcare.store.derived import keep_current
 from sijcare.store.episode_records import EpisodeRecords, load_episode_records
 from sijcare.store.models import (
     Clinic,
@@ -34,7 +35,6 @@ from sijcare.store.models import (
     utcnow,
 )
 
-STALE = "sijcare_follow_up_stale"  # session.info key: episodes whose schedule must be derived
 SCHEDULE_KINDS = ("procedure", "prom")  # all the schedule is built from
 
 
@@ -119,34 +119,13 @@ def refresh_schedules(session: Session, episode_ids: Iterable[int],
         refresh_schedule(session, episode_id, today)
 
 
-def _note_changed_records(session: Session, *_args: Any) -> None:
-    changed = {obj.episode_id for obj in (*session.new, *session.dirty)
-               if isinstance(obj, (ProcedureRecord, PromRecord))}
-    if changed:
-        session.info.setdefault(STALE, set()).update(changed)
+def _changed_episodes(session: Session) -> set[int]:
+    """Episodes whose procedures or PROMs this flush adds or changes."""
+    return {obj.episode_id for obj in (*session.new, *session.dirty)
+            if isinstance(obj, (ProcedureRecord, PromRecord))}
 
 
-def _derive_before_commit(session: Session) -> None:
-    session.flush()  # so the records of this transaction are all marked
-    stale = session.info.pop(STALE, set())
-    if stale:
-        refresh_schedules(session, stale)
-
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(STALE, None)
-
-
-def keep_schedules_current() -> None:
-    """Re-derive the schedule of every episode whose records a transaction changed, inside that
-    transaction (registered once, for every session)."""
-    if not event.contains(Session, "before_commit", _derive_before_commit):
-        event.listen(Session, "before_flush", _note_changed_records)
-        event.listen(Session, "before_commit", _derive_before_commit)
-        event.listen(Session, "after_rollback", _forget)
-
-
-keep_schedules_current()
+keep_current("follow_up", _changed_episodes, refresh_schedules)
 
 
 # -- the clinic worklist -------------------------------------------------------------------------

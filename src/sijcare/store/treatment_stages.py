@@ -5,7 +5,7 @@ engine's rules: it is the engine's `stage` for the episode's case as of the proc
 (what was known that day, `EpisodeRecords.case_as_of`), without the procedures of that same
 day (what the clinician saw when deciding on them), under the patient's default policy.
 
-It stays current as the follow-up schedule does (`follow_up.keep_schedules_current`): a flush
+It stays current as the follow-up schedule does (`store/derived.py`): a flush
 that adds or changes any record of an episode, or a patient's payer, marks the episode, and
 before the transaction commits the stages of its procedures are derived again and written in
 the same transaction. A procedure entered in error keeps its stage, derived like any other:
@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from sijcare.engine import assess
 from sijcare.model.case import Case
+from sijcare.store.derived import keep_current
 from sijcare.store.episode_records import EpisodeRecords, load_episode_records
 from sijcare.store.models import Episode, Patient, ProcedureRecord, RecordRow
 from sijcare.store.patients import default_policy
-
-STALE = "sijcare_treatment_stages_stale"  # session.info key: episodes to derive again
-PAYERS = "sijcare_treatment_stages_payers"  # session.info key: patients whose payer changed
 
 
 def treatment_case(case: Case) -> Case:
@@ -87,39 +84,15 @@ def refresh_stages(session: Session, episode_ids: Iterable[int]) -> None:
                 set_committed_value(row, "stage_at_treatment", stages[row.id])
 
 
-def _note_changed_records(session: Session, *_args: Any) -> None:
+def _changed_episodes(session: Session) -> set[int]:
+    """Episodes with a record this flush adds or changes, or whose patient's payer changed."""
     changed = {obj.episode_id for obj in (*session.new, *session.dirty)
                if isinstance(obj, RecordRow)}  # every record kind, "none" too
-    payers = {obj.id for obj in session.dirty
-              if isinstance(obj, Patient) and get_history(obj, "payer").has_changes()}
-    if changed:
-        session.info.setdefault(STALE, set()).update(changed)
-    if payers:
-        session.info.setdefault(PAYERS, set()).update(payers)
+    payers = [obj.id for obj in session.dirty
+              if isinstance(obj, Patient) and get_history(obj, "payer").has_changes()]
+    if payers:  # inside a flush a query does not flush again
+        changed |= set(session.scalars(select(Episode.id).where(Episode.patient_id.in_(payers))))
+    return changed
 
 
-def _derive_before_commit(session: Session) -> None:
-    session.flush()  # so the records of this transaction are all marked
-    stale = session.info.pop(STALE, set())
-    payers = session.info.pop(PAYERS, set())
-    if payers:
-        stale |= set(session.scalars(select(Episode.id).where(Episode.patient_id.in_(payers))))
-    if stale:
-        refresh_stages(session, stale)
-
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(STALE, None)
-    session.info.pop(PAYERS, None)
-
-
-def keep_stages_current() -> None:
-    """Re-derive the stages of every episode whose records a transaction changed, inside that
-    transaction (registered once, for every session)."""
-    if not event.contains(Session, "before_commit", _derive_before_commit):
-        event.listen(Session, "before_flush", _note_changed_records)
-        event.listen(Session, "before_commit", _derive_before_commit)
-        event.listen(Session, "after_rollback", _forget)
-
-
-keep_stages_current()
+keep_current("treatment_stages", _changed_episodes, refresh_stages)
