@@ -1,20 +1,22 @@
 """The patient's course over time for the episode page: pain NRS and ODI by date, procedures
 on the time axis, the minimal important change band from baseline, and the treatment courses.
 
-Drawn on the server by matplotlib (Agg, no pyplot state) as SVG and shown as an image (a data
-URI, so the page's style policy does not apply inside it), with a one-sentence text
-alternative and the same numbers as a table for screen readers.
+Drawn on the server by matplotlib (no pyplot state) as SVG, served by its own request
+(`/episodes/{id}/course-chart.svg`) so the page's text arrives without waiting for the
+drawing, with a one-sentence text alternative and the same numbers as a table on the page.
+Margins are fixed and text stays text: matplotlib's constrained layout and glyph outlines
+cost more than the rest of the page together.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from matplotlib import rc_context
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
@@ -50,12 +52,21 @@ class Row:
 
 @dataclass(frozen=True)
 class CourseChart:
-    image: str  # data URI of the SVG
     alt: str
     summary: str
     rows: list[Row]
     nrs: Series
     odi: Series
+    procedures: tuple[tuple[dt.date, str], ...]
+    spans: tuple[tuple[str, dt.date, dt.date], ...]  # treatment courses shaded on the chart
+
+    @property
+    def height(self) -> int:
+        """The drawing's height in pixels (96 per inch), so the page keeps its place."""
+        return round(_inches(self) * DPI)
+
+    def svg(self) -> bytes:
+        return _svg(self.nrs, self.odi, self.procedures, self.spans)
 
 
 def _mcid_level(baseline: float, points: float, percent: float) -> float:
@@ -96,10 +107,9 @@ def course_chart(timeline: list[TimelineEntry], as_of: dt.date,
     courses = assessment.courses if assessment is not None else None
     nrs_series = _series("Pain NRS", 10, nrs, kb.outcomes.nrs.mcid)
     odi_series = _series("ODI", 100, odi, kb.outcomes.odi.mcid)
-    image = _svg(nrs_series, odi_series, tuple(procedures), _course_spans(courses))
-    return CourseChart(image, _alt(nrs_series, odi_series, procedures),
+    return CourseChart(_alt(nrs_series, odi_series, procedures),
                        _summary(nrs_series, odi_series), _rows(nrs, odi, procedures),
-                       nrs_series, odi_series)
+                       nrs_series, odi_series, tuple(procedures), _course_spans(courses))
 
 
 def _course_spans(courses: Any) -> tuple[tuple[str, dt.date, dt.date], ...]:
@@ -144,12 +154,24 @@ def _rows(nrs: list[Point], odi: list[Point],
             for day in days]
 
 
+DPI = 96
+WIDTH, PANEL, MARGIN = 7.5, 2.2, 0.6  # inches: the figure, each panel, the axis labels below
+LEFT, RIGHT, TOP, GAP = 0.8, 0.15, 0.15, 0.35  # inches around and between the panels
+
+
+def _inches(chart: CourseChart) -> float:
+    return PANEL * sum(1 for s in (chart.nrs, chart.odi) if s.points) + MARGIN
+
+
 @lru_cache(maxsize=256)
 def _svg(nrs: Series, odi: Series, procedures: tuple[tuple[dt.date, str], ...],
-         spans: tuple[tuple[str, dt.date, dt.date], ...]) -> str:
+         spans: tuple[tuple[str, dt.date, dt.date], ...]) -> bytes:
     shown = [s for s in (nrs, odi) if s.points]
-    figure = Figure(figsize=(7.5, 2.2 * len(shown) + 0.4), dpi=96, layout="constrained")
+    height = PANEL * len(shown) + MARGIN
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI)
     axes = figure.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
+    figure.subplots_adjust(left=LEFT / WIDTH, right=1 - RIGHT / WIDTH, top=1 - TOP / height,
+                           bottom=(MARGIN - TOP) / height, hspace=GAP / PANEL)
     for ax, series in zip(axes, shown, strict=True):
         days, values = zip(*series.points, strict=True)
         if series.mcid_level is not None and series.baseline is not None:
@@ -176,5 +198,6 @@ def _svg(nrs: Series, odi: Series, procedures: tuple[tuple[dt.date, str], ...],
     if handles:
         axes[0].legend(handles, labels, fontsize=7, loc="lower left")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+    with rc_context({"svg.fonttype": "none"}):  # text as text: smaller, and drawn faster
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()

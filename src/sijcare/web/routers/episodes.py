@@ -37,6 +37,7 @@ from sijcare.web.assessing import (
     fingerprint,
 )
 from sijcare.web.audit import Audited
+from sijcare.web.course_chart import course_chart
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import record_forms
 from sijcare.web.scope import RowId, episode_scope
@@ -98,6 +99,24 @@ def episode_page(request: Request, db: DbSession, episode: Reading, note: Audite
     as_of = day_of(as_of)
     note.detail.update(policy=policy, as_of=as_of.isoformat())
     return _page(request, db, episode, load_episode_records(db, episode.id), policy, as_of)
+
+
+@router.get("/episodes/{episode_id}/course-chart.svg", name="episodes.course_chart")
+def course_chart_image(db: DbSession, episode: Reading, note: Audited,
+                       as_of: AsOf = None) -> Response:
+    """The episode page's course chart, drawn in a request of its own so that the page's text
+    does not wait for the drawing. The courses it shades do not depend on the policy."""
+    as_of = day_of(as_of)
+    note.detail.update(as_of=as_of.isoformat())
+    records = load_episode_records(db, episode.id)
+    try:
+        _, assessment = case_and_assessment(records, default_policy(episode.patient), as_of)
+    except CaseProblems:
+        assessment = None
+    chart = course_chart(records.timeline(), as_of, assessment)
+    if chart is None:
+        raise HTTPException(404, "No pain or ODI score is recorded for this episode.")
+    return Response(chart.svg(), media_type="image/svg+xml")
 
 
 @router.get("/episodes/{episode_id}/note", name="episodes.note")
