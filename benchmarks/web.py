@@ -13,7 +13,8 @@ The episode page's floor is the page's own data work done directly: a route that
 benchmark adds to the served app (never to the product) runs the same session, access check,
 SQL reads (episode, patient, records, signatures) and audit insert, and answers "ok". The page
 over that floor is the cost of the engine, the presenters and the template (target <= 2.0 at
-p50 and p95). The old ratio to `GET /api/v1/health` is printed too. Only loopback traffic.
+p50 and p95). The course chart the page links (matplotlib, its own request) is timed beside it for
+information. The old ratio to `GET /api/v1/health` is printed too. Only loopback traffic.
 """
 
 from __future__ import annotations
@@ -176,6 +177,8 @@ def main() -> None:
                 "episode data (page floor)": lambda c: c.get(
                     FLOOR.format(episode_id=rng.choice(episodes))),
                 "GET /episodes/{id} (page)": lambda c: c.get(f"/episodes/{rng.choice(episodes)}"),
+                "GET .../course-chart.svg": lambda c: c.get(
+                    f"/episodes/{rng.choice(episodes)}/course-chart.svg"),
                 "POST /api/v1/assess": lambda c: c.post(
                     "/api/v1/assess", content=case,
                     headers={"content-type": "application/json"}),
@@ -197,13 +200,15 @@ def main() -> None:
         line = (f"  {threads:2} client(s)  {name:28} n={len(times):4}  p50 {p50:7.2f} ms  "
                 f"p95 {p95:7.2f} ms")
         floors = {"health": results[threads, "GET /api/v1/health (floor)"]}
-        if name.startswith("GET /episodes"):
+        if name.startswith("GET /episodes") or "chart" in name:
             floors = {"data": results[threads, "episode data (page floor)"], **floors}
         for floor_name, floor in floors.items():
             ratio50, ratio95 = p50 / percentile(floor, 50), p95 / percentile(floor, 95)
             entry[f"ratio_{floor_name}"] = {"p50": round(ratio50, 2), "p95": round(ratio95, 2)}
             line += f"  / {floor_name}: p50 {ratio50:5.2f} p95 {ratio95:5.2f}"
-        print(line + ("  (target <= 2.0 over its data)" if "data" in floors else ""))
+        target = "  (target <= 2.0 over its data)" if name.startswith("GET /episodes") else ""
+        print(line + (target or ("  (the page's chart, drawn in its own request; for "
+                                 "information)" if "chart" in name else "")))
     print(json.dumps(summary))
 
 
