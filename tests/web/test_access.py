@@ -25,6 +25,7 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/patients/{patient_id}/episodes"): P.patient_register,
     ("GET", "/episodes/{episode_id}"): P.clinical_read,
     ("GET", "/episodes/{episode_id}/note"): P.clinical_read,
+    ("GET", "/episodes/{episode_id}/course-chart.svg"): P.clinical_read,
     ("POST", "/episodes/{episode_id}/sign"): P.assessment_sign,
     ("GET", "/episodes/{episode_id}/records/{kind}"): P.clinical_write,
     ("POST", "/episodes/{episode_id}/records/{kind}"): P.clinical_write,

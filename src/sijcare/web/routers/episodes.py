@@ -114,8 +114,8 @@ def course_chart_image(db: DbSession, episode: Reading, note: Audited,
     except CaseProblems:
         assessment = None
     chart = course_chart(records.timeline(), as_of, assessment)
-    if chart is None:
-        raise HTTPException(404, "No pain or ODI score is recorded for this episode.")
+    if chart is None:  # nothing scored (the page then links no chart): nothing to draw
+        return Response(status_code=204)
     return Response(chart.svg(), media_type="image/svg+xml")
 
 
