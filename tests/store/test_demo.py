@@ -119,3 +119,28 @@ def test_synthetic_records_are_recorded_on_the_day_they_describe(session: Sessio
     entries = [entry for eid in episodes for entry in list_timeline(session, eid)]
     assert len(entries) >= 20 * 5
     assert all(entry.date == entry.recorded_on <= TODAY for entry in entries)
+
+
+def test_demo_clinicians_see_the_synthetic_cohort_and_nobody_else_is_added(
+        session: Session) -> None:
+    from sijcare.analytics.cohort import store_cohort
+    from sijcare.store import create_clinic, create_user
+    from sijcare.store.models import Membership, User
+
+    load_demo(session, n=1, today=TODAY)
+    demo = session.scalar(select(Clinic).where(Clinic.demo.is_(True)))
+    real = create_clinic(session, "Real Clinic")
+    trainee = create_user(session, "trainee", "!", "clinician", [demo.id])
+    create_user(session, "front-desk", "!", "staff", [demo.id])
+    create_user(session, "elsewhere", "!", "clinician", [real.id])
+    retired = create_user(session, "retired", "!", "clinician", [demo.id])
+    retired.active = False
+    for _ in range(2):  # a second cohort adds no second membership
+        store_cohort(session, 3, seed=1, today=TODAY)
+    synthetic = session.scalar(select(Clinic).where(Clinic.name.like("Synthetic%")))
+    members = set(session.scalars(select(User.username).join(Membership).where(
+        Membership.clinic_id == synthetic.id)))
+    assert trainee.username in members
+    assert not members & {"front-desk", "elsewhere", "retired"}
+    assert count(session, Membership, Membership.clinic_id == synthetic.id,
+                 Membership.user_id == trainee.id) == 1

@@ -27,7 +27,7 @@ from sijcare.analytics.cohort_stages import drawn_stage
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, CohortCurve, load_registry
 from sijcare.store.audit import record_event
 from sijcare.store.kinds import KINDS
-from sijcare.store.models import Clinic, Episode, Patient, User, utcnow
+from sijcare.store.models import Clinic, Episode, Membership, Patient, User, utcnow
 from sijcare.store.synthetic import SYNTHETIC_CLINIC, TESTS
 from sijcare.store.users import create_clinic, create_user
 
@@ -178,6 +178,20 @@ def _synthetic_clinicians(session: Session, clinic: Clinic) -> list[int]:
     return ids
 
 
+def _open_to_demo_clinicians(session: Session, clinic: Clinic) -> None:
+    """Clinicians of a demo clinic (the demo's own account) also see the synthetic one, so the
+    demo's registry page shows the cohort. Real clinics and their users are never touched."""
+    demo_members = select(Membership.user_id).join(Clinic, Clinic.id == Membership.clinic_id) \
+        .where(Clinic.demo.is_(True), Clinic.id != clinic.id)
+    members = set(session.scalars(select(Membership.user_id)
+                                  .where(Membership.clinic_id == clinic.id)))
+    for user in session.scalars(select(User).where(
+            User.id.in_(demo_members), User.role == "clinician", User.active.is_(True))):
+        if user.id not in members:
+            session.add(Membership(user_id=user.id, clinic_id=clinic.id))
+    session.flush()
+
+
 def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     """`count` new primary keys, so rows and their children go in as plain executemany.
 
@@ -247,6 +261,7 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
     clinic = (session.scalar(select(Clinic).where(Clinic.name == SYNTHETIC_CLINIC))
               or create_clinic(session, SYNTHETIC_CLINIC, demo=True))
     clinicians = _synthetic_clinicians(session, clinic)
+    _open_to_demo_clinicians(session, clinic)
     first = 1 + (session.scalar(select(func.count()).select_from(Patient)
                                 .where(Patient.clinic_id == clinic.id)) or 0)
     draws = draw_episodes(n, seed=seed, today=today)
