@@ -19,6 +19,7 @@ from sijcare.model import CaseError, parse_case
 from sijcare.model.case import Case
 from sijcare.model.screen import parse_screen
 from tests.conftest import alert_ids, criterion, make
+from tests.test_safety_stops import blk
 
 POLICIES = ["medicare", "clinic"]
 LONG_CARE = [{"type": "physical_therapy", "start": "2026-01-01", "end": "2026-07-02"}]  # 182 d
@@ -34,20 +35,6 @@ def assess_case(data: dict, policy: str = "medicare"):
     return assess(case, policy=policy)
 
 
-def blk(
-    day="2026-06-01",
-    side="left",
-    target="intra_articular",
-    before=8,
-    after=1,
-    guidance="fluoroscopy",
-):
-    data = {"date": day, "guidance": guidance, "pain_before": before, "pain_after": after}
-    if side is not None:
-        data["side"] = side
-    if target is not None:
-        data["target"] = target
-    return data
 
 
 def proc(
