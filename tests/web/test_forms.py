@@ -238,3 +238,6 @@ def test_an_outcome_names_its_procedure_by_kind_side_and_date(clinician: TestCli
     outcome = next(e for e in timeline(clinician, episode) if e["kind"] == "procedure_outcome")
     assert outcome["data"]["procedure_id"] == procedure["id"]
     assert outcome["data"]["pgic"] == 2  # a number, as the API stores it, never the text "2"
+    # the timeline names the procedure followed up, not its database id
+    assert outcome["summary"].startswith(f"Procedure outcome (steroid injection of {DAY}): ")
+    assert "60% relief" in outcome["summary"] and "(procedure " not in outcome["summary"]

@@ -9,7 +9,7 @@ into the same query) and everything after that is done in memory. `list_timeline
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from sijcare.labels import words
+from sijcare.labels import inline, words
 from sijcare.model.case import Case
 from sijcare.model.case import Patient as CasePatient
 from sijcare.store.errors import NotFound
@@ -81,11 +81,12 @@ class StoredRecord:
     def form(self) -> Any:
         return self.spec.form.model_validate(self.spec.load(self.row))
 
-    def entry(self) -> TimelineEntry:
+    def entry(self, procedures: Mapping[int, str]) -> TimelineEntry:
+        """The timeline's line; `procedures` names the episode's procedures for outcomes."""
         row = self.row
         reported = PATIENT_REPORTED if getattr(row, "patient_reported", False) else ""
         # the one line a person reads (timeline, packet, API): codes as their labels
-        summary = words(self.spec.summary(self.form)) + reported + (
+        summary = words(self.spec.summary_among(self.form, procedures)) + reported + (
             VOIDED if row.voided_on else "")
         return TimelineEntry(self.spec.name, row.id, self.date, summary, dump(self.form),
                              row.recorded_on, row.recorded_by, row.voided_on, row.void_reason,
@@ -122,7 +123,10 @@ class EpisodeRecords:
     def timeline(self) -> list[TimelineEntry]:
         """Every record and note of the episode, newest first (by its date, then by entry),
         each with its author's username."""
-        entries = [record.entry() for records in self.by_kind.values() for record in records]
+        procedures = {record.row.id: f"{inline(record.form.kind)} of {record.date}"
+                      for record in self.by_kind.get("procedure", [])}
+        entries = [record.entry(procedures) for records in self.by_kind.values()
+                   for record in records]
         entries += [_none_entry(none) for none in self.nones]
         entries += [_note_entry(note) for note in self.notes]
         authors = self.authors or {}

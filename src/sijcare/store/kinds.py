@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -76,6 +77,11 @@ class Kind(ABC):
                  recorded_on: dt.date) -> list[tuple[str, str]]:
         """What the form cannot know alone (e.g. whether a record it names exists)."""
         return []
+
+    def summary_among(self, form: Any, procedures: Mapping[int, str]) -> str:
+        """The summary on the episode's timeline, where `procedures` names each procedure of
+        the episode by id (only an outcome needs it)."""
+        return self.summary(form)
 
     @abstractmethod
     def summary(self, form: Any) -> str:
@@ -177,15 +183,21 @@ class ProcedureOutcomeKind(Kind):
                  recorded_on: dt.date) -> list[tuple[str, str]]:
         return outcomes.procedure_problems(session, episode_id, form, recorded_on)
 
-    def summary(self, form: outcomes.ProcedureOutcomeForm) -> str:
+    def summary(self, form: outcomes.ProcedureOutcomeForm, procedure: str | None = None) -> str:
+        """`procedure` names the procedure followed up (its kind and date) where the episode's
+        records are at hand; the API's bare summary names it by id."""
         parts = [f"{form.relief:g}% relief" if form.relief is not None else None,
                  (f"{form.relief_weeks:g} weeks" + (" so far" if form.relief_ongoing else ""))
                  if form.relief_weeks is not None else None,
                  f"PGIC {form.pgic}" if form.pgic else None,
                  ("complications: " + (", ".join(form.complications) or "none"))
                  if form.complications is not None else None]
-        return (f"Procedure outcome (procedure {form.procedure_id}): "
+        return (f"Procedure outcome ({procedure or f'procedure {form.procedure_id}'}): "
                 + ", ".join(p for p in parts if p))
+
+    def summary_among(self, form: outcomes.ProcedureOutcomeForm,
+                      procedures: Mapping[int, str]) -> str:
+        return self.summary(form, procedures.get(form.procedure_id))
 
 
 class PromKind(Kind):
