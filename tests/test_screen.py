@@ -148,6 +148,8 @@ def test_other_sources_in_order(below_knee, foot, areas, expected):
     ("2026-08-21", "2026-11-20", 2, True),
     ("2026-11-20", "2026-11-20", 0, True),
     ("2024-02-29", "2026-02-28", 24, False),
+    ("2026-01-31", "2026-02-28", 1, True),  # a month-end start counts the short month whole
+    ("2025-11-20", "2026-11-20", 12, False),
 ])
 def test_duration_in_calendar_months(started, answered, months, recent):
     out = screen(pain_started=started, answered_on=answered)

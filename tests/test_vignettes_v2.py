@@ -984,21 +984,6 @@ def test_screen_other_sources_in_order(areas, below, foot, expected):
     assert got["other_sources"] == expected
 
 
-@pytest.mark.parametrize(
-    ("started", "answered", "months", "recent"),
-    [
-        ("2026-08-31", "2026-11-30", 3, False),
-        ("2026-08-31", "2026-11-29", 2, True),
-        ("2026-01-31", "2026-02-28", 1, True),
-        ("2026-11-20", "2026-11-20", 0, True),
-        ("2025-11-20", "2026-11-20", 12, False),
-    ],
-)
-def test_screen_duration_in_whole_calendar_months(started, answered, months, recent):
-    got = screen(pain_started=started, answered_on=answered)
-    assert (got["duration_months"], got["recent"]) == (months, recent)
-
-
 def test_screen_duration_as_given():
     got = screen(pain_started=..., duration_months=2)
     assert (got["duration_months"], got["recent"]) == (2, True)

@@ -16,6 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from tests.conftest import make
 
 AS_OF = date(2026, 11, 1)
+CLUSTER_TESTS = ("distraction", "thigh_thrust", "compression", "sacral_thrust",
+                 "gaenslen_left", "gaenslen_right")  # Laslett's cluster, Gaenslen per side
+ALL_TESTS = (*CLUSTER_TESTS, "faber", "yeoman")
 
 
 def D(text):
@@ -57,17 +60,7 @@ def ref(case, policy):
 
     bres = res(latest)
     prov = case["exam"]["provocation"]
-    tests = [
-        prov.get(t)
-        for t in (
-            "distraction",
-            "thigh_thrust",
-            "compression",
-            "sacral_thrust",
-            "gaenslen_left",
-            "gaenslen_right",
-        )
-    ]
+    tests = [prov.get(t) for t in CLUSTER_TESTS]
     pos = tests.count("positive")
     nper = tests.count(None)
     cl = "positive" if pos >= 3 else "negative" if pos + nper < 3 else "incomplete"
@@ -317,16 +310,7 @@ def gen(r):
     ch["history__side"] = r.choice(["left", "right", "bilateral", ...])
     ch["history__red_flags"] = r.choice([[], [], [], [], ..., ["fever"]])
     prov = {}
-    for t in (
-        "distraction",
-        "thigh_thrust",
-        "compression",
-        "sacral_thrust",
-        "gaenslen_left",
-        "gaenslen_right",
-        "faber",
-        "yeoman",
-    ):
+    for t in ALL_TESTS:
         v = r.choice(["positive", "negative", "positive", None])
         if v:
             prov[t] = v
@@ -563,16 +547,7 @@ def gen_v1(r):
         ]
     )
     prov = {}
-    for t in (
-        "distraction",
-        "thigh_thrust",
-        "compression",
-        "sacral_thrust",
-        "gaenslen_left",
-        "gaenslen_right",
-        "faber",
-        "yeoman",
-    ):
+    for t in ALL_TESTS:
         v = r.choice(["positive", "negative", None])
         if v:
             prov[t] = v

@@ -184,8 +184,8 @@ class ProcedureOutcomeKind(Kind):
         return outcomes.procedure_problems(session, episode_id, form, recorded_on)
 
     def summary(self, form: outcomes.ProcedureOutcomeForm, procedure: str | None = None) -> str:
-        """`procedure` names the procedure followed up (its kind and date) where the episode's
-        records are at hand; the API's bare summary names it by id."""
+        """`procedure` names the procedure followed up by kind and date (`summary_among`, from
+        the episode's records); without it the procedure is named by its id."""
         parts = [f"{form.relief:g}% relief" if form.relief is not None else None,
                  (f"{form.relief_weeks:g} weeks" + (" so far" if form.relief_ongoing else ""))
                  if form.relief_weeks is not None else None,
