@@ -8,12 +8,12 @@ says what to document.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NamedTuple
 
 from sijcare.engine.facts import Facts, combined_gaenslen, lasting_relief, positives, relief_percent
-from sijcare.engine.memo import shared
+from sijcare.engine.memo import Shelf, shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Criterion, Knowledge, Option, Policy
 from sijcare.model.assessment import CriterionResult, EvidenceLine, OptionResult
@@ -334,34 +334,43 @@ def combine(statuses: list[str], covered: bool) -> str:
     return "met"
 
 
+# Distinct verdicts one criterion (or one option) keeps results for before starting afresh.
+SHELF_SIZE = 4096
+
+
 @dataclass(frozen=True, eq=False)
 class Step:
-    """One criterion compiled for evaluation; hashed by identity, built once per policy."""
+    """One criterion compiled for evaluation, built once per policy."""
 
     criterion: Criterion
     check: Check
     key: tuple[str, str]  # equal checks with equal parameters share one verdict
+    results: Shelf = field(default_factory=lambda: Shelf(SHELF_SIZE))
 
-
-@shared(maxsize=16384)
-def _result(step: Step, verdict: Verdict) -> CriterionResult:
-    """Results are immutable values, so equal ones are shared rather than rebuilt."""
-    criterion = step.criterion
-    detail = f"Provisional rule: {verdict.detail}" if criterion.provisional else verdict.detail
-    return CriterionResult(id=criterion.id, text=criterion.text, status=verdict.status,
-                           detail=detail,
-                           sources=criterion.sources, provisional=criterion.provisional,
-                           document=verdict.document, pending=verdict.pending)
+    def result(self, verdict: tuple) -> CriterionResult:
+        """Results are immutable values, so equal verdicts share one rather than rebuild it."""
+        found = self.results.get(verdict)
+        if found is not None:
+            return found
+        status, detail, document, pending = verdict
+        criterion = self.criterion
+        if criterion.provisional:
+            detail = f"Provisional rule: {detail}"
+        return self.results.keep(verdict, CriterionResult(
+            id=criterion.id, text=criterion.text, status=status, detail=detail,
+            sources=criterion.sources, provisional=criterion.provisional, document=document,
+            pending=pending))
 
 
 @dataclass(frozen=True, eq=False)
 class OptionPlan:
-    """One option of one policy with its compiled criteria; hashed by identity."""
+    """One option of one policy with its compiled criteria."""
 
     policy: Policy
     option: Option
     steps: tuple[Step, ...]
     evidence: tuple[EvidenceLine, ...]
+    results: Shelf = field(default_factory=lambda: Shelf(SHELF_SIZE))
 
 
 def evidence_for(kb: Knowledge, option_id: str) -> tuple[EvidenceLine, ...]:
@@ -385,11 +394,13 @@ def plan(kb: Knowledge, policy_id: str) -> tuple[OptionPlan, ...]:
         for option in policy.options)
 
 
-@shared(maxsize=16384)
-def _option_result(entry: OptionPlan, verdicts: tuple[Verdict, ...]) -> OptionResult:
+def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResult:
     """An option's result follows from its criteria's verdicts alone, so equal ones are shared."""
+    found = entry.results.get(verdicts)
+    if found is not None:
+        return found
     option, policy = entry.option, entry.policy
-    criteria = [_result(step, verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
+    criteria = [step.result(verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
     statuses = [c.status for c in criteria]
     missing = [c.document for c in criteria if c.status == "unknown" and c.document]
     if not option.covered:
@@ -399,23 +410,26 @@ def _option_result(entry: OptionPlan, verdicts: tuple[Verdict, ...]) -> OptionRe
     else:
         text = (f"{option.name}: {statuses.count('met')} met, {statuses.count('not_met')} not "
                 f"met, {statuses.count('unknown')} unknown under policy {policy.id}.")
-    return OptionResult(status=combine(statuses, option.covered), name=option.name,
-                        criteria=criteria, missing=missing, evidence=list(entry.evidence),
-                        provisional=option.provisional,
-                        reasons=[because(f"eligibility.{policy.id}.{option.id}", text,
-                                         option.sources)])
+    return entry.results.keep(verdicts, OptionResult(
+        status=combine(statuses, option.covered), name=option.name, criteria=criteria,
+        missing=missing, evidence=list(entry.evidence), provisional=option.provisional,
+        reasons=[because(f"eligibility.{policy.id}.{option.id}", text, option.sources)]))
 
 
 def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
-    """Every option under `policy`; a check shared by several options runs once."""
-    seen: dict[tuple[str, str], Verdict] = {}
+    """Every option under `policy`; a check shared by several options runs once.
+
+    Verdicts travel as plain tuples: as shelf keys they are then invisible to the collector.
+    """
+    seen: dict[tuple[str, str], tuple] = {}
     results = {}
     for entry in plan(f.kb, policy.id):
         verdicts = []
         for step in entry.steps:
             verdict = seen.get(step.key)
             if verdict is None:
-                verdict = seen[step.key] = step.check(Context(f, policy, step.criterion.params))
+                verdict = seen[step.key] = tuple(
+                    step.check(Context(f, policy, step.criterion.params)))
             verdicts.append(verdict)
         results[entry.option.id] = _option_result(entry, tuple(verdicts))
     return results

@@ -1,0 +1,50 @@
+"""Shared findings: equal inputs share one result, the shelves stay bounded and cost the
+collector nothing for their keys."""
+
+from __future__ import annotations
+
+import gc
+
+from sijcare.engine import memo
+from sijcare.engine.memo import Shelf
+from tests.conftest import make, run
+
+
+def test_equal_verdicts_share_one_option_result():
+    memo.clear()
+    first = run(make(patient__id="p-1"))
+    second = run(make(patient__id="p-2"))
+    for option, result in first.eligibility.items():
+        assert second.eligibility[option] is result, option
+
+
+def test_different_verdicts_do_not_share():
+    memo.clear()
+    plain = run(make())
+    flagged = run(make(history__red_flags=["fever"]))
+    option = "diagnostic_sij_injection"
+    assert flagged.eligibility[option] is not plain.eligibility[option]
+    assert flagged.eligibility[option].status != "met"
+
+
+def test_a_full_shelf_starts_afresh():
+    shelf = Shelf(maxsize=2)
+    shelf.keep(("a",), 1)
+    shelf.keep(("b",), 2)
+    assert shelf.keep(("c",), 3) == 3
+    assert dict(shelf) == {("c",): 3}
+
+
+def test_shelf_keys_are_untracked_by_the_collector():
+    memo.clear()
+    run(make())
+    from sijcare.engine.eligibility import plan
+    from sijcare.knowledge import load_knowledge
+
+    gc.collect()
+    gc.collect()  # a pass untracks one level of nested tuples: the verdicts, then their tuple
+    entries = plan(load_knowledge(), "medicare")
+    keys = [key for entry in entries for key in entry.results]
+    keys += [key for entry in entries for step in entry.steps for key in step.results]
+    assert keys
+    assert not any(gc.is_tracked(key) for key in keys)
