@@ -48,3 +48,22 @@ def test_shelf_keys_are_untracked_by_the_collector():
     keys += [key for entry in entries for step in entry.steps for key in step.results]
     assert keys
     assert not any(gc.is_tracked(key) for key in keys)
+
+
+def test_shared_results_follow_the_knowledge_base_they_were_built_from():
+    builds = []
+
+    @memo.shared(maxsize=8)
+    def label(kb, value):
+        builds.append((kb["version"], value))
+        return f"{kb['version']}:{value}"
+
+    old, new = {"version": "1"}, {"version": "2"}
+    assert label(old, "x") == "1:x"
+    assert label(old, "x") == "1:x"
+    assert label(new, "x") == "2:x"
+    assert label(old, "x") == "1:x"
+    assert builds == [("1", "x"), ("2", "x"), ("1", "x")]
+    memo.clear()
+    assert label(old, "x") == "1:x"
+    assert len(builds) == 4

@@ -9,25 +9,51 @@ frozen models and must never be mutated. `clear()` empties every cache (benchmar
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from functools import lru_cache
+from functools import lru_cache, partial, update_wrapper
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
-_CACHES: list[Any] = []
+_SHARED: list[_PerKnowledge] = []
+
+
+class _PerKnowledge:
+    """One builder's shared results for the knowledge base it was last called with.
+
+    The knowledge base is kept out of the cache key: keys made only of plain values (str, int,
+    date, None and tuples of them) are untracked by the garbage collector, which then never
+    walks the cache's keys however many it holds. A call with another knowledge base starts
+    afresh, so results never cross knowledge versions.
+    """
+
+    def __init__(self, build: Callable[..., Any], maxsize: int) -> None:
+        self.build, self.maxsize = build, maxsize
+        self.clear()
+
+    def clear(self) -> None:
+        self.current: tuple[object, Callable[..., Any]] = (None, self.build)
+
+    def __call__(self, kb: object, *args: Hashable) -> Any:
+        current = self.current  # read once: a concurrent swap cannot mix two knowledge bases
+        if current[0] is not kb:
+            current = (kb, lru_cache(maxsize=self.maxsize)(partial(self.build, kb)))
+            self.current = current
+        return current[1](*args)
 
 
 def shared(maxsize: int) -> Callable[[F], F]:
+    """Share a builder's results; its first argument is the knowledge base, the rest plain."""
     def wrap(build: F) -> F:
-        cached = lru_cache(maxsize=maxsize)(build)
-        _CACHES.append(cached)
+        cached = _PerKnowledge(build, maxsize)
+        update_wrapper(cached, build)
+        _SHARED.append(cached)
         return cached  # type: ignore[return-value]
     return wrap
 
 
 def clear() -> None:
     """Forget every shared finding."""
-    for cache in _CACHES:
-        cache.cache_clear()
+    for cache in _SHARED:
+        cache.clear()
 
 
 class Shelf(dict):
