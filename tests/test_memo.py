@@ -43,7 +43,7 @@ def test_shelf_keys_are_untracked_by_the_collector():
 
     gc.collect()
     gc.collect()  # a pass untracks one level of nested tuples: the verdicts, then their tuple
-    entries = plan(load_knowledge(), "medicare")
+    entries = plan(load_knowledge(), "medicare").options
     keys = [key for entry in entries for key in entry.results]
     keys += [key for entry in entries for step in entry.steps for key in step.results]
     assert keys
@@ -67,3 +67,24 @@ def test_shared_results_follow_the_knowledge_base_they_were_built_from():
     memo.clear()
     assert label(old, "x") == "1:x"
     assert len(builds) == 4
+
+
+def test_an_options_summary_is_shared_when_only_its_details_differ():
+    memo.clear()
+    early = run(make(history__pain_onset="2025-01-10"))
+    later = run(make(history__pain_onset="2025-02-10"))
+    option = "diagnostic_sij_injection"
+    assert early.eligibility[option] is not later.eligibility[option]  # the dates differ
+    assert early.eligibility[option].reasons[0] is later.eligibility[option].reasons[0]
+
+
+def test_lists_of_plain_words_cost_the_collector_nothing():
+    assessment = run(make(history__red_flags=["fever"]))
+    gc.collect()
+    words = [r.sources for r in assessment.reasons]
+    words += [a.sources for a in assessment.alerts]
+    words += [p.instruments for p in assessment.follow_up]
+    for result in assessment.eligibility.values():
+        words += [result.missing, *(c.sources for c in result.criteria)]
+    assert words
+    assert not any(gc.is_tracked(w) for w in words)

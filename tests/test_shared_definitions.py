@@ -140,7 +140,7 @@ def test_radicular_pattern_needs_below_knee_and_a_sign():
     slr = run(make(history__below_knee=True, exam__straight_leg_raise="positive"))
     neither = run(make(history__below_knee=True))
     assert [d.id for d in deficit.differential] == ["lumbar_radicular"]
-    assert slr.differential[0].support == ["below_knee", "straight_leg_raise"]
+    assert slr.differential[0].support == ("below_knee", "straight_leg_raise")
     assert neither.differential == []
 
 

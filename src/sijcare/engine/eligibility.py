@@ -16,7 +16,7 @@ from sijcare.engine.facts import Facts, combined_gaenslen, lasting_relief, posit
 from sijcare.engine.memo import Shelf, shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Criterion, Knowledge, Option, Policy
-from sijcare.model.assessment import CriterionResult, EvidenceLine, OptionResult
+from sijcare.model.assessment import CriterionResult, EvidenceLine, OptionResult, Reason
 
 
 class Verdict(NamedTuple):
@@ -344,7 +344,6 @@ class Step:
 
     criterion: Criterion
     check: Check
-    key: tuple[str, str]  # equal checks with equal parameters share one verdict
     results: Shelf = field(default_factory=lambda: Shelf(SHELF_SIZE))
 
     def result(self, verdict: tuple) -> CriterionResult:
@@ -369,8 +368,18 @@ class OptionPlan:
     policy: Policy
     option: Option
     steps: tuple[Step, ...]
+    checks: tuple[int, ...]  # where each step's verdict stands among the policy's checks
     evidence: tuple[EvidenceLine, ...]
     results: Shelf = field(default_factory=lambda: Shelf(SHELF_SIZE))
+    summaries: Shelf = field(default_factory=lambda: Shelf(SHELF_SIZE))
+
+    def summary(self, text: str) -> Reason:
+        """The option's one-line reason depends on its counts alone, so equal ones are shared."""
+        found = self.summaries.get(text)
+        if found is not None:
+            return found
+        return self.summaries.keep(text, because(
+            f"eligibility.{self.policy.id}.{self.option.id}", text, self.option.sources))
 
 
 def evidence_for(kb: Knowledge, option_id: str) -> tuple[EvidenceLine, ...]:
@@ -382,16 +391,33 @@ def evidence_for(kb: Knowledge, option_id: str) -> tuple[EvidenceLine, ...]:
     return tuple(lines.values())
 
 
+@dataclass(frozen=True, eq=False)
+class PolicyPlan:
+    """A policy compiled for evaluation: each distinct check once, and the options reading them."""
+
+    checks: tuple[Step, ...]  # equal checks with equal parameters appear once
+    options: tuple[OptionPlan, ...]
+
+
 @shared(maxsize=64)
-def plan(kb: Knowledge, policy_id: str) -> tuple[OptionPlan, ...]:
+def plan(kb: Knowledge, policy_id: str) -> PolicyPlan:
     """The policy's options with their criteria resolved to checks, built once per policy."""
     policy = kb.policies[policy_id]
-    return tuple(
-        OptionPlan(policy, option,
-                   tuple(Step(c, CHECKS[c.check], (c.check, repr(c.params)))
-                         for c in option.criteria),
-                   evidence_for(kb, option.id))
-        for option in policy.options)
+    where: dict[tuple[str, str], int] = {}
+    checks: list[Step] = []
+    options = []
+    for option in policy.options:
+        steps = tuple(Step(c, CHECKS[c.check]) for c in option.criteria)
+        for step in steps:
+            key = (step.criterion.check, repr(step.criterion.params))
+            if key not in where:
+                where[key] = len(checks)
+                checks.append(step)
+        options.append(OptionPlan(
+            policy, option, steps,
+            tuple(where[(c.check, repr(c.params))] for c in option.criteria),
+            evidence_for(kb, option.id)))
+    return PolicyPlan(tuple(checks), tuple(options))
 
 
 def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResult:
@@ -413,7 +439,7 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
     return entry.results.keep(verdicts, OptionResult(
         status=combine(statuses, option.covered), name=option.name, criteria=criteria,
         missing=missing, evidence=list(entry.evidence), provisional=option.provisional,
-        reasons=[because(f"eligibility.{policy.id}.{option.id}", text, option.sources)]))
+        reasons=[entry.summary(text)]))
 
 
 def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
@@ -421,15 +447,8 @@ def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
 
     Verdicts travel as plain tuples: as shelf keys they are then invisible to the collector.
     """
-    seen: dict[tuple[str, str], tuple] = {}
-    results = {}
-    for entry in plan(f.kb, policy.id):
-        verdicts = []
-        for step in entry.steps:
-            verdict = seen.get(step.key)
-            if verdict is None:
-                verdict = seen[step.key] = tuple(
-                    step.check(Context(f, policy, step.criterion.params)))
-            verdicts.append(verdict)
-        results[entry.option.id] = _option_result(entry, tuple(verdicts))
-    return results
+    compiled = plan(f.kb, policy.id)
+    verdicts = [tuple(step.check(Context(f, policy, step.criterion.params)))
+                for step in compiled.checks]
+    return {entry.option.id: _option_result(entry, tuple([verdicts[i] for i in entry.checks]))
+            for entry in compiled.options}

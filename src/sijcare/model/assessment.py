@@ -25,7 +25,7 @@ class Reason(Out):
 
     rule: str
     text: str
-    sources: list[str] = Field(default_factory=list)
+    sources: tuple[str, ...] = ()
     inputs: dict[str, object] = Field(default_factory=dict)
     provisional: bool = False
 
@@ -95,7 +95,7 @@ class PainPattern(Out):
 
 class DifferentialItem(Out):
     id: str
-    support: list[str]
+    support: tuple[str, ...]
     reasons: list[Reason]
 
 
@@ -110,7 +110,7 @@ class CriterionResult(Out):
     text: str  # the criterion in plain words, as the policy states it
     status: CriterionStatus
     detail: str
-    sources: list[str]
+    sources: tuple[str, ...]
     provisional: bool = False
     document: str | None = None
     pending: str | None = None  # not met only because time has not passed yet: what decides it
@@ -128,7 +128,7 @@ class OptionResult(Out):
     status: Status
     name: str
     criteria: list[CriterionResult]
-    missing: list[str]
+    missing: tuple[str, ...]
     reasons: list[Reason]
     evidence: list[EvidenceLine] = Field(default_factory=list)
     provisional: bool = False  # the coverage decision rests on secondary sources
@@ -138,7 +138,7 @@ class Alert(Out):
     id: str
     severity: Severity
     detail: str
-    sources: list[str]
+    sources: tuple[str, ...]
     provisional: bool = False
 
 
@@ -217,7 +217,7 @@ class FollowUpPoint(Out):
     procedure_kind: str | None = Later
     due: date
     window: tuple[date, date]
-    instruments: list[str]
+    instruments: tuple[str, ...]
     status: Literal["done", "upcoming", "due", "missed"]
 
 

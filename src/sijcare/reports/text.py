@@ -202,7 +202,7 @@ def cited_sources(a: Assessment) -> list[str]:
             for value in node:
                 walk(value)
 
-    walk(a.model_dump())
+    walk(a.model_dump(mode="json"))
     return list(found)
 
 
