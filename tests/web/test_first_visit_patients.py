@@ -84,8 +84,11 @@ def test_demographics_are_corrected_with_the_old_value_kept(
     assert "<dt>Payer</dt><dd>Clinic profile" in page
 
 
-def test_the_payer_selects_the_default_policy(clinician: TestClient, patient: dict) -> None:
-    episode = clinician.post(f"/api/v1/patients/{patient['id']}/episodes", json={
+def test_the_payer_selects_the_default_policy(clinician: TestClient) -> None:
+    insured = clinician.post("/api/v1/patients", json={
+        "given_name": "Paya", "family_name": "Clinic", "birth_date": "1975-05-06",
+        "sex": "female", "payer": "clinic"}).json()
+    episode = clinician.post(f"/api/v1/patients/{insured['id']}/episodes", json={
         "complaint": "Left buttock pain", "opened_on": DAY}).json()["id"]
     page = clinician.get(f"/episodes/{episode}").text
     assert re.search(r'<option value="clinic" selected>', page)

@@ -37,7 +37,7 @@ def _point(kb: Knowledge, order: int, day: date, kind: str | None, state: str) -
     due, window = _when(kb, order, day)
     extra = {} if kind is None else {"procedure_date": day, "procedure_kind": kind}
     return FollowUpPoint(point=rule.point, anchor=rule.anchor, due=due, window=window,
-                         instruments=list(rule.instruments), status=state, **extra)
+                         instruments=rule.instruments, status=state, **extra)
 
 
 def _taken(case: Case) -> dict[str, list[date]]:
