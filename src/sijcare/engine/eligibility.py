@@ -403,20 +403,19 @@ class PolicyPlan:
 def plan(kb: Knowledge, policy_id: str) -> PolicyPlan:
     """The policy's options with their criteria resolved to checks, built once per policy."""
     policy = kb.policies[policy_id]
-    where: dict[tuple[str, str], int] = {}
+    where: dict[tuple[str, str], int] = {}  # equal check, equal parameters: one verdict
     checks: list[Step] = []
     options = []
     for option in policy.options:
         steps = tuple(Step(c, CHECKS[c.check]) for c in option.criteria)
+        places = []
         for step in steps:
             key = (step.criterion.check, repr(step.criterion.params))
-            if key not in where:
-                where[key] = len(checks)
+            places.append(where.setdefault(key, len(checks)))
+            if places[-1] == len(checks):
                 checks.append(step)
-        options.append(OptionPlan(
-            policy, option, steps,
-            tuple(where[(c.check, repr(c.params))] for c in option.criteria),
-            evidence_for(kb, option.id)))
+        options.append(OptionPlan(policy, option, steps, tuple(places),
+                                  evidence_for(kb, option.id)))
     return PolicyPlan(tuple(checks), tuple(options))
 
 
@@ -438,7 +437,7 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
                 f"met, {statuses.count('unknown')} unknown under policy {policy.id}.")
     return entry.results.keep(verdicts, OptionResult(
         status=combine(statuses, option.covered), name=option.name, criteria=criteria,
-        missing=missing, evidence=list(entry.evidence), provisional=option.provisional,
+        missing=missing, evidence=entry.evidence, provisional=option.provisional,
         reasons=[entry.summary(text)]))
 
 

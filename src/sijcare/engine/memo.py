@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHARED: list[_PerKnowledge] = []
+_NO_KNOWLEDGE = object()  # matches no knowledge base, so the first call builds a cache
 
 
 class _PerKnowledge:
@@ -30,7 +31,7 @@ class _PerKnowledge:
         self.clear()
 
     def clear(self) -> None:
-        self.current: tuple[object, Callable[..., Any]] = (None, self.build)
+        self.current: tuple[object, Callable[..., Any] | None] = (_NO_KNOWLEDGE, None)
 
     def __call__(self, kb: object, *args: Hashable) -> Any:
         current = self.current  # read once: a concurrent swap cannot mix two knowledge bases
