@@ -67,10 +67,17 @@ block = st.fixed_dictionaries({
     "pain_before": st.integers(1, 10), "pain_after": st.integers(0, 10)},
     optional={"side": st.sampled_from(SIDES), "target": st.sampled_from(TARGETS)})
 
-procedure = st.fixed_dictionaries(
-    {"date": day(500), "kind": st.sampled_from(KINDS)},
+def _weeks_since(date_text: str) -> int:
+    """The longest relief a procedure of that date can have lasted (ENGINE-RULES v3)."""
+    return (AS_OF - date.fromisoformat(date_text)).days // 7 + 1
+
+
+procedure = day(500).flatmap(lambda when: st.fixed_dictionaries(
+    {"date": st.just(when), "kind": st.sampled_from(KINDS)},
     optional={"side": st.sampled_from(SIDES), "relief_percent": st.integers(0, 100),
-              "relief_weeks": st.integers(0, 52), "relief_ongoing": maybe_bool})
+              "relief_weeks": st.integers(0, min(52, _weeks_since(when))),
+              "relief_ongoing": maybe_bool,
+              "guidance": st.sampled_from(["fluoroscopy", "ct", "ultrasound", "none"])}))
 
 prom = st.one_of(
     st.fixed_dictionaries({"date": day(), "instrument": st.just("nrs"),
@@ -85,6 +92,7 @@ cases = st.fixed_dictionaries(
      "patient": st.fixed_dictionaries({"id": st.just("h-1")}, optional={
          "birth_date": st.integers(18 * 365, 90 * 365).map(
              lambda d: (AS_OF - timedelta(days=d)).isoformat()),
+         "sex": st.sampled_from(["female", "other", "unknown"]),
          "pregnant": maybe_bool})},
     optional={
         "history": history,
@@ -93,7 +101,7 @@ cases = st.fixed_dictionaries(
         "imaging": st.lists(imaging, max_size=2),
         "blocks": st.lists(block, max_size=3),
         "procedures": st.lists(procedure, max_size=4),
-        "medications": optional(anticoagulant=maybe_bool),
+        "medications": optional(anticoagulant=maybe_bool, anticoagulant_plan=maybe_bool),
         "allergies": st.lists(st.sampled_from(["contrast", "local_anesthetic", "corticosteroid",
                                                "latex"]), unique=True),
         "proms": st.lists(prom, max_size=3),

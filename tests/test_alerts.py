@@ -1,4 +1,5 @@
-"""Safety alerts: steroid frequency by side, interval, pregnancy, allergy, anticoagulant."""
+"""Safety alerts: steroid frequency across sides, interval, pregnancy, allergy, anticoagulant,
+and the v3 information alerts (NG65 age unknown, blocks and care before onset)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from tests.conftest import alert_ids, make, run
 
 
 def steroid(day, side="left"):
-    return {"date": day, "kind": "steroid_injection", "side": side, "relief_percent": 60,
-            "relief_weeks": 12}
+    """A steroid injection with 60% relief (its duration is left out: a recent one cannot
+    have lasted 12 weeks, ENGINE-RULES v3)."""
+    return {"date": day, "kind": "steroid_injection", "side": side, "relief_percent": 60}
 
 
 def freq(result):
@@ -27,10 +29,12 @@ def test_steroid_frequency_counts_dates_in_window(days, expected):
     assert freq(run(make(procedures=[steroid(d) for d in days]))) == expected
 
 
-def test_other_side_does_not_count():
+def test_v3_every_side_counts_toward_the_steroid_frequency():
+    """v3 "steroid_frequency_limit": systemic exposure adds up across joints (v2 counted the
+    complaint's side only and gave no alert here)."""
     procedures = [steroid("2026-01-01", "right"), steroid("2026-03-01", "right"),
                   steroid("2026-05-01", "left")]
-    assert freq(run(make(procedures=procedures))) == []
+    assert freq(run(make(procedures=procedures))) == ["warn"]
 
 
 def test_bilateral_injection_counts_for_both_sides():
@@ -45,9 +49,10 @@ def test_bilateral_complaint_counts_every_injection():
     assert freq(run(make(history__side="bilateral", procedures=procedures))) == ["block"]
 
 
-def test_no_frequency_alert_without_complaint_side():
+def test_v3_frequency_alert_without_complaint_side():
+    """v3: the alert no longer depends on `history.side` (v2 gave none without it)."""
     procedures = [steroid(d) for d in ("2026-01-01", "2026-03-01", "2026-05-01", "2026-07-01")]
-    assert freq(run(make(history__side=..., procedures=procedures))) == []
+    assert freq(run(make(history__side=..., procedures=procedures))) == ["block"]
 
 
 @pytest.mark.parametrize(("day", "alerted"), [
@@ -76,7 +81,7 @@ def test_pregnancy_warns():
     (["corticosteroid"], [("allergy_conflict", "warn")]),
     (["contrast"], [("allergy_conflict", "warn")]),
     (["contrast", "local_anesthetic"], [("allergy_conflict", "block")]),
-    (["latex"], []),
+    (["latex"], [("allergy_conflict", "warn")]),  # v3: latex warns
     ([], []),
 ])
 def test_allergy_conflict_one_alert_at_worst_level(allergies, expected):

@@ -46,8 +46,8 @@ def test_no_courses_without_regenerative_injections_or_ablations(policy):
 def test_current_series_fields():
     got = courses([shot(100), shot(70), shot(40)])["regenerative"]
     assert got == [{"kind": "prolotherapy", "series_started": ago(100), "injections": 3,
-                    "last": ago(40), "next_window": [ago(12), ago(-2)], "limit": 10,
-                    "active": True}]
+                    "series_injections": 3, "last": ago(40), "next_window": [ago(12), ago(-2)],
+                    "limit": 10, "active": True}]
 
 
 def test_a_gap_of_more_than_70_days_starts_a_new_series():
@@ -92,9 +92,9 @@ def test_property_series_partition_the_sessions(days_ago):
 
 def test_rfa_reports_the_most_recent_ablation():
     got = courses([shot(400, "rfa_conventional", relief_percent=60, relief_weeks=20),
-                   shot(100, "rfa_cooled", side="left", relief_percent=70, relief_weeks=30)])
+                   shot(100, "rfa_cooled", side="left", relief_percent=70, relief_weeks=14)])
     assert got["rfa"] == {"last": ago(100), "kind": "rfa_cooled", "side": "left",
-                          "relief_percent": 70, "relief_weeks": 30, "repeat_from": ago(-82)}
+                          "relief_percent": 70, "relief_weeks": 14, "repeat_from": ago(-82)}
 
 
 def test_rfa_unrecorded_fields_are_null():

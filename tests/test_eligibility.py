@@ -20,7 +20,7 @@ def test_base_case_diagnostic_injection_met():
     assert [c.id for c in result.eligibility[DX].criteria] == [
         "pain_3_months", "location_below_l5", "no_radiculopathy", "other_causes_excluded",
         "provocation_3_positive", "conservative_4_weeks", "diagnostic_sessions_limit",
-        "no_red_flags", "no_local_anesthetic_allergy"]
+        "no_red_flags", "no_local_anesthetic_allergy", "not_pregnant"]
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -148,11 +148,10 @@ def test_no_red_flags(flags, expected):
     (..., "unknown", "unknown"),
 ])
 def test_diagnostic_block_confirmed(blocks, medicare, clinic):
+    """Fusion no longer reads one block (v3 "two_concordant_blocks", tests/test_engine_v3.py)."""
     data = make(blocks=blocks)
     assert status(data, TX, "diagnostic_block_confirmed") == medicare
     assert status(data, TX, "diagnostic_block_confirmed", "clinic") == clinic
-    assert status(data, FUSION, "diagnostic_block_75") == medicare
-    assert status(data, FUSION, "diagnostic_block_50", "clinic") == clinic
 
 
 def steroid(day, percent=None, weeks=None, side="left", kind="steroid_injection"):
@@ -207,11 +206,13 @@ def test_rfa_and_regenerative_not_covered_by_medicare():
 @pytest.mark.parametrize("option", ["sij_rfa", "regenerative_injection"])
 def test_clinic_evaluates_rfa_and_regenerative(option):
     met = run(make(), policy="clinic").eligibility[option]
-    extra = {"sij_rfa": ["rfa_repeat_response", "rfa_interval"],
-             "regenerative_injection": ["regenerative_series_limit"]}[option]
+    extra = {"sij_rfa": ["anticoagulation_addressed", "rfa_repeat_response", "rfa_interval"],
+             "regenerative_injection": ["regenerative_interval", "regenerative_response",
+                                        "regenerative_series_limit"]}[option]
     assert [c.id for c in met.criteria] == [
         "diagnostic_block_confirmed", "conservative_4_weeks", "no_red_flags",
-        "no_local_anesthetic_allergy", "not_pregnant", *extra]
+        "no_local_anesthetic_allergy", "not_pregnant", "pain_3_months", "no_radiculopathy",
+        *extra]
     assert met.status == "met"
     assert run(make(conservative_care=...), policy="clinic").eligibility[option].status == (
         "unknown")
@@ -244,17 +245,27 @@ def test_no_generalized_pain_disorder(value, expected):
     assert status(data, FUSION, "no_generalized_pain_disorder") == expected
 
 
+def guided(item):
+    return {**item, "guidance": "fluoroscopy"}
+
+
 @pytest.mark.parametrize(("procedures", "expected"), [
-    ([steroid("2026-07-01", 60, 4)], "met"), ([], "not_met"),
-    ([steroid("2026-07-01", kind="prp")], "not_met"), (..., "unknown"),
+    ([guided(steroid("2026-07-01", 60, 4))], "met"), ([], "not_met"),
+    ([guided(steroid("2026-07-01", kind="prp"))], "not_met"), (..., "unknown"),
+    ([steroid("2026-07-01", 60, 4)], "not_met"),  # unguided: not a rung tried
 ])
-def test_therapeutic_injection_tried(procedures, expected):
-    assert status(make(procedures=procedures), FUSION, "therapeutic_injection_tried") == expected
+def test_ladder_failed_replaces_therapeutic_injection_tried(procedures, expected):
+    """v3 "ladder_failed" replaces v2's "therapeutic_injection_tried" on fusion."""
+    assert status(make(procedures=procedures), FUSION, "ladder_failed") == expected
 
 
 def test_fusion_met_when_everything_documented():
+    """v3: two concordant blocks, every covered rung failed under image guidance."""
+    blocks = [{**blk("2026-05-01"), "side": "left", "target": "intra_articular"},
+              {**blk("2026-06-01"), "side": "left", "target": "intra_articular"}]
+    ablation = guided(steroid("2026-08-01", 30, 4, kind="rfa_cooled"))
     data = make(conservative_care=[{"type": "physical_therapy", "start": "2026-01-01"}],
-                procedures=[steroid("2026-07-01", 60, 4)])
+                blocks=blocks, procedures=[guided(steroid("2026-07-01", 60, 4)), ablation])
     assert run(data).eligibility[FUSION].status == "met"
     assert run(data, policy="clinic").eligibility[FUSION].status == "met"
 

@@ -107,9 +107,12 @@ def test_corrected_citations():
     assert KB.pathway.lasting_relief.provisional
     assert KB.pathway.sources["block_diary_minutes"] == ["sijcare_clinic_policy"]
     medicare, clinic = KB.policies["medicare"], KB.policies["clinic"]
-    fusion = {c.id: c for c in medicare.option("mis_sij_fusion").criteria}
-    assert fusion["diagnostic_block_75"].provisional
-    assert "nass_2015" not in fusion["diagnostic_block_75"].sources
+    for policy in (medicare, clinic):  # v3: two blocks, credited to the payers that ask for two
+        fusion = {c.id: c for c in policy.option("mis_sij_fusion").criteria}
+        assert fusion["two_concordant_blocks"].provisional
+        assert "nass_2015" not in fusion["two_concordant_blocks"].sources
+        assert {"evicore_cmm611", "ambetter_sij_fusion"} <= set(
+            fusion["two_concordant_blocks"].sources)
     for policy in (medicare, clinic):
         limit = next(c for c in policy.option("diagnostic_sij_injection").criteria
                      if c.id == "diagnostic_sessions_limit")

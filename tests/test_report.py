@@ -123,9 +123,14 @@ def test_red_flags_read_not_recorded_when_nobody_screened():
     assert "Red flags: none" in render_plain(run(make()), KB)
 
 
-def test_a_met_option_beside_a_pregnancy_or_a_blocking_alert_reads_review_first():
+def test_a_pregnancy_stops_and_a_met_option_beside_an_allergy_reads_review_first():
+    """v3: pregnancy is a safety criterion of every covered option, so the injections read as
+    stopped (v2 read "met, REVIEW FIRST: pregnancy")."""
     pregnant = render_plain(run(make(patient__pregnant=True)), KB)
-    assert re.search(r"Therapeutic SIJ steroid injection +met, REVIEW FIRST: pregnancy", pregnant)
+    assert re.search(r"Therapeutic SIJ steroid injection +NOT MET \(SAFETY STOP\)", pregnant)
+    assert "REVIEW FIRST" not in pregnant
+    allergic = render_plain(run(make(allergies=["contrast"])), KB)
+    assert re.search(r"Diagnostic SIJ block +met, REVIEW FIRST: allergy conflict", allergic)
     stopped = render_plain(run(make(history__red_flags=["fever"])), KB)
     assert "NOT MET (SAFETY STOP)" in stopped
     assert not re.search(r"^  \S.*  met  ", stopped, re.M)

@@ -24,7 +24,8 @@ def blk(day="2026-06-01", side="left", target="intra_articular", before=8, after
 
 
 def proc(kind="steroid_injection", day="2026-07-01", percent=None, weeks=None, ongoing=None):
-    data = {"date": day, "kind": kind, "side": "left"}
+    """An image-guided procedure (only guided ones are rungs tried, ENGINE-RULES v3)."""
+    data = {"date": day, "kind": kind, "side": "left", "guidance": "fluoroscopy"}
     for key, value in (("relief_percent", percent), ("relief_weeks", weeks),
                        ("relief_ongoing", ongoing)):
         if value is not None:
@@ -67,33 +68,31 @@ def test_not_covered_options_have_no_criteria():
 
 # --- pregnancy --------------------------------------------------------------------------------
 
-PREGNANCY_OPTIONS = {"medicare": ["mis_sij_fusion"],
-                     "clinic": ["mis_sij_fusion", "sij_rfa", "regenerative_injection"]}
-
-
 @pytest.mark.parametrize("policy", POLICIES)
-def test_pregnancy_stops_fusion_rfa_and_regenerative(policy):
+def test_pregnancy_stops_every_covered_option(policy):
+    """v3: `not_pregnant` is on every covered option, injections included (v2 had it on fusion,
+    RFA and regenerative injections only, and injections only warned)."""
     result = run(make(patient__pregnant=True), policy)
-    for option in PREGNANCY_OPTIONS[policy]:
+    for option in covered(policy):
         assert criterion(result, option, "not_pregnant") == "not_met"
         assert result.eligibility[option].status == "not_met"
-    # injections keep only the v1 warning
-    for option in ("diagnostic_sij_injection", "therapeutic_sij_injection"):
-        assert "not_pregnant" not in [c.id for c in result.eligibility[option].criteria]
     assert ("pregnancy", "warn") in [(a.id, a.severity) for a in result.alerts]
 
 
 @pytest.mark.parametrize(("patient", "expected"), [
     ({"pregnant": False, "sex": "female"}, "met"),
     ({"pregnant": ..., "sex": "male"}, "met"),
-    ({"pregnant": ..., "sex": "female"}, "unknown"),
-    ({"pregnant": ..., "sex": ...}, "unknown"),
+    ({"pregnant": ..., "sex": "female", "birth_date": "1990-01-01"}, "unknown"),  # 36: could be
+    ({"pregnant": ..., "sex": ..., "birth_date": "1990-01-01"}, "unknown"),
+    ({"pregnant": ..., "sex": "female", "birth_date": "1970-01-01"}, "met"),  # 56: past the range
     ({"pregnant": True, "sex": "female"}, "not_met"),
 ])
 def test_not_pregnant_criterion(patient, expected):
-    data = make(patient__pregnant=patient["pregnant"], patient__sex=patient["sex"])
+    """v3 "could be pregnant": not recorded, not male, aged 12 to 50 (or age unknown)."""
+    data = make(patient__pregnant=patient["pregnant"], patient__sex=patient["sex"],
+                patient__birth_date=patient.get("birth_date", "1970-01-01"))
     result = run(data, "clinic")
-    for option in PREGNANCY_OPTIONS["clinic"]:
+    for option in covered("clinic"):
         assert criterion(result, option, "not_pregnant") == expected
     assert next(c for c in result.eligibility["sij_rfa"].criteria
                 if c.id == "not_pregnant").provisional
@@ -162,8 +161,7 @@ def test_a_lateral_branch_block_does_not_confirm_for_steroid_or_fusion(policy):
     assert result.stage == "interventional_treatment"
     assert criterion(result, "therapeutic_sij_injection", "diagnostic_block_confirmed") == (
         "not_met")
-    fusion_block = "diagnostic_block_75" if policy == "medicare" else "diagnostic_block_50"
-    assert criterion(result, "mis_sij_fusion", fusion_block) == "not_met"
+    assert criterion(result, "mis_sij_fusion", "two_concordant_blocks") == "not_met"
     if policy == "clinic":
         for option in ("sij_rfa", "regenerative_injection"):
             assert criterion(result, option, "diagnostic_block_confirmed") == "met"
@@ -232,7 +230,7 @@ FAILED_STEROID = proc("steroid_injection", "2026-07-01", percent=20, weeks=4)
     ("medicare", [FAILED_STEROID], "surgical_evaluation"),
     ("clinic", [FAILED_STEROID], "interventional_treatment"),  # RFA rung not tried
     ("clinic", [FAILED_STEROID, proc("rfa_cooled", "2026-08-01", 30, 10)], "surgical_evaluation"),
-    ("clinic", [FAILED_STEROID, proc("rfa_conventional", "2026-08-01", 70, 30)],
+    ("clinic", [FAILED_STEROID, proc("rfa_conventional", "2026-08-01", 70, 13)],
      "interventional_treatment"),
     ("clinic", [FAILED_STEROID, proc("rfa_cooled", "2026-08-01", 70, 10, ongoing=True)],
      "maintenance"),
@@ -241,7 +239,8 @@ FAILED_STEROID = proc("steroid_injection", "2026-07-01", percent=20, weeks=4)
     ("medicare", [proc("steroid_injection", "2026-05-01", 20, 4),
                   proc("steroid_injection", "2026-07-01", 70, 14)], "interventional_treatment"),
     ("medicare", [proc("steroid_injection", "2026-07-01")], "interventional_treatment"),
-    ("medicare", [proc("steroid_injection", "2026-07-01", weeks=6)], "surgical_evaluation"),
+    # v3: without a relief percent the rung has not failed (v2 read 6 weeks as a failure)
+    ("medicare", [proc("steroid_injection", "2026-07-01", weeks=6)], "interventional_treatment"),
     ("medicare", [proc("prolotherapy", "2026-07-01", 10, 2)], "interventional_treatment"),
 ])
 def test_surgical_evaluation_needs_every_covered_rung_failed(policy, procedures, stage):

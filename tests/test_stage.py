@@ -15,7 +15,8 @@ def block(before=8, after=1, day="2026-06-01", guidance="fluoroscopy"):
 
 
 def proc(kind="steroid_injection", day="2026-07-01", percent=None, weeks=None, ongoing=None):
-    data = {"date": day, "kind": kind, "side": "left"}
+    """An image-guided procedure (only guided ones are rungs tried, ENGINE-RULES v3)."""
+    data = {"date": day, "kind": kind, "side": "left", "guidance": "fluoroscopy"}
     for key, value in (("relief_percent", percent), ("relief_weeks", weeks),
                        ("relief_ongoing", ongoing)):
         if value is not None:
@@ -40,9 +41,14 @@ def test_negative_cluster_without_block_means_other_source():
     assert run(make(blocks=[], exam__provocation=NEGATIVE_CLUSTER)).stage == "evaluate_other_source"
 
 
-def test_negative_cluster_with_confirmed_block_goes_on():
+def test_negative_cluster_with_one_confirmed_block_needs_a_second_block():
+    """v3 stage 6: exam and block disagree, so a second confirming block comes first (v2 went
+    on to interventional treatment)."""
     data = make(exam__provocation=NEGATIVE_CLUSTER)
-    assert run(data).stage == "interventional_treatment"
+    assert run(data).stage == "diagnostic_block"
+    twice = make(exam__provocation=NEGATIVE_CLUSTER,
+                 blocks=block(day="2026-05-01") + block(day="2026-06-01"))
+    assert run(twice).stage == "interventional_treatment"
 
 
 def test_incomplete_cluster_without_block_means_complete_examination():
@@ -78,7 +84,7 @@ def test_relief_ongoing_means_maintenance():
 
 @pytest.mark.parametrize(("percent", "ongoing"), [(49, True), (60, False), (60, None)])
 def test_not_ongoing_relief_is_not_maintenance(percent, ongoing):
-    data = make(procedures=[proc(percent=percent, weeks=20, ongoing=ongoing)])
+    data = make(procedures=[proc(percent=percent, weeks=16, ongoing=ongoing)])
     assert run(data).stage == "interventional_treatment"
 
 
@@ -92,7 +98,7 @@ LONG_CARE = [{"type": "physical_therapy", "start": "2026-01-01", "end": "2026-07
 
 
 @pytest.mark.parametrize(("percent", "weeks", "stage"), [
-    (40, 20, "surgical_evaluation"),       # too little relief
+    (40, 16, "surgical_evaluation"),       # too little relief
     (70, 8, "surgical_evaluation"),        # too short
     (70, 12, "interventional_treatment"),  # lasting relief
     (50, 11.9, "surgical_evaluation"),
@@ -131,5 +137,6 @@ def test_stage_reason_names_rule_and_sources():
 def test_surgical_evaluation_names_the_failed_rungs_and_the_provisional_rule():
     data = make(conservative_care=LONG_CARE, procedures=[proc(percent=20, weeks=4)])
     reason = run(data).stage_reasons[0].text
-    assert "Therapeutic SIJ steroid injection gave no lasting relief" in reason
+    assert "Therapeutic SIJ steroid injection since this pain began gave no lasting relief" in (
+        reason)
     assert "provisional rule" in reason

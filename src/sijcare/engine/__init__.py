@@ -43,7 +43,8 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
     chance = likelihood(f, profile.prior if prior is None else prior)
     block = interpret_block(f, profile)
     stage_id, why = choose_stage(f, profile, chance.cluster, block)
-    stage_why = stage_reasons(kb, stage_id, why, profile)
+    options = eligibility(f, profile)
+    stage_why = stage_reasons(kb, stage_id, why, profile, f, options)
     return Assessment(
         knowledge_version=kb.version,
         policy=profile.id,
@@ -57,7 +58,7 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
         block=block,
         differential=differential(f),
         referrals=referrals(f),
-        eligibility=eligibility(f, profile),
+        eligibility=options,
         alerts=alerts(f),
         outcomes=outcomes(f),
         reasons=[*stage_why, *chance.reasons, *block.reasons],

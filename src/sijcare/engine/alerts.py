@@ -11,20 +11,12 @@ from sijcare.model.assessment import Alert
 SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 
 
-def _same_side(complaint: str, injected: str | None) -> bool:
-    """A bilateral injection or complaint counts for both sides; an unknown side counts too."""
-    return complaint == "bilateral" or injected in (None, "bilateral", complaint)
-
-
 def steroid_frequency(f: Facts) -> list[Alert]:
+    """Steroid injection dates in the window, whatever their side or joint: systemic exposure
+    adds up (ENGINE-RULES v3)."""
     limit = f.kb.safety.steroid_frequency_limit
-    side = f.history.side if f.history else None
-    if side is None:
-        return []
     start = f.case.as_of - timedelta(days=limit.window_days)
-    dates = {p.date for p in f.steroid_injections
-             if start < p.date <= f.case.as_of and _same_side(side, p.side)}
-    count = len(dates)
+    count = len({p.date for p in f.steroid_injections if start < p.date <= f.case.as_of})
     if count >= limit.block_at:
         severity = "block"
     elif count >= limit.warn_at:
@@ -32,7 +24,7 @@ def steroid_frequency(f: Facts) -> list[Alert]:
     else:
         return []
     return [Alert(id="steroid_frequency_limit", severity=severity, sources=limit.sources,
-                  detail=f"{count} steroid injection dates on the {side} side in the last "
+                  detail=f"{count} steroid injection dates, any side, in the last "
                          f"{limit.window_days} days (warn at {limit.warn_at}, block at "
                          f"{limit.block_at}).")]
 
@@ -85,5 +77,12 @@ def alerts(f: Facts) -> list[Alert]:
     found += _flag(f, "anticoagulant", bool(case.medications and case.medications.anticoagulant))
     found += _flag(f, "block_not_image_guided", bool(unguided),
                    f"Not counted: {', '.join(str(b.date) for b in unguided)}.")
+    found += _flag(f, "spa_age_unknown", f.spa_age_unknown)
+    early = f.blocks_before_onset
+    found += _flag(f, "blocks_before_onset", bool(early),
+                   f"Onset {f.onset}; left out: {', '.join(str(b.date) for b in early)}.")
+    found += _flag(f, "care_before_onset", bool(f.care_before_onset),
+                   f"Onset {f.onset}; courses begun "
+                   f"{', '.join(str(d) for d in f.care_before_onset)}.")
     found += course_alerts(f)
     return sorted(found, key=lambda a: SEVERITY_ORDER[a.severity])

@@ -1,9 +1,10 @@
-"""Treatment courses: regenerative injection series, each kind on its own, and repeat ablation.
+"""Treatment courses: regenerative injection series and repeat ablation.
 
-A series is a run of injections of one kind with no gap of more than the knowledge base's
+A series is a run of injections with no gap of more than the knowledge base's
 `series_gap_days`; a longer gap starts a new series, and a series whose last injection is
-further back than that has ended. Injections of one kind on one date are one session and count
-once. Sides are not separated: one session may treat both sides.
+further back than that has ended. Injections on one date are one session and count once.
+Sides are not separated: one session may treat both sides. Each kind's own series is shown;
+limits, intervals and response read prolotherapy and PRP as one series (ENGINE-RULES v3).
 """
 
 from __future__ import annotations
@@ -23,41 +24,69 @@ NO_COURSES = Courses()
 
 
 class Series(NamedTuple):
-    kind: str
+    kind: str  # a procedure kind, or `regenerative` for both kinds as one series
     started: date
     last: date
     injections: int  # sessions (distinct dates) in the series
     active: bool  # `as_of` is at most the series gap after `last`
-    first_relief: float | None = None  # lowest relief recorded at the first session
+    reliefs: tuple[float | None, ...] = ()  # each session's lowest recorded relief
+
+    @property
+    def first_relief(self) -> float | None:
+        return self.reliefs[0] if self.reliefs else None
+
+
+COMBINED = "regenerative"
 
 
 def _series(kind: str, sessions: list[tuple[date, list[Procedure]]], as_of: date,
             gap: int) -> Series:
-    reliefs = [p.relief_percent for p in sessions[0][1] if p.relief_percent is not None]
+    lowest = []
+    for _, given in sessions:
+        reliefs = [p.relief_percent for p in given if p.relief_percent is not None]
+        lowest.append(min(reliefs) if reliefs else None)
     last = sessions[-1][0]
     return Series(kind, sessions[0][0], last, len(sessions),
-                  as_of <= last + timedelta(days=gap), min(reliefs) if reliefs else None)
+                  as_of <= last + timedelta(days=gap), tuple(lowest))
+
+
+def _runs(kind: str, given: list[Procedure], as_of: date, gap: int) -> list[Series]:
+    """Split injections into series wherever more than `gap` days pass between sessions."""
+    by_day: dict[date, list[Procedure]] = {}
+    for p in given:
+        by_day.setdefault(p.date, []).append(p)
+    found: list[Series] = []
+    run: list[tuple[date, list[Procedure]]] = []
+    for day in sorted(by_day):
+        if run and (day - run[-1][0]).days > gap:
+            found.append(_series(kind, run, as_of, gap))
+            run = []
+        run.append((day, by_day[day]))
+    if run:
+        found.append(_series(kind, run, as_of, gap))
+    return found
 
 
 def regenerative_series(case: Case, kb: Knowledge | None = None) -> list[Series]:
-    """Every regenerative series, ordered by kind (prolotherapy, prp), then by date."""
+    """Each kind's own series, ordered by kind (prolotherapy, prp), then by date."""
     rule = (kb or load_knowledge()).courses.regenerative
     given = [p for p in case.procedures or [] if p.kind in rule.kinds]
-    found: list[Series] = []
-    for kind in rule.kinds if given else ():
-        by_day: dict[date, list[Procedure]] = {}
-        for p in given:
-            if p.kind == kind:
-                by_day.setdefault(p.date, []).append(p)
-        run: list[tuple[date, list[Procedure]]] = []
-        for day in sorted(by_day):
-            if run and (day - run[-1][0]).days > rule.series_gap_days:
-                found.append(_series(kind, run, case.as_of, rule.series_gap_days))
-                run = []
-            run.append((day, by_day[day]))
-        if run:
-            found.append(_series(kind, run, case.as_of, rule.series_gap_days))
-    return found
+    return [series for kind in rule.kinds
+            for series in _runs(kind, [p for p in given if p.kind == kind], case.as_of,
+                                rule.series_gap_days)]
+
+
+def combined_series(case: Case, kb: Knowledge | None = None) -> list[Series]:
+    """Prolotherapy and PRP as one series (ENGINE-RULES v3): a gap after either kind counts,
+    and both kinds on one date are one injection with the lower relief."""
+    rule = (kb or load_knowledge()).courses.regenerative
+    given = [p for p in case.procedures or [] if p.kind in rule.kinds]
+    return _runs(COMBINED, given, case.as_of, rule.series_gap_days)
+
+
+def holding(series: list[Series], day: date) -> Series:
+    """The series that holds the injection of `day`."""
+    return next(s for s in series if s.started <= day <= s.last)
 
 
 def current_series(series: list[Series]) -> list[Series]:
@@ -83,19 +112,23 @@ def courses(f: Facts) -> Courses:
     ablation = latest_ablation(f)
     if not current and ablation is None:
         return NO_COURSES
-    return _courses(f.kb, current, ablation)
+    together = tuple(holding(f.combined_series, s.last).injections for s in current)
+    return _courses(f.kb, current, together, ablation)
 
 
 @shared(maxsize=4096)
-def _courses(kb: Knowledge, current: tuple[Series, ...], ablation: Ablation | None) -> Courses:
+def _courses(kb: Knowledge, current: tuple[Series, ...], together: tuple[int, ...],
+             ablation: Ablation | None) -> Courses:
+    """`together`: for each kind's series, the injections of the combined series holding it."""
     rule = kb.courses
     soonest, latest = rule.regenerative.next_window_days
     regenerative = [
         RegenerativeCourse(kind=s.kind, series_started=s.started, injections=s.injections,
-                           last=s.last, next_window=(s.last + timedelta(days=soonest),
-                                                     s.last + timedelta(days=latest)),
+                           series_injections=both, last=s.last,
+                           next_window=(s.last + timedelta(days=soonest),
+                                        s.last + timedelta(days=latest)),
                            limit=rule.regenerative.limit, active=s.active)
-        for s in current
+        for s, both in zip(current, together, strict=True)
     ]
     if ablation is None:
         return Courses(regenerative=regenerative)
@@ -114,37 +147,38 @@ def _alert(kb: Knowledge, alert_id: str, detail: str) -> Alert:
 
 def course_alerts(f: Facts) -> list[Alert]:
     """The four course alerts: series limit, interval, early non-response, ablation too soon."""
-    current = tuple(current_series(f.regenerative_series))
+    series = f.combined_series[-1] if f.combined_series else None
     ablation = latest_ablation(f)
-    if not current and ablation is None:
+    if series is None and ablation is None:
         return []
-    return list(_course_alerts(f.kb, f.case.as_of, current,
+    return list(_course_alerts(f.kb, f.case.as_of, series,
                                None if ablation is None else ablation[0]))
 
 
 @shared(maxsize=4096)
-def _course_alerts(kb: Knowledge, as_of: date, current: tuple[Series, ...],
+def _course_alerts(kb: Knowledge, as_of: date, s: Series | None,
                    ablated: date | None) -> tuple[Alert, ...]:
+    """Alerts on the regenerative series holding the latest injection (prolotherapy and PRP
+    together) while it is active, and on the latest ablation."""
     rules = kb.courses
     found: list[Alert] = []
-    for s in current:
-        if not s.active:
-            continue
+    if s is not None and s.active:
         days = (as_of - s.last).days
         opens = s.last + timedelta(days=rules.regenerative.next_window_days[0])
         if s.injections >= rules.regenerative.limit:
             found.append(_alert(kb, "regenerative_series_limit",
-                                f"{s.kind} series since {s.started}: {s.injections} injections "
-                                f"(limit {rules.regenerative.limit})."))
+                                f"Regenerative series (prolotherapy and PRP together) since "
+                                f"{s.started}: {s.injections} injections (limit "
+                                f"{rules.regenerative.limit})."))
         if as_of < opens:
             found.append(_alert(kb, "regenerative_interval",
-                                f"Last {s.kind} injection {days} days ago ({s.last}); the next "
-                                f"is due from {opens}."))
+                                f"Last regenerative injection {days} days ago ({s.last}); the "
+                                f"next is due from {opens}."))
         floor = rules.alerts["regenerative_early_nonresponse"].relief_below
         if s.first_relief is not None and floor is not None and s.first_relief < floor:
             found.append(_alert(kb, "regenerative_early_nonresponse",
-                                f"{s.first_relief:g}% relief after the first {s.kind} injection "
-                                f"of the series ({s.started}), below {floor:g}%."))
+                                f"{s.first_relief:g}% relief after the first injection of the "
+                                f"series ({s.started}), below {floor:g}%."))
     if ablated is not None and (as_of - ablated).days < rules.rfa.repeat_after_days:
         found.append(_alert(kb, "rfa_too_soon", f"The last ablation ({ablated}) was "
                                                 f"{(as_of - ablated).days} days ago."))

@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sijcare.engine.facts import Facts, combined_gaenslen, lasting_relief, positives, relief_percent
+from sijcare.engine.blocks import sessions_result
+from sijcare.engine.differential import differential_state
+from sijcare.engine.facts import (
+    JOINT_TARGETS,
+    Facts,
+    combined_gaenslen,
+    lasting_relief,
+    positives,
+    sessions,
+)
+from sijcare.engine.ladder import rungs
 from sijcare.engine.memo import Shelf, shared
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Criterion, Knowledge, Option, Policy
@@ -86,16 +96,15 @@ def location_below_l5(ctx: Context) -> Verdict:
 
 @check("no_radiculopathy")
 def no_radiculopathy(ctx: Context) -> Verdict:
-    support = ctx.facts.radicular_support
-    if support:
-        return Verdict("not_met", f"radicular pattern: {', '.join(support)}")
-    history, exam = ctx.facts.history, ctx.facts.exam
-    if history and history.below_knee is False:
+    excluded = ctx.facts.radiculopathy_excluded
+    if excluded is False:
+        return Verdict("not_met", f"radicular pattern: {', '.join(ctx.facts.radicular_support)}")
+    if excluded is None:
+        return Verdict("unknown", "radicular signs not fully recorded",
+                       "Record below_knee, neuro_deficit and the straight-leg raise.")
+    if ctx.facts.history and ctx.facts.history.below_knee is False:
         return Verdict("met", "pain does not reach below the knee")
-    if exam and exam.neuro_deficit is False and exam.straight_leg_raise == "negative":
-        return Verdict("met", "no neurological deficit and straight-leg raise negative")
-    return Verdict("unknown", "radicular signs not fully recorded",
-                   "Record below_knee, neuro_deficit and the straight-leg raise.")
+    return Verdict("met", "no neurological deficit and straight-leg raise negative")
 
 
 @check("imaging_excludes")
@@ -176,22 +185,67 @@ def no_red_flags(ctx: Context) -> Verdict:
 
 @check("block_relief")
 def block_relief(ctx: Context) -> Verdict:
-    """The latest counted block; with `joint_only`, the latest one into the joint itself."""
+    """The latest counted block session; with `joint_only`, the latest one into the joint.
+
+    A confirmed block right after a negative one of the same kind is not a confirmation
+    (discordant blocks, ENGINE-RULES v3)."""
     threshold = ctx.params.get("threshold", ctx.policy.block_threshold)
     if ctx.facts.case.blocks is None:
         return BLOCKS_UNKNOWN
     joint = ctx.params.get("joint_only", False)
-    latest = ctx.facts.latest_joint_block if joint else ctx.facts.latest_block
-    if latest is None:
+    read = ctx.facts.joint_sessions if joint else ctx.facts.block_sessions
+    if not read:
         return Verdict("not_met", "no image-guided intra-articular block on the complaint's side"
                        if joint else "no image-guided diagnostic block on the complaint's side")
-    relief = ctx.facts.latest_relief if latest is ctx.facts.latest_block else relief_percent(
-        latest)
-    ok = relief >= threshold
-    target = latest.target.replace("_", "-") + " " if latest.target else ""
-    return Verdict("met" if ok else "not_met",
-                   f"{target}block on {latest.date}: {relief:g}% relief "
-                   f"({'at least' if ok else 'below'} {threshold:g}%)")
+    latest = read[-1]
+    floor = ctx.facts.kb.pathway.block_equivocal_floor
+    target = latest.block.target.replace("_", "-") + " " if latest.block.target else ""
+    summary = f"{target}block on {latest.date}: {latest.relief:g}% relief"
+    if latest.relief < threshold:
+        return Verdict("not_met", f"{summary} (below {threshold:g}%)")
+    if sessions_result(read, threshold, floor) != "confirmed":
+        return Verdict("not_met", f"{summary}, but the block before it on {read[-2].date} gave "
+                                  f"{read[-2].relief:g}% (negative): discordant blocks")
+    return Verdict("met", f"{summary} (at least {threshold:g}%)")
+
+
+@check("two_concordant_blocks")
+def two_concordant_blocks(ctx: Context) -> Verdict:
+    """Two intra-articular sessions on different dates, each at the fusion threshold, each on
+    a recorded side of the complaint; a bilateral complaint needs two for each side."""
+    if ctx.facts.case.blocks is None:
+        return BLOCKS_UNKNOWN
+    threshold = ctx.policy.fusion_block_threshold
+    side = ctx.facts.history.side if ctx.facts.history else None
+    joint = [b for b in ctx.facts.counted_blocks if b.target in JOINT_TARGETS]
+    if side == "bilateral":
+        per_side = [_concordance([b for b in joint if b.side in (s, "bilateral", None)],
+                                 threshold, s) for s in ("left", "right")]
+        failed = [v for v in per_side if v.status == "not_met"]
+        unknown = [v for v in per_side if v.status == "unknown"]
+        verdict = (failed or unknown or per_side)[0]
+        detail = "; ".join(f"{s}: {v.detail}" for s, v in zip(("left", "right"), per_side,
+                                                              strict=True))
+        return verdict._replace(detail=detail)
+    return _concordance(joint, threshold, side)
+
+
+def _concordance(blocks: list, threshold: float, side: str | None) -> Verdict:
+    read = sessions(blocks)[-2:]
+    if len(read) < 2:
+        return Verdict("not_met", f"{len(read)} image-guided intra-articular block session(s) "
+                                  "on the complaint's side (two are needed)")
+    summary = " and ".join(f"{s.date} {s.relief:g}%" for s in read)
+    if any(s.relief < threshold for s in read):
+        return Verdict("not_met", f"the two most recent intra-articular blocks ({summary}) do not "
+                                  f"both reach {threshold:g}%")
+    if side is None and all(s.block.side == "bilateral" for s in read):
+        return Verdict("met", f"two bilateral blocks at {threshold:g}% or more ({summary})")
+    if side is None or any(s.block.side is None for s in read):
+        return Verdict("unknown", f"two blocks at {threshold:g}% or more ({summary}), but a side "
+                                  "is not recorded",
+                       "Record the side of the complaint and of each block.")
+    return Verdict("met", f"two concordant blocks at {threshold:g}% or more ({summary})")
 
 
 def _figure(value: float | None, unit: str) -> str:
@@ -243,17 +297,35 @@ def repeat_interval(ctx: Context) -> Verdict:
 
 @check("regenerative_series_limit")
 def regenerative_series_limit(ctx: Context) -> Verdict:
-    """No active regenerative series has reached the limit; an ended series starts afresh."""
+    """The active series (prolotherapy and PRP together) is under the limit; an ended series
+    starts afresh."""
     if ctx.facts.case.procedures is None:
         return PROCEDURES_UNKNOWN
     limit = ctx.params["limit"]
-    active = [s for s in ctx.facts.regenerative_series if s.active]
+    active = [s for s in ctx.facts.combined_series if s.active]
     if not active:
         return Verdict("met", "no active regenerative series")
-    full = [s for s in active if s.injections >= limit]
-    summary = "; ".join(f"{s.kind} series since {s.started}: {s.injections} injection(s)"
-                        for s in active)
-    return Verdict("not_met" if full else "met", f"{summary} (limit {limit})")
+    series = active[-1]
+    summary = (f"regenerative series since {series.started}: {series.injections} injection(s) "
+               f"of prolotherapy and PRP together (limit {limit})")
+    return Verdict("not_met" if series.injections >= limit else "met", summary)
+
+
+@check("regenerative_response")
+def regenerative_response(ctx: Context) -> Verdict:
+    """Stop a series whose two most recent injections with a recorded relief both fell short."""
+    if ctx.facts.case.procedures is None:
+        return PROCEDURES_UNKNOWN
+    below = ctx.params["relief_below"]
+    if not ctx.facts.combined_series:
+        return Verdict("met", "no regenerative injection given")
+    series = ctx.facts.combined_series[-1]
+    recorded = [r for r in series.reliefs if r is not None][-2:]
+    summary = (f"series since {series.started}: relief of the last injections with a figure: "
+               f"{', '.join(f'{r:g}%' for r in recorded) or 'none recorded'}")
+    if len(recorded) == 2 and all(r < below for r in recorded):
+        return Verdict("not_met", f"{summary} (both below {below:g}%)")
+    return Verdict("met", summary)
 
 
 @check("not_pregnant")
@@ -261,11 +333,37 @@ def not_pregnant(ctx: Context) -> Verdict:
     patient = ctx.facts.case.patient
     if patient.pregnant is True:
         return Verdict("not_met", "pregnant: elective fluoroscopic and surgical procedures wait")
+    if ctx.facts.could_be_pregnant:
+        age = ctx.facts.age
+        who = f"a patient aged {age}" if age is not None else "a patient of unrecorded age"
+        return Verdict("unknown", f"pregnancy not recorded for {who} who could be pregnant",
+                       "Ask about and record pregnancy (patient.pregnant).")
     if patient.pregnant is False:
         return Verdict("met", "not pregnant")
     if patient.sex == "male":
         return Verdict("met", "male patient")
-    return Verdict("unknown", "pregnancy not recorded", "Record whether the patient is pregnant.")
+    return Verdict("met", f"pregnancy not recorded; aged {ctx.facts.age}, outside the "
+                          "screening ages")
+
+
+@check("anticoagulation_addressed")
+def anticoagulation_addressed(ctx: Context) -> Verdict:
+    """On an anticoagulant, a procedure waits for a documented peri-procedural plan."""
+    medications = ctx.facts.case.medications
+    taking = medications.anticoagulant if medications else None
+    if taking is False:
+        return Verdict("met", "no anticoagulant")
+    if taking is None:
+        return Verdict("unknown", "anticoagulant use not recorded",
+                       "Record whether the patient takes an anticoagulant.")
+    plan = medications.anticoagulant_plan
+    if plan is True:
+        return Verdict("met", "on an anticoagulant with a documented peri-procedural plan")
+    if plan is False:
+        return Verdict("not_met", "on an anticoagulant and no peri-procedural plan agreed")
+    return Verdict("unknown", "on an anticoagulant; the peri-procedural plan is not documented",
+                   "Document the anticoagulation plan (hold or bridge, agreed with the "
+                   "prescriber).")
 
 
 @check("no_allergy")
@@ -315,13 +413,63 @@ def no_generalized_pain_disorder(ctx: Context) -> Verdict:
                "Record whether a generalised pain disorder is present.")
 
 
-@check("steroid_tried")
-def steroid_tried(ctx: Context) -> Verdict:
+@check("ladder_failed")
+def ladder_failed(ctx: Context) -> Verdict:
+    """Every covered rung tried in this episode without lasting relief, none still helping."""
     if ctx.facts.case.procedures is None:
         return PROCEDURES_UNKNOWN
-    given = ctx.facts.steroid_injections
-    return Verdict("met", f"{len(given)} steroid injection(s) recorded") if given else Verdict(
-        "not_met", "no therapeutic steroid injection recorded")
+    ongoing = ctx.facts.relief_still_ongoing
+    if ongoing is not None:
+        return Verdict("not_met", f"the {ongoing.kind.replace('_', ' ')} on {ongoing.date} still "
+                                  f"gives {ongoing.relief_percent:g}% relief")
+    found = rungs(ctx.facts, ctx.policy)
+    name = {r.option: ctx.policy.option(r.option).name for r in found}
+    untried = [name[r.option] for r in found if r.outcome == "untried"]
+    lasted = [f"{name[r.option]} on {r.latest.date}" for r in found if r.outcome == "lasted"]
+    unknown = [f"{name[r.option]} on {r.latest.date}" for r in found if r.outcome == "unknown"]
+    if untried or lasted:
+        parts = ([f"not yet tried since this pain began (image-guided): {', '.join(untried)}"]
+                 if untried else []) + (
+            [f"gave lasting relief: {', '.join(lasted)}"] if lasted else [])
+        return Verdict("not_met", "; ".join(parts))
+    if unknown:
+        return Verdict("unknown", f"outcome not recorded: {', '.join(unknown)}",
+                       "Record the relief (percent and weeks) of the most recent procedure of "
+                       "each rung.")
+    return Verdict("met", "no lasting relief from: " + ", ".join(
+        f"{name[r.option]} on {r.latest.date} ({r.latest.relief_percent:g}%)" for r in found))
+
+
+@check("no_prior_fusion")
+def no_prior_fusion(ctx: Context) -> Verdict:
+    if ctx.facts.case.procedures is None:
+        return PROCEDURES_UNKNOWN
+    fused = ctx.facts.prior_fusions
+    if fused:
+        return Verdict("not_met", "fusion of this joint recorded on "
+                       f"{', '.join(str(p.date) for p in fused)}: review the fusion instead")
+    return Verdict("met", "no earlier fusion of this joint")
+
+
+@check("differential_clear")
+def differential_clear(ctx: Context) -> Verdict:
+    state = differential_state(ctx.facts)
+    if state.status == "open":
+        return Verdict("not_met", f"still open: {', '.join(state.findings)}")
+    if state.status == "undecided":
+        return Verdict("unknown", f"not recorded: {', '.join(state.findings)}",
+                       f"Record {', '.join(state.findings)}.")
+    return Verdict("met", "no radicular, hip or inflammatory pattern")
+
+
+@check("pain_at_least")
+def pain_at_least(ctx: Context) -> Verdict:
+    need = ctx.params["min_nrs"]
+    history = ctx.facts.history
+    nrs = history.pain_nrs if history else None
+    return tri(None if nrs is None else nrs >= need, f"pain {nrs}/10 (at least {need})",
+               f"pain {nrs}/10 (below {need})", "current pain (NRS) not recorded",
+               "Record the current average pain, 0-10 (history.pain_nrs).")
 
 
 def combine(statuses: list[str], covered: bool) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from sijcare.engine.courses import Series, regenerative_series
+from sijcare.engine.courses import Series, combined_series, regenerative_series
 from sijcare.knowledge import Knowledge
 from sijcare.model.case import Block, Case, Procedure
+from sijcare.model.plausibility import whole_years
 from sijcare.numbers import exact, round_half_up
 
 COUNTED_GUIDANCE = frozenset({"fluoroscopy", "ct", "ultrasound"})
@@ -30,10 +32,36 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def subtract_months(day: date, months: float) -> date:
+    """`day` minus whole calendar months, and any fraction of a month as days."""
+    whole = int(months)
+    earlier = add_months(day, -whole)
+    return earlier - timedelta(days=round((months - whole) * DAYS_PER_MONTH))
+
+
 def relief_percent(block: Block) -> float:
     """(before - after) / before x 100, one decimal, rounded half up."""
     before, after = exact(block.pain_before), exact(block.pain_after)
     return round_half_up((before - after) / before * 100, 1)
+
+
+class Session(NamedTuple):
+    """Blocks on one date are one session, represented by its lowest relief (the cautious
+    reading, ENGINE-RULES v3)."""
+
+    date: date
+    block: Block
+    relief: float
+
+
+def sessions(blocks: list[Block]) -> tuple[Session, ...]:
+    """One session per date, in date order, each the block with the lowest relief that day."""
+    lowest: dict[date, Session] = {}
+    for block in blocks:
+        relief = relief_percent(block)
+        if block.date not in lowest or relief < lowest[block.date].relief:
+            lowest[block.date] = Session(block.date, block, relief)
+    return tuple(lowest[day] for day in sorted(lowest))
 
 
 def relief_ongoing(procedure: Procedure, floor: float) -> bool:
@@ -137,13 +165,25 @@ class Facts:
 
     @once
     def onset(self) -> date | None:
+        """When this pain began: recorded, or `as_of` minus its duration in calendar months."""
         history = self.history
         if history and history.pain_onset:
             return history.pain_onset
         if history and history.pain_duration_months is not None:
-            days = round(history.pain_duration_months * DAYS_PER_MONTH)
-            return self.case.as_of - timedelta(days=days)
+            return subtract_months(self.case.as_of, history.pain_duration_months)
         return None
+
+    def since_onset(self, day: date) -> bool:
+        """On or after onset; every date counts while onset is unknown."""
+        return self.onset is None or day >= self.onset
+
+    @once
+    def age(self) -> int | None:
+        """Age at `as_of`; the birth date wins over a recorded age."""
+        patient = self.case.patient
+        if patient.birth_date:
+            return whole_years(patient.birth_date, self.case.as_of)
+        return patient.age
 
     @once
     def onset_age(self) -> float | None:
@@ -152,19 +192,28 @@ class Facts:
         if onset is None:
             return None
         if patient.birth_date:
-            born = patient.birth_date
-            return onset.year - born.year - ((onset.month, onset.day) < (born.month, born.day))
+            return whole_years(patient.birth_date, onset)
         if patient.age is not None:
             return patient.age - (self.case.as_of - onset).days / 365.25
         return None
 
     @once
+    def could_be_pregnant(self) -> bool:
+        """Pregnancy not recorded for a patient who could be: not male, of an age to be."""
+        patient, rule = self.case.patient, self.kb.safety.pregnancy
+        if patient.pregnant is not None or patient.sex == "male":
+            return False
+        return self.age is None or rule.min_age <= self.age <= rule.max_age
+
+    @once
     def care_weeks(self) -> float | None:
-        """Weeks covered by the union of care courses (ongoing ones run to `as_of`)."""
+        """Weeks covered by the union of care courses since onset (ongoing ones run to
+        `as_of`); care before this pain began belongs to another episode."""
         if self.case.conservative_care is None:
             return None
-        as_of = self.case.as_of
-        spans = sorted((c.start, min(c.end or as_of, as_of)) for c in self.case.conservative_care)
+        as_of, onset = self.case.as_of, self.onset
+        spans = sorted((max(c.start, onset) if onset else c.start, min(c.end or as_of, as_of))
+                       for c in self.case.conservative_care)
         days, reach = 0, None
         for start, end in spans:
             if reach is not None and start < reach:
@@ -174,41 +223,56 @@ class Facts:
                 reach = end
         return days / 7
 
-    def matches_complaint(self, block: Block) -> bool:
+    @once
+    def care_before_onset(self) -> list[date]:
+        """Start dates of care courses begun before onset (left out of the care weeks)."""
+        return [c.start for c in self.case.conservative_care or [] if not self.since_onset(c.start)]
+
+    def matches_complaint(self, entry: Block | Procedure) -> bool:
         """Same side as the complaint: either side unknown, equal, or either bilateral."""
         side = self.history.side if self.history else None
-        return (side is None or block.side is None or block.side == side
-                or "bilateral" in (side, block.side))
+        return (side is None or entry.side is None or entry.side == side
+                or "bilateral" in (side, entry.side))
 
     @once
     def guided_blocks(self) -> list[Block]:
-        """Image-guided blocks of any side in date order (list order breaks ties)."""
+        """Image-guided blocks of any side and date, in date order (list order breaks ties)."""
         blocks = [b for b in self.case.blocks or [] if b.guidance in COUNTED_GUIDANCE]
         return sorted(blocks, key=lambda b: b.date)
 
     @once
     def counted_blocks(self) -> list[Block]:
-        """Image-guided blocks on the complaint's side, in date order."""
-        return [b for b in self.guided_blocks if self.matches_complaint(b)]
+        """Image-guided blocks on the complaint's side since onset, in date order."""
+        return [b for b in self.guided_blocks
+                if self.matches_complaint(b) and self.since_onset(b.date)]
 
     @once
     def unguided_blocks(self) -> list[Block]:
         return [b for b in self.case.blocks or [] if b.guidance not in COUNTED_GUIDANCE]
 
     @once
+    def blocks_before_onset(self) -> list[Block]:
+        """Blocks of an earlier pain: they diagnose nothing about this one."""
+        return [b for b in self.case.blocks or [] if not self.since_onset(b.date)]
+
+    @once
+    def block_sessions(self) -> tuple[Session, ...]:
+        """Counted block sessions (of any target), in date order."""
+        return sessions(self.counted_blocks)
+
+    @once
+    def joint_sessions(self) -> tuple[Session, ...]:
+        """Counted sessions into the joint itself (target intra-articular or unrecorded)."""
+        return sessions([b for b in self.counted_blocks if b.target in JOINT_TARGETS])
+
+    @once
     def latest_block(self) -> Block | None:
-        """The most recent counted block, of any target (the stage reads this one)."""
-        return self.counted_blocks[-1] if self.counted_blocks else None
+        """The block representing the most recent counted session (the stage reads it)."""
+        return self.block_sessions[-1].block if self.block_sessions else None
 
     @once
     def latest_relief(self) -> float | None:
-        return relief_percent(self.latest_block) if self.latest_block else None
-
-    @once
-    def latest_joint_block(self) -> Block | None:
-        """The most recent counted block into the joint (target intra-articular or unrecorded)."""
-        joint = [b for b in self.counted_blocks if b.target in JOINT_TARGETS]
-        return joint[-1] if joint else None
+        return self.block_sessions[-1].relief if self.block_sessions else None
 
     @once
     def recent_blocks(self) -> int:
@@ -228,13 +292,36 @@ class Facts:
         """The procedures of the given kinds, in date order."""
         return [p for p in self.procedures if p.kind in kinds]
 
+    def tried(self, kinds: tuple[str, ...]) -> list[Procedure]:
+        """Image-guided procedures of the kinds since onset: the rungs tried in this episode."""
+        return [p for p in self.kinds(kinds)
+                if p.guidance not in (None, "none") and self.since_onset(p.date)]
+
     @once
     def ablations(self) -> list[Procedure]:
         return self.kinds(ABLATION_KINDS)
 
     @once
+    def relief_still_ongoing(self) -> Procedure | None:
+        """A procedure of any kind whose relief is still ongoing (the latest such)."""
+        floor = self.kb.pathway.relief_ongoing_percent
+        ongoing = [p for p in self.procedures if relief_ongoing(p, floor)]
+        return ongoing[-1] if ongoing else None
+
+    @once
+    def prior_fusions(self) -> list[Procedure]:
+        """Fusions of the complaint's joint (side equal, bilateral, or either unrecorded)."""
+        return [p for p in self.kinds(("mis_fusion",)) if self.matches_complaint(p)]
+
+    @once
     def regenerative_series(self) -> list[Series]:
+        """Each regenerative kind's own series (for display)."""
         return regenerative_series(self.case, self.kb)
+
+    @once
+    def combined_series(self) -> list[Series]:
+        """Prolotherapy and PRP as one series (limits, intervals and response read these)."""
+        return combined_series(self.case, self.kb)
 
     @once
     def provocation(self) -> dict[str, str | None]:
@@ -256,5 +343,29 @@ class Facts:
         return ["below_knee", *signs] if signs else []
 
     @once
+    def radiculopathy_excluded(self) -> bool | None:
+        """False for a radicular pattern, True when the recorded signs rule one out, else
+        None (the signs that would decide were not recorded)."""
+        if self.radicular_support:
+            return False
+        history, exam = self.history, self.exam
+        if history and history.below_knee is False:
+            return True
+        if exam and exam.neuro_deficit is False and exam.straight_leg_raise == "negative":
+            return True
+        return None
+
+    @once
     def hip_pattern(self) -> bool:
         return bool(self.exam and self.exam.hip_rotation_pain)
+
+    @once
+    def spa_feature_count(self) -> int:
+        features = self.history.spa_features if self.history else None
+        return len(set(features or []))
+
+    @once
+    def spa_age_unknown(self) -> bool:
+        """Enough NICE NG65 features to matter, but no age at onset to apply the rule with."""
+        rule = self.kb.screening.spondyloarthritis
+        return self.spa_feature_count >= rule.test_hla_b27_at and self.onset_age is None

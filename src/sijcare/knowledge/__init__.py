@@ -156,6 +156,13 @@ class Rung(Item):
     kinds: list[str]
 
 
+class Note(Item):
+    """A fixed explanation the engine adds where a rule applies, with its sources."""
+
+    text: str
+    sources: list[str]
+
+
 class Pathway(Item):
     rolling_window_days: int
     block_equivocal_floor: float
@@ -165,6 +172,7 @@ class Pathway(Item):
     single_block_unconfirmed_percent: float
     block_diary_minutes: list[int]
     ladder: list[Rung]
+    prior_fusion: Note
     sources: dict[str, list[str]]
     stages: list[Stage]
     differential: list[Stage]
@@ -193,6 +201,7 @@ class Policy(Item):
     name: str
     prior: float = Field(gt=0, lt=1)
     block_threshold: float
+    fusion_block_threshold: float  # each of two concordant intra-articular blocks
     conservative_min_weeks: float
     sources: dict[str, list[str]]
     options: list[Option]
@@ -209,6 +218,8 @@ class Limit(Item):
     warn_at: int | None = None
     block_at: int | None = None
     min_weeks: float | None = None
+    min_age: int | None = None
+    max_age: int | None = None
     severities: dict[str, Severity] | None = None
     sources: list[str]
 
@@ -220,6 +231,9 @@ class Safety(Item):
     allergy_conflict: Limit
     anticoagulant: Limit
     block_not_image_guided: Limit
+    spa_age_unknown: Limit
+    blocks_before_onset: Limit
+    care_before_onset: Limit
 
 
 class Band(Item):

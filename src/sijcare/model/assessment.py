@@ -186,6 +186,7 @@ class RegenerativeCourse(Out):
     kind: Literal["prolotherapy", "prp"]
     series_started: date
     injections: int
+    series_injections: int  # both kinds in the combined series holding this kind's latest
     last: date
     next_window: tuple[date, date]
     limit: int

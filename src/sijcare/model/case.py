@@ -16,9 +16,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from sijcare.model.plausibility import implausibilities
 
 _YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -212,6 +216,7 @@ class Procedure(Record):
 
 class Medications(Record):
     anticoagulant: bool | None = None
+    anticoagulant_plan: bool | None = None  # a peri-procedural plan (hold or bridge) agreed
 
 
 class Prom(Record):
@@ -267,28 +272,12 @@ class Case(Record):
         return value
 
     @model_validator(mode="after")
-    def _nothing_after_as_of(self) -> Case:
-        """Events dated after `as_of` cannot have happened yet; they are input errors."""
-        late = [
-            f"{where}: {when} is after as_of {self.as_of}"
-            for where, when in self._dated_events()
-            if when > self.as_of
-        ]
-        if late:
-            raise ValueError("; ".join(late))
+    def _could_have_happened(self) -> Case:
+        """Facts that contradict each other or the calendar are input errors, one per field."""
+        found = implausibilities(self)
+        if found:
+            raise ValidationError.from_exception_data("Case", [
+                InitErrorDetails(type=PydanticCustomError("value_error", problem), loc=loc,
+                                 input=None)
+                for loc, problem in found])
         return self
-
-    def _dated_events(self) -> list[tuple[str, date]]:
-        events: list[tuple[str, date]] = []
-        if self.patient.birth_date:
-            events.append(("patient.birth_date", self.patient.birth_date))
-        if self.history and self.history.pain_onset:
-            events.append(("history.pain_onset", self.history.pain_onset))
-        for field in ("imaging", "blocks", "procedures", "proms"):
-            for i, item in enumerate(getattr(self, field) or []):
-                events.append((f"{field}[{i}].date", item.date))
-        for i, course in enumerate(self.conservative_care or []):
-            events.append((f"conservative_care[{i}].start", course.start))
-            if course.end is not None:
-                events.append((f"conservative_care[{i}].end", course.end))
-        return events

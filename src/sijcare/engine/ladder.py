@@ -1,0 +1,57 @@
+"""The treatment ladder below fusion: the rungs a policy covers and how each went.
+
+A rung counts as *tried* only through an image-guided procedure of its kinds since this pain
+began; earlier or unguided procedures still count for every safety rule, but they say nothing
+about this episode's response (ENGINE-RULES v3, "rung failed" and "ladder failed").
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from sijcare.engine.facts import Facts
+from sijcare.knowledge import Policy
+from sijcare.model.case import Procedure
+
+Outcome = Literal["untried", "failed", "lasted", "unknown"]
+
+
+class RungOutcome(NamedTuple):
+    option: str  # the rung's option id
+    outcome: Outcome
+    latest: Procedure | None  # its most recent guided procedure since onset
+
+
+def outcome(procedure: Procedure | None, percent: float, weeks: float) -> Outcome:
+    """Failed below `percent`, or at it for under `weeks` with relief over; unknown without
+    a relief figure, or with enough relief whose duration was never recorded."""
+    if procedure is None:
+        return "untried"
+    shown, lasted = procedure.relief_percent, procedure.relief_weeks
+    if shown is None:
+        return "unknown"
+    if shown < percent:
+        return "failed"
+    if procedure.relief_ongoing is True or (lasted is not None and lasted >= weeks):
+        return "lasted"
+    return "unknown" if lasted is None else "failed"
+
+
+def rungs(f: Facts, policy: Policy) -> tuple[RungOutcome, ...]:
+    """Each covered rung with the outcome of its most recent guided procedure since onset."""
+    lasting = f.kb.pathway.lasting_relief
+    found = []
+    for rung in f.kb.pathway.ladder:
+        if not policy.option(rung.option).covered:
+            continue
+        tried = f.tried(tuple(rung.kinds))
+        latest = tried[-1] if tried else None
+        found.append(RungOutcome(rung.option, outcome(latest, lasting.percent, lasting.weeks),
+                                 latest))
+    return tuple(found)
+
+
+def ladder_failed(f: Facts, policy: Policy) -> bool:
+    """Every covered rung failed, and no procedure of any kind still gives relief."""
+    return f.relief_still_ongoing is None and all(
+        r.outcome == "failed" for r in rungs(f, policy))
