@@ -1,10 +1,12 @@
 """What stands between an option and the patient, said the same way on every page and report.
 
-The engine decides every status; this module only words it where a glance could mislead. A
-not-met safety criterion (a red flag, pregnancy, an allergy, too many steroid injections, an
-ablation too soon) must read as a stop, not as one line among many; a met option beside a
-blocking alert, a pregnancy or an allergy must read "review first"; and the safety facts of
-the record read "not recorded" where nobody asked, never "none".
+The engine decides every status and marks which criteria guard the patient (`safety`); this
+module only words it where a glance could mislead. A not-met safety criterion (a red flag,
+pregnancy, an allergy, an anticoagulant without a plan, too many or too close steroid
+injections, an ablation too soon, an earlier fusion, an open differential) must read as a
+stop, not as one line among many; a met option beside a blocking alert or an allergy must read
+"review first"; and the safety facts of the record read "not recorded" where nobody asked,
+never "none".
 """
 
 from __future__ import annotations
@@ -17,9 +19,6 @@ from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
 
-# Policy checks that guard the patient rather than the payer's paperwork.
-SAFETY_CHECKS = frozenset({"no_red_flags", "not_pregnant", "no_allergy", "steroid_sessions",
-                           "repeat_interval"})
 NOT_RECORDED = "not recorded"
 # A checklist reads what stops the option first, never a run of "met" above it.
 CHECKLIST_ORDER = {"not_met": 0, "pending": 1, "unknown": 2}
@@ -35,17 +34,9 @@ class Verdict:
     lines: tuple[str, ...]
 
 
-def _checks(policy: str, option_id: str) -> dict[str, str]:
-    rules = load_knowledge().policies[policy]
-    option = next((o for o in rules.options if o.id == option_id), None)
-    return {c.id: c.check for c in option.criteria} if option else {}
-
-
-def safety_stops(option_id: str, option: OptionResult, policy: str) -> list[CriterionResult]:
+def safety_stops(option: OptionResult) -> list[CriterionResult]:
     """The option's not-met criteria that are safety stops, in the policy's order."""
-    checks = _checks(policy, option_id)
-    return [c for c in option.criteria
-            if c.status == "not_met" and checks.get(c.id) in SAFETY_CHECKS]
+    return [c for c in option.criteria if c.status == "not_met" and c.safety]
 
 
 def checklist_rank(status: str) -> int:
@@ -84,12 +75,11 @@ def verdict(option_id: str, assessment: Assessment) -> Verdict:
             f"{policy} does not cover {option.name} either.",)
         return Verdict("stop", f"Not supported: a red flag ({flags}) needs urgent work-up "
                        "first. Do not send this request.",
-                       covered + tuple(_criterion_line(c) for c in safety_stops(
-                           option_id, option, assessment.policy)))
+                       covered + tuple(_criterion_line(c) for c in safety_stops(option)))
     if option.status == "not_covered":
         return Verdict("not_covered", f"Not supported: {policy} does not cover "
                        f"{option.name}.", tuple(words(r.text) for r in option.reasons))
-    stops = safety_stops(option_id, option, assessment.policy)
+    stops = safety_stops(option)
     if stops:
         return Verdict("stop", "Not supported: a safety criterion is not met. Do not send "
                        "this request.", tuple(_criterion_line(c) for c in stops))

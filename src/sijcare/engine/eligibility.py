@@ -51,6 +51,14 @@ BLOCKS_UNKNOWN = Verdict("unknown", "diagnostic blocks not recorded",
                          "Record each image-guided diagnostic block with pain before and after "
                          "(or none).")
 CHECKS: dict[str, Check] = {}
+# Checks that guard the patient rather than the payer's paperwork: a criterion running one
+# that is not met stops the option for safety, and one that is unknown is the first thing to
+# document (ENGINE-RULES v3, "safety before availability").
+SAFETY_CHECKS = frozenset({
+    "no_red_flags", "not_pregnant", "no_allergy", "anticoagulation_addressed",
+    "steroid_sessions", "repeat_interval", "regenerative_series_limit", "no_prior_fusion",
+    "differential_clear",
+})
 
 
 def check(name: str) -> Callable[[Check], Check]:
@@ -506,7 +514,7 @@ class Step:
         return self.results.keep(verdict, CriterionResult(
             id=criterion.id, text=criterion.text, status=status, detail=detail,
             sources=criterion.sources, provisional=criterion.provisional, document=document,
-            pending=pending))
+            pending=pending, safety=criterion.check in SAFETY_CHECKS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -575,7 +583,9 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
     option, policy = entry.option, entry.policy
     criteria = [step.result(verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
     statuses = [c.status for c in criteria]
-    missing = [c.document for c in criteria if c.status == "unknown" and c.document]
+    unknown = sorted((c for c in criteria if c.status == "unknown" and c.document),
+                     key=lambda c: not c.safety)  # safety facts first
+    stops = [c for c in criteria if c.status == "not_met" and c.safety]
     if not option.covered:
         text = f"{option.name} is not covered under policy {policy.id}" + (
             " (provisional: the exclusion was seen only in secondary sources)."
@@ -583,10 +593,13 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
     else:
         text = (f"{option.name}: {statuses.count('met')} met, {statuses.count('not_met')} not "
                 f"met, {statuses.count('unknown')} unknown under policy {policy.id}.")
+        if stops:
+            text += f" Stopped for safety: {'; '.join(c.text for c in stops)}."
     return entry.results.keep(verdicts, OptionResult(
         status=combine(statuses, option.covered), name=option.name, criteria=criteria,
-        missing=missing, evidence=entry.evidence, provisional=option.provisional,
-        reasons=[entry.summary(text)]))
+        missing=tuple(dict.fromkeys(c.document for c in unknown)),
+        stopped_by=tuple(c.id for c in stops), evidence=entry.evidence,
+        provisional=option.provisional, reasons=[entry.summary(text)]))
 
 
 def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:

@@ -114,6 +114,7 @@ class CriterionResult(Out):
     provisional: bool = False
     document: str | None = None
     pending: str | None = None  # not met only because time has not passed yet: what decides it
+    safety: bool = False  # guards the patient (not the payer's paperwork): not met is a stop
 
 
 class EvidenceLine(Out):
@@ -128,7 +129,8 @@ class OptionResult(Out):
     status: Status
     name: str
     criteria: list[CriterionResult]
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # what to document, the unknown safety facts first
+    stopped_by: tuple[str, ...] = ()  # ids of the not-met safety criteria: a stop, not a gap
     reasons: list[Reason]
     evidence: list[EvidenceLine] = Field(default_factory=list)
     provisional: bool = False  # the coverage decision rests on secondary sources

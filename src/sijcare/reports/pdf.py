@@ -173,7 +173,7 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
     assessment = assess(case, policy=policy)
     result = assessment.eligibility[option]
     checks = {c.id: c.check for c in rules.option(option).criteria}
-    stops = safety_stops(option, result, policy)
+    stops = safety_stops(result)
     timeline = [e for e in records.timeline() if not e.voided_on and e.recorded_on <= as_of]
     criteria = [{"result": c, "cited": _cited(c.sources), "records": [
         e for e in timeline if e.kind in CHECK_RECORDS.get(checks.get(c.id, ""), ())]}

@@ -91,10 +91,10 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
 
     rows = []
     first = read_first(alerts) or read_first(a.alerts)
-    for oid, option in a.eligibility.items():
+    for option in a.eligibility.values():
         counts = {s: sum(c.status == s for c in option.criteria) for s in ("met", "not_met",
                                                                             "unknown")}
-        stops = safety_stops(oid, option, a.policy)
+        stops = safety_stops(option)
         unmet = [*stops, *(c for c in option.criteria if c.status == "not_met"
                            and c not in stops)]
         mark = STATUS_MARK[option.status]

@@ -115,7 +115,7 @@ def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> 
 
 def option_view(option_id: str, option: OptionResult, assessment: Assessment,
                 case: Case) -> OptionView:
-    stops = safety_stops(option_id, option, assessment.policy)
+    stops = safety_stops(option)
     stop_ids = {c.id for c in stops}
     ordered = sorted(option.criteria, key=lambda c: c.id not in stop_ids)
     criteria = tuple(sorted((criterion_view(c, case, assessment.policy, option_id)
