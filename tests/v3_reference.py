@@ -74,6 +74,9 @@ OPEN_POINTS = [
     " whenever anticoagulant is true, plan or not).",
     "steroid_interval (criterion) and regenerative_interval/response: unknown when procedures"
     " is absent (clarification on 'else met' criteria).",
+    "imaging_excludes_other (v1): imaging recorded without any CT or MRI is not_met, as"
+    " tests/test_eligibility.py has it.",
+    "option_stopped 'by its label': the display label (labels.yaml) or the criterion's text.",
 ]
 
 
@@ -482,7 +485,14 @@ def ref(case, policy):
         return "unknown"
 
     c["other_causes_excluded"] = imaging()
-    c["imaging_excludes_other"] = imaging(("ct", "mri"))
+    # READING (v1, as tests/test_eligibility.py has it): imaging recorded without any CT or
+    # MRI is not_met (the required modality was not done); a CT/MRI without a verdict, or no
+    # imaging at all, is unknown
+    ct_mri = [i for i in (im or []) if i["modality"] in ("ct", "mri")]
+    if ct_mri or not im:
+        c["imaging_excludes_other"] = imaging(("ct", "mri"))
+    else:
+        c["imaging_excludes_other"] = "not_met"
     prov = f.prov
 
     def gaen():
@@ -818,7 +828,8 @@ def gen(r: random.Random):
     ch["patient__pregnant"] = preg
     # history
     ch["history__red_flags"] = r.choice(
-        [[], [], [], [], [], [], ..., [r.choice(OTHER_FLAGS)], [r.choice(EMERGENCY_FLAGS)]])
+        [[], [], [], [], [], [], ..., [r.choice(OTHER_FLAGS)], [r.choice(EMERGENCY_FLAGS)],
+         [r.choice(EMERGENCY_FLAGS), r.choice(OTHER_FLAGS)]])
     side = r.choice(["left", "left", "right", "bilateral", ...])
     ch["history__side"] = side
     onset_mode = r.choice(["onset", "onset", "onset", "duration", "none"])
@@ -880,18 +891,20 @@ def gen(r: random.Random):
     else:
         bl = []
         if r.random() < 0.4:  # two concordant-looking blocks of the complaint side
+            both = r.random() < 0.3  # or a left and a right block in each session
             for n in (r.randint(20, 150), r.randint(160, 330)):
-                bl.append({"date": ago(n).isoformat(), "side": r.choice(
-                    [side if side is not ... else "left", "bilateral"]),
-                    "target": "intra_articular", "guidance": "fluoroscopy",
-                    "pain_before": 8, "pain_after": r.choice([0, 1, 2, 3])})
+                for s in (("left", "right") if both else (r.choice(
+                        [side if side is not ... else "left", "bilateral"]),)):
+                    bl.append({"date": ago(n).isoformat(), "side": s,
+                               "target": "intra_articular", "guidance": "fluoroscopy",
+                               "pain_before": 8, "pain_after": r.choice([0, 1, 2, 2.5, 3])})
         for _ in range(r.randint(0, 4)):
             same = bl and r.random() < 0.25  # same session as the previous block
             d = bl[-1]["date"] if same else ago(r.randint(0, 800)).isoformat()
             b = {"date": d, "guidance": r.choice(["fluoroscopy", "fluoroscopy", "ct",
                                                   "ultrasound", "none"])}
-            b["pain_before"] = r.choice([4, 6, 8, 10])
-            b["pain_after"] = r.randint(0, b["pain_before"])
+            b["pain_before"] = r.choice([4, 6, 8, 10, 7.5])
+            b["pain_after"] = r.choice([r.randint(0, int(b["pain_before"])), 2.5, 0.5])
             s = r.choice(["left", "right", "bilateral", None])
             if s:
                 b["side"] = s
@@ -972,6 +985,10 @@ def gen(r: random.Random):
                                 ["local_anesthetic"], ["latex", "contrast"]])
     if r.random() < 0.3:
         ch = _near_candidate(r, ch, as_of)
+    for section in ("exam", "history", "imaging", "proms"):  # whole sections not recorded
+        if r.random() < 0.02:
+            ch = {k: v for k, v in ch.items() if not k.startswith(section + "__")}
+            ch[section] = ...
     case = make(**ch)
     # every date on or after the birth date: by construction (ages >= 8, dates < 4 years back)
     assert not invalid(case), invalid(case)
