@@ -327,6 +327,22 @@ def test_onset_procedures_before_it_are_not_rungs_tried(policy):
     assert in_episode["stage"] == "surgical_evaluation"
 
 
+def test_onset_procedures_before_it_and_unguided_count_for_repeat_and_series_rules():
+    # clarification: "Procedures before onset, and unguided procedures, count for every rule
+    # exactly as in v2 (repeat_response, ... regenerative series, intervals ...)"; onset
+    # 2026-09-01
+    procs = [proc("steroid_injection", "2026-08-01", 20, 4, guidance=None)]
+    days = [260, 240, 220, 200, 180, 160, 140, 120, 100, 60]  # one active series of 10
+    procs += [proc(kind, ago(n), guidance=None)
+              for n, kind in zip(days, ["prp", "prolotherapy"] * 5, strict=True)]
+    d = A(make(history__pain_onset="2026-09-01", procedures=procs), "clinic")
+    assert crit(d, "therapeutic_sij_injection", "repeat_response") == "not_met"
+    got = {c["kind"]: c["series_injections"] for c in d["courses"]["regenerative"]}
+    assert got == {"prolotherapy": 10, "prp": 10}
+    assert crit(d, "regenerative_injection", "regenerative_series_limit") == "not_met"
+    assert alerts(d, "regenerative_series_limit") == [("regenerative_series_limit", "warn")]
+
+
 def test_onset_blocks_before_onset_still_count_for_the_session_limit():
     # clarification: "Blocks before onset still count for diagnostic_sessions_limit"
     d = A(make(blocks=[blk("2025-12-01"), blk("2026-06-01")]))
@@ -1552,6 +1568,7 @@ def test_a_complete_clean_case_keeps_its_injections_met(policy):
     # "an option reads met only when every fact that could make it unsafe was recorded and is
     # clear": the base case records every such fact
     d = A(make(), policy)
+    assert d["schema_version"] == 1  # "schema_version stays 1"
     assert opt(d, "diagnostic_sij_injection") == "met"
     assert opt(d, "therapeutic_sij_injection") == "met"
     assert d["stage"] == "interventional_treatment"
@@ -1695,3 +1712,30 @@ def test_an_independent_reading_of_the_v3_rules_agrees_on_random_cases(seed):
                 pytest.fail(report(case, policy, diffs), pytrace=False)
         checked += 1
     assert checked >= 0.9 * CASES_PER_SEED
+
+
+# the field paths that may name each v3 problem in the engine's message
+ALSO_NAMED = {"patient.age": ("patient.age", "patient.birth_date"),
+              "patient.pregnant": ("patient.pregnant", "patient.sex")}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_an_independent_reading_of_the_v3_invalid_inputs_agrees_on_random_cases(seed):
+    # "Invalid input (exit 2, one error: line each)": random cases on and one step across
+    # each boundary (a date on or a day before the birth date, age off by 0-2, pregnant with
+    # each sex, relief_weeks around days / 7 + 1)
+    rng = random.Random(50_000 + seed)
+    for _ in range(100):
+        case = ref.gen_edge(rng)
+        problems = ref.invalid(case)
+        try:
+            parse_case(case)
+        except CaseError as error:
+            message = str(error)
+            assert problems, f"the engine rejects a valid case: {message}\n{json.dumps(case)}"
+            for path, _problem in problems:
+                assert any(name in message for name in ALSO_NAMED.get(path, (path,))), (
+                    f"the engine's message does not name {path}: {message}\n{json.dumps(case)}")
+        else:
+            assert not problems, f"the engine accepts an invalid case: {problems}\n" + (
+                json.dumps(case))

@@ -1048,3 +1048,52 @@ def _near_candidate(r, ch, as_of):
                 out[k] = ch.get(k, ...)
     out["as_of"] = ch["as_of"]
     return out
+
+
+# --- cases on and across the v3 invalid-input boundaries ---------------------------------------
+def dated_entries(case):
+    """(setter, date) for every date in the case but the birth date."""
+    out = [(lambda d: case.__setitem__("as_of", d), case["as_of"])]
+    h = case.get("history") or {}
+    if h.get("pain_onset"):
+        out.append((lambda d: h.__setitem__("pain_onset", d), h["pain_onset"]))
+    for c in case.get("conservative_care") or []:
+        out.append((lambda d, c=c: c.__setitem__("start", d), c["start"]))
+    for field in ("imaging", "blocks", "procedures", "proms"):
+        for e in case.get(field) or []:
+            out.append((lambda d, e=e: e.__setitem__("date", d), e["date"]))
+    return out
+
+
+def gen_edge(r: random.Random):
+    """A valid random case bent onto (or one step across) a v3 invalid-input boundary."""
+    case = gen(r)
+    pt = case["patient"]
+    as_of = D(case["as_of"])
+    kind = r.choice(["birth", "birth", "age", "pregnant", "weeks", "weeks"])
+    if kind == "birth":  # the birth date on, or a day after, one of the case's dates
+        entries = [(s, d) for s, d in dated_entries(case) if s is not None]
+        _, d = r.choice(entries)
+        pt["birth_date"] = (D(d) + timedelta(days=r.choice([-1, 0, 0, 1]))).isoformat()
+        if pt.get("age") is not None:
+            pt["age"] = max(0, years(D(pt["birth_date"]), as_of))
+        for c in case.get("conservative_care") or []:  # keep ends after starts
+            if c.get("end") and c["end"] < c["start"]:
+                c["end"] = c["start"]
+    elif kind == "age":
+        if not pt.get("birth_date"):
+            pt["birth_date"] = "1980-06-15"
+        pt["age"] = max(0, years(D(pt["birth_date"]), as_of) + r.choice([-2, -1, 0, 1, 2]))
+    elif kind == "pregnant":
+        pt["pregnant"] = True
+        pt["sex"] = r.choice(["male", "male", "female", "other"])
+    else:
+        procs = case.get("procedures") or []
+        if not procs:
+            case["procedures"] = procs = [{"date": case["as_of"], "kind": "prp"}]
+        p = r.choice(procs)
+        days = (as_of - D(p["date"])).days
+        p["relief_weeks"] = max(0, round(days / 7 + 1 + r.choice([-0.5, -0.01, 0, 0.01, 0.5]), 2))
+        if p["relief_weeks"] > 1040:
+            p["relief_weeks"] = 1040
+    return case
