@@ -724,6 +724,35 @@ def test_ladder_failed_over_the_rungs_the_policy_covers(procedures, medicare, cl
                 "ladder_failed") == clinic
 
 
+SESSION_PAIRS = {
+    # a left and a right joint injected in one session, one failed and one with lasting relief
+    "steroid": [proc("steroid_injection", "2026-03-01", 20, 2, side="left"),
+                proc("steroid_injection", "2026-03-01", 80, 20, False, side="right")],
+    "ablation": [proc("rfa_cooled", "2026-03-01", 20, 2, side="left"),
+                 proc("rfa_cooled", "2026-03-01", 80, 20, False, side="right")],
+}
+
+
+@pytest.mark.parametrize("pair", list(SESSION_PAIRS))
+@pytest.mark.parametrize("policy", POLICIES)
+def test_same_date_procedures_of_one_kind_are_one_session_whatever_their_order(pair, policy):
+    # v2 general: "Several entries of one procedure kind on the same date ... are one
+    # session"; the order of the entries in the list carries no meaning, so the rung, the
+    # repeat criteria, the stage and every option must not change when it is reversed.
+    # (Which entry represents the session is open; the blocks' clarification chose the
+    # cautious one, the lowest relief.)
+    others = [FAILED_RFA] if pair == "steroid" else [FAILED_STEROID]
+    views = []
+    for entries in (SESSION_PAIRS[pair], SESSION_PAIRS[pair][::-1]):
+        d = A(candidate(procedures=[*entries, *others]), policy)
+        views.append((d["stage"], {o: e["status"] for o, e in d["eligibility"].items()},
+                      {f"{o}.{c['id']}": c["status"] for o, e in d["eligibility"].items()
+                       for c in e["criteria"]}))
+    assert views[0] == views[1], [
+        (k, views[0][2][k], views[1][2][k]) for k in views[0][2] if views[0][2][k] != views[1][2][k]
+    ] + [views[0][0], views[1][0]]
+
+
 def test_ladder_failed_detail_names_the_rung_not_yet_tried():
     # "(detail names the rung not yet tried or still helping)"
     d = A(candidate(procedures=[FAILED_STEROID]), "clinic")
