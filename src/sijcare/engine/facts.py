@@ -45,6 +45,17 @@ def relief_percent(block: Block) -> float:
     return round_half_up((before - after) / before * 100, 1)
 
 
+def _procedure_order(p: Procedure) -> tuple:
+    return (p.date, p.kind, -1 if p.relief_percent is None else p.relief_percent,
+            -1 if p.relief_weeks is None else p.relief_weeks, p.relief_ongoing is True,
+            p.side or "", p.guidance or "")
+
+
+def last_session(procedures: list[Procedure]) -> list[Procedure]:
+    """The entries of the most recent date among `procedures` (in date order): one session."""
+    return [p for p in procedures if p.date == procedures[-1].date] if procedures else []
+
+
 class Session(NamedTuple):
     """Blocks on one date are one session, represented by its lowest relief (the cautious
     reading, ENGINE-RULES v3)."""
@@ -281,8 +292,9 @@ class Facts:
 
     @once
     def procedures(self) -> list[Procedure]:
-        """Procedures in date order."""
-        return sorted(self.case.procedures or [], key=lambda p: p.date)
+        """Procedures in date order; entries of one date in an order of their own content, so
+        list order never decides anything (rules read a date's entries as one session)."""
+        return sorted(self.case.procedures or [], key=_procedure_order)
 
     @once
     def steroid_injections(self) -> list[Procedure]:
