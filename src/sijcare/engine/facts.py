@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from sijcare.engine.courses import Series, combined_series, regenerative_series
@@ -41,7 +42,13 @@ def subtract_months(day: date, months: float) -> date:
 
 def relief_percent(block: Block) -> float:
     """(before - after) / before x 100, one decimal, rounded half up."""
-    before, after = exact(block.pain_before), exact(block.pain_after)
+    return _relief(block.pain_before, block.pain_after)
+
+
+@lru_cache(maxsize=4096)
+def _relief(before: float, after: float) -> float:
+    """Exact arithmetic is dear and pain scores are few: each pair is worked out once."""
+    before, after = exact(before), exact(after)
     return round_half_up((before - after) / before * 100, 1)
 
 
