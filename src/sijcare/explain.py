@@ -122,8 +122,8 @@ def _screen_rules(kb: Knowledge) -> list[Rule]:
     """The self-screen's reasons, in the words the public reads."""
     texts, sources = kb.screen.texts, kb.screen.sources
     rules = [Rule("screen_urgent_care", "self-screen", texts["emergency"], sources["emergency"]),
-             Rule("screen_flag_unsure", "self-screen", texts["flag_unsure"],
-                  sources["emergency"]),
+             Rule("unsure_red_flag", "self-screen", texts["call_doctor"],
+                  sources["unsure_red_flag"]),
              Rule("screen_duration", "self-screen", texts["lasting"], sources["duration"])]
     rules += [Rule(f"screen_{result}", "self-screen", texts[result], sources["self_score"])
               for result in ("fits_sij", "exam_decides", "unlikely_sij")]
