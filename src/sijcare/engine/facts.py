@@ -8,9 +8,10 @@ rules read it. Every fact is `None` where its input was not recorded, so rules c
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sijcare.engine.courses import Series, combined_series, regenerative_series
 from sijcare.knowledge import Knowledge
@@ -18,6 +19,7 @@ from sijcare.model.case import Block, Case, Procedure
 from sijcare.model.plausibility import whole_years
 from sijcare.numbers import exact, round_half_up
 
+T = TypeVar("T")
 COUNTED_GUIDANCE = frozenset({"fluoroscopy", "ct", "ultrasound"})
 ABLATION_KINDS = ("rfa_conventional", "rfa_cooled")
 JOINT_TARGETS = frozenset({"intra_articular", None})  # an unrecorded target counts as the joint
@@ -140,6 +142,14 @@ class Facts:
         self.kb = kb
         self.history = case.history
         self.exam = case.exam
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A finding of a rule above the facts (the ladder, the differential), worked out once
+        per assessment however many rules read it."""
+        found = self.__dict__.setdefault("_remembered", {})
+        if key not in found:
+            found[key] = compute()
+        return found[key]
 
     def in_window(self, day: date) -> bool:
         """Rolling window: `as_of - window < day <= as_of`."""

@@ -44,6 +44,10 @@ CAUTION = ("lasted", "unknown", "failed")
 
 def rungs(f: Facts, policy: Policy) -> tuple[RungOutcome, ...]:
     """Each covered rung with the outcome of its most recent guided session since onset."""
+    return f.remember(("rungs", policy.id), lambda: _rungs(f, policy))
+
+
+def _rungs(f: Facts, policy: Policy) -> tuple[RungOutcome, ...]:
     lasting = f.kb.pathway.lasting_relief
     found = []
     for rung in f.kb.pathway.ladder:
