@@ -1,0 +1,85 @@
+"""Issue 19 corrections, each read back from the knowledge base: firmness, strength words,
+citations that support their claims, and who funded each study."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from sijcare.knowledge import GuidelinePosition, Study, load_knowledge
+from sijcare.knowledge.content import source_label
+from tests.test_cli import sijcare
+
+KB = load_knowledge()
+TREATMENTS = {t.id: t for t in KB.evidence.treatments}
+STUDIES = [s for t in KB.evidence.treatments for s in t.studies] + KB.evidence.background
+STRENGTHS = {"weak", "strong", "appropriate", "not graded", "grade not retrieved"}
+
+
+def position(treatment: str, source: str) -> GuidelinePosition:
+    return next(p for p in TREATMENTS[treatment].guideline_positions if p.source == source)
+
+
+def test_singla_2017_has_one_firmness_everywhere_and_names_where_it_was_checked():
+    firmness = {KB.sources["singla_2017"].firmness}
+    firmness |= {s.firmness for s in STUDIES if s.source == "singla_2017"}
+    assert firmness == {"verified"}
+    assert KB.sources["singla_2017"].url == "https://pubmed.ncbi.nlm.nih.gov/27677100/"
+    result = next(s.result for s in STUDIES if s.source == "singla_2017")
+    assert "not verified" not in result and "knew which injection" in result
+
+
+def test_cooled_rfa_is_not_graded_strong_on_an_unverified_example_list():
+    cooled = position("rfa_cooled", "mccormick_2025")
+    assert cooled.strength != "strong" and "unverified" in cooled.position
+    assert position("rfa_conventional", "mccormick_2025").strength == "strong"
+
+
+def test_jee_2014_is_not_cited_for_injections_without_guidance():
+    assert "jee_2014" not in KB.safety.block_not_image_guided.sources
+    assert KB.safety.block_not_image_guided.sources  # the payer rule still stands behind it
+
+
+def test_the_regenerative_limit_cites_the_clinic_practice_not_three_injection_studies():
+    for sources in (KB.courses.regenerative.sources,
+                    KB.courses.alerts["regenerative_series_limit"].sources):
+        assert "seed_regenerative_article" in sources
+        assert not {"kim_2010", "hoffman_2018"} & set(sources)
+
+
+def test_every_guideline_position_has_a_strength_word():
+    positions = [p for t in KB.evidence.treatments for p in t.guideline_positions]
+    assert len(positions) >= 29
+    assert {p.strength for p in positions} <= STRENGTHS
+    graded = {(t.id, p.source, p.strength) for t in KB.evidence.treatments
+              for p in t.guideline_positions if p.strength in ("weak", "strong")}
+    assert graded == {("prolotherapy", "mccormick_2025", "weak"),
+                      ("prp", "mccormick_2025", "weak"),
+                      ("rfa_conventional", "mccormick_2025", "strong")}
+    for payer in ("ngs_lcd_l39455", "lcd_billing_articles", "cms_lcd_l39797"):
+        assert {p.strength for p in positions if p.source == payer} == {"not graded"}
+
+
+@pytest.mark.parametrize("strength", [None, "", "  "])
+def test_the_loader_refuses_a_position_without_a_strength(strength):
+    with pytest.raises(ValidationError):
+        GuidelinePosition.model_validate({"source": "mccormick_2025", "position": "x",
+                                          "strength": strength})
+    with pytest.raises(ValidationError):
+        GuidelinePosition.model_validate({"source": "mccormick_2025", "position": "x"})
+
+
+def test_every_study_says_who_funded_it_and_industry_sponsorship_is_flagged():
+    assert all(s.funding for s in STUDIES)
+    sponsored = {s.source for s in STUDIES if s.industry_sponsored}
+    assert sponsored == {"polly_2016"}  # INSITE's registered sponsor makes the implant
+    with pytest.raises(ValidationError):  # the flag follows the funding, never set by hand
+        Study.model_validate({"source": "x", "design": "rct", "funding": "not stated",
+                              "firmness": "verified", "industry_sponsored": True})
+    assert "Industry-sponsored" in source_label(KB.sources["polly_2016"], KB)
+    assert source_label(KB.sources["cohen_2008"], KB) is None
+    fusion = json.loads(sijcare("knowledge", "evidence", "mis_fusion").stdout)
+    polly = next(s for s in fusion["studies"] if s["source"] == "polly_2016")
+    assert (polly["funding"], polly["industry_sponsored"]) == ("industry", True)
