@@ -1,15 +1,20 @@
 """Issue 19 corrections, each read back from the knowledge base: firmness, strength words,
-citations that support their claims, and who funded each study."""
+citations that support their claims, who funded each study, and the registry's figures."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from pydantic import ValidationError
 
+from sijcare.analytics.knowledge import load_registry, unmarked_advocacy
+from sijcare.analytics.queries import Filters
+from sijcare.analytics.registry import RegistryFigures
+from sijcare.analytics.trials import trial_panels
 from sijcare.knowledge import GuidelinePosition, Study, load_knowledge
-from sijcare.knowledge.content import source_label
+from sijcare.knowledge.content import advocacy_sources, source_label
 from tests.test_cli import sijcare
 
 KB = load_knowledge()
@@ -83,3 +88,36 @@ def test_every_study_says_who_funded_it_and_industry_sponsorship_is_flagged():
     fusion = json.loads(sijcare("knowledge", "evidence", "mis_fusion").stdout)
     polly = next(s for s in fusion["studies"] if s["source"] == "polly_2016")
     assert (polly["funding"], polly["industry_sponsored"]) == ("industry", True)
+
+
+def test_every_registry_figure_names_a_study_and_advocacy_ones_say_so():
+    registry = load_registry()
+    studied = {s.source for s in STUDIES}
+    figures = [(t.source, t.advocacy) for t in registry.trials]
+    figures += [(f.source, f.advocacy) for c in registry.cohort for f in c.relieved]
+    advocacy = advocacy_sources(KB)
+    for source, marked in figures:
+        assert source in KB.sources and source in studied, source
+        assert marked == (source in advocacy), source
+    assert not unmarked_advocacy(registry)
+    hoffman = next(t for t in registry.trials if t.source == "hoffman_2018")
+    assert unmarked_advocacy(registry.model_copy(update={
+        "trials": [hoffman.model_copy(update={"advocacy": False})]})) == [
+        "trials.prolotherapy: hoffman_2018"]
+
+
+def test_the_cohort_draws_regenerative_relief_no_longer_than_the_ablations_from_trials():
+    curves = {c.kind: c.relieved for c in load_registry().cohort}
+    assert not any(f.source in ("seed_regenerative_article", "hauser_2009", "singla_2017")
+                   for figures in curves.values() for f in figures)
+    for regenerative in ("prolotherapy", "prp"):
+        for ablation in ("rfa_conventional", "rfa_cooled"):
+            assert max(f.percent for f in curves[regenerative]) < min(
+                f.percent for f in curves[ablation] if f.months <= 6)
+
+
+def test_the_registry_panel_labels_advocacy_beside_the_trials():
+    panels = trial_panels(RegistryFigures(dt.date(2026, 11, 1), Filters(), {}))
+    labels = {p.trial.source: p.label for kind in panels.values() for p in kind}
+    assert "Advocacy" in labels["hoffman_2018"]
+    assert labels["cohen_2008"] is None
