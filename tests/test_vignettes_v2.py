@@ -565,7 +565,7 @@ def test_every_option_has_evidence_with_source_position_strength(policy):
         assert found["evidence"], option
         for line in found["evidence"]:
             assert set(line) >= {"source", "position", "strength"}
-            assert line["strength"] is None or isinstance(line["strength"], str)
+            assert isinstance(line["strength"], str) and line["strength"], (option, line)
 
 
 # === Clinic: repeat ablation and regenerative series limit =====================================
