@@ -71,6 +71,14 @@ def test_every_rule_an_assessment_cites_can_be_explained():
                               *result.pain_pattern.reasons]]
     cited += [f"referral.{r.id}" for r in result.referrals if r.action == "urgent"]
     cited += [o.reasons[0].rule for o in result.eligibility.values()]
+    fused = run(make(procedures=[{"date": "2026-07-01", "kind": "mis_fusion", "side": "left"}]))
+    stopped = run(make(blocks=[]))  # diagnostic block stage, its option stopped by nothing
+    surgical = run(make(history__side="left", procedures=[
+        {"date": "2026-07-01", "kind": "steroid_injection", "guidance": "fluoroscopy",
+         "relief_percent": 10, "relief_weeks": 2}],
+        conservative_care=[{"type": "physical_therapy", "start": "2026-01-01"}]))
+    cited += [r.rule for a in (fused, stopped, surgical) for r in a.reasons]
+    assert {"prior_fusion", "option_stopped"} <= set(cited)
     assert all(rule in rules for rule in cited), [r for r in cited if r not in rules]
 
 
