@@ -114,10 +114,13 @@ class NdjsonFiles:
             handle.close()
 
 
-def _batches(session: Session, query: Any) -> Iterator[list[Any]]:
-    rows = session.scalars(query.execution_options(yield_per=BATCH))
-    while batch := rows.fetchmany(BATCH):
-        yield list(batch)
+def _batches(session: Session, model: Any, query: Any) -> Iterator[list[Any]]:
+    """The rows in batches by id, each read whole, so the session can be emptied between
+    batches and memory stays flat however large the clinic."""
+    ids = list(session.scalars(select(model.id).order_by(model.id)))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        yield list(session.scalars(query.where(model.id.in_(chunk)).order_by(model.id)))
 
 
 def bulk_export(session: Session, directory: Path, *, pdf: Pdf | None = None,
@@ -129,8 +132,8 @@ def bulk_export(session: Session, directory: Path, *, pdf: Pdf | None = None,
     try:
         files.write([code_system(), *questionnaires(licensed_odi)])
         clinics_seen: set[int] = set()
-        for patients in _batches(session, select(Patient).options(joinedload(Patient.clinic))
-                                 .order_by(Patient.id)):
+        for patients in _batches(session, Patient,
+                                 select(Patient).options(joinedload(Patient.clinic))):
             for row in patients:
                 if row.clinic_id not in clinics_seen:
                     clinics_seen.add(row.clinic_id)
@@ -138,7 +141,7 @@ def bulk_export(session: Session, directory: Path, *, pdf: Pdf | None = None,
             files.write(patient(row) for row in patients)
             session.expunge_all()
         query = select(Episode).options(joinedload(Episode.patient).joinedload(Patient.clinic))
-        for episodes in _batches(session, query.order_by(Episode.id)):
+        for episodes in _batches(session, Episode, query):
             files.write(_episodes_resources(session, episodes, pdf))
             advance(len(episodes))
             session.expunge_all()
