@@ -149,6 +149,12 @@ def episode_report(session: Session, episode_id: int) -> Report:
                        p.id: p.name for p in load_knowledge().policies.values()})
 
 
+def signed_report(signed: SignedAssessment, patient: Any, signer: str) -> Report:
+    """A signed assessment as it was signed (the stored snapshot, not a new assessment)."""
+    return _render("signed.html", "Signed assessment", signed=signed, patient=patient,
+                   signer=signer, a=signed.assessment, intact=seal_intact(signed))
+
+
 # -- prior authorisation ---------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
-from sijcare.web import errors
+from sijcare.web import errors, fhir
 from sijcare.web.actors import ActorCache
 from sijcare.web.api import assess as api_assess
 from sijcare.web.api import docs as api_docs
@@ -41,7 +41,7 @@ ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.r
            api_patients.router, api_episodes.router, api_records.router, api_docs.router,
            signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router,
            clinic_registry.router, clinic_reports.router, worklist.router, worklist.api,
-           questionnaire.router)
+           questionnaire.router, fhir.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -70,5 +70,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    fhir.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

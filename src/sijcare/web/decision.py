@@ -14,16 +14,9 @@ from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
+from sijcare.steps import NEXT_OPTIONS
 from sijcare.stops import alert_line, checklist_rank, read_first, safety_facts, safety_stops
 
-# The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
-# the options are the procedures that take it). Stages not listed lead to no procedure.
-NEXT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "diagnostic_block": ("diagnostic_sij_injection",),
-    "interventional_treatment": ("therapeutic_sij_injection", "sij_rfa",
-                                 "regenerative_injection"),
-    "surgical_evaluation": ("mis_sij_fusion",),
-}
 RED_FLAG_SCREEN = "Record the red-flag screen (none present is an answer too)."
 
 
