@@ -137,8 +137,10 @@ def create_episode(session: Session, patient_id: int, data: dict[str, Any],
 def get_episode(session: Session, episode_id: int) -> Episode | None:
     """The episode, or None. Which clinics a user may see is the caller's check.
 
-    Its patient comes in the same query: every caller needs the patient's clinic."""
-    return session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
+    Its patient and the patient's clinic come in the same query: every caller needs the
+    clinic, for access and for the clinic's time zone on the page."""
+    return session.get(Episode, episode_id,
+                       options=[joinedload(Episode.patient).joinedload(Patient.clinic)])
 
 
 def _shown(value: object) -> str | None:

@@ -53,6 +53,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def end_reads(db: Session) -> None:
+    """End a page's reading transaction before its slow part (the engine, a template, a
+    chart): the connection goes back to the pool, and on SQLite the write lock is let go,
+    while the page is drawn. The request's audit entry is appended after it, in a short
+    transaction of its own that still commits before the answer is sent. Only for reads:
+    nothing may be pending."""
+    assert not (db.new or db.dirty or db.deleted), "end_reads after a write"
+    db.commit()
+
+
 async def current_actor(request: Request) -> Actor:
     session = request.state.session
     if session.user_id is None:

@@ -22,15 +22,22 @@ REFUSALS = {
     "413": "The request body is larger than the configured limit (`SIJCARE_MAX_BODY_KB`).",
     "422": "Invalid input: each problem names its field (`loc`) and what is wrong (`msg`), "
            "never the value sent.",
+    "503": "The server is busy (`SIJCARE_MAX_REQUESTS` requests at a time): try again after "
+           "the seconds in `Retry-After`.",
 }
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "integer", "minimum": 1}}}
 
 
 def _document(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for code, description in REFUSALS.items():
         responses.setdefault(code, {"description": description})
+    responses["503"].setdefault("headers", RETRY_AFTER)
     for code, response in responses.items():
-        if code.startswith("4") and "content" not in response:
+        if code[0] in "45" and "content" not in response:
             response["content"] = {"application/json": {"schema": PROBLEM_REF}}
 
 
