@@ -31,6 +31,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+# Ids are 32-bit INTEGER columns on PostgreSQL: an id past this never names a row, and binding
+# one (or 2^63 on SQLite) fails in the driver, so the edges refuse it first.
+MAX_ROW_ID = 2**31 - 1
+
 Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 NAMING = {

@@ -17,11 +17,13 @@ from typing import Annotated
 from anyio import CancelScope
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from sijcare.web.access import Actor, Permission
 from sijcare.web.actors import load_actor
+from sijcare.web.strict import digits
 
 
 class NotSignedIn(Exception):
@@ -100,7 +102,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor_checked)]
 
 
 # A page number that fits every database's OFFSET arithmetic (a huge one used to answer 500).
-Page = Annotated[int, Query(ge=1, le=100_000)]
+Page = Annotated[int, BeforeValidator(digits), Query(ge=1, le=100_000)]
 
 
 def forbidden(actor: Actor) -> HTTPException:

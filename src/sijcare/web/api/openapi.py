@@ -41,11 +41,30 @@ def _document(operation: dict[str, Any]) -> None:
             response["content"] = {"application/json": {"schema": PROBLEM_REF}}
 
 
+# pydantic writes a limit it cannot attach to one type (a number that may be an int or a
+# float, an int checked by a function first) under its own name, which JSON Schema ignores.
+LIMITS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _standard_limits(node: Any) -> None:
+    """Rename pydantic's `ge`/`le`/`gt`/`lt` to JSON Schema's words throughout `node`."""
+    if isinstance(node, dict):
+        for name, standard in LIMITS.items():
+            if name in node and not isinstance(node[name], dict | list):
+                node.setdefault(standard, node.pop(name))
+        for value in node.values():
+            _standard_limits(value)
+    elif isinstance(node, list):
+        for value in node:
+            _standard_limits(value)
+
+
 def documented(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema of `app` with the refusals added (built once)."""
+    """FastAPI's schema of `app` with the refusals added and standard limits (built once)."""
     if app.openapi_schema is None:
         spec = get_openapi(title=app.title, version=app.version, description=app.description,
                            routes=app.routes)
+        _standard_limits(spec)
         spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
         for path, operations in spec["paths"].items():
             if path.startswith("/api/"):
