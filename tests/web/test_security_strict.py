@@ -25,7 +25,7 @@ from sijcare.store.models import (
     ReminderContact,
 )
 from tests.web.conftest import TODAY, World
-from tests.web.public_helpers import hidden, visitor
+from tests.web.public_helpers import TYPICAL, hidden, post_form, visitor
 from tests.web.test_forms import error_of
 from tests.web.test_questionnaire import shown_link
 from tests.web.test_worklist import injection, points
@@ -298,3 +298,13 @@ def json_text(schema: object) -> str:
     import json
 
     return json.dumps(schema, sort_keys=True)
+
+
+@pytest.mark.parametrize("months", [ARABIC_ONE + "2", "1_2", "nan", "1e1", "²"])
+def test_the_self_check_reads_numbers_written_in_ascii_digits_only(world: World,
+                                                                   months: str) -> None:
+    client = visitor(world)
+    answer = post_form(client, client.get("/screen").text, "/screen/result",
+                       {**TYPICAL, "duration_months": months})
+    assert answer.status_code == 422
+    assert "How many months" in answer.text or "number" in answer.text
