@@ -425,7 +425,7 @@ class WebSession(Base):
 
 
 class SignInFailure(Base):
-    """One failed (or not yet checked) sign-in, for the throttle of every server process."""
+    """One failed sign-in, for the throttle of every server process."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),)
