@@ -19,7 +19,8 @@ import pytest
 
 from sijcare.store import create_clinic, create_user, session_factory
 from sijcare.web import Settings, create_app, signin
-from sijcare.web.passwords import hash_password
+from sijcare.web.accounts import AccountError, add_user
+from sijcare.web.passwords import hash_password, password_problem
 from tests.store.helpers import fresh_database, migrated
 from tests.web.conftest import PASSWORD, World
 from tests.web.test_security_errors import serving
@@ -100,3 +101,45 @@ def test_a_right_password_found_after_the_lock_is_refused_too(
     world.clock.now += 15 * 60 + 1
     assert sign_in_form(client, "admin", PASSWORD).status_code == 200
 
+
+
+# -- L7: new passwords ---------------------------------------------------------------------
+
+WEAK = ["aaaaaaaaaaaa", "password1234", "qwertyuiop12", "123456789012", "Password1234!"]
+
+
+@pytest.mark.parametrize("password", WEAK)
+def test_a_common_or_repetitive_password_is_refused(password: str) -> None:
+    assert "too easy to guess" in password_problem(password, "dr.lee")
+
+
+@pytest.mark.parametrize(("username", "password"), [
+    ("maria.gonzalez", "maria.gonzalez"), ("maria.gonzalez", "MARIA.GONZALEZ"),
+    ("maria.gonzalez", "maria.gonzalez.2026"), ("lee", "leeleeleeleelee")])
+def test_a_password_with_the_username_in_it_is_refused(username: str, password: str) -> None:
+    problem = password_problem(password, username)
+    assert problem == "must not contain your username" or "too easy to guess" in problem
+
+
+def test_good_passwords_pass() -> None:
+    for password in (PASSWORD, "temporary pass 123", "lantern quietly orbit 42",
+                     "x" * 10 + "Tr0ub4dour&3" + "y" * 100):
+        assert password_problem(password, "dr.lee") is None, password
+    assert password_problem("short", "dr.lee") == "use at least 12 characters"
+    assert "control characters" in password_problem("tab\there and more", "dr.lee")
+
+
+def test_every_way_to_set_a_password_checks_it(world: World) -> None:
+    admin = world.signed_in("admin")
+    created = admin.post("/admin/users", data={"username": "maria.gonzalez",
+                                               "password": "maria.gonzalez", "role": "staff"})
+    assert created.status_code == 422 and "your username" in created.text
+    reset = admin.post(f"/admin/users/{world.ids['staff']}/password",
+                       data={"password": "password1234"})
+    assert reset.status_code == 422 and "too easy to guess" in reset.text
+    clinician = world.signed_in("clinician")
+    changed = clinician.post("/account/password", data={
+        "current": PASSWORD, "new": "aaaaaaaaaaaa", "repeat": "aaaaaaaaaaaa"})
+    assert changed.status_code == 422 and "too easy to guess" in changed.text
+    with world.sessions() as db, pytest.raises(AccountError, match="password: too easy"):
+        add_user(db, "dr.new", "password1234", "clinician", [])
