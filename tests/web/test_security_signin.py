@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from sijcare.store import create_clinic, create_user, session_factory
 from sijcare.web import Settings, create_app, signin
@@ -143,3 +144,20 @@ def test_every_way_to_set_a_password_checks_it(world: World) -> None:
     assert changed.status_code == 422 and "too easy to guess" in changed.text
     with world.sessions() as db, pytest.raises(AccountError, match="password: too easy"):
         add_user(db, "dr.new", "password1234", "clinician", [])
+
+
+# -- L8: idle time -------------------------------------------------------------------------
+
+
+def test_idle_time_counts_from_the_last_request_to_the_second(world: World) -> None:
+    app = create_app(Settings(database_url="sqlite://", secret_key=b"test secret",
+                              clock=world.clock, idle_timeout_seconds=60), world.engine)
+    client = TestClient(app)
+    assert sign_in_form(client, "clinician", PASSWORD).status_code == 200
+    for _ in range(4):  # active every 50 s: never 60 s idle
+        world.clock.now += 50
+        assert client.get("/api/v1/patients").status_code == 200
+    world.clock.now += 59
+    assert client.get("/api/v1/patients").status_code == 200
+    world.clock.now += 61
+    assert client.get("/api/v1/patients").status_code == 401
