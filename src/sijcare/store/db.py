@@ -29,12 +29,30 @@ def data_dir() -> Path:
     return Path(os.environ.get("SIJCARE_DATA_DIR") or user_data_dir("sijcare"))
 
 
+def private_directory(path: Path) -> Path:
+    """`path` as a directory only its owner may enter (0700): created so, or narrowed when
+    it exists wider (0755 let anyone on the machine list the database, keys and backups)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_tree(path: Path) -> None:
+    """Everything under `path` its owner's alone: directories 0700, files 0600 (for what a
+    library wrote under the process umask, e.g. pyarrow's export files)."""
+    for inside in path.rglob("*"):
+        if not inside.is_symlink():
+            inside.chmod(0o700 if inside.is_dir() else 0o600)
+
+
 def database_url() -> str:
-    """`SIJCARE_DATABASE_URL` if set, else `sqlite:///<data dir>/sijcare.db`."""
+    """`SIJCARE_DATABASE_URL` if set, else `sqlite:///<data dir>/sijcare.db` (the data
+    directory made private first)."""
     url = os.environ.get(URL_ENV, "").strip()
     if url:
         return url
-    return f"sqlite:///{data_dir() / 'sijcare.db'}"
+    return f"sqlite:///{private_directory(data_dir()) / 'sijcare.db'}"
 
 
 def env_number(name: str, default: int, low: int, high: int) -> int:

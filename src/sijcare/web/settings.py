@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sijcare.notify import SmtpSettings
-from sijcare.store.db import PoolLimits, data_dir, env_number, pool_limits
+from sijcare.store.db import PoolLimits, data_dir, env_number, pool_limits, private_directory
 
 SECRET_FILE = "secret_key"
 SECRET_ENV = "SIJCARE_SECRET_KEY"
@@ -93,7 +93,7 @@ class Settings:
     def from_env(cls, database_url: str) -> Settings:
         return cls(
             database_url=database_url,
-            secret_key=secret_key(data_dir()),
+            secret_key=secret_key(private_directory(data_dir())),
             secure_cookies=_flag("SIJCARE_SECURE_COOKIES"),
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
             max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
