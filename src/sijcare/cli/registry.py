@@ -103,8 +103,10 @@ def _episode_report(url: str | None, episode_id: int, out: Path, build) -> None:
     from sqlalchemy.orm import Session
 
     from sijcare.store import NotFound, make_engine, record_event
-    from sijcare.store.models import Episode, Patient
+    from sijcare.store.models import MAX_ROW_ID, Episode, Patient
 
+    if not 1 <= episode_id <= MAX_ROW_ID:  # the database driver would fail on it
+        fail(f"episode: no episode {episode_id}")
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session:
