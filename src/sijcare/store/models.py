@@ -608,3 +608,13 @@ class PublicFormAttempt(Base):
     form: Mapped[str] = mapped_column(String(30))
     address_key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SpentFormToken(Base):
+    """A public form's start token that was sent once: sent again, it is a replay. Only its
+    sha256 is kept, and only while the token could still be accepted."""
+
+    __tablename__ = "spent_form_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spent_at: Mapped[dt.datetime] = mapped_column(index=True)
