@@ -62,6 +62,15 @@ def test_a_blank_or_real_clinician_filter_still_works(clinician: TestClient,
                              ).status_code == 200
 
 
+@pytest.mark.parametrize(("name", "value"), [("point", "2w\x00"), ("point", "9y"),
+                                             ("kind", "laser"), ("status", "done\x1b")])
+def test_worklist_filters_take_the_listed_values_only(clinician: TestClient, name: str,
+                                                     value: str) -> None:
+    answer = clinician.get("/worklist", params={name: value})
+    assert answer.status_code == 422 and name in answer.text
+    assert clinician.get("/worklist", params={name: ""}).status_code == 200
+
+
 @pytest.mark.parametrize("procedure_id", [2**63, 2**31, 0, -5])
 def test_an_outcome_names_a_procedure_id_in_range(clinician: TestClient, world: World,
                                                   procedure_id: int) -> None:

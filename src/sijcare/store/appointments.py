@@ -16,7 +16,6 @@ from sijcare.store.audit import record_event
 from sijcare.store.errors import RecordError
 from sijcare.store.models import AppointmentRequest, Clinic, utcnow
 from sijcare.store.patients import _form, create_episode, create_patient
-from sijcare.store.plausible import CONTROL_IN_TEXT_PROBLEM, control_characters
 
 Status = Literal["new", "contacted", "declined", "registered"]
 STATUSES: tuple[Status, ...] = ("new", "contacted", "declined", "registered")
@@ -38,13 +37,6 @@ def _line(max_length: int) -> Any:
                                             max_length=max_length), AfterValidator(no_controls)]
 
 
-def _text(value: str) -> str:
-    """Several lines of text: line breaks and tabs, but no NUL, ESC and the like."""
-    if control_characters(value, lines=True):
-        raise ValueError(CONTROL_IN_TEXT_PROBLEM)
-    return value
-
-
 class AppointmentForm(Record):
     """What the public form may send; every field has a length limit."""
 
@@ -54,8 +46,7 @@ class AppointmentForm(Record):
     email: _line(254) | None = None  # type: ignore[valid-type]
     phone: _line(40) | None = None  # type: ignore[valid-type]
     preferred_times: _line(200) | None = None  # type: ignore[valid-type]
-    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
-                       AfterValidator(_text)] | None = None
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     consent: Literal[True]
 
     @field_validator("email", "phone", "preferred_times", "message", mode="before")

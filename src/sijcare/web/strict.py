@@ -57,11 +57,19 @@ def digits(value: object) -> object:
 
 def _blank_is_none(value: object) -> object:
     """A filter form's "Any" arrives as an empty value: no filter."""
-    return None if value in ("", None) else digits(value)
+    return None if value in ("", None) else value
+
+
+def _blank_or_digits(value: object) -> object:
+    return digits(_blank_is_none(value))
+
+
+# A filter whose "Any" is an empty value: `Annotated[Literal[...] | None, Blank, Query()]`.
+Blank = BeforeValidator(_blank_is_none)
 
 
 # The words a list is searched by (a name, a clinic number, a date of birth).
 Search = Annotated[str, AfterValidator(one_line), Query(max_length=100)]
 # An optional filter by a row's id (a clinician on the worklist and the registry).
 IdFilter = Annotated[Annotated[int, Field(ge=1, le=MAX_ROW_ID)] | None,
-                     BeforeValidator(_blank_is_none), Query()]
+                     BeforeValidator(_blank_or_digits), Query()]
