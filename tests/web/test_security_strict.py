@@ -11,6 +11,7 @@ took `1` and `"yes"` for true; `as_of=0` and `from=0` were read as 1970-01-01. E
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +25,8 @@ from sijcare.store.models import (
     QuestionnaireLink,
     ReminderContact,
 )
-from tests.web.conftest import TODAY, World
+from tests.store.helpers import fresh_database
+from tests.web.conftest import TODAY, World, build_world
 from tests.web.public_helpers import TYPICAL, hidden, post_form, visitor
 from tests.web.test_forms import error_of
 from tests.web.test_questionnaire import shown_link
@@ -317,3 +319,44 @@ def test_the_self_check_reads_numbers_written_in_ascii_digits_only(world: World,
                        {**TYPICAL, "duration_months": months})
     assert answer.status_code == 422
     assert "How many months" in answer.text or "number" in answer.text
+
+
+# -- the same edges on PostgreSQL, which answered 500 where SQLite stored --------------------
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    directory = tmp_path_factory.mktemp("postgres")
+    with fresh_database("postgresql", directory) as url:
+        built = build_world(directory, url=url)
+        yield built
+        built.engine.dispose()
+
+
+def test_on_postgresql_bad_text_and_numbers_are_refused_not_500(postgres: World) -> None:
+    world, clinician = postgres, postgres.signed_in("clinician")
+    stranger = visitor(world)
+    token = stranger.get("/api/v1/session").json()["csrf_token"]
+    assert stranger.post("/login", data={"csrf_token": token, "username": "a\x00b",
+                                         "password": "x"}).status_code == 422
+    assert stranger.post("/api/v1/session", headers={"x-csrf-token": token}, json={
+        "username": "a\x00b", "password": "x"}).status_code == 422
+    form = stranger.get("/newsletter").text
+    world.clock.now += 5
+    assert stranger.post("/newsletter", data={
+        "csrf_token": hidden(form, "csrf_token"), "started": hidden(form, "started"),
+        "email": "a\x00b@example.org"}).status_code == 422
+    episode, patient = world.ids["episode"], world.ids["patient"]
+    assert clinician.post(f"/episodes/{episode}/notes", data={"text": "a\x00b"}
+                          ).status_code == 422
+    assert clinician.post(f"/patients/{patient}/edit", data={
+        "family_name": "North", "given_name": "Adda", "birth_date": "1970-02-03",
+        "sex": "female", "reason": "typo\x00"}).status_code == 422
+    for path, params in (("/worklist", {"clinician": str(2**31)}),
+                         ("/worklist", {"point": "2w\x00"}),
+                         ("/registry", {"clinician": str(2**31)}),
+                         ("/api/v1/patients", {"q": "Ada\x00"})):
+        assert clinician.get(path, params=params).status_code == 422, (path, params)
+    outcome = clinician.post(f"/api/v1/episodes/{episode}/records/procedure_outcome", json={
+        "recorded_on": DAY, "data": {"procedure_id": 2**31, "date": DAY, "pgic": 2}})
+    assert outcome.status_code == 422
