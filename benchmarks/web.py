@@ -22,7 +22,10 @@ browser, ask for episode pages at once, again and again for `--crowd-seconds`, o
 on PostgreSQL (in a schema of its own at `--pg-url`, skipped when no server answers). Past
 `SIJCARE_MAX_REQUESTS` at a time a request waits up to `SIJCARE_QUEUE_SECONDS` and then
 answers 503; printed are the share of 503s, the pages served per second and the latency
-percentiles of both kinds of answer. Any other answer stops the run.
+percentiles of both kinds of answer. Any other status stops the run; a connection the
+server closed without an answer is counted apart (`dropped`; each client then opens a new one,
+as a browser retries). The test of the same crowd (tests/web/test_security_load.py) opens a
+connection per request and must see 0 of them.
 """
 
 from __future__ import annotations
@@ -185,7 +188,8 @@ def percentile(values: list[float], p: float) -> float:
 async def crowd(base: str, cookie: str, episodes: list[int], clients: int,
                 seconds: float) -> list[tuple[int, float]]:
     """(status, latency ms) of every answer while `clients` ask for pages at once, each on
-    its own connection and again as soon as answered, until `seconds` have passed."""
+    its own connection and again as soon as answered, until `seconds` have passed; status 0
+    for a connection closed without an answer."""
     deadline = time.perf_counter() + seconds
     rng = random.Random(2)
     answers: list[tuple[int, float]] = []
@@ -197,7 +201,11 @@ async def crowd(base: str, cookie: str, episodes: list[int], clients: int,
                                      timeout=seconds + 60) as http:
             while time.perf_counter() < deadline:
                 begun = time.perf_counter()
-                answer = await http.get(f"/episodes/{rng.choice(episodes)}")
+                try:
+                    answer = await http.get(f"/episodes/{rng.choice(episodes)}")
+                except httpx.TransportError:
+                    answers.append((0, (time.perf_counter() - begun) * 1000))
+                    continue
                 if answer.status_code not in (200, 503):
                     raise SystemExit(f"{answer.request.url}: HTTP {answer.status_code}")
                 answers.append((answer.status_code, (time.perf_counter() - begun) * 1000))
@@ -210,10 +218,11 @@ def crowd_figures(name: str, answers: list[tuple[int, float]], seconds: float) -
     """The crowd's figures, printed and returned: 503 share, pages/s, latency percentiles."""
     served = [ms for status, ms in answers if status == 200]
     busy = [ms for status, ms in answers if status == 503]
+    dropped = sum(1 for status, _ in answers if status == 0)
     entry: dict = {"n": len(answers), "share_503": round(len(busy) / len(answers), 3),
-                   "pages_per_s": round(len(served) / seconds, 1)}
+                   "pages_per_s": round(len(served) / seconds, 1), "dropped": dropped}
     line = (f"  {name:10} n={len(answers):5}  503 share {entry['share_503']:5.1%}  "
-            f"{entry['pages_per_s']:5.1f} pages/s")
+            f"{entry['pages_per_s']:5.1f} pages/s  dropped {dropped}")
     for kind, times in (("200", served), ("503", busy)):
         if len(times) >= 2:
             p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))

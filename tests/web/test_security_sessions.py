@@ -121,7 +121,8 @@ def test_a_throttle_lock_holds_after_a_restart_and_on_another_server(world: Worl
     assert sign_in_form(another_server(world), "south_staff", PASSWORD).status_code == 200
 
 
-# -- two real server processes ---------------------------------------------------------------
+# -- two real server processes (tests/web/processes.py) ---------------------------------------
+
 
 def patients(base: str, cookie: str) -> int:
     return httpx.get(base + "/api/v1/patients", cookies={COOKIE: cookie}).status_code
