@@ -24,6 +24,7 @@ from sijcare.analytics.view import registry_view
 from sijcare.engine import assess
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
+from sijcare.reports.weasy import write_pdf
 from sijcare.stops import checklist_rank, safety_facts, safety_stops, verdict
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
@@ -56,9 +57,7 @@ class Report:
 
     @property
     def pdf(self) -> bytes:
-        from weasyprint import HTML
-
-        return HTML(string=self.html).write_pdf()
+        return write_pdf(self.html)
 
 
 def _render(name: str, title: str, **context: Any) -> Report:

@@ -13,6 +13,7 @@ from sijcare import __version__
 from sijcare.store import make_engine, session_factory
 from sijcare.web import errors, fhir
 from sijcare.web.actors import ActorCache
+from sijcare.web.admission import Admission
 from sijcare.web.api import assess as api_assess
 from sijcare.web.api import docs as api_docs
 from sijcare.web.api import episodes as api_episodes
@@ -51,7 +52,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                   description="Clinical decision support for sacroiliac-joint pain clinics. "
                               "Decision support, not a diagnosis.")
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(settings.database_url, settings.pool)
     app.state.sessions = session_factory(app.state.engine)
     app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
     app.state.codec = SessionCodec(settings.secret_key)
@@ -59,9 +60,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
                                        settings.login_window_seconds, settings.clock,
                                        settings.login_failures_per_username)
-    # the last added runs first: errors, headers, body limit, methods, then the session
+    # the last added runs first: errors, headers, body limit, methods, the request limit
+    # (after the body is read, so a slow upload holds no turn), then the session
     app.add_middleware(SessionMiddleware, settings=settings, codec=app.state.codec,
                        engine=app.state.engine, gate=app.state.db_gate)
+    app.add_middleware(Admission, limit=settings.max_requests,
+                       wait_seconds=settings.queue_seconds)
     app.add_middleware(AllowedMethods)
     app.add_middleware(RequestBodies, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
