@@ -32,6 +32,7 @@ from sqlalchemy import Connection, func, select
 
 from sijcare.analytics.anonymity import LADDER, K, Person, Published, Step, generalise
 from sijcare.analytics.registry import DEFINITIONS, registry_figures
+from sijcare.analytics.suppression import SMALL_CELL, suppressed
 from sijcare.analytics.tables import EXPORT_TABLES, database_tables
 from sijcare.knowledge import load_knowledge
 from sijcare.store.models import (
@@ -44,7 +45,6 @@ from sijcare.store.models import (
 )
 
 MAX_SHIFT_DAYS = 182
-SMALL_CELL = 5
 KEY_BYTES = 32
 TABLES = ("patients", "episodes", "procedures", "procedure_outcomes", "proms", "prom_answers")
 ARROW_TYPES = {"String": pa.string(), "Date": pa.date32(), "Float": pa.float64(),
@@ -233,24 +233,21 @@ def deidentified_tables(connection: Connection, key: bytes) -> Export:
                   {step: steps[step] for step in LADDER}, len(people) - len(patients))
 
 
-def _suppressed(count: int | None) -> int | None:
-    return None if count is None or count < SMALL_CELL else count
-
-
 def responder_aggregate(connection: Connection) -> pa.Table:
-    """The responder table with every count under 5 (and its share) left out."""
+    """The responder table as a researcher sees it on the registry page: suppressed
+    (`suppression.py`), and left empty where nobody could be judged."""
     rows = _columns(["kind", "point", "definition", "judged", "responders", "share"])
-    figures = registry_figures(connection, database_tables())
+    figures = suppressed(registry_figures(connection, database_tables()))
     for kind, treatment in figures.treatments.items():
         for point in treatment.points:
             for definition in DEFINITIONS:
                 share = point.responders[definition]
-                judged, responders = _suppressed(share.total), _suppressed(share.count)
-                hidden = judged is None or responders is None or share.total - share.count < 5
+                shown = share.total > 0  # neither withheld nor judged for nobody
                 for column, value in (("kind", kind), ("point", point.point),
-                                      ("definition", definition), ("judged", judged),
-                                      ("responders", None if hidden else responders),
-                                      ("share", None if hidden else share.share)):
+                                      ("definition", definition),
+                                      ("judged", share.total if shown else None),
+                                      ("responders", share.count if shown else None),
+                                      ("share", share.share if shown else None)):
                     rows[column].append(value)
     return pa.table(rows)
 
@@ -271,7 +268,9 @@ De-identification
 - Ages are bands at the first visit (5 years wide unless widened below); everyone over 89 is
   in `90+`.
 - Not exported: names, birth dates, contacts, external ids, complaints, injectates, any free text.
-- `aggregates/responders.csv` leaves out counts under 5 (and their shares).
+- `aggregates/responders.csv` is suppressed like the registry page: a share whose count,
+  complement or denominator is under 5 is left empty with its counts, and so is one that
+  nobody could be judged for.
 - Rows are in the order of their keyed hash (`prom_answers`: its `prom_id`, then `section`),
   never in the order patients were registered, which would give back their real dates.
 
