@@ -132,7 +132,7 @@ def restore_command(
         # written after the backup's own entries, so the restored chain records its restore
         audited(target, lambda session: record_event(
             session, None, "restore", "database", None, None, command_detail(
-                command="sijcare restore", file=str(src.resolve()),
+                via="sijcare restore", file=str(src.resolve()),
                 patients=counts["patients"], audit_entries=counts["audit_events"])))
     typer.echo(f"restored {src} into {shown(target)}: {counts['patients']} patients, "
                f"{counts['audit_events']} audit entries")
