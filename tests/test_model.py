@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from sijcare.engine import assess
 from sijcare.model import CaseError, load_case, parse_case
 from sijcare.model.loading import parse_text
 from tests.conftest import make
@@ -152,3 +153,25 @@ def test_a_course_ending_after_as_of_is_invalid():
     found = problems(make(conservative_care=[
         {"type": "physical_therapy", "start": "2026-05-01", "end": "2026-12-01"}]))
     assert any("conservative_care[0].end" in p and "after as_of" in p for p in found), found
+
+
+@pytest.mark.parametrize(("day", "problem"), [
+    ("0001-01-02", "is before 1900-01-01: not a plausible date"),
+    ("9999-12-31", "is after 2999-12-31: not a plausible date"),
+])
+def test_dates_outside_the_plausible_calendar_are_one_error_each(day, problem):
+    """The rules reach a year or two around each date; year 1 or 9999 would leave the calendar
+    (an OverflowError answered 500 on POST /api/v1/assess)."""
+    with pytest.raises(CaseError) as raised:
+        parse_case({"as_of": day, "patient": {"id": "x"},
+                    "procedures": [{"date": day, "kind": "prp"}]})
+    assert raised.value.problems == [f"as_of: {problem}", f"procedures[0].date: {problem}"]
+
+
+def test_the_edges_of_the_plausible_calendar_assess():
+    for case in ({"as_of": "1900-01-02", "patient": {"id": "x"},
+                  "history": {"pain_duration_months": 3},
+                  "procedures": [{"date": "1900-01-01", "kind": "prp"}]},
+                 {"as_of": "2999-12-31", "patient": {"id": "x"},
+                  "procedures": [{"date": "2999-12-01", "kind": "rfa_cooled"}]}):
+        assert assess(parse_case(case)).stage

@@ -28,19 +28,27 @@ from sijcare.model.plausibility import implausibilities
 _YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # the rules reach ~2 years around
+
+
 def _iso_date(value: object) -> object:
     """Accept `date` objects or strict `YYYY-MM-DD` strings, nothing looser (`fromisoformat`
-    alone also takes week dates such as `2026-W01-1`)."""
-    if isinstance(value, date):
-        return value
+    alone also takes week dates such as `2026-W01-1`), between 1900 and 2999: outside that a
+    date is a typing slip (`0001-01-01`), and the rules' windows would leave the calendar."""
     if isinstance(value, str):
-        if _YYYY_MM_DD.fullmatch(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ValueError("is not a real date in the form YYYY-MM-DD")
-    raise ValueError("expected a date written YYYY-MM-DD")
+        if not _YYYY_MM_DD.fullmatch(value):
+            raise ValueError("is not a real date in the form YYYY-MM-DD")
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a real date in the form YYYY-MM-DD") from None
+    if not isinstance(value, date):
+        raise ValueError("expected a date written YYYY-MM-DD")
+    if value < EARLIEST:
+        raise ValueError(f"is before {EARLIEST}: not a plausible date")
+    if value > LATEST:
+        raise ValueError(f"is after {LATEST}: not a plausible date")
+    return value
 
 
 def _no_bool(value: object) -> object:
