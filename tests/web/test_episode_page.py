@@ -261,7 +261,10 @@ def test_an_option_stopped_for_safety_asks_for_no_documentation() -> None:
     a = assess(allergic, policy="medicare")
     shown = decision.options(a, allergic)
     injection = next(v for v in shown if v.id == "therapeutic_sij_injection")
-    assert injection.stops == ("No local-anaesthetic allergy",)
+    # the stop with its finding (issue 19: "reads as stopped, with the reason")
+    assert injection.stops == ("No local-anaesthetic allergy: local-anesthetic allergy recorded",)
+    assert injection.status == "stopped"
+    assert injection.stopped == f"Stopped for safety: {injection.stops[0]}"
     assert any(c.document for c in injection.criteria)  # it has gaps ...
     band = decision.summary(a, allergic, shown)
     assert band.document == () and band.closed  # ... that the band does not ask for

@@ -67,7 +67,7 @@ def correction_problems(session: Session, patient_id: int, born: dt.date,
     if earliest and (problem := before_birth(earliest[0], born)):
         _, kind, complaint = earliest
         problems.append(("birth_date", f"{problem}: the {inline(kind)} record of that day "
-                                       f"in the episode '{complaint}'"))
+                                       f"in the episode “{complaint}”"))
     if sex == "male" and (day := _pregnant_intake(session, patient_id)):
         problems.append(("sex", f"{label('pregnant')} {PREGNANT_MALE} in the history "
                                 f"recorded on {day}; mark that record entered in error first "
