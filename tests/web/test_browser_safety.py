@@ -111,3 +111,18 @@ def test_a_plan_not_yet_documented_is_the_first_thing_to_document(
     expect(lines).to_have_count(2)
     expect(page.locator("#safety-facts")).to_contain_text("anticoagulant, plan not recorded")
     shot(page, "plan-unknown-clinic")
+
+
+def test_the_plan_is_asked_once_an_anticoagulant_is_taken(
+        site: tuple[str, dict[str, int]], page: Page) -> None:
+    """site.js hides the plan (and sets it back to "not recorded") until "Yes" is chosen."""
+    base, episodes = site
+    page.goto(f"{base}/episodes/{episodes['unrecorded']}/records/medications")
+    plan = page.locator("#f-anticoagulant-plan")
+    expect(plan).to_be_hidden()
+    page.locator("#f-anticoagulant").get_by_label("Yes").check()
+    expect(plan).to_be_visible()
+    plan.get_by_label("No", exact=True).check()
+    page.locator("#f-anticoagulant").get_by_label("No", exact=True).check()
+    expect(plan).to_be_hidden()
+    expect(plan.get_by_label("Not recorded")).to_be_checked()

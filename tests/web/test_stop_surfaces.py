@@ -27,7 +27,7 @@ from sijcare.store import case_as_of
 from tests.web.conftest import World, build_world
 from tests.web.safety_cases import TODAY, make_episodes
 from tests.web.test_labels import visible
-from tests.web.test_safety_pages import pdf_text
+from tests.web.test_safety_pages import pdf_text, signed_page
 
 KB = load_knowledge()
 POLICIES = tuple(KB.policies)
@@ -196,3 +196,21 @@ def test_an_unknown_safety_fact_is_the_first_thing_to_document(
     note = one_line(visible(get(clinician, world, case, policy, "/note")))
     still = note.split("Still to document", 1)[1]
     assert still.strip().startswith(first), still[:200]
+    with world.sessions() as db:
+        case_ = case_as_of(db, world.ids[f"case:{case}"], TODAY)
+    row = next(line for line in render_plain(assess(case_, policy=policy), KB).splitlines()
+               if line.startswith(f"  {NAMES[option]}  "))
+    assert row.index(first) < row.index(then), row
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_signed_copy_says_stopped_as_the_page_did(clinician: TestClient, world: World,
+                                                    policy: str) -> None:
+    html = signed_page(clinician, world, "pregnant", policy)
+    options = re.search(r"<h2>Options</h2>\s*<ul>(.*?)</ul>", html, re.S).group(1)
+    lines = re.findall(r"<li>([^<]*)</li>", options)
+    covered = [NAMES[o] for o, p in COVERED if p == policy]
+    stopped = [line.split(":")[0] for line in lines
+               if ": Stopped for safety (Not pregnant (" in line]
+    assert sorted(stopped) == sorted(covered), lines
+    assert not [line for line in lines if re.search(r": (Met|Review first)", line)]
