@@ -40,9 +40,12 @@ def varied_case(rng: random.Random, n: int) -> dict:
     def maybe(p: float = 0.8) -> bool:
         return rng.random() < p
 
+    sex = rng.choice(["female", "male"])
     case: dict = {"schema_version": 1, "as_of": AS_OF.isoformat(),
-                  "patient": {"id": f"bench-{n}", "birth_date": back(rng, 80 * 365),
-                              "sex": rng.choice(["female", "male"]), "pregnant": maybe(0.05)}}
+                  "patient": {"id": f"bench-{n}", "sex": sex,
+                              "birth_date": (AS_OF - timedelta(
+                                  days=rng.randint(18 * 365, 80 * 365))).isoformat(),
+                              "pregnant": sex == "female" and maybe(0.05)}}
     case["history"] = {
         "pain_onset": back(rng, 900), "pain_nrs": rng.randint(0, 10),
         "side": rng.choice(["left", "right", "bilateral"]),
@@ -74,17 +77,24 @@ def varied_case(rng: random.Random, n: int) -> dict:
              "pain_before": rng.randint(5, 10), "pain_after": rng.randint(0, 5)}
             for _ in range(rng.randint(0, 2))]
     if maybe():
-        case["procedures"] = [
-            {"date": back(rng, 300), "kind": rng.choice(["steroid_injection", "prp", "rfa_cooled"]),
-             "side": rng.choice(["left", "right"]), "relief_percent": rng.randint(0, 100),
-             "relief_weeks": rng.randint(0, 30), "relief_ongoing": maybe(0.4)}
-            for _ in range(rng.randint(0, 3))]
-    case["medications"] = {"anticoagulant": maybe(0.1)}
+        case["procedures"] = [procedure(rng, rng.randint(0, 300))
+                              for _ in range(rng.randint(0, 3))]
+    case["medications"] = {"anticoagulant": maybe(0.1), "anticoagulant_plan": maybe(0.5)}
     case["allergies"] = ["contrast"] if maybe(0.05) else []
     case["proms"] = [{"date": back(rng, 200), "instrument": "nrs", "value": rng.randint(0, 10)},
                      {"date": back(rng, 200), "instrument": "odi",
                       "answers": [rng.randint(0, 5) for _ in range(10)]}]
     return case
+
+
+def procedure(rng: random.Random, days_ago: int) -> dict:
+    """A procedure whose relief lasted no longer than the time since it (ENGINE-RULES v3)."""
+    return {"date": (AS_OF - timedelta(days=days_ago)).isoformat(),
+            "kind": rng.choice(["steroid_injection", "prp", "rfa_cooled"]),
+            "side": rng.choice(["left", "right"]), "guidance": "fluoroscopy",
+            "relief_percent": rng.randint(0, 100),
+            "relief_weeks": rng.randint(0, min(30, days_ago // 7 + 1)),
+            "relief_ongoing": rng.random() < 0.4}
 
 
 class Collections:

@@ -71,6 +71,14 @@ def test_every_rule_an_assessment_cites_can_be_explained():
                               *result.pain_pattern.reasons]]
     cited += [f"referral.{r.id}" for r in result.referrals if r.action == "urgent"]
     cited += [o.reasons[0].rule for o in result.eligibility.values()]
+    fused = run(make(procedures=[{"date": "2026-07-01", "kind": "mis_fusion", "side": "left"}]))
+    stopped = run(make(blocks=[]))  # diagnostic block stage, its option stopped by nothing
+    surgical = run(make(history__side="left", procedures=[
+        {"date": "2026-07-01", "kind": "steroid_injection", "guidance": "fluoroscopy",
+         "relief_percent": 10, "relief_weeks": 2}],
+        conservative_care=[{"type": "physical_therapy", "start": "2026-01-01"}]))
+    cited += [r.rule for a in (fused, stopped, surgical) for r in a.reasons]
+    assert {"prior_fusion", "option_stopped"} <= set(cited)
     assert all(rule in rules for rule in cited), [r for r in cited if r not in rules]
 
 
@@ -129,10 +137,8 @@ def test_guideline_strength_words_from_the_research_note():
                  for p in t.guideline_positions}
     for treatment in ("prolotherapy", "prp"):
         assert strengths[(treatment, "mccormick_2025")] == "weak"
-    for treatment in ("rfa_conventional", "rfa_cooled"):
-        assert strengths[(treatment, "mccormick_2025")] == "strong"
+    assert strengths[("rfa_conventional", "mccormick_2025")] == "strong"
     studies = {(t.id, s.source): s for t in KB.evidence.treatments for s in t.studies}
-    assert studies[("prp", "singla_2017")].firmness == "unverified"
     hoffman, cusi = studies[("prolotherapy", "hoffman_2018")], studies[("prolotherapy",
                                                                          "cusi_2010")]
     assert (hoffman.design, hoffman.advocacy) == (cusi.design, cusi.advocacy)

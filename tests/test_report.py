@@ -83,7 +83,8 @@ def test_each_option_shows_its_evidence_with_the_strength_word():
     text = render_plain(run(make(), "clinic"), KB)
     assert "SIJ radiofrequency ablation / evidence (strong):" in text
     assert "Regenerative injection (prolotherapy, PRP) / evidence (weak):" in text
-    assert "Diagnostic SIJ block / evidence (strength not retrieved):" in text
+    assert "Diagnostic SIJ block / evidence (not graded):" in text
+    assert "Diagnostic SIJ block / evidence (grade not retrieved):" in text
 
 
 def test_pending_criteria_pooled_posterior_and_pgic_are_reported():

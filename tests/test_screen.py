@@ -1,4 +1,5 @@
-"""The public self-screen (ENGINE-RULES v2, "Self-screen"): answers, rules in order, output."""
+"""The public self-screen (ENGINE-RULES v2 "Self-screen" and v3 "Self-screen (version 3)"):
+answers, rules in order, output."""
 
 from __future__ import annotations
 
@@ -19,9 +20,13 @@ from sijcare.model.loading import parse_text
 from sijcare.model.screen import parse_screen
 from sijcare.reports.screen import render_screen
 
-FLAGS = ["saddle_numbness", "bladder_or_bowel_change", "leg_weakness_worsening",
-         "fever_or_unwell", "cancer_history", "unexplained_weight_loss", "major_fall_or_accident"]
+V2_FLAGS = ["saddle_numbness", "bladder_or_bowel_change", "leg_weakness_worsening",
+            "fever_or_unwell", "cancer_history", "unexplained_weight_loss",
+            "major_fall_or_accident"]
+V3_FLAGS = ["weak_immune_system", "fall_with_thin_bones"]  # optional in the answers
+FLAGS = V2_FLAGS + V3_FLAGS
 EMERGENCY = FLAGS[:3]
+NOT_EMERGENCY = FLAGS[3:]
 ANSWERS: dict[str, Any] = {
     "answered_on": "2026-11-20",
     "red_flags": dict.fromkeys(FLAGS, "no"),
@@ -54,6 +59,11 @@ def screen(**changes: Any) -> dict[str, Any]:
     return json.loads(self_screen(parse_screen(answers(**changes))).model_dump_json())
 
 
+def words_of(flag: str) -> str:
+    """The plain words the knowledge base uses for a warning-sign question."""
+    return next(q.words for q in load_knowledge().screen.red_flags if q.id == flag)
+
+
 def problems(data: Any) -> list[str]:
     with pytest.raises(CaseError) as caught:
         parse_screen(data)
@@ -79,12 +89,78 @@ def test_unsure_on_an_emergency_question_is_an_emergency(flag):
     assert (out["result"], out["emergency"]) == ("seek_urgent_care", True)
 
 
-@pytest.mark.parametrize("flag", FLAGS[3:])
-def test_unsure_on_another_question_is_not_urgent_but_is_mentioned(flag):
-    out = screen(**{f"red_flags__{flag}": "unsure"})
-    assert out["result"] != "seek_urgent_care"
+@pytest.mark.parametrize("flag", V3_FLAGS)
+def test_rule_1_a_yes_to_a_v3_question_is_urgent_care_not_an_emergency(flag):
+    out = screen(**{f"red_flags__{flag}": "yes"})
+    assert (out["result"], out["emergency"], out["next_step"]) == (
+        "seek_urgent_care", False, "urgent_care")
+    [reason] = out["reasons"]
+    assert reason["rule"] == "screen_urgent_care"
+    assert words_of(flag) in reason["text"]
+    assert reason["inputs"]["answers"] == {flag: "yes"}
+
+
+@pytest.mark.parametrize("flag", NOT_EMERGENCY)
+def test_rule_1b_unsure_on_another_question_is_scored_as_usual_but_calls_a_doctor_first(flag):
+    sure, out = screen(), screen(**{f"red_flags__{flag}": "unsure"})
     assert "emergency" not in out
-    assert "screen_flag_unsure" in [r["rule"] for r in out["reasons"]]
+    scored = ("result", "self_score", "exam_points_possible", "other_sources",
+              "duration_months", "recent")
+    assert {k: out[k] for k in scored} == {k: sure[k] for k in scored}
+    assert out["next_step"] == "call_doctor"
+    [reason] = [r for r in out["reasons"] if r["rule"] == "unsure_red_flag"]
+    assert words_of(flag) in reason["text"]
+    assert "call your doctor or a nurse line today" in reason["text"].lower()
+    assert {"glos_lbp_pathway", "ahcpr_1994"} <= set(reason["sources"])
+    assert reason["inputs"]["answers"] == {flag: "unsure"}
+    rules = [r["rule"] for r in out["reasons"]]
+    assert "screen_appointment" not in rules and "screen_primary_care" not in rules
+
+
+def test_rule_1b_names_every_question_answered_unsure_in_one_reason():
+    out = screen(red_flags__cancer_history="unsure", red_flags__fall_with_thin_bones="unsure")
+    [reason] = [r for r in out["reasons"] if r["rule"] == "unsure_red_flag"]
+    assert words_of("cancer_history") in reason["text"]
+    assert words_of("fall_with_thin_bones") in reason["text"]
+    assert reason["inputs"]["answers"] == {"cancer_history": "unsure",
+                                           "fall_with_thin_bones": "unsure"}
+
+
+def test_rule_1b_calls_a_doctor_first_even_when_the_pain_points_nowhere():
+    out = screen(red_flags__weak_immune_system="unsure", points_one_finger_near_psis="no",
+                 worse_sitting_on_chair="no")
+    assert (out["result"], out["next_step"]) == ("unlikely_sij", "call_doctor")
+
+
+@pytest.mark.parametrize("flag", EMERGENCY)
+def test_rule_1_unsure_on_an_emergency_question_stays_an_emergency_beside_rule_1b(flag):
+    out = screen(**{f"red_flags__{flag}": "unsure"}, red_flags__weak_immune_system="unsure")
+    assert (out["result"], out["emergency"], out["next_step"]) == (
+        "seek_urgent_care", True, "urgent_care")
+    assert [r["rule"] for r in out["reasons"]] == ["screen_urgent_care"]
+
+
+@pytest.mark.parametrize(("yes", "unsure"), [("fever_or_unwell", "fall_with_thin_bones"),
+                                             ("weak_immune_system", "cancer_history")])
+def test_rule_1_an_unsure_beside_a_yes_stays_urgent_care(yes, unsure):
+    out = screen(**{f"red_flags__{yes}": "yes", f"red_flags__{unsure}": "unsure"})
+    assert set(out) == {"result", "emergency", "next_step", "reasons"}
+    assert (out["result"], out["emergency"], out["next_step"]) == (
+        "seek_urgent_care", False, "urgent_care")
+    assert [r["rule"] for r in out["reasons"]] == ["screen_urgent_care"]
+
+
+def test_answers_without_the_v3_questions_are_still_valid():
+    out = screen(red_flags__weak_immune_system=..., red_flags__fall_with_thin_bones=...)
+    assert (out["result"], out["next_step"]) == ("fits_sij", "appointment")
+
+
+def test_every_screen_question_is_an_answer_field_and_asked_by_the_web_form():
+    from sijcare.model.screen import RedFlagAnswers
+    from sijcare.web.public.questions import RED_FLAG_QUESTIONS
+
+    asked = [q.id for q in load_knowledge().screen.red_flags]
+    assert asked == list(RedFlagAnswers.model_fields) == list(RED_FLAG_QUESTIONS) == FLAGS
 
 
 def test_an_emergency_answer_outranks_other_warning_signs():
@@ -182,51 +258,73 @@ def test_duration_is_the_largest_whole_month_count(start, days):
       "pain_areas": {"axial_low_back": 90, "sij_region": 10}}, "appointment"),
     ({"points_one_finger_near_psis": "no", "worse_sitting_on_chair": "yes"}, "appointment"),
     ({"red_flags__fever_or_unwell": "yes"}, "urgent_care"),
+    ({"red_flags__fever_or_unwell": "unsure"}, "call_doctor"),
+    ({"red_flags__fever_or_unwell": "unsure", "points_one_finger_near_psis": "no",
+      "worse_sitting_on_chair": "no"}, "call_doctor"),
 ])
 def test_next_step(changes, step):
     assert screen(**changes)["next_step"] == step
 
 
-def test_output_fields_without_a_warning_sign():
-    out = screen()
+@pytest.mark.parametrize("changes", [{}, {"red_flags__major_fall_or_accident": "unsure"}])
+def test_output_fields_without_a_warning_sign_or_with_an_unsure_one(changes):
+    out = screen(**changes)
     assert set(out) == {"result", "self_score", "exam_points_possible", "other_sources",
                         "duration_months", "recent", "next_step", "reasons"}
     assert all(set(r) >= {"rule", "text", "sources"} for r in out["reasons"])
     assert any(r["sources"] for r in out["reasons"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.fixed_dictionaries({flag: st.sampled_from(["yes", "no", "unsure"]) for flag in FLAGS}),
-       st.sampled_from(["yes", "no", "unsure"]), st.booleans(), st.booleans())
-def test_property_a_yes_to_any_warning_sign_always_means_urgent_care(flags, finger, groin, sit):
+ANSWER = st.sampled_from(["yes", "no", "unsure"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({flag: ANSWER for flag in V2_FLAGS},
+                             optional={flag: ANSWER for flag in V3_FLAGS}),
+       ANSWER, st.booleans(), st.booleans())
+def test_property_rules_1_and_1b_decide_the_next_step(flags, finger, groin, sit):
     data = answers(red_flags=flags, points_one_finger_near_psis=finger, groin_pain=groin,
                    worse_sitting_on_chair=sit)
     out = self_screen(parse_screen(data))
     urgent = "yes" in flags.values() or any(flags[f] == "unsure" for f in EMERGENCY)
+    call_first = not urgent and any(flags.get(f) == "unsure" for f in NOT_EMERGENCY)
     assert (out.result == "seek_urgent_care") is urgent
     assert (out.next_step == "urgent_care") is urgent
-    if urgent:
-        assert out.self_score is None and out.other_sources is None
+    assert (out.next_step == "call_doctor") is call_first
+    assert (out.self_score is None) is urgent and (out.other_sources is None) is urgent
+    assert [r.rule for r in out.reasons].count("unsure_red_flag") == int(call_first)
 
 
 # --- answers: validation ---------------------------------------------------------------------
 
 def test_yaml_yes_no_booleans_are_accepted_like_the_words():
     text = (
-        "answered_on: 2026-11-20\nred_flags: {" + ", ".join(f"{f}: no" for f in FLAGS) + "}\n"
+        "answered_on: 2026-11-20\nred_flags: {" + ", ".join(f"{f}: no" for f in FLAGS[:-1])
+        + f", {FLAGS[-1]}: yes}}\n"
         "pain_started: 2026-05-01\npoints_one_finger_near_psis: yes\ngroin_pain: no\n"
         "worse_sitting_on_chair: yes\nbelow_knee: no\nfoot_numbness_or_tingling: no\n")
     parsed = parse_text(text)
     assert parsed["groin_pain"] is False  # YAML 1.1: the reader hands over booleans
     loaded = parse_screen(parsed)
     assert (loaded.points_one_finger_near_psis, loaded.groin_pain) == ("yes", "no")
-    assert self_screen(loaded).self_score == 4
+    assert (loaded.red_flags.weak_immune_system, loaded.red_flags.fall_with_thin_bones) == (
+        "no", "yes")
+    assert self_screen(loaded).result == "seek_urgent_care"
+    parsed["red_flags"][FLAGS[-1]] = False
+    assert self_screen(parse_screen(parsed)).self_score == 4
 
 
 def test_every_red_flag_key_and_yes_no_item_is_required():
     data = answers(red_flags__cancer_history=..., groin_pain=..., below_knee=...)
     assert problems(data) == ["red_flags.cancer_history: is required", "groin_pain: is required",
                               "below_knee: is required"]
+
+
+@pytest.mark.parametrize("flag", V3_FLAGS)
+@pytest.mark.parametrize("value", ["maybe", 1, "Yes"])
+def test_a_bad_answer_to_a_v3_question_is_one_problem_naming_it(flag, value):
+    assert problems(answers(**{f"red_flags__{flag}": value})) == [
+        f"red_flags.{flag}: got {value!r}; input should be 'yes', 'no' or 'unsure'"]
 
 
 def test_answered_on_is_required():
@@ -289,6 +387,17 @@ def test_text_without_a_warning_sign_says_what_to_do_and_never_diagnoses():
         for jargon in ("SIJ", "PSIS", "Kurosawa", "radicular", "lumbar", "you have sacroiliac",
                        "your pain comes from the"):
             assert jargon not in text
+
+
+def test_text_with_an_unsure_warning_sign_says_to_call_first_then_the_result():
+    result = self_screen(parse_screen(answers(red_flags__weak_immune_system="unsure")))
+    text = render_screen(result, load_knowledge())
+    assert text.startswith("CALL YOUR DOCTOR OR A NURSE LINE TODAY, BEFORE BOOKING\n\n")
+    call = text.index("before you book an appointment")
+    assert call < text.index("Your answers fit pain from the sacroiliac joint")
+    assert "immune system" in text[:text.index("Your answers fit")]
+    assert "What to do next: ask for an appointment" not in text
+    assert "cannot tell" in text
 
 
 def test_every_reason_the_screen_gives_can_be_explained():

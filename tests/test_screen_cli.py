@@ -51,6 +51,22 @@ def test_bad_answers_exit_2_with_one_line_each_and_nothing_on_stdout():
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("flag", ["weak_immune_system", "fall_with_thin_bones"])
+def test_a_bad_answer_to_a_v3_question_exits_2_with_one_line_naming_it(flag):
+    done = sijcare("screen", "-", stdin=json.dumps(answers(**{f"red_flags__{flag}": "maybe"})))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (f"error: red_flags.{flag}: got 'maybe'; input should be 'yes', "
+                           "'no' or 'unsure'\n")
+
+
+def test_rule_1b_as_text_says_to_call_before_booking():
+    done = sijcare("screen", "-", "--format", "text",
+                   stdin=json.dumps(answers(red_flags__fall_with_thin_bones="unsure")))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("CALL YOUR DOCTOR OR A NURSE LINE TODAY, BEFORE BOOKING")
+    assert "thin bones" in done.stdout
+
+
 def test_yaml_syntax_error_is_one_line_naming_the_file(tmp_path):
     path = tmp_path / "answers.yaml"
     path.write_text("answered_on: [2026-11-20\n")

@@ -565,7 +565,7 @@ def test_every_option_has_evidence_with_source_position_strength(policy):
         assert found["evidence"], option
         for line in found["evidence"]:
             assert set(line) >= {"source", "position", "strength"}
-            assert line["strength"] is None or isinstance(line["strength"], str)
+            assert isinstance(line["strength"], str) and line["strength"], (option, line)
 
 
 # === Clinic: repeat ablation and regenerative series limit =====================================
@@ -1061,8 +1061,9 @@ def _engine_view(case: dict, policy: str) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_an_independent_reading_of_the_v2_rules_agrees_on_random_cases(seed):
-    # v2 side, target, ladder, clinic repeat criteria, courses, course alerts, follow-up
+def test_an_independent_reading_of_the_follow_up_schedule_agrees_on_random_cases(seed):
+    # v2 follow-up schedule, which v3 leaves as it was. The v2 reading of the stage, criteria,
+    # courses and alerts gave way to tests/v3_reference.py (test_vignettes_v3.py compares it).
     import random
 
     from tests import v2_reference as ref
@@ -1074,28 +1075,15 @@ def test_an_independent_reading_of_the_v2_rules_agrees_on_random_cases(seed):
         if ref.ambiguous(case):
             continue
         checked += 1
-        for policy in POLICIES:
-            want = ref.ref(case, policy)
-            data, found = _engine_view(case, policy)
-            assert data["stage"] == want["stage"], (policy, case)
-            assert data["block"]["result"] == want["block"], (policy, case)
-            for key, expected in want["crit"].items():
-                assert found.get(key) == expected, (policy, key, case)
-            assert data["courses"] == want["courses"], (policy, case)
-            alerts = {
-                (a["id"], a["severity"])
-                for a in data["alerts"]
-                if a["id"] in COURSE_AND_STEROID_ALERTS
-            }
-            assert alerts == want["alerts"], (policy, case)
-            assert data["follow_up"] == want["follow_up"], (policy, case)
+        want = ref.ref(case, "medicare")
+        data, _ = _engine_view(case, "medicare")
+        assert data["follow_up"] == want["follow_up"], case
     assert checked
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_an_independent_reading_of_the_criteria_the_general_rules_touch(seed):
-    # v2 general rules (absent vs empty, two-field criteria), red flags, pregnancy, allergy,
-    # and the combination law
+def test_every_option_follows_the_combination_law_on_random_cases(seed):
+    # contract: not_covered, else not_met, else unknown, else met (v3 left it as it was)
     import random
 
     from tests import v2_reference as ref
@@ -1104,10 +1092,7 @@ def test_an_independent_reading_of_the_criteria_the_general_rules_touch(seed):
     for _ in range(10):
         case = ref.gen_v1(rng)
         for policy in POLICIES:
-            want = ref.ref_v1(case, policy)
-            data, found = _engine_view(case, policy)
-            for key, expected in want.items():
-                assert found.get(key) == expected, (policy, key, case)
+            data, _ = _engine_view(case, policy)
             for option, entry in data["eligibility"].items():
                 statuses = [c["status"] for c in entry["criteria"]]
                 if policy == "medicare" and option in ("sij_rfa", "regenerative_injection"):

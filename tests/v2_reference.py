@@ -376,7 +376,9 @@ def gen(r):
             if r.random() < 0.7:
                 p["relief_percent"] = r.choice([0, 20, 29, 30, 49, 50, 60, 80])
             if r.random() < 0.7:
-                p["relief_weeks"] = r.choice([0, 4, 11, 12, 20])
+                # v3: no longer than the time since the procedure (invalid input otherwise)
+                since = (AS_OF - D(d)).days // 7 + 1
+                p["relief_weeks"] = min(r.choice([0, 4, 11, 12, 20]), since)
             if r.random() < 0.5:
                 p["relief_ongoing"] = r.random() < 0.5
             pr.append(p)

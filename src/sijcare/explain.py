@@ -66,11 +66,20 @@ def catalogue(kb: Knowledge) -> dict[str, Rule]:
     lasting = kb.pathway.lasting_relief
     rules.append(Rule(
         "ladder", "pathway",
-        "Surgical evaluation needs every lower rung the policy covers tried without lasting "
-        f"relief (the most recent under {lasting.percent:g}% or under {lasting.weeks:g} weeks"
-        + ("; provisional" if lasting.provisional else "") + ").",
+        "Surgical evaluation needs every lower rung the policy covers tried under image "
+        "guidance since this pain began without lasting relief (the most recent under "
+        f"{lasting.percent:g}%, or under {lasting.weeks:g} weeks with relief over"
+        + ("; provisional" if lasting.provisional else "") + "), and no procedure of any kind "
+        "still helping.",
         kb.pathway.sources["ladder"] + kb.pathway.sources["lasting_relief"],
         {rung.option: ", ".join(rung.kinds) for rung in kb.pathway.ladder}))
+    rules.append(Rule(
+        "option_stopped", "pathway",
+        "When the option a stage points to (diagnostic block, fusion) cannot go ahead, the "
+        "stage's reasons name each criterion that stops it or is still to document, with "
+        "that criterion's sources.", []))
+    rules.append(Rule("prior_fusion", "pathway", kb.pathway.prior_fusion.text,
+                      kb.pathway.prior_fusion.sources))
     for policy in kb.policies.values():
         for option in policy.options:
             rules.append(Rule(
@@ -122,8 +131,8 @@ def _screen_rules(kb: Knowledge) -> list[Rule]:
     """The self-screen's reasons, in the words the public reads."""
     texts, sources = kb.screen.texts, kb.screen.sources
     rules = [Rule("screen_urgent_care", "self-screen", texts["emergency"], sources["emergency"]),
-             Rule("screen_flag_unsure", "self-screen", texts["flag_unsure"],
-                  sources["emergency"]),
+             Rule("unsure_red_flag", "self-screen", texts["call_doctor"],
+                  sources["unsure_red_flag"]),
              Rule("screen_duration", "self-screen", texts["lasting"], sources["duration"])]
     rules += [Rule(f"screen_{result}", "self-screen", texts[result], sources["self_score"])
               for result in ("fits_sij", "exam_decides", "unlikely_sij")]

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from sijcare.analytics.cohort import draw_episodes
 from sijcare.analytics.knowledge import load_registry
+from sijcare.analytics.registry import registry_figures
+from sijcare.analytics.tables import database_tables
 from sijcare.store.models import ProcedureOutcome, ProcedureRecord, PromRecord
 from tests.analytics.conftest import TODAY
 
@@ -49,3 +51,16 @@ def test_every_drawn_outcome_names_an_earlier_procedure_of_the_draw() -> None:
         for kind, data, _ in draw.records:
             if kind == "procedure_outcome":
                 assert data["date"] > procedures[data["procedure"]]["date"]
+
+
+def test_prolotherapy_relief_lasts_no_longer_than_either_ablation(cohort_sqlite: Engine) -> None:
+    """The demo registry never shows a weakly supported treatment outlasting the ablations: the
+    cohort draws prolotherapy from the less favourable of its studies (see registry.yaml)."""
+    with cohort_sqlite.connect() as connection:
+        figures = registry_figures(connection, database_tables(), as_of=TODAY)
+    median = {kind: t.durability.median for kind, t in figures.treatments.items()
+              if t.durability}
+    assert median["prolotherapy"] is not None
+    for ablation in ("rfa_conventional", "rfa_cooled"):
+        assert median[ablation] is not None
+        assert median["prolotherapy"] <= median[ablation], (ablation, median)

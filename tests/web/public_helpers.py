@@ -13,7 +13,7 @@ from tests.web.conftest import World
 
 RED_FLAGS = ("saddle_numbness", "bladder_or_bowel_change", "leg_weakness_worsening",
              "fever_or_unwell", "cancer_history", "unexplained_weight_loss",
-             "major_fall_or_accident")
+             "major_fall_or_accident", "weak_immune_system", "fall_with_thin_bones")
 NO_FLAGS = {f"red_flags.{k}": "no" for k in RED_FLAGS}
 TYPICAL = {**NO_FLAGS, "points_one_finger_near_psis": "yes", "groin_pain": "yes",
            "worse_sitting_on_chair": "yes", "below_knee": "no",

@@ -61,6 +61,16 @@ def test_a_request_after_the_self_check_is_stored_and_confirmed_by_email(
         assert event.action == "create" and event.actor_id is None
 
 
+def test_a_request_after_a_call_first_result_keeps_the_unsure_answer(world: World) -> None:
+    unsure = {**TYPICAL, "red_flags.weak_immune_system": "unsure"}
+    answer = request_appointment(world, visitor(world), {**PERSON, "email": "",
+                                                         "phone": "+1 (555) 010-0300"}, unsure)
+    assert answer.status_code == 303
+    saved = latest(world)
+    assert saved.screen_answers["red_flags"]["weak_immune_system"] == "unsure"
+    assert saved.screen_result["next_step"] == "call_doctor"
+
+
 def test_a_request_without_the_self_check_and_without_email(world: World) -> None:
     answer = request_appointment(world, visitor(world),
                                  {**PERSON, "email": "", "phone": "+1 (555) 010-0200"})

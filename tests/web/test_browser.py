@@ -76,6 +76,14 @@ def test_a_clinician_works_up_a_patient_and_signs(served: tuple[str, World],
     page.get_by_role("button", name="Open episode").click()
     assert stage(page) == "Complete the examination"
 
+    # ENGINE-RULES v3 stage 2: the red-flag screen comes before anything else
+    record(page, "Intake and history")
+    page.get_by_role("group", name="Red flags present").get_by_label(
+        "None of these (asked)").check()
+    page.get_by_role("button", name="Save intake and history").click()
+    expect(page.get_by_role("status")).to_have_text("Intake and history saved.")
+    assert stage(page) == "Complete the examination"
+
     record(page, "Examination")
     for test in ("Distraction (gapping)", "Thigh thrust (posterior shear)", "Compression"):
         page.get_by_role("group", name=f"{test}: result").get_by_label("Positive").check()

@@ -92,3 +92,49 @@ def test_pages_are_public_and_unknown_ones_answer_404(world_client: TestClient) 
     index = world_client.get("/learn")
     assert index.status_code == 200 and 'href="/learn/rfa"' in index.text
     assert world_client.get("/learn/no-such-page").status_code == 404
+
+
+def claims_citing(source_id: str) -> list[str]:
+    """The text each citation of `source_id` stands behind: back to the previous citation or
+    the start of the line, on every page."""
+    found = []
+    for page in PAGES.values():
+        start = 0
+        for match in re.finditer(r"\[@([^\]]+)\]", page.body):
+            if source_id in re.split(r"\s*;\s*@?", match.group(1)):
+                found.append(page.body[start:match.start()].rsplit("\n", 1)[-1].strip())
+            start = match.end()
+    return found
+
+
+@pytest.mark.parametrize("slug, wording", [
+    ("prp", "those given PRP had less pain at 3 months"),
+    ("prp", "The trials above used a single injection"),
+    ("fusion", "one-time operation"),
+    ("diagnosis", "the needle often lands in the wrong place"),
+    ("steroid-injection", "only worth it"),
+    ("causes", "Hormones loosen the ligaments"),
+    ("causes", "extra weight loads the joints"),
+])
+def test_the_unsupported_page_claims_are_gone(slug: str, wording: str) -> None:
+    assert wording not in PAGES[slug].body
+
+
+def test_fusion_benefits_carry_the_no_comparison_group_caveat_like_prolotherapy() -> None:
+    for slug in ("prolotherapy", "fusion"):
+        benefits = PAGES[slug].body.split("## Benefits")[1].split("\n## ")[0]
+        assert "no comparison group" in benefits, slug
+
+
+def test_the_repeat_rule_is_stated_as_medicare_payment_and_prp_as_reported() -> None:
+    steroid = PAGES["steroid-injection"].body
+    assert "Medicare pays for a repeat only if" in steroid
+    assert any("reported less pain at 3 months" in c for c in claims_citing("singla_2017"))
+
+
+def test_jee_2014_is_cited_only_for_guided_injections() -> None:
+    """It compared ultrasound with X-ray guidance; it says nothing about unguided needles."""
+    claims = claims_citing("jee_2014")
+    assert claims
+    for claim in claims:
+        assert not re.search(r"without|wrong place|blind", claim, re.I), claim

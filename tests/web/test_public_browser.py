@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from sijcare.web.public.questions import PAIN_QUESTIONS, RED_FLAG_QUESTIONS
 from tests.smtp_server import Mailbox, smtp_server
 from tests.web.conftest import World
 from tests.web.test_browser import ARTIFACTS, browser, served, sign_in
@@ -102,6 +103,31 @@ def test_a_warning_sign_shows_only_urgent_care(served: tuple[str, World], browse
     assert page.locator("main form").count() == 0
     accessible(page, f"{width} urgent")
     shot(page, width, "screen-urgent")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_a_not_sure_warning_sign_puts_the_call_before_booking(served: tuple[str, World],
+                                                              browser: Browser,
+                                                              width: str) -> None:
+    base, _ = served
+    page = new_page(browser, width)
+    page.goto(f"{base}/screen")
+    for group in page.get_by_role("group").all():
+        group.get_by_label("No", exact=True).check()
+    answer(page, RED_FLAG_QUESTIONS["fall_with_thin_bones"], "Not sure")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your pain")
+    for question in PAIN_QUESTIONS.values():
+        answer(page, question, "Yes")
+    page.get_by_label("Number of months").fill("4")
+    page.get_by_role("button", name="See my result").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Call your doctor or a nurse line today, before booking")
+    expect(page.locator(".urgent-box")).to_contain_text("thin bones")
+    expect(page.get_by_role("button", name="Ask for an appointment")).to_be_visible()
+    accessible(page, f"{width} call first")
+    shot(page, width, "screen-call-first")
     page.context.close()
 
 

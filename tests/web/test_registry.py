@@ -53,6 +53,8 @@ def test_clinicians_see_their_clinics_only(registry_world: World, clients) -> No
     assert "Durability of relief" in mine
     assert "No procedures with follow-up match yet." in theirs
     assert "Cohen 2008" in theirs  # the published figures still show
+    hoffman = theirs.split("Hoffman 2018")[1].split("</table>")[0]
+    assert "Advocacy: written by people who sell this treatment" in hoffman
 
 
 def test_filters_and_bad_filters(registry_world: World, clients) -> None:

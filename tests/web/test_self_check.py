@@ -1,14 +1,20 @@
 """The self-check pages over the engine's self-screen: warning signs first and alone, the
-urgent page and nothing else, plain-word results, and nothing stored."""
+urgent page and nothing else, a call to a doctor before booking when a warning sign is
+"not sure" (rule 1b), plain-word results, and nothing stored."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import textstat
 from sqlalchemy import func, select
 
+from sijcare.knowledge import load_knowledge
 from sijcare.store.models import AppointmentRequest, AuditEvent, PublicFormAttempt
+from sijcare.web.public.questions import RED_FLAG_QUESTIONS, answers_in_words
 from tests.web.conftest import World
-from tests.web.public_helpers import NO_FLAGS, RED_FLAGS, TYPICAL, post_form, visitor
+from tests.web.public_helpers import NO_FLAGS, RED_FLAGS, TYPICAL, hidden, post_form, visitor
 
 
 def counts(world: World) -> tuple[int, ...]:
@@ -21,6 +27,44 @@ def test_warning_signs_come_first_on_their_own_step(world: World) -> None:
     page = visitor(world).get("/screen").text
     assert page.count('type="radio"') == 3 * len(RED_FLAGS)
     assert "groin" not in page.lower() and "Step 1 of 2" in page
+    for question in ("Is your immune system weak", "inject drugs into a vein",
+                     "small fall or lifting something", "thin bones (osteoporosis)",
+                     "steroid tablets"):
+        assert question in page
+
+
+def test_the_warning_sign_questions_read_at_grade_8_or_below() -> None:
+    for question in RED_FLAG_QUESTIONS.values():
+        assert textstat.flesch_kincaid_grade(question) <= 8, question
+
+
+@pytest.mark.parametrize("flag", ["fever_or_unwell", "weak_immune_system",
+                                  "fall_with_thin_bones"])
+def test_rule_1b_an_unsure_sign_puts_the_call_before_the_appointment(world: World,
+                                                                     flag: str) -> None:
+    client = visitor(world)
+    start = client.get("/screen").text
+    pain = post_form(client, start, "/screen/warning-signs",
+                     {**NO_FLAGS, f"red_flags.{flag}": "unsure"}).text
+    assert "Step 2 of 2" in pain  # not urgent: the pain questions still come
+    page = post_form(client, pain, "/screen/result",
+                     {**TYPICAL, f"red_flags.{flag}": "unsure"}).text
+    main = page.split("<main")[1]
+    assert "<h1>Call your doctor or a nurse line today, before booking</h1>" in main
+    words = next(q.words for q in load_knowledge().screen.red_flags if q.id == flag)
+    assert main.index(words) < main.index("Answers that fit SI joint pain")
+    assert main.count("<strong>Yes.</strong>") == 3  # scored as usual
+    assert main.index("Call your doctor or a nurse line first.") < main.index(
+        'action="/appointment/with-self-check"')
+    assert "ask for an appointment at the clinic" not in main
+    assert json.loads(hidden(page, "screen"))["red_flags"][flag] == "unsure"  # carried on
+
+
+def test_the_staff_read_the_v3_answers_in_words() -> None:
+    rows = answers_in_words({"red_flags": {"weak_immune_system": "unsure",
+                                           "fall_with_thin_bones": "no"}})
+    assert rows == [(RED_FLAG_QUESTIONS["weak_immune_system"], "Not sure"),
+                    (RED_FLAG_QUESTIONS["fall_with_thin_bones"], "No")]
 
 
 def test_every_warning_sign_must_be_answered(world: World) -> None:

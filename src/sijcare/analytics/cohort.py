@@ -3,12 +3,12 @@
 One drawing (`draw_episodes`) feeds two sinks: `store_cohort` writes it to the clinic
 database through the record kinds' forms and bulk INSERTs (`sijcare demo-data`), and the
 registry benchmark writes the same draws straight to Parquet. Outcomes follow the published
-figures in `registry.yaml`: each procedure draws one quantile `u`, and the patient is relieved
-at month `t` while the kind's published share relieved at `t` is above `u`, so relief lasts as
-long as the trials say it does, on average. Answers go missing more often the later the point.
-At about half the answered points the clinician also records a procedure outcome (relief in
-percent and PGIC); its `procedure` is the index of the episode's procedure it follows, turned
-into that procedure's id when stored.
+figures in `registry.yaml`, each naming its study: each procedure draws one quantile `u`, and
+the patient is relieved at month `t` while the kind's published share relieved at `t` is above
+`u`, so relief lasts as long as those studies say it does, on average. Answers go missing more
+often the later the point. At about half the answered points the clinician also records a
+procedure outcome (relief in percent and PGIC); its `procedure` is the index of the episode's
+procedure it follows, turned into that procedure's id when stored.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ class EpisodeDraw:
 
 def _relieved(curve: CohortCurve) -> Callable[[float], float]:
     """Share relieved (0-1) at `months`: straight lines between the figures, flat outside."""
-    months = [m for m, _ in curve.relieved]
-    shares = [p / 100 for _, p in curve.relieved]
+    months = [f.months for f in curve.relieved]
+    shares = [f.percent / 100 for f in curve.relieved]
 
     def at(t: float) -> float:
         i = bisect.bisect_left(months, t)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field
 
 from sijcare.knowledge import Item, KnowledgeError, load_knowledge
+from sijcare.knowledge.content import advocacy_sources
 from sijcare.model.case import ProcedureKind
 
 Measure = Literal["responders", "durability", "odi_change", "pain_change"]
@@ -50,13 +51,23 @@ class Trial(Item):
     definition: str
     compares_with: str
     differs: str | None
+    advocacy: bool = False  # required where evidence.yaml flags the source as advocacy
     figures: list[Figure]
+
+
+class CohortFigure(Item):
+    """The share still relieved at `months` after a procedure, read from one study arm."""
+
+    months: float
+    percent: float
+    source: str
+    advocacy: bool = False  # as for Trial
+    note: str | None = None  # where the figure is borrowed from another arm or converted
 
 
 class CohortCurve(Item):
     kind: ProcedureKind
-    basis: list[str]
-    relieved: list[tuple[float, float]]  # (months after the procedure, percent relieved)
+    relieved: list[CohortFigure]  # by months, increasing
 
 
 class Registry(Item):
@@ -104,7 +115,7 @@ def _cited(node: Any) -> list[str]:
     if isinstance(node, dict):
         found = []
         for key, value in node.items():
-            if key in ("sources", "basis"):
+            if key == "sources":
                 found.extend(value)
             elif key == "source":
                 found.append(value)
@@ -125,6 +136,18 @@ def _checked(name: str) -> Any:
     return data
 
 
+def unmarked_advocacy(registry: Registry) -> list[str]:
+    """Figures whose source evidence.yaml flags as advocacy but which do not say so."""
+    knowledge = load_knowledge()
+    flagged = advocacy_sources(knowledge) | {
+        sid for sid, source in knowledge.sources.items() if source.design == "clinic_data"}
+    found = [f"trials.{t.treatment}: {t.source}" for t in registry.trials
+             if t.source in flagged and not t.advocacy]
+    found += [f"cohort.{c.kind}: {f.source}" for c in registry.cohort for f in c.relieved
+              if f.source in flagged and not f.advocacy]
+    return found
+
+
 @cache
 def load_registry() -> Registry:
     registry = Registry.model_validate(_checked("registry.yaml"))
@@ -132,6 +155,14 @@ def load_registry() -> Registry:
     stray = [f.point for t in registry.trials for f in t.figures if f.point and f.point not in ids]
     if stray:
         raise KnowledgeError(f"registry.yaml: unknown points: {', '.join(stray)}")
+    unordered = [c.kind for c in registry.cohort
+                 if [f.months for f in c.relieved] != sorted({f.months for f in c.relieved})]
+    if unordered:
+        raise KnowledgeError(f"registry.yaml: cohort months not increasing: {', '.join(unordered)}")
+    unmarked = unmarked_advocacy(registry)
+    if unmarked:
+        raise KnowledgeError("registry.yaml: advocacy figures not marked advocacy: true: "
+                             + ", ".join(unmarked))
     return registry
 
 

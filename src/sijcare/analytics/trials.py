@@ -12,6 +12,7 @@ from sijcare.analytics.knowledge import DAYS_PER_MONTH, Figure, Trial, load_regi
 from sijcare.analytics.registry import RegistryFigures, TreatmentFigures
 from sijcare.analytics.stats import Mean, Proportion
 from sijcare.knowledge import load_knowledge, short_citation
+from sijcare.knowledge.content import source_label
 
 LOW_RESPONSE = 0.6  # below this share of due follow-ups answered, say the figure may be biased
 FEW = 20  # fewer judged than this: say the interval is wide
@@ -30,6 +31,7 @@ class Comparison:
 class TrialPanel:
     trial: Trial
     citation: str
+    label: str | None  # advocacy or industry sponsorship, as the public pages show it
     comparisons: list[Comparison] = field(default_factory=list)
 
 
@@ -85,11 +87,12 @@ def _compare(trial: Trial, figure: Figure, mine: TreatmentFigures | None) -> Com
 
 def trial_panels(figures: RegistryFigures) -> dict[str, list[TrialPanel]]:
     """Per treatment kind, its trials with each figure beside the clinic's."""
-    sources = load_knowledge().sources
+    knowledge = load_knowledge()
     panels: dict[str, list[TrialPanel]] = {}
     for trial in load_registry().trials:
         mine = figures.treatments.get(trial.treatment)
-        panel = TrialPanel(trial, short_citation(sources[trial.source]))
+        source = knowledge.sources[trial.source]
+        panel = TrialPanel(trial, short_citation(source), source_label(source, knowledge))
         for figure in trial.figures:
             panel.comparisons.append(_compare(trial, figure, mine))
         panels.setdefault(trial.treatment, []).append(panel)

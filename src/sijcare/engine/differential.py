@@ -40,6 +40,10 @@ class DifferentialState(NamedTuple):
 def differential_state(f: Facts) -> DifferentialState:
     """Open on a radicular or hip pattern or a rheumatology referral; undecided while the
     facts that would show one were not recorded."""
+    return f.remember("differential", lambda: _state(f))
+
+
+def _state(f: Facts) -> DifferentialState:
     found = []
     if f.radicular_support:
         found.append("a radicular pattern")

@@ -18,6 +18,7 @@ from sijcare.engine.facts import (
     JOINT_TARGETS,
     Facts,
     combined_gaenslen,
+    last_session,
     lasting_relief,
     positives,
     sessions,
@@ -262,19 +263,22 @@ def _figure(value: float | None, unit: str) -> str:
 
 @check("repeat_response")
 def repeat_response(ctx: Context) -> Verdict:
-    """A repeat needs the last one of its kinds to have given lasting relief; a first is met."""
+    """A repeat needs the last one of its kinds to have given lasting relief; a first is met.
+
+    Entries of the last date are one session: each must have given lasting relief."""
     if ctx.facts.case.procedures is None:
         return PROCEDURES_UNKNOWN
     kinds = tuple(ctx.params.get("kinds", ("steroid_injection",)))
     what = ctx.params.get("name", "steroid injection")
-    given = ctx.facts.kinds(kinds)
-    if not given:
+    session = last_session(ctx.facts.kinds(kinds))
+    if not session:
         return Verdict("met", f"no previous {what}: a first treatment")
-    last = given[-1]
     percent, weeks = ctx.params["percent"], ctx.params["weeks"]
+    verdicts = [lasting_relief(p, percent, weeks) for p in session]
+    ok = False if False in verdicts else None if None in verdicts else True
+    last = session[verdicts.index(ok)]  # the entry that decides
     summary = (f"{what} on {last.date}: relief {_figure(last.relief_percent, '%')} for "
                f"{_figure(last.relief_weeks, ' weeks')} (needs {percent:g}% for {weeks:g} weeks)")
-    ok = lasting_relief(last, percent, weeks)
     if ok is None:
         return Verdict("unknown", summary,
                        "Record the relief percent and how many weeks it lasted.")

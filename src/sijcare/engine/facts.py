@@ -8,8 +8,10 @@ rules read it. Every fact is `None` where its input was not recorded, so rules c
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
-from typing import NamedTuple
+from functools import lru_cache
+from typing import NamedTuple, TypeVar
 
 from sijcare.engine.courses import Series, combined_series, regenerative_series
 from sijcare.knowledge import Knowledge
@@ -17,6 +19,7 @@ from sijcare.model.case import Block, Case, Procedure
 from sijcare.model.plausibility import whole_years
 from sijcare.numbers import exact, round_half_up
 
+T = TypeVar("T")
 COUNTED_GUIDANCE = frozenset({"fluoroscopy", "ct", "ultrasound"})
 ABLATION_KINDS = ("rfa_conventional", "rfa_cooled")
 JOINT_TARGETS = frozenset({"intra_articular", None})  # an unrecorded target counts as the joint
@@ -41,8 +44,25 @@ def subtract_months(day: date, months: float) -> date:
 
 def relief_percent(block: Block) -> float:
     """(before - after) / before x 100, one decimal, rounded half up."""
-    before, after = exact(block.pain_before), exact(block.pain_after)
+    return _relief(block.pain_before, block.pain_after)
+
+
+@lru_cache(maxsize=4096)
+def _relief(before: float, after: float) -> float:
+    """Exact arithmetic is dear and pain scores are few: each pair is worked out once."""
+    before, after = exact(before), exact(after)
     return round_half_up((before - after) / before * 100, 1)
+
+
+def _procedure_order(p: Procedure) -> tuple:
+    return (p.date, p.kind, -1 if p.relief_percent is None else p.relief_percent,
+            -1 if p.relief_weeks is None else p.relief_weeks, p.relief_ongoing is True,
+            p.side or "", p.guidance or "")
+
+
+def last_session(procedures: list[Procedure]) -> list[Procedure]:
+    """The entries of the most recent date among `procedures` (in date order): one session."""
+    return [p for p in procedures if p.date == procedures[-1].date] if procedures else []
 
 
 class Session(NamedTuple):
@@ -122,6 +142,14 @@ class Facts:
         self.kb = kb
         self.history = case.history
         self.exam = case.exam
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A finding of a rule above the facts (the ladder, the differential), worked out once
+        per assessment however many rules read it."""
+        found = self.__dict__.setdefault("_remembered", {})
+        if key not in found:
+            found[key] = compute()
+        return found[key]
 
     def in_window(self, day: date) -> bool:
         """Rolling window: `as_of - window < day <= as_of`."""
@@ -281,8 +309,9 @@ class Facts:
 
     @once
     def procedures(self) -> list[Procedure]:
-        """Procedures in date order."""
-        return sorted(self.case.procedures or [], key=lambda p: p.date)
+        """Procedures in date order; entries of one date in an order of their own content, so
+        list order never decides anything (rules read a date's entries as one session)."""
+        return sorted(self.case.procedures or [], key=_procedure_order)
 
     @once
     def steroid_injections(self) -> list[Procedure]:

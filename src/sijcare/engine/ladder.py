@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from sijcare.engine.facts import Facts
+from sijcare.engine.facts import Facts, last_session
 from sijcare.knowledge import Policy
 from sijcare.model.case import Procedure
 
@@ -37,17 +37,29 @@ def outcome(procedure: Procedure | None, percent: float, weeks: float) -> Outcom
     return "unknown" if lasted is None else "failed"
 
 
+# A session's entries read cautiously: one that lasted or is unknown keeps the rung from
+# having failed.
+CAUTION = ("lasted", "unknown", "failed")
+
+
 def rungs(f: Facts, policy: Policy) -> tuple[RungOutcome, ...]:
-    """Each covered rung with the outcome of its most recent guided procedure since onset."""
+    """Each covered rung with the outcome of its most recent guided session since onset."""
+    return f.remember(("rungs", policy.id), lambda: _rungs(f, policy))
+
+
+def _rungs(f: Facts, policy: Policy) -> tuple[RungOutcome, ...]:
     lasting = f.kb.pathway.lasting_relief
     found = []
     for rung in f.kb.pathway.ladder:
         if not policy.option(rung.option).covered:
             continue
-        tried = f.tried(tuple(rung.kinds))
-        latest = tried[-1] if tried else None
-        found.append(RungOutcome(rung.option, outcome(latest, lasting.percent, lasting.weeks),
-                                 latest))
+        session = last_session(f.tried(tuple(rung.kinds)))
+        if not session:
+            found.append(RungOutcome(rung.option, "untried", None))
+            continue
+        outcomes = [outcome(p, lasting.percent, lasting.weeks) for p in session]
+        worst = min(outcomes, key=CAUTION.index)
+        found.append(RungOutcome(rung.option, worst, session[outcomes.index(worst)]))
     return tuple(found)
 
 

@@ -2,7 +2,9 @@
 
 It never diagnoses. It says whether the answers fit SI-joint pain (the patient-reportable part
 of the Kurosawa score), which answers point elsewhere, and what to do next; a warning sign
-stops everything else, so urgent care is said first and alone.
+stops everything else, so urgent care is said first and alone. A warning sign the person is
+not sure about (other than the emergency ones) lets the screen run but puts a call to a
+doctor or nurse line before any booking (rule 1b, v3).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ def _listed(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _flag_sources(kb: Knowledge, question: ScreenFlag) -> list[str]:
+def _sources(kb: Knowledge, rule: str, questions: list[ScreenFlag]) -> list[str]:
+    """The rule's own sources, then those of the case red flags the questions stand for."""
     by_id = {flag.id: flag for flag in kb.screening.red_flags}
-    return list(dict.fromkeys(s for flag in question.case_flags for s in by_id[flag].sources))
+    flagged = (s for q in questions for flag in q.case_flags for s in by_id[flag].sources)
+    return list(dict.fromkeys([*kb.screen.sources[rule], *flagged]))
 
 
 def _urgent(answers: ScreenAnswers, kb: Knowledge) -> ScreenResult | None:
@@ -33,24 +37,23 @@ def _urgent(answers: ScreenAnswers, kb: Knowledge) -> ScreenResult | None:
         return None
     shown = emergency or urgent
     text = kb.screen.texts["emergency" if emergency else "urgent"]
-    sources = dict.fromkeys([*kb.screen.sources["emergency"],
-                             *(s for q in shown for s in _flag_sources(kb, q))])
     reason = because("screen_urgent_care", text.format(areas=_listed([q.words for q in shown])),
-                     list(sources),
+                     _sources(kb, "emergency", shown),
                      answers={q.id: given[q.id] for q in urgent})
     return ScreenResult(result="seek_urgent_care", emergency=bool(emergency),
                         next_step="urgent_care", reasons=[reason])
 
 
-def _unsure_flags(answers: ScreenAnswers, kb: Knowledge) -> list[Reason]:
-    """A non-emergency warning sign answered `unsure` is worth telling the clinician."""
+def _call_first(answers: ScreenAnswers, kb: Knowledge) -> Reason | None:
+    """Rule 1b: a warning sign other than the emergency ones answered `unsure` means calling a
+    doctor or a nurse line today, before booking; the reason names each such question."""
     given = answers.red_flags.model_dump()
-    unsure = [q for q in kb.screen.red_flags if given[q.id] == "unsure"]
+    unsure = [q for q in kb.screen.red_flags if not q.emergency and given[q.id] == "unsure"]
     if not unsure:
-        return []
-    text = kb.screen.texts["flag_unsure"].format(areas=_listed([q.words for q in unsure]))
-    return [because("screen_flag_unsure", text, kb.screen.sources["emergency"],
-                    answers={q.id: "unsure" for q in unsure})]
+        return None
+    text = kb.screen.texts["call_doctor"].format(areas=_listed([q.words for q in unsure]))
+    return because("unsure_red_flag", text, _sources(kb, "unsure_red_flag", unsure),
+                   answers={q.id: "unsure" for q in unsure})
 
 
 def _score(answers: ScreenAnswers, kb: Knowledge) -> tuple[int, int, int]:
@@ -91,7 +94,7 @@ def _other_sources(answers: ScreenAnswers) -> list[str]:
 
 
 def self_screen(answers: ScreenAnswers, knowledge: Knowledge | None = None) -> ScreenResult:
-    """Screen one person's answers; the rules of ENGINE-RULES v2, in their order."""
+    """Screen one person's answers; the rules of ENGINE-RULES v2 and v3, in their order."""
     kb = knowledge or load_knowledge()
     urgent = _urgent(answers, kb)
     if urgent is not None:
@@ -107,7 +110,12 @@ def self_screen(answers: ScreenAnswers, knowledge: Knowledge | None = None) -> S
     others = _other_sources(answers)
     months = duration_months(answers)
     recent = months < 3
-    next_step = "appointment" if result != "unlikely_sij" or others else "primary_care"
+    call_first = _call_first(answers, kb)
+    if call_first is not None:
+        next_step, step_reason = "call_doctor", call_first
+    else:
+        next_step = "appointment" if result != "unlikely_sij" or others else "primary_care"
+        step_reason = because(f"screen_{next_step}", texts[next_step], [])
     pointers = {p.id: p for p in kb.screen.other_sources}
     reasons = [
         because(f"screen_{result}",
@@ -117,8 +125,7 @@ def self_screen(answers: ScreenAnswers, knowledge: Knowledge | None = None) -> S
         *(because(f"screen_{p}", pointers[p].text, pointers[p].sources) for p in others),
         because("screen_duration", texts["recent" if recent else "lasting"].format(
             months=_months_words(months)), sources["duration"], duration_months=months),
-        *_unsure_flags(answers, kb),
-        because(f"screen_{next_step}", texts[next_step], []),
+        step_reason,
     ]
     return ScreenResult(result=result, self_score=score, exam_points_possible=exam,
                         other_sources=others, duration_months=months, recent=recent,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sijcare.engine.blocks import sessions_result
 from sijcare.engine.differential import differential_state
-from sijcare.engine.facts import Facts, relief_ongoing
+from sijcare.engine.facts import Facts, last_session, relief_ongoing
 from sijcare.engine.ladder import ladder_failed
 from sijcare.engine.memo import shared
 from sijcare.engine.reasons import because
@@ -74,9 +74,10 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
         return "diagnostic_block", (
             "the provocation cluster is negative but a block confirmed the joint: the exam and "
             "the block disagree, so a second confirming block comes first")
-    done = f.procedures
-    if done and relief_ongoing(done[-1], pathway.relief_ongoing_percent):
-        last = done[-1]
+    helping = [p for p in last_session(f.procedures)
+               if relief_ongoing(p, pathway.relief_ongoing_percent)]
+    if helping:
+        last = helping[-1]
         return "maintenance", (
             f"the {last.kind} on {last.date} still gives {last.relief_percent:g}% relief")
     pregnant = f.case.patient.pregnant is True

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 Firmness = Literal["verified", "secondary", "unverified"]
+# Who paid for a study, as the study itself states it; `not stated` where no statement was seen.
+Funding = Literal["industry", "public", "none declared", "not stated"]
 Severity = Literal["block", "warn", "info"]
 
 
@@ -277,7 +279,9 @@ class Outcomes(Item):
 class GuidelinePosition(Item):
     source: str
     position: str
-    strength: str | None = None  # the guideline's own strength word; None where not retrieved
+    # The guideline's own strength word; `not graded` where the source grades nothing, `grade
+    # not retrieved` where it grades its statements but this grade was not seen. Never empty.
+    strength: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class Study(Item):
@@ -288,8 +292,15 @@ class Study(Item):
     outcome: str | None = None
     result: str | None = None
     advocacy: bool = False
+    funding: Funding
     firmness: Firmness
     topic: str | None = None
+
+    @computed_field
+    @property
+    def industry_sponsored(self) -> bool:
+        """Paid for by industry (a company with a stake in the result): shown like `advocacy`."""
+        return self.funding == "industry"
 
 
 class Treatment(Item):

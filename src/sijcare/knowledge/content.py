@@ -16,7 +16,14 @@ from typing import Literal
 import frontmatter
 from pydantic import BaseModel, ConfigDict
 
-from sijcare.knowledge import GuidelinePosition, Knowledge, KnowledgeError, Source, load_knowledge
+from sijcare.knowledge import (
+    GuidelinePosition,
+    Knowledge,
+    KnowledgeError,
+    Source,
+    Study,
+    load_knowledge,
+)
 
 CITATION = re.compile(r"\[@([a-z0-9_]+(?:\s*;\s*@[a-z0-9_]+)*)\]")
 Section = Literal["basics", "treatments", "help"]
@@ -58,20 +65,31 @@ def evidence_line(page: Page, knowledge: Knowledge) -> GuidelinePosition | None:
     return next(p for p in treatment.guideline_positions if p.source == page.guideline)
 
 
+def _studies(knowledge: Knowledge) -> list[Study]:
+    return [*(s for t in knowledge.evidence.treatments for s in t.studies),
+            *knowledge.evidence.background]
+
+
 def advocacy_sources(knowledge: Knowledge) -> frozenset[str]:
     """Sources the evidence table flags as advocacy (a practice promoting what it sells)."""
-    studies = [s for t in knowledge.evidence.treatments for s in t.studies]
-    return frozenset(s.source for s in [*studies, *knowledge.evidence.background]
-                     if s.advocacy)
+    return frozenset(s.source for s in _studies(knowledge) if s.advocacy)
+
+
+def industry_sources(knowledge: Knowledge) -> frozenset[str]:
+    """Sources the evidence table flags as industry-sponsored (paid for by a company)."""
+    return frozenset(s.source for s in _studies(knowledge) if s.industry_sponsored)
 
 
 def source_label(source: Source, knowledge: Knowledge) -> str | None:
     """What a reader must know about a source before trusting it, or None."""
+    labels = []
     if source.id in advocacy_sources(knowledge) or source.id == "seed_regenerative_article":
-        return "Advocacy: written by people who sell this treatment"
-    if source.design == "clinic_data":
-        return "A clinic's own material, not a study"
-    return None
+        labels.append("Advocacy: written by people who sell this treatment")
+    elif source.design == "clinic_data":
+        labels.append("A clinic's own material, not a study")
+    if source.id in industry_sources(knowledge):
+        labels.append("Industry-sponsored: paid for by a company with a stake in the result")
+    return ". ".join(labels) or None
 
 
 def _check(page: Page, knowledge: Knowledge) -> None:

@@ -118,11 +118,12 @@ class CriterionResult(Out):
 
 
 class EvidenceLine(Out):
-    """A guideline's position on the treatment, with the guideline's own strength word."""
+    """A guideline's position on the treatment, with the guideline's own strength word (or
+    `not graded` / `grade not retrieved`, as the knowledge base records it)."""
 
     source: str
     position: str
-    strength: str | None
+    strength: str
 
 
 class OptionResult(Out):

@@ -36,7 +36,10 @@ YesNoUnsure = Annotated[Literal["yes", "no", "unsure"], BeforeValidator(_word)]
 
 
 class RedFlagAnswers(Record):
-    """The warning-sign questions; each must be answered (`unsure` is an answer)."""
+    """The warning-sign questions; each v2 question must be answered (`unsure` is an answer).
+
+    The two v3 questions are optional, so answers given before they were asked stay valid.
+    """
 
     saddle_numbness: YesNoUnsure
     bladder_or_bowel_change: YesNoUnsure
@@ -45,6 +48,8 @@ class RedFlagAnswers(Record):
     cancer_history: YesNoUnsure
     unexplained_weight_loss: YesNoUnsure
     major_fall_or_accident: YesNoUnsure
+    weak_immune_system: YesNoUnsure | None = None
+    fall_with_thin_bones: YesNoUnsure | None = None
 
 
 class ScreenAnswers(Record):
@@ -81,7 +86,7 @@ class ScreenAnswers(Record):
 
 
 ScreenOutcome = Literal["seek_urgent_care", "fits_sij", "exam_decides", "unlikely_sij"]
-NextStep = Literal["urgent_care", "appointment", "primary_care"]
+NextStep = Literal["urgent_care", "call_doctor", "appointment", "primary_care"]
 OtherSource = Literal["nerve_root", "lumbar_spine"]
 
 

@@ -114,8 +114,8 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
             options.lines.append(f"{option.name} / {c.text}: {mark} - {words(c.detail)}"
                                  + _cited(c.sources))
         for line in option.evidence:
-            strength = line.strength or "strength not retrieved"
-            options.lines.append(f"{option.name} / evidence ({strength}): {words(line.position)}"
+            options.lines.append(f"{option.name} / evidence ({line.strength}): "
+                                 f"{words(line.position)}"
                                  + _cited([line.source]))
     out.append(options)
 

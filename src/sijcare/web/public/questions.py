@@ -14,6 +14,10 @@ RED_FLAG_QUESTIONS: dict[str, str] = {
     "cancer_history": "Have you ever had cancer?",
     "unexplained_weight_loss": "Are you losing weight without trying?",
     "major_fall_or_accident": "Did the pain start after a bad fall or an accident?",
+    "weak_immune_system": "Is your immune system weak (from medicines, a transplant or HIV), "
+                          "or do you inject drugs into a vein?",
+    "fall_with_thin_bones": "Did the pain start after a small fall or lifting something, while "
+                            "you have thin bones (osteoporosis) or take steroid tablets?",
 }
 PAIN_QUESTIONS: dict[str, str] = {
     "points_one_finger_near_psis": "Point with one finger to where it hurts most. Is it the "

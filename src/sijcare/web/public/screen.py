@@ -2,8 +2,9 @@
 
 Plain forms in steps, no JavaScript needed: warning signs first, on their own; any urgent
 answer shows only the urgent-care page; then the pain questions; then the result in plain
-words. Answers travel in the posted forms (never in URLs or cookies) and nothing is stored
-unless the person goes on to ask for an appointment.
+words, headed by a call to a doctor or nurse line when a warning sign was "not sure".
+Answers travel in the posted forms (never in URLs or cookies) and nothing is stored unless
+the person goes on to ask for an appointment.
 """
 
 from __future__ import annotations
