@@ -51,3 +51,19 @@ def test_help_still_works():
     assert done.returncode == 0 and "screen" in done.stdout
     bare = sijcare()
     assert bare.returncode == 0 and "assess" in bare.stdout
+
+
+def test_odi_answers_in_other_digits_are_one_error_line_not_a_traceback():
+    """Issue 20, L10: `'²'.isdigit()` is true, and int('²') raised out of the command."""
+    for odd in ("²", "\u0663", "+1", " 1", "01"):
+        done = sijcare("score", "odi", odd, "2", "3", "2", "1", "3", "2", "2", "-", "3")
+        assert (done.returncode, done.stdout) == (2, ""), odd
+        assert done.stderr == f"error: answers[0]: '{odd}' is not 0-5 or '-'\n"
+
+
+def test_an_episode_id_past_any_row_is_one_error_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    for command in (["report", "episode"], ["report", "prior-auth", "--option", "sij_rfa"]):
+        done = sijcare(*command, str(2**64), "--url", url, "-o", str(tmp_path / "r.pdf"))
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"error: episode: no episode {2**64}\n"

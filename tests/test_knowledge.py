@@ -87,7 +87,9 @@ def test_every_source_is_cited_somewhere():
     from sijcare.analytics.knowledge import _cited, _read
 
     cited = {sid for _, sid in KB.cited()}
-    cited |= {sid for name in ("registry.yaml", "codes.yaml") for sid in _cited(_read(name))}
+    cited |= {sid for name in ("registry.yaml", "codes.yaml", "fhir_codes.yaml")
+              for sid in _cited(_read(name))}
+    cited |= set(_read("fhir_codes.yaml")["anticoagulant_sources"])
     assert set(KB.sources) - cited == set()
 
 

@@ -69,8 +69,9 @@ class World:
         return client
 
 
-def build_world(directory, clock: Clock | None = None) -> World:
-    url = f"sqlite:///{directory / 'web.db'}"
+def build_world(directory, clock: Clock | None = None, url: str | None = None) -> World:
+    """The world on a SQLite file in `directory`, or on the empty database at `url`."""
+    url = url or f"sqlite:///{directory / 'web.db'}"
     engine = make_engine(url)
     upgrade(engine)
     clock = clock or Clock()

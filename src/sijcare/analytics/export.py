@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, select
 from sijcare.analytics.registry import DEFINITIONS, registry_figures
 from sijcare.analytics.tables import EXPORT_TABLES, database_tables
 from sijcare.knowledge import load_knowledge
+from sijcare.store.db import private_directory, private_tree
 from sijcare.store.models import (
     Episode,
     Patient,
@@ -47,7 +48,7 @@ ARROW_TYPES = {"String": pa.string(), "Date": pa.date32(), "Float": pa.float64()
 def export_key(path: Path) -> bytes:
     """The export key kept at `path` (created once, mode 0600); never written into an export."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(KEY_BYTES))
@@ -237,7 +238,9 @@ Tables
 
 
 def export_research(connection: Connection, directory: Path, key: bytes) -> dict[str, int]:
-    """Write the export into `directory`; return the number of rows per table."""
+    """Write the export into `directory` (its owner's alone: 0700, every file 0600); return the
+    number of rows per table."""
+    private_directory(directory)
     tables = deidentified_tables(connection, key)
     write_tables(directory, tables)
     aggregates = directory / "aggregates"
@@ -246,4 +249,5 @@ def export_research(connection: Connection, directory: Path, key: bytes) -> dict
     stages = ", ".join(stage.id for stage in load_knowledge().pathway.stages)
     (directory / "DATA-DICTIONARY.md").write_text(DICTIONARY.format(stages=stages),
                                                   encoding="utf-8")
+    private_tree(directory)
     return {name: table.num_rows for name, table in tables.items()}

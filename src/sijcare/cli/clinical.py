@@ -108,12 +108,14 @@ def score_odi_command(
     rule = load_knowledge().outcomes.odi
     if len(answers) != rule.sections:
         fail(f"answers: the ODI has {rule.sections} sections, got {len(answers)} answers")
+    # each answer as written: '²'.isdigit() is true, and int() reads other scripts' digits
+    allowed = {str(answer): answer for answer in range(rule.max_per_section + 1)}
     parsed: list[int | None] = []
     for i, raw in enumerate(answers):  # counted from 0, like the case format's field paths
         if raw == "-":
             parsed.append(None)
-        elif raw.isdigit() and 0 <= int(raw) <= rule.max_per_section:
-            parsed.append(int(raw))
+        elif raw in allowed:
+            parsed.append(allowed[raw])
         else:
             fail(f"answers[{i}]: '{raw}' is not 0-{rule.max_per_section} or '-'")
     result = score_odi(parsed, rule)

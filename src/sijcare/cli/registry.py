@@ -61,9 +61,9 @@ def export_research_command(
     """De-identified research export: Parquet and CSV by clinic and year, a data dictionary."""
     from sijcare.analytics.export import export_key, export_research
     from sijcare.store import make_engine
-    from sijcare.store.db import data_dir
+    from sijcare.store.db import data_dir, private_directory
 
-    key_path = key_file or data_dir() / EXPORT_KEY
+    key_path = key_file or private_directory(data_dir()) / EXPORT_KEY
     if out.resolve() in (key_path.resolve(), *key_path.resolve().parents):
         fail(f"--out: {out} would hold the export key; choose a directory outside it")
     try:
@@ -103,8 +103,10 @@ def _episode_report(url: str | None, episode_id: int, out: Path, build) -> None:
     from sqlalchemy.orm import Session
 
     from sijcare.store import NotFound, make_engine, record_event
-    from sijcare.store.models import Episode, Patient
+    from sijcare.store.models import MAX_ROW_ID, Episode, Patient
 
+    if not 1 <= episode_id <= MAX_ROW_ID:  # the database driver would fail on it
+        fail(f"episode: no episode {episode_id}")
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session:

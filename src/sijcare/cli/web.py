@@ -41,7 +41,7 @@ def serve_command(
             settings = Settings.from_env(target)
         except ValueError as error:  # a short secret key, SIJCARE_SMTP_* settings, a bad number
             fail(str(error))
-        engine, created = prepare(target, demo)
+        engine, created = prepare(target, demo, settings.pool)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
     for username, role, password in created:
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")

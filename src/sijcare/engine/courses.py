@@ -52,6 +52,8 @@ def _series(kind: str, sessions: list[tuple[date, list[Procedure]]], as_of: date
 
 def _runs(kind: str, given: list[Procedure], as_of: date, gap: int) -> list[Series]:
     """Split injections into series wherever more than `gap` days pass between sessions."""
+    if not given:
+        return []
     by_day: dict[date, list[Procedure]] = {}
     for p in given:
         by_day.setdefault(p.date, []).append(p)

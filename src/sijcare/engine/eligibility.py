@@ -17,6 +17,7 @@ from sijcare.engine.differential import differential_state
 from sijcare.engine.facts import (
     JOINT_TARGETS,
     Facts,
+    Session,
     combined_gaenslen,
     last_session,
     lasting_relief,
@@ -143,9 +144,16 @@ def imaging_excludes(ctx: Context) -> Verdict:
 @check("provocation_count")
 def provocation_count(ctx: Context) -> Verdict:
     tests = ctx.facts.provocation
-    wanted: list[str] = ctx.params["tests"]
-    chosen = {t: combined_gaenslen(tests) if t == "gaenslen" else tests[t] for t in wanted}
-    need = ctx.params["min_positive"]
+    wanted: tuple[str, ...] = tuple(ctx.params["tests"])
+    results = tuple(combined_gaenslen(tests) if t == "gaenslen" else tests[t] for t in wanted)
+    return _provocation(ctx.facts.kb, wanted, ctx.params["min_positive"], results)
+
+
+@shared(maxsize=4096)
+def _provocation(kb: Knowledge, wanted: tuple[str, ...], need: int,
+                 results: tuple[str | None, ...]) -> Verdict:
+    """The verdict follows from the listed tests' results alone: worked out once for each."""
+    chosen = dict(zip(wanted, results, strict=True))
     positive, performed = positives(chosen)
     missing = [t for t, r in chosen.items() if r is None]
     summary = f"{positive} positive of {len(wanted)} listed tests ({performed} performed)"
@@ -226,9 +234,9 @@ def two_concordant_blocks(ctx: Context) -> Verdict:
         return BLOCKS_UNKNOWN
     threshold = ctx.policy.fusion_block_threshold
     side = ctx.facts.history.side if ctx.facts.history else None
-    joint = [b for b in ctx.facts.counted_blocks if b.target in JOINT_TARGETS]
     if side == "bilateral":
-        per_side = [_concordance([b for b in joint if b.side in (s, "bilateral", None)],
+        joint = [b for b in ctx.facts.counted_blocks if b.target in JOINT_TARGETS]
+        per_side = [_concordance(sessions([b for b in joint if b.side in (s, "bilateral", None)]),
                                  threshold, s) for s in ("left", "right")]
         failed = [v for v in per_side if v.status == "not_met"]
         unknown = [v for v in per_side if v.status == "unknown"]
@@ -236,11 +244,12 @@ def two_concordant_blocks(ctx: Context) -> Verdict:
         detail = "; ".join(f"{s}: {v.detail}" for s, v in zip(("left", "right"), per_side,
                                                               strict=True))
         return verdict._replace(detail=detail)
-    return _concordance(joint, threshold, side)
+    return _concordance(ctx.facts.joint_sessions, threshold, side)
 
 
-def _concordance(blocks: list, threshold: float, side: str | None) -> Verdict:
-    read = sessions(blocks)[-2:]
+def _concordance(joint: tuple[Session, ...], threshold: float, side: str | None) -> Verdict:
+    """The two most recent intra-articular sessions read against the threshold and the side."""
+    read = joint[-2:]
     if len(read) < 2:
         return Verdict("not_met", f"{len(read)} image-guided intra-articular block session(s) "
                                   "on the complaint's side (two are needed)")
@@ -587,8 +596,8 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
     option, policy = entry.option, entry.policy
     criteria = [step.result(verdict) for step, verdict in zip(entry.steps, verdicts, strict=True)]
     statuses = [c.status for c in criteria]
-    unknown = sorted((c for c in criteria if c.status == "unknown" and c.document),
-                     key=lambda c: not c.safety)  # safety facts first
+    unknown = [c for c in criteria if c.status == "unknown" and c.document]
+    unknown = [c for c in unknown if c.safety] + [c for c in unknown if not c.safety]
     stops = [c for c in criteria if c.status == "not_met" and c.safety]
     if not option.covered:
         text = f"{option.name} is not covered under policy {policy.id}" + (

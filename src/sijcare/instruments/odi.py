@@ -8,6 +8,11 @@ from fractions import Fraction
 from sijcare.knowledge import OdiRule
 from sijcare.numbers import exact, round_half_up
 
+# The ten section titles, free to show; the statements under each are Jeremy Fairbank's
+# copyright and ship only with a clinic's licence (SIJCARE_ODI_TEXT_FILE).
+SECTIONS = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting", "Standing",
+            "Sleeping", "Sex life", "Social life", "Travelling")
+
 
 @dataclass(frozen=True)
 class OdiScore:

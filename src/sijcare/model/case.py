@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -55,7 +56,8 @@ def _number(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema(
+    {"type": "string", "format": "date", "pattern": f"^{_YYYY_MM_DD.pattern}$"})]
 Number = Annotated[int | float, BeforeValidator(_number)]
 Pain = Annotated[Number, Field(ge=0, le=10)]
 Percent = Annotated[Number, Field(ge=0, le=100)]
@@ -227,7 +229,8 @@ class Prom(Record):
     answers: list[Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=5)] | None] | None = (
         None
     )
-    value: Number | None = None
+    value: Number | None = Field(None, description="NRS 0-10, or PGIC 1-7 (a whole number)",
+                                 json_schema_extra={"minimum": 0, "maximum": 10})
 
     @model_validator(mode="after")
     def _fits_instrument(self) -> Prom:

@@ -112,12 +112,15 @@ class ScreenResult(Out):
     reasons: list[Reason]
 
 
-def parse_screen(data: Any) -> ScreenAnswers:
-    """Validate parsed answers; raise `CaseError` with one `path: problem` line each."""
+def parse_screen(data: Any, strict: bool = False) -> ScreenAnswers:
+    """Validate parsed answers; raise `CaseError` with one `path: problem` line each.
+
+    `strict`: numbers only as numbers (a web form's text that is not one stays text and is
+    refused here, where lax validation would read `1_2` as 12)."""
     if not isinstance(data, dict):
         raise CaseError(["the answers must be a mapping of fields (a YAML or JSON object)"])
     try:
-        return ScreenAnswers.model_validate(data)
+        return ScreenAnswers.model_validate(data, strict=strict)
     except ValidationError as error:
         raise CaseError([f"{path}: {message}" if path else message
                          for path, message in problems_of(error, "the self-screen")]) from None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.notify.links import sign_link
 from sijcare.notify.outbox import enqueue
+from sijcare.store.appointments import EMAIL
 from sijcare.store.errors import RecordError
 from sijcare.store.models import (
     Episode,
@@ -50,8 +51,8 @@ def opt_out_token(secret: bytes, patient_id: int) -> str:
 
 def save_contact(session: Session, patient_id: int, email: str) -> ReminderContact:
     """The patient's reminder address (saving one does not undo an opt-out)."""
-    email = email.strip()
-    if not email or len(email) > 254 or "@" not in email or any(c in email for c in " ,;<>"):
+    email = email.strip(" ")  # a tab or line break around it is refused, not trimmed
+    if len(email) > 254 or not EMAIL.match(email):
         raise RecordError([("email", "enter one email address, like name@example.org")])
     contact = session.get(ReminderContact, patient_id) or ReminderContact(patient_id=patient_id)
     contact.email, contact.updated_at = email, utcnow()

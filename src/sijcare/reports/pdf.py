@@ -26,6 +26,7 @@ from sijcare.engine import assess
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
 from sijcare.model.loading import describe
+from sijcare.reports.weasy import write_pdf
 from sijcare.stops import checklist_key, safety_facts, stopped_because, verdict
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
@@ -62,9 +63,7 @@ class Report:
 
     @property
     def pdf(self) -> bytes:
-        from weasyprint import HTML
-
-        return HTML(string=self.html).write_pdf()
+        return write_pdf(self.html)
 
 
 def _render(name: str, title: str, **context: Any) -> Report:
@@ -153,6 +152,12 @@ def episode_report(session: Session, episode_id: int) -> Report:
                    chart=_scores_chart(scores, procedures) if scores else None,
                    signatures=signatures, policy_names={
                        p.id: p.name for p in load_knowledge().policies.values()})
+
+
+def signed_report(signed: SignedAssessment, patient: Any, signer: str) -> Report:
+    """A signed assessment as it was signed (the stored snapshot, not a new assessment)."""
+    return _render("signed.html", "Signed assessment", signed=signed, patient=patient,
+                   signer=signer, a=signed.assessment, intact=seal_intact(signed))
 
 
 # -- prior authorisation ---------------------------------------------------------------------------

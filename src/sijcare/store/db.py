@@ -7,6 +7,7 @@ The default is a SQLite file in the user's data directory, so `sijcare` works wi
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +29,89 @@ def data_dir() -> Path:
     return Path(os.environ.get("SIJCARE_DATA_DIR") or user_data_dir("sijcare"))
 
 
+def private_directory(path: Path) -> Path:
+    """`path` as a directory only its owner may enter (0700): created so, or narrowed when
+    it exists wider (0755 let anyone on the machine list the database, keys and backups)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_tree(path: Path) -> None:
+    """Everything under `path` its owner's alone: directories 0700, files 0600 (for what a
+    library wrote under the process umask, e.g. pyarrow's export files)."""
+    for inside in path.rglob("*"):
+        if not inside.is_symlink():
+            inside.chmod(0o700 if inside.is_dir() else 0o600)
+
+
 def database_url() -> str:
-    """`SIJCARE_DATABASE_URL` if set, else `sqlite:///<data dir>/sijcare.db`."""
+    """`SIJCARE_DATABASE_URL` if set, else `sqlite:///<data dir>/sijcare.db` (the data
+    directory made private first)."""
     url = os.environ.get(URL_ENV, "").strip()
     if url:
         return url
-    return f"sqlite:///{data_dir() / 'sijcare.db'}"
+    return f"sqlite:///{private_directory(data_dir()) / 'sijcare.db'}"
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for `url` (default: `database_url()`); SQLite gets WAL and foreign keys."""
+def env_number(name: str, default: int, low: int, high: int) -> int:
+    """A whole number from the environment variable `name` (ASCII digits only), or `default`
+    when it is unset or blank; ValueError naming the variable when it is anything else."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}; got {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections one process keeps (`size`), may open beyond them (`overflow`),
+    and how long a request waits for one before failing (`timeout`, seconds)."""
+
+    size: int
+    overflow: int
+    timeout: int
+
+    @property
+    def connections(self) -> int:
+        return self.size + self.overflow
+
+
+# Per database: a PostgreSQL connection is a server process, and the server's
+# `max_connections` (100 by default) is shared by every sijcare process and other clients, so
+# a process keeps 5 and opens at most 5 more under load. A SQLite connection is a file handle
+# in this process: keep 10 open, since opening one also runs the pragmas below.
+POOL_DEFAULTS = {"postgresql": PoolLimits(size=5, overflow=5, timeout=10),
+                 "sqlite": PoolLimits(size=10, overflow=0, timeout=10)}
+
+
+def pool_limits(url: str | None = None) -> PoolLimits:
+    """The pool for `url`'s database: SIJCARE_DB_POOL_SIZE, SIJCARE_DB_MAX_OVERFLOW and
+    SIJCARE_DB_POOL_TIMEOUT (seconds) where set, else the defaults for its kind."""
+    backend = make_url(url or database_url()).get_backend_name()
+    default = POOL_DEFAULTS.get(backend, POOL_DEFAULTS["postgresql"])
+    return PoolLimits(size=env_number("SIJCARE_DB_POOL_SIZE", default.size, 1, 1000),
+                      overflow=env_number("SIJCARE_DB_MAX_OVERFLOW", default.overflow, 0, 1000),
+                      timeout=env_number("SIJCARE_DB_POOL_TIMEOUT", default.timeout, 1, 600))
+
+
+def make_engine(url: str | None = None, pool: PoolLimits | None = None) -> Engine:
+    """An engine for `url` (default: `database_url()`) with `pool`'s limits (default:
+    `pool_limits(url)`); SQLite gets WAL and foreign keys."""
     parsed = make_url(url or database_url())
+    memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    limits = pool or pool_limits(url)
+    sizing = {} if memory else {"pool_size": limits.size, "max_overflow": limits.overflow,
+                                "pool_timeout": limits.timeout}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+        return create_engine(parsed, pool_pre_ping=True, **sizing)
+    if not memory:
         private_file(Path(parsed.database).expanduser())
-    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False},
+                           **sizing)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

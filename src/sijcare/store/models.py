@@ -31,6 +31,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+# Ids are 32-bit INTEGER columns on PostgreSQL: an id past this never names a row, and binding
+# one (or 2^63 on SQLite) fails in the driver, so the edges refuse it first.
+MAX_ROW_ID = 2**31 - 1
+
 Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 NAMING = {
@@ -422,7 +426,7 @@ class WebSession(Base):
 
 
 class SignInFailure(Base):
-    """One failed (or not yet checked) sign-in, for the throttle of every server process."""
+    """One failed sign-in, for the throttle of every server process."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),)
@@ -605,3 +609,13 @@ class PublicFormAttempt(Base):
     form: Mapped[str] = mapped_column(String(30))
     address_key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SpentFormToken(Base):
+    """A public form's start token that was sent once: sent again, it is a replay. Only its
+    sha256 is kept, and only while the token could still be accepted."""
+
+    __tablename__ = "spent_form_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spent_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate, Number, Pain, Percent, Procedure, Record, _no_bool
 from sijcare.model.plausibility import relief_overrun
-from sijcare.store.models import ProcedureRecord
+from sijcare.store.models import MAX_ROW_ID, ProcedureRecord
 
 COMPLICATIONS_FILE = Path(__file__).with_name("complications.yaml")
 RELIEF_FIELDS = ("relief_percent", "relief_weeks", "relief_ongoing")
@@ -46,7 +46,7 @@ class ProcedureOutcomeForm(Record):
     """One follow-up of a procedure. Relief is computed from the pain before the procedure and
     at follow-up (both NRS 0-10) when both are given, else entered as a percent."""
 
-    procedure_id: Annotated[int, BeforeValidator(_no_bool), Field(gt=0)]
+    procedure_id: Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_no_bool)]
     date: IsoDate
     nrs_before: Pain | None = None
     nrs_after: Pain | None = None

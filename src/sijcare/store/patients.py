@@ -16,7 +16,7 @@ from sijcare.store.consistency import correction_problems
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import CORRECTABLE, EpisodeForm, PatientForm
 from sijcare.store.models import Clinic, Episode, Patient, PatientCorrection
-from sijcare.store.plausible import implausible
+from sijcare.store.plausible import CONTROL_PROBLEM, control_characters, implausible
 from sijcare.store.users import require_member
 
 # The allow-list of orderings; the id breaks ties so pages never overlap.
@@ -138,8 +138,10 @@ def create_episode(session: Session, patient_id: int, data: dict[str, Any],
 def get_episode(session: Session, episode_id: int) -> Episode | None:
     """The episode, or None. Which clinics a user may see is the caller's check.
 
-    Its patient comes in the same query: every caller needs the patient's clinic."""
-    return session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
+    Its patient and the patient's clinic come in the same query: every caller needs the
+    clinic, for access and for the clinic's time zone on the page."""
+    return session.get(Episode, episode_id,
+                       options=[joinedload(Episode.patient).joinedload(Patient.clinic)])
 
 
 def _shown(value: object) -> str | None:
@@ -161,6 +163,8 @@ def correct_patient(session: Session, patient_id: int, data: dict[str, Any], rea
     problems = [] if reason else [("reason", "say why the demographics are corrected")]
     if len(reason) > 200:
         problems.append(("reason", "at most 200 characters"))
+    if control_characters(reason):
+        problems.append(("reason", CONTROL_PROBLEM))
     try:
         form = _form(PatientForm, data, None)
     except RecordError as error:

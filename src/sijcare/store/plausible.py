@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 EARLIEST = dt.date(1900, 1, 1)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # \t \n \r kept
 
 
 def date_problem(value: dt.date, today: dt.date) -> str | None:
@@ -28,11 +29,20 @@ def date_problem(value: dt.date, today: dt.date) -> str | None:
     return None
 
 
-def control_characters(text: str) -> bool:
-    return _CONTROL.search(text) is not None
+def control_characters(text: str, lines: bool = False) -> bool:
+    """Whether `text` holds control characters; with `lines` (a note, a comment: text typed
+    in a text area) tabs and line breaks are text, and NUL, ESC and the rest still are not.
+    PostgreSQL refuses a NUL (a 500), and an ESC would reach a terminal or a log as is."""
+    return (_CONTROL_BUT_LINES if lines else _CONTROL).search(text) is not None
+
+
+def text_lines(text: str) -> str:
+    """A text area's text with every line break as `\n` (browsers send `\r\n`)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 CONTROL_PROBLEM = "must not contain control characters (line breaks, tabs and the like)"
+CONTROL_IN_TEXT_PROBLEM = "must not contain control characters (like NUL or ESC)"
 
 
 def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:

@@ -24,6 +24,7 @@ from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.kinds import KINDS
 from sijcare.store.models import Episode, FollowUpPoint, PromRecord, QuestionnaireLink, utcnow
+from sijcare.store.plausible import CONTROL_IN_TEXT_PROBLEM, control_characters, text_lines
 from sijcare.store.users import require_member
 
 PURPOSE = "questionnaire"
@@ -115,9 +116,11 @@ def answer_link(session: Session, token: str, secret: bytes, answers: dict[str, 
     now = now or utcnow()
     opened = open_link(session, token, secret, now)
     link, today = opened.link, now.date()
-    comment = (comment or "").strip() or None
+    comment = text_lines(comment or "").strip() or None
     if comment and len(comment) > COMMENT_MAX:
         raise RecordError([("comment", f"at most {COMMENT_MAX} characters")])
+    if comment and control_characters(comment, lines=True):
+        raise RecordError([("comment", CONTROL_IN_TEXT_PROBLEM)])
     spec = KINDS["prom"]
     forms, problems = [], []
     for instrument in opened.instruments:

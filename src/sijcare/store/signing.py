@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,16 +15,20 @@ from sijcare.store.models import Episode, SignedAssessment, utcnow
 from sijcare.store.users import require_member
 
 
-def snapshot_sha256(signed: SignedAssessment) -> str:
-    """The hash of the snapshot: the assessment JSON with who signed it, when, for what."""
-    snapshot = {
+def snapshot(signed: SignedAssessment) -> dict[str, Any]:
+    """What the seal covers: the assessment JSON with who signed it, when, for what."""
+    return {
         "episode_id": signed.episode_id, "as_of": signed.as_of.isoformat(),
         "policy": signed.policy, "knowledge_version": signed.knowledge_version,
         "signer_id": signed.signer_id,
         "signed_at": signed.signed_at.isoformat(timespec="microseconds"),
         "assessment": signed.assessment,
     }
-    return hashlib.sha256(canonical_json(snapshot).encode()).hexdigest()
+
+
+def snapshot_sha256(signed: SignedAssessment) -> str:
+    """The hash of the snapshot (canonical JSON), taken when it was signed."""
+    return hashlib.sha256(canonical_json(snapshot(signed)).encode()).hexdigest()
 
 
 def sign_assessment(session: Session, episode_id: int, assessment: Assessment,

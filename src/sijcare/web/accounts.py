@@ -53,7 +53,7 @@ def add_user(db: Session, username: str, password: str, role: str,
     if role not in {r.value for r in Role}:
         raise AccountError(f"--role: '{role}' is not a role; choose one of: "
                            f"{', '.join(r.value for r in Role)}")
-    if problem := password_problem(password):
+    if problem := password_problem(password, username):
         raise AccountError(f"password: {problem}")
     clinic_ids, new = [], []
     for name in clinic_names:

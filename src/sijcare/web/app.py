@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
-from sijcare.web import errors
+from sijcare.web import errors, fhir
 from sijcare.web.actors import ActorCache
+from sijcare.web.admission import Admission
 from sijcare.web.api import assess as api_assess
 from sijcare.web.api import docs as api_docs
 from sijcare.web.api import episodes as api_episodes
@@ -41,7 +42,7 @@ ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.r
            api_patients.router, api_episodes.router, api_records.router, api_docs.router,
            signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router,
            clinic_registry.router, clinic_reports.router, worklist.router, worklist.api,
-           questionnaire.router)
+           questionnaire.router, fhir.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -51,7 +52,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                   description="Clinical decision support for sacroiliac-joint pain clinics. "
                               "Decision support, not a diagnosis.")
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(settings.database_url, settings.pool)
     app.state.sessions = session_factory(app.state.engine)
     app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
     app.state.codec = SessionCodec(settings.secret_key)
@@ -59,9 +60,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
                                        settings.login_window_seconds, settings.clock,
                                        settings.login_failures_per_username)
-    # the last added runs first: errors, headers, body limit, methods, then the session
+    # the last added runs first: errors, headers, body limit, methods, the request limit
+    # (after the body is read, so a slow upload holds no turn), then the session
     app.add_middleware(SessionMiddleware, settings=settings, codec=app.state.codec,
                        engine=app.state.engine, gate=app.state.db_gate)
+    app.add_middleware(Admission, limit=settings.max_requests,
+                       wait_seconds=settings.queue_seconds)
     app.add_middleware(AllowedMethods)
     app.add_middleware(RequestBodies, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
@@ -70,5 +74,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    fhir.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,7 @@ from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
+from sijcare.steps import NEXT_OPTIONS
 from sijcare.stops import (
     STOPPED,
     alert_line,
@@ -25,14 +26,6 @@ from sijcare.stops import (
     stopped_because,
 )
 
-# The options each stage of the pathway leads to (ENGINE-RULES: the stages name the step;
-# the options are the procedures that take it). Stages not listed lead to no procedure.
-NEXT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "diagnostic_block": ("diagnostic_sij_injection",),
-    "interventional_treatment": ("therapeutic_sij_injection", "sij_rfa",
-                                 "regenerative_injection"),
-    "surgical_evaluation": ("mis_sij_fusion",),
-}
 RED_FLAG_SCREEN = "Record the red-flag screen (none present is an answer too)."
 # Stage reasons beside the stage's own why: what stops the option the stage points to, and an
 # earlier fusion of the joint (ENGINE-RULES v3).

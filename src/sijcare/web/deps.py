@@ -17,11 +17,13 @@ from typing import Annotated
 from anyio import CancelScope
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from sijcare.web.access import Actor, Permission
 from sijcare.web.actors import load_actor
+from sijcare.web.strict import digits
 
 
 class NotSignedIn(Exception):
@@ -51,6 +53,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def end_reads(db: Session) -> None:
+    """End a page's reading transaction before its slow part (the engine, a template, a
+    chart): the connection goes back to the pool, and on SQLite the write lock is let go,
+    while the page is drawn. The request's audit entry is appended after it, in a short
+    transaction of its own that still commits before the answer is sent. Only for reads:
+    nothing may be pending."""
+    assert not (db.new or db.dirty or db.deleted), "end_reads after a write"
+    db.commit()
 
 
 async def current_actor(request: Request) -> Actor:
@@ -90,7 +102,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor_checked)]
 
 
 # A page number that fits every database's OFFSET arithmetic (a huge one used to answer 500).
-Page = Annotated[int, Query(ge=1, le=100_000)]
+Page = Annotated[int, BeforeValidator(digits), Query(ge=1, le=100_000)]
 
 
 def forbidden(actor: Actor) -> HTTPException:

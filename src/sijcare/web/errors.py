@@ -29,7 +29,7 @@ from sijcare.web.templating import render
 
 TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found",
           405: "Not allowed", 413: "Too large", 422: "Invalid request",
-          429: "Too many attempts"}
+          429: "Too many attempts", 503: "Busy"}
 LONGEST_TEXT = 200  # a field name or message longer than this is cut (an unknown key may be huge)
 log = logging.getLogger("sijcare.web")
 
@@ -104,14 +104,15 @@ try again, and tell your administrator if it keeps happening.</p>
 
 
 def refusal(status_code: int, message: str, *, loc: list[str] | None = None,
-            close: bool = False) -> ASGIApp:
+            close: bool = False, headers: dict[str, str] | None = None) -> ASGIApp:
     """An answer sent from outside the app (by a middleware): JSON under /api, else a page.
 
     With `loc` the JSON is a 422's list of problems; `close` ends the connection after it
-    (when the rest of the request was never read)."""
+    (when the rest of the request was never read); `headers` are sent with it."""
+    extra = (headers or {}) | ({"connection": "close"} if close else {})
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-        headers = security_headers() | ({"connection": "close"} if close else {})
+        headers = security_headers() | extra
         if scope["path"].startswith("/api/"):
             detail: Any = ([{"loc": loc, "msg": message, "type": "value_error"}]
                            if loc is not None else message)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
+from sijcare.instruments import odi, pgic
 from sijcare.knowledge import load_knowledge
 from sijcare.store.outcomes import complications
 
@@ -27,11 +28,8 @@ SIDES: Choices = (("left", "Left"), ("right", "Right"), ("bilateral", "Bilateral
 GUIDANCE: Choices = (("fluoroscopy", "Fluoroscopy"), ("ct", "CT"),
                      ("ultrasound", "Ultrasound"), ("none", "No image guidance"))
 RESULT: Choices = (("positive", "Positive"), ("negative", "Negative"))
-PGIC: Choices = (("1", "1 Very much improved"), ("2", "2 Much improved"),
-                 ("3", "3 Minimally improved"), ("4", "4 No change"),
-                 ("5", "5 Minimally worse"), ("6", "6 Much worse"), ("7", "7 Very much worse"))
-ODI_SECTIONS = ("Pain intensity", "Personal care", "Lifting", "Walking", "Sitting", "Standing",
-                "Sleeping", "Sex life", "Social life", "Travelling")
+PGIC: Choices = tuple((str(value), f"{value} {words}") for value, words in pgic.ANSWERS.items())
+ODI_SECTIONS = odi.SECTIONS
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,17 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import HTTPException, Path
+from pydantic import BeforeValidator
 
 from sijcare.store import Episode, Patient, RecordError, get_episode, get_patient
+from sijcare.store.models import MAX_ROW_ID
 from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited, AuditNote
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
+from sijcare.web.strict import digits
 
 # Row ids are 32-bit on PostgreSQL: a larger one in a URL answers 422, not a database error.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RowId = Annotated[int, BeforeValidator(digits), Path(ge=1, le=MAX_ROW_ID)]
 T = TypeVar("T")
 
 

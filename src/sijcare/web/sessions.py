@@ -30,7 +30,10 @@ from sijcare.store.web_sessions import Standing, standing, touch_web_session
 from sijcare.web.settings import Settings
 
 COOKIE = "sijcare_session"
-TOUCH_AFTER_SECONDS = 60  # last_seen is written at most once a minute, not on every request
+# last_seen is written at most once a second: idle time is then exact to the second (written
+# once a minute, SIJCARE_IDLE_MINUTES=1 signed out a user active all along), and a burst of
+# requests still writes it once.
+TOUCH_AFTER_SECONDS = 1
 
 
 def fingerprint(password_hash: str) -> str:
@@ -146,7 +149,7 @@ class SessionMiddleware:
             session.timed_out = True
         else:
             session.password_fingerprint = held.password_fingerprint
-            if now - held.last_seen > TOUCH_AFTER_SECONDS:
+            if now - held.last_seen >= TOUCH_AFTER_SECONDS:
                 async with self.gate or nullcontext():
                     await run_in_threadpool(self._touch, session.nonce, now)
         return session

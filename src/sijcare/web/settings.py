@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sijcare.notify import SmtpSettings
-from sijcare.store.db import data_dir
+from sijcare.store.db import PoolLimits, data_dir, env_number, pool_limits, private_directory
 
 SECRET_FILE = "secret_key"
 SECRET_ENV = "SIJCARE_SECRET_KEY"
@@ -74,6 +74,11 @@ class Settings:
     login_failures_per_username: int = 20  # from any address: rotating addresses gains nothing
     actor_cache_seconds: int = 5
     max_body_bytes: int = 1024 * 1024  # larger request bodies answer 413, unread
+    # Requests at a time per process (below the pool's connections, see `admission.py`); one
+    # over it waits up to `queue_seconds` for a turn, then answers 503.
+    max_requests: int = 9
+    queue_seconds: int = 5
+    pool: PoolLimits | None = None  # None: `make_engine`'s (the environment's, or the default)
     clock: Callable[[], float] = field(default=time.time, compare=False)
     # the public site: who the clinic is, where mail goes out, how links in it start
     clinic_name: str = "The clinic"
@@ -88,13 +93,24 @@ class Settings:
     def from_env(cls, database_url: str) -> Settings:
         return cls(
             database_url=database_url,
-            secret_key=secret_key(data_dir()),
+            secret_key=secret_key(private_directory(data_dir())),
             secure_cookies=_flag("SIJCARE_SECURE_COOKIES"),
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
             max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
+            **capacity_from_env(database_url),
             **public_site_from_env(),
             **follow_up_from_env(),
         )
+
+
+def capacity_from_env(database_url: str) -> dict[str, object]:
+    """The pool (SIJCARE_DB_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT), SIJCARE_MAX_REQUESTS
+    (default and most: the pool's connections less the one the mail worker may hold) and
+    SIJCARE_QUEUE_SECONDS (1-60, default 5)."""
+    pool = pool_limits(database_url)
+    most = max(1, pool.connections - 1)
+    return {"pool": pool, "max_requests": env_number("SIJCARE_MAX_REQUESTS", most, 1, most),
+            "queue_seconds": env_number("SIJCARE_QUEUE_SECONDS", Settings.queue_seconds, 1, 60)}
 
 
 def public_site_from_env() -> dict[str, object]:

@@ -1,10 +1,11 @@
 """Signing in and out, shared by the sign-in page and `POST /api/v1/session`.
 
 Every attempt is audited (success, wrong credentials, throttled); a throttled attempt is
-refused even with the right password, so guessing cannot go on in the background. Each
-attempt is counted by the throttle (and committed) before the (slow) password check, so
-concurrent attempts cannot slip past the limit; a successful one is taken back. A sign-in is
-a row of `web_sessions`; signing out deletes it, in every server process at once.
+refused even with the right password, so guessing cannot go on in the background. Only
+failures are counted (see `throttle.py`): the count is read before the (slow) password check
+and again after a right one, and the transaction ends before the check, so no connection or
+SQLite write lock is held while the password is hashed. A sign-in is a row of
+`web_sessions`; signing out deletes it, in every server process at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from sijcare.store import User, get_user_by_username, record_event
 from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
 from sijcare.web.passwords import verify_password
+from sijcare.web.throttle import Key, LoginThrottle
 
 
 @dataclass
@@ -35,26 +37,36 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
     throttle, settings = request.app.state.throttle, request.app.state.settings
     address = client_address(request)
     key = throttle.key(username, address)
-    wait = throttle.attempt(db, key)
     user = get_user_by_username(db, username.strip().lower())
     actor_id = user.id if user else None
-    if wait is not None:
-        record_event(db, actor_id, "sign_in", "user", username[:64],
-                     detail={"outcome": "throttled", "address": address})
-        minutes = -(-wait // 60)
-        raise SignInRefused(429, f"Too many failed attempts. Try again in {minutes} minute"
-                                 f"{'s' if minutes > 1 else ''}.", wait)
+    _refuse_if_locked(db, throttle, key, actor_id, username, address)
+    db.commit()  # nothing held while the password is checked
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
+        throttle.failed(db, key)
         record_event(db, actor_id, "sign_in", "user", username[:64],
                      detail={"outcome": "failed", "address": address})
+        db.commit()  # counted at once: other attempts look at the count
         raise SignInRefused(401, "Wrong username or password.")
+    _refuse_if_locked(db, throttle, key, actor_id, username, address)  # failed meanwhile?
     throttle.succeeded(db, key)
     renew_sign_in(request, db, user)
     forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
     record_event(db, user.id, "sign_in", "user", str(user.id),
                  detail={"outcome": "signed_in", "address": address})
     return user
+
+
+def _refuse_if_locked(db: Session, throttle: LoginThrottle, key: Key, actor_id: int | None,
+                      username: str, address: str) -> None:
+    """SignInRefused (429, audited) while the username is locked for this address."""
+    wait = throttle.wait(db, key)
+    if wait is not None:
+        record_event(db, actor_id, "sign_in", "user", username[:64],
+                     detail={"outcome": "throttled", "address": address})
+        minutes = -(-wait // 60)
+        raise SignInRefused(429, f"Too many failed attempts. Try again in {minutes} minute"
+                                 f"{'s' if minutes > 1 else ''}.", wait)
 
 
 def renew_sign_in(request: Request, db: Session, user: User) -> None:

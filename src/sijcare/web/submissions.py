@@ -22,6 +22,7 @@ from sijcare.web.forms import (
     FormField,
     RecordForm,
 )
+from sijcare.web.strict import parse_number
 
 FORM_LEVEL = ""  # the key for errors that belong to no single input
 Value = str | list[str]
@@ -127,11 +128,7 @@ def _read(spec: FormField, raw: Value) -> Any:
         except ValueError:
             raise ValueError("enter a real date as YYYY-MM-DD") from None
     if spec.kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("enter a number") from None
-        return int(number) if number.is_integer() else number
+        return parse_number(text)
     if spec.kind == "text":
         return text
     if spec.kind == "password":

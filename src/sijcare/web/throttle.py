@@ -1,20 +1,22 @@
 """Sign-in rate limiting: too many failures for one username from one address, or for one
 username from anywhere, and it must wait.
 
-An attempt is counted when it starts (`attempt`, committed at once), before the slow
-password check, and taken back when it succeeds; so concurrent guesses cannot all pass the
-check before any is counted. The per-username limit ignores the address, so rotating
-addresses does not buy more guesses. The failures live in the database (`sign_in_failures`),
-so a lock holds across restarts and across every server process on the database; attempts
-for one username are serialised by SQLite's write lock, or on PostgreSQL by a transaction
-advisory lock on the username.
+Only failures are counted: one row each (`failed`, a single INSERT, committed with the
+attempt's audit entry), never an attempt in progress, so a sign-in that succeeds or dies
+midway (a crash, a lost connection) leaves nothing behind, and correct sign-ins at once never
+count against each other. The count is looked at twice: before the (slow) password check, so a
+locked name costs no check, and again after a right password, so guesses sent at once gain
+nothing: one found right after the others have filled the count is refused as well. The
+per-username limit ignores the address, so rotating addresses does not buy more guesses. The
+failures live in the database (`sign_in_failures`), so a lock holds across restarts and across
+every server process on the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from sijcare.store.models import SignInFailure
@@ -48,29 +50,30 @@ class LoginThrottle:
             return None
         return max(1, int(oldest + self.window - now) + 1)
 
-    def attempt(self, db: Session, key: Key) -> int | None:
-        """Seconds to wait if this attempt is refused (not counted), else None: the attempt is
-        then counted as a failure until `succeeded` takes it back. Commits `db`, so the count
-        is seen by every other attempt before this one's password is checked."""
+    def wait(self, db: Session, key: Key) -> int | None:
+        """Seconds to wait if `key`'s username is locked (from its address, or from anywhere),
+        else None. Only reads."""
         username, address = key
-        if db.get_bind().dialect.name == "postgresql":
-            db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
-                       {"name": "sijcare-sign-in:" + username})
         now = self.clock()
-        self._sweep(db, now)
         waits = [w for w in (
             self._wait(db, self.allowed, now, SignInFailure.username == username,
                        SignInFailure.address == address),
             self._wait(db, self.allowed_per_username, now, SignInFailure.username == username))
             if w is not None]
-        if not waits:
-            db.add(SignInFailure(username=username, address=address, at=now))
-        db.commit()
         return max(waits) if waits else None
 
+    def failed(self, db: Session, key: Key) -> None:
+        """Count one failure, in `db`'s transaction (the caller commits it at once, with the
+        attempt's audit entry: other attempts look at the count)."""
+        username, address = key
+        now = self.clock()
+        self._sweep(db, now)
+        db.add(SignInFailure(username=username, address=address, at=now))
+        db.flush()
+
     def succeeded(self, db: Session, key: Key) -> None:
-        """Forget the failures from this address, this attempt included (in `db`'s
-        transaction, with the sign-in itself)."""
+        """Forget the failures from this address (in `db`'s transaction, with the sign-in
+        itself)."""
         username, address = key
         db.execute(delete(SignInFailure).where(SignInFailure.username == username,
                                                SignInFailure.address == address))

@@ -12,7 +12,7 @@ from sijcare.engine import DEFAULT_POLICY
 from sijcare.model import Assessment
 from sijcare.store import Episode, sign_assessment
 from sijcare.web.access import Permission
-from sijcare.web.api.policies import checked_policy
+from sijcare.web.api.policies import Policy
 from sijcare.web.api.schemas import EpisodeOut, SignatureIn, SignedOut
 from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import CaseProblems, assess_episode, fingerprint
@@ -27,7 +27,7 @@ Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
 
 def _assessment(db: DbSession, episode: Episode, policy: str, as_of: date) -> Assessment:
     try:
-        return assess_episode(db, episode.id, checked_policy(policy), as_of)
+        return assess_episode(db, episode.id, policy, as_of)
     except CaseProblems as error:
         raise HTTPException(409, {"problems": error.problems}) from None
 
@@ -40,7 +40,7 @@ def get_episode(episode: Reading) -> EpisodeOut:
 @router.get("/{episode_id}/assessment", response_model=Assessment,
             responses={409: {"description": "The record does not make a valid case."}})
 def episode_assessment(db: DbSession, episode: Reading, note: Audited,
-                       policy: str = DEFAULT_POLICY, as_of: AsOf = None) -> Response:
+                       policy: Policy = DEFAULT_POLICY, as_of: AsOf = None) -> Response:
     """The assessment as of a day (default today, never a future day: 422); its ETag is what
     signing asks for."""
     as_of = day_of(as_of)

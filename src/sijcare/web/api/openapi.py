@@ -22,23 +22,49 @@ REFUSALS = {
     "413": "The request body is larger than the configured limit (`SIJCARE_MAX_BODY_KB`).",
     "422": "Invalid input: each problem names its field (`loc`) and what is wrong (`msg`), "
            "never the value sent.",
+    "503": "The server is busy (`SIJCARE_MAX_REQUESTS` requests at a time): try again after "
+           "the seconds in `Retry-After`.",
 }
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "integer", "minimum": 1}}}
 
 
 def _document(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for code, description in REFUSALS.items():
         responses.setdefault(code, {"description": description})
+    responses["503"].setdefault("headers", RETRY_AFTER)
     for code, response in responses.items():
-        if code.startswith("4") and "content" not in response:
+        if code[0] in "45" and "content" not in response:
             response["content"] = {"application/json": {"schema": PROBLEM_REF}}
 
 
+# pydantic writes a limit it cannot attach to one type (a number that may be an int or a
+# float, an int checked by a function first) under its own name, which JSON Schema ignores.
+LIMITS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _standard_limits(node: Any) -> None:
+    """Rename pydantic's `ge`/`le`/`gt`/`lt` to JSON Schema's words throughout `node`."""
+    if isinstance(node, dict):
+        for name, standard in LIMITS.items():
+            if name in node and not isinstance(node[name], dict | list):
+                node.setdefault(standard, node.pop(name))
+        for value in node.values():
+            _standard_limits(value)
+    elif isinstance(node, list):
+        for value in node:
+            _standard_limits(value)
+
+
 def documented(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema of `app` with the refusals added (built once)."""
+    """FastAPI's schema of `app` with the refusals added and standard limits (built once)."""
     if app.openapi_schema is None:
         spec = get_openapi(title=app.title, version=app.version, description=app.description,
                            routes=app.routes)
+        _standard_limits(spec)
         spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
         for path, operations in spec["paths"].items():
             if path.startswith("/api/"):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BeforeValidator
 
 from sijcare.store import (
     NotFound,
@@ -14,14 +15,17 @@ from sijcare.store import (
     create_patient,
     search_patients,
 )
+from sijcare.store.patients import SORTS
 from sijcare.web.access import Actor, Permission
 from sijcare.web.api.problems import unprocessable
 from sijcare.web.api.schemas import EpisodeIn, EpisodeOut, PatientIn, PatientOut, PatientPage
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession, Page
 from sijcare.web.scope import clinic_scope, patient_scope, registering_clinic
+from sijcare.web.strict import Search, digits
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+Sort = Literal[tuple(SORTS)]  # type: ignore[valid-type]
 Listing = Annotated[Actor, Depends(clinic_scope(Permission.demographics_read))]
 Registering = Annotated[Actor, Depends(clinic_scope(Permission.patient_register))]
 Reading = Annotated[Patient, Depends(patient_scope(Permission.demographics_read))]
@@ -30,12 +34,10 @@ Opening = Annotated[Patient, Depends(patient_scope(Permission.patient_register))
 
 @router.get("", response_model=PatientPage)
 def list_patients(db: DbSession, actor: Listing, note: Audited,
-                  q: Annotated[str, Query(max_length=100)] = "",
-                  page: Page = 1,
-                  per_page: Annotated[int, Query(ge=1, le=200)] = 20,
-                  sort: Annotated[str, Query(description="family_name, -family_name, "
-                                             "created_at, -created_at or birth_date")]
-                  = "family_name") -> PatientPage:
+                  q: Search = "", page: Page = 1,
+                  per_page: Annotated[int, BeforeValidator(digits), Query(ge=1, le=200)] = 20,
+                  sort: Annotated[Sort, Query(description="The order; `-` before a field "
+                                              "reverses it.")] = "family_name") -> PatientPage:
     """The patients of your clinics whose names or clinic number contain every word of `q`."""
     try:
         patients, total = search_patients(db, sorted(actor.clinic_ids), q, page, per_page, sort)

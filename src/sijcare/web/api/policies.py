@@ -1,14 +1,15 @@
-"""The policy query parameter: any profile in the knowledge base, else a 422."""
+"""The policy a request names: any profile in the knowledge base, listed as an enum in the
+OpenAPI document so a client sees its choices (anything else answers 422 naming `policy`)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from sijcare.engine import DEFAULT_POLICY
 from sijcare.knowledge import load_knowledge
-from sijcare.web.api.problems import unprocessable
 
-
-def checked_policy(policy: str) -> str:
-    known = load_knowledge().policies
-    if policy not in known:
-        raise unprocessable([("policy", f"not a known policy; one of: "
-                                        f"{', '.join(sorted(known))}")], "query")
-    return policy
+PolicyId = Literal[tuple(sorted(load_knowledge().policies))]  # type: ignore[valid-type]
+Policy = Annotated[PolicyId, Query(description="The payer's or the clinic's policy to assess "  # type: ignore[valid-type]
+                                               f"under (default {DEFAULT_POLICY}).")]

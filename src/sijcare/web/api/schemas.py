@@ -15,6 +15,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.model.case import IsoDate
 from sijcare.store.forms import EpisodeForm, PatientForm
+from sijcare.store.models import MAX_ROW_ID
+from sijcare.web.api.policies import PolicyId
+from sijcare.web.strict import one_line
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -36,7 +39,10 @@ class In(BaseModel):
 class PatientIn(PatientForm):
     model_config = STRICT
 
-    clinic_id: int | None = Field(None, description="Needed only for users of several clinics.")
+    payer: PolicyId | None = Field(None, description="The policy the patient's episodes are "  # type: ignore[valid-type]
+                                   "assessed under.")
+    clinic_id: Annotated[int, Field(ge=1, le=MAX_ROW_ID)] | None = Field(
+        None, description="Needed only for users of several clinics.")
 
 
 class PatientOut(Out):
@@ -113,7 +119,7 @@ class VoidOut(BaseModel):
 class SignatureIn(In):
     seen: str = Field(max_length=200, description="The ETag of the assessment the clinician "
                       "reviewed; signing is refused (409) if the assessment has changed since.")
-    policy: str = Field(DEFAULT_POLICY, max_length=60)
+    policy: PolicyId = DEFAULT_POLICY  # type: ignore[valid-type]
     as_of: IsoDate = Field(description="The day assessed (YYYY-MM-DD, not after today).")
 
 
@@ -130,7 +136,7 @@ class SignedOut(Out):
 
 
 class Credentials(In):
-    username: str = Field(max_length=200)
+    username: Annotated[str, AfterValidator(one_line)] = Field(max_length=200)
     password: str = Field(max_length=1000)
 
 

@@ -10,17 +10,18 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BeforeValidator, PositiveInt
+from pydantic import BeforeValidator
 from sqlalchemy import select
 from starlette.responses import Response
 
 from sijcare.analytics.queries import Filters
 from sijcare.analytics.view import registry_view, stage_choices
-from sijcare.model.case import Side
+from sijcare.model.case import IsoDate, Side
 from sijcare.store import record_event
 from sijcare.store.models import Membership, User
 from sijcare.web.access import Actor, Role
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
+from sijcare.web.strict import IdFilter
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,11 +35,12 @@ async def registry_reader(actor: CurrentActor) -> Actor:
 
 
 Reader = Annotated[Actor, Depends(registry_reader)]
-# The form's "Any" and empty dates arrive as empty values: they mean no filter.
+# The form's "Any" and empty dates arrive as empty values: they mean no filter. Dates only as
+# YYYY-MM-DD: a plain date also takes `0` and 1700000000 as seconds since 1970.
 Blank = BeforeValidator(lambda value: value or None)
-From = Annotated[dt.date | None, Blank, Query(alias="from")]
-To = Annotated[dt.date | None, Blank, Query(alias="to")]
-ClinicianId = Annotated[PositiveInt | None, Blank, Query()]
+From = Annotated[IsoDate | None, Blank, Query(alias="from")]
+To = Annotated[IsoDate | None, Blank, Query(alias="to")]
+ClinicianId = IdFilter
 SideOf = Annotated[Side | None, Blank, Query()]
 StageAt = Annotated[Literal[tuple(stage for stage, _ in stage_choices())] | None, Blank,
                     Query()]

@@ -8,9 +8,9 @@ the episode from the patient's name or sends the point's questionnaire link in o
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +22,11 @@ from sijcare.store.follow_up import OPEN_STATUSES, POINT_ORDER, ResponseRate, re
 from sijcare.store.models import FollowUpPoint, Membership, ReminderContact
 from sijcare.store.questionnaires import issue_link
 from sijcare.web.access import Actor, Permission
+from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.audit import Audited
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.scope import RowId, clinic_scope, episode_scope
+from sijcare.web.strict import Blank, IdFilter
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +35,10 @@ Reader = Annotated[Actor, Depends(clinic_scope(Permission.clinical_read))]
 Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 PROCEDURE_KINDS = ("steroid_injection", "prolotherapy", "prp", "rfa_conventional",
                    "rfa_cooled", "mis_fusion")
+# The filters take the listed values only (blank: any): they reach the SQL and the audit entry.
+PointFilter = Annotated[Literal[POINT_ORDER] | None, Blank, Query()]  # type: ignore[valid-type]
+KindFilter = Annotated[Literal[PROCEDURE_KINDS] | None, Blank, Query()]  # type: ignore[valid-type]
+StatusFilter = Annotated[Literal[OPEN_STATUSES] | None, Blank, Query()]  # type: ignore[valid-type]
 
 
 def mailing(request: Request) -> Mailing:
@@ -55,7 +61,7 @@ def _page(request: Request, db: Session, actor: Actor, filters: dict[str, str],
     status = filters.get("status", "")
     items = worklist(db, actor.clinic_ids, today, point=filters.get("point") or None,
                      procedure_kind=filters.get("kind") or None,
-                     clinician_id=int(clinician) if clinician.isdigit() else None,
+                     clinician_id=int(clinician) if clinician else None,
                      statuses=(status,) if status in OPEN_STATUSES else OPEN_STATUSES)
     patients = {item.patient_id for item in items}
     emails = {c.patient_id: c for c in db.scalars(select(ReminderContact).where(
@@ -68,10 +74,11 @@ def _page(request: Request, db: Session, actor: Actor, filters: dict[str, str],
 
 @router.get("/worklist", name="worklist.view")
 def worklist_page(request: Request, db: DbSession, actor: Reader, note: Audited,
-                  point: str = "", kind: str = "", clinician: str = "",
-                  status: str = "") -> Response:
+                  point: PointFilter = None, kind: KindFilter = None,
+                  clinician: IdFilter = None, status: StatusFilter = None) -> Response:
     note.object_type = "worklist"
-    filters = {"point": point, "kind": kind, "clinician": clinician, "status": status}
+    filters = {"point": point or "", "kind": kind or "", "clinician": str(clinician or ""),
+               "status": status or ""}
     note.detail.update({k: v for k, v in filters.items() if v})
     return _page(request, db, actor, filters)
 
@@ -146,9 +153,7 @@ class RateOut(BaseModel):
 
 
 @api.get("/response-rates", response_model=list[RateOut])
-def rates_api(db: DbSession, actor: Reader, note: Audited,
-              as_of: date | None = None) -> list[RateOut]:
+def rates_api(db: DbSession, actor: Reader, note: Audited, as_of: AsOf = None) -> list[RateOut]:
     """Follow-up response rates of your clinics per time point, as of `as_of` (today)."""
     note.object_type = "response_rates"
-    return [RateOut.of(rate) for rate in response_rates(db, actor.clinic_ids,
-                                                        as_of or date.today())]
+    return [RateOut.of(rate) for rate in response_rates(db, actor.clinic_ids, day_of(as_of))]

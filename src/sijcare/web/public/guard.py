@@ -1,8 +1,9 @@
 """What every public form shares against abuse: a per-address rate limit kept in the
 database, a honeypot field, and a minimum time between showing the form and sending it.
 
-The form's start time travels in a signed field, so it cannot be forged to look older; the
-address is stored only as a keyed hash.
+The form's start time travels in a signed field with a nonce, so it cannot be forged to look
+older, and it is good once: sent again (a replay, or a second click), it is answered like a
+robot's, as if it worked, and nothing is stored. The address is stored only as a keyed hash.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -18,7 +20,7 @@ from starlette.datastructures import FormData
 
 from sijcare.notify import LinkError, check_link, sign_link
 from sijcare.store.models import utcnow
-from sijcare.store.public_forms import admit_attempt
+from sijcare.store.public_forms import admit_attempt, spend_token
 from sijcare.web.signin import client_address
 
 HONEYPOT = "website"  # people never see it; form-filling robots fill it in
@@ -46,9 +48,9 @@ def _now(request: Request) -> float:
 
 
 def start_token(request: Request, form: str) -> str:
-    """The signed time the form was shown, for its hidden `started` field."""
+    """The signed time the form was shown and a nonce, for its hidden `started` field."""
     return sign_link(request.app.state.settings.secret_key, f"form-start:{form}",
-                     str(int(_now(request))))
+                     f"{int(_now(request))}.{secrets.token_urlsafe(12)}")
 
 
 def address_key(request: Request) -> str:
@@ -61,14 +63,17 @@ def check_submission(request: Request, db: Session, form_name: str, form: FormDa
     """Judge one submission; an admitted (or refused-as-fast) one counts toward the limit."""
     if form.get(HONEYPOT):
         return Verdict(robot=True)
+    token = str(form.get(STARTED, ""))
     try:
         shown = int(check_link(request.app.state.settings.secret_key,
-                               f"form-start:{form_name}", str(form.get(STARTED, ""))))
+                               f"form-start:{form_name}", token).split(".")[0])
     except (LinkError, ValueError):
         return Verdict(robot=True)  # no genuine form was shown
     age = _now(request) - shown
     if age > MAX_FORM_AGE.total_seconds() or age < 0:
         return Verdict(too_fast=True)  # stale: show a fresh form
+    if not spend_token(db, token, utcnow(), MAX_FORM_AGE):
+        return Verdict(robot=True)  # this form was sent before
     if not admit_attempt(db, form_name, address_key(request), utcnow(), ALLOWED_PER_HOUR,
                          dt.timedelta(hours=1)):
         return Verdict(limited=True)

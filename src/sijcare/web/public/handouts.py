@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import Response
 
 from sijcare.knowledge.content import Page, load_pages
+from sijcare.reports.weasy import write_pdf
 from sijcare.web.public.page import ClinicContact, clinic_contact
 from sijcare.web.public.rendering import Footnote, render_markdown, render_page
 from sijcare.web.templating import templates
@@ -41,9 +42,7 @@ def handout_html(page: Page, clinic: ClinicContact) -> str:
 
 @lru_cache(maxsize=32)
 def handout_pdf(page: Page, clinic: ClinicContact) -> bytes:
-    from weasyprint import HTML  # loaded on first use: it pulls in Pango
-
-    return HTML(string=handout_html(page, clinic)).write_pdf()
+    return write_pdf(handout_html(page, clinic))
 
 
 @router.get("/learn/{slug}/handout.pdf", name="learn.handout")

@@ -35,7 +35,7 @@ def newsletter_form(request: Request) -> Response:
 def subscribe(request: Request, db: DbSession, form: SubmittedForm,
               background: BackgroundTasks) -> Response:
     settings = request.app.state.settings
-    email = str(form.get("email", "")).strip()
+    email = str(form.get("email", "")).strip(" ")  # a tab or line break is refused below
     verdict = check_submission(request, db, FORM, form)
     if verdict.limited:
         return _form(request, email, "Too many sign-ups from this connection. Please try "

@@ -31,6 +31,7 @@ from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.forms import ODI_SECTIONS, PGIC
 from sijcare.web.public.guard import address_key
 from sijcare.web.public.page import render_public
+from sijcare.web.strict import parse_whole
 
 router = APIRouter(include_in_schema=False)
 ODI_TEXT_ENV = "SIJCARE_ODI_TEXT_FILE"
@@ -118,16 +119,25 @@ def questionnaire(request: Request, db: DbSession, token: str) -> Response:
     return _form(request, token, opened.first_name, opened.instruments, {}, {})
 
 
-def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, str]]:
-    """The posted answers as numbers (an ODI section left blank is unanswered)."""
+def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The posted answers as numbers (an ODI section left blank is unanswered), what was
+    typed, and the inputs that are not a whole number in digits, by name."""
+    unreadable: dict[str, str] = {}
+
     def number(name: str) -> int | None:
         text = raw.get(name)
-        return int(text) if isinstance(text, str) and text.strip().isdigit() else None
+        if not isinstance(text, str) or not text.strip():
+            return None
+        try:
+            return parse_whole(text.strip())
+        except ValueError as problem:
+            unreadable.setdefault(name.split(".")[0], str(problem))
+            return None
 
     answers = {"nrs": number("nrs"), "pgic": number("pgic"),
                "odi": [number(f"odi.{i}") for i in range(1, len(ODI_SECTIONS) + 1)]}
     values = {key: raw.get(key) for key in raw}
-    return answers, values
+    return answers, values, unreadable
 
 
 @router.post("/q/{token}", name="questionnaire.answer")
@@ -135,9 +145,13 @@ def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> R
     if (throttled := _throttled(request, db)) is not None:
         return throttled
     secret = request.app.state.settings.secret_key
-    answers, values = _answers(raw)
+    answers, values, unreadable = _answers(raw)
     comment = raw.get("comment")
     try:
+        if unreadable:  # nothing is saved; a refused link says so first
+            opened = open_link(db, token, secret)
+            return _form(request, token, opened.first_name, opened.instruments, values,
+                         unreadable, status_code=422)
         answer_link(db, token, secret, answers, comment if isinstance(comment, str) else None)
     except LinkRefused as refused:
         db.rollback()

@@ -30,6 +30,7 @@ from sijcare.web.public.questions import (
     TRIED,
     UNSURE_ALLOWED,
 )
+from sijcare.web.strict import parse_number
 
 router = APIRouter(include_in_schema=False)
 MAX_CARRIED = 4000  # bytes of answers carried from step to step
@@ -42,7 +43,7 @@ def _red_flags(form: FormData) -> dict[str, str]:
 
 def _number(text: str) -> float | str:
     try:
-        return float(text)
+        return parse_number(text)
     except ValueError:
         return text  # the engine names the field and says a number is expected
 
@@ -137,7 +138,7 @@ def _pain_step(request: Request, flags: dict[str, str], values: dict[str, Any],
 def screen_result(request: Request, form: SubmittedForm) -> Response:
     data = answers_from(form, dt.date.today())
     try:
-        answers = parse_screen(data)
+        answers = parse_screen(data, strict=True)
     except CaseError as error:
         values = {k: str(v) for k, v in form.multi_items() if k != "tried"}
         values["tried"] = form.getlist("tried")

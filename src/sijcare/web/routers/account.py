@@ -16,7 +16,8 @@ router = APIRouter(include_in_schema=False)
 FIELDS = [
     FormField("current", "Current password", "password",
               hint="The one you signed in with (the temporary one after a reset)."),
-    FormField("new", "New password", "password", hint="At least 12 characters."),
+    FormField("new", "New password", "password", hint="At least 12 characters, not a "
+              "common password and not your username: a few uncommon words work well."),
     FormField("repeat", "New password again", "password"),
 ]
 
@@ -41,7 +42,7 @@ def change(request: Request, db: DbSession, actor: CurrentActor,
     errors = {}
     if user is None or not verify_password(user.password_hash, typed["current"]):
         errors["current"] = "this is not your current password"
-    if problem := password_problem(typed["new"]):
+    if problem := password_problem(typed["new"], actor.username):
         errors["new"] = problem
     elif typed["new"] == typed["current"]:
         errors["new"] = "choose a password different from the current one"

@@ -40,7 +40,8 @@ def user_fields(db: DbSession) -> list[FormField]:
     return [
         FormField("username", "Username", "text", hint="Lower case letters, digits, . _ -"),
         FormField("password", "Initial password", "password",
-                  hint="At least 12 characters; give it to the user in person."),
+                  hint="At least 12 characters, not a common password and not the "
+                       "username; give it to the user in person."),
         FormField("role", "Role", "choice", ROLES, hint="Required: what the user may do."),
         FormField("clinic_ids", "Clinics", "multi", clinics,
                   hint="The clinics whose patients this user may see.",
@@ -71,7 +72,7 @@ def add_user(request: Request, db: DbSession, admin: Admin, form: SubmittedForm)
     values, errors, data = read_fields(user_fields(db), form)
     if not data.get("username"):
         errors.setdefault("username", "is required")
-    if problem := password_problem(data.get("password", "")):
+    if problem := password_problem(data.get("password", ""), data.get("username", "")):
         errors.setdefault("password", problem)
     if not data.get("role"):
         errors.setdefault("role", "choose a role")
@@ -122,7 +123,10 @@ def reset(request: Request, db: DbSession, admin: Admin, user_id: RowId,
     """A temporary password the admin hands over; the user must change it at next sign-in."""
     password = form.get("password")
     password = password if isinstance(password, str) else ""
-    if problem := password_problem(password):
+    account = db.get(User, user_id)
+    if account is None:
+        raise HTTPException(404, "No such user.")
+    if problem := password_problem(password, account.username):
         return _refused(request, db, user_id, RecordError([("password", problem)]))
     try:
         reset_password(db, user_id, hash_password(password), admin.id)

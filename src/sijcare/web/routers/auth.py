@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from pydantic import AfterValidator
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.web.deps import DbSession
 from sijcare.web.signin import SignInRefused, sign_in, sign_out
+from sijcare.web.strict import one_line
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +40,8 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login", name="sign_in")
-def login(request: Request, db: DbSession, username: Annotated[str, Form(max_length=200)],
+def login(request: Request, db: DbSession,
+          username: Annotated[str, AfterValidator(one_line), Form(max_length=200)],
           password: Annotated[str, Form(max_length=1000)],
           next: Annotated[str, Form()] = "/") -> Response:
     try:

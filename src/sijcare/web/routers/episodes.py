@@ -39,7 +39,7 @@ from sijcare.web.assessing import (
 )
 from sijcare.web.audit import Audited
 from sijcare.web.course_chart import course_chart
-from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
+from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm, end_reads
 from sijcare.web.forms import record_forms
 from sijcare.web.scope import RowId, episode_scope
 from sijcare.web.templating import render
@@ -84,12 +84,15 @@ def _decision(records: EpisodeRecords, policy: str, as_of: date) -> dict[str, An
 def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecords,
           policy: str, as_of: date, notice: str | None = None, status_code: int = 200,
           void_error: tuple[str, int, str] | None = None) -> Response:
-    """The timeline and the assessment both come from `records`, read once per request."""
+    """The timeline and the assessment both come from `records`, read once per request;
+    the reads end before the engine and the template run (`end_reads`)."""
+    signed = signatures(db, episode.id)
+    end_reads(db)
     return render(request, "episodes/show.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
         "timeline": records.timeline(), **_decision(records, policy, as_of),
-        "signatures": signatures(db, episode.id), "forms": record_forms(),
+        "signatures": signed, "forms": record_forms(),
         "list_kinds": LIST_KINDS, "notice": notice, "void_error": void_error},
         status_code=status_code)
 
@@ -111,6 +114,7 @@ def course_chart_image(db: DbSession, episode: Reading, note: Audited,
     as_of = day_of(as_of)
     note.detail.update(as_of=as_of.isoformat())
     records = load_episode_records(db, episode.id)
+    end_reads(db)
     try:
         _, assessment = case_and_assessment(records, default_policy(episode.patient), as_of)
     except CaseProblems:
@@ -131,6 +135,7 @@ def visit_note(request: Request, db: DbSession, episode: Reading, note: Audited,
     records = load_episode_records(db, episode.id)
     signed = next((s for s in signatures(db, episode.id)
                    if s[1] and s[0].policy == policy and s[0].as_of == as_of), None)
+    end_reads(db)
     return render(request, "episodes/note.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,

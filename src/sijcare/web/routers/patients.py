@@ -7,7 +7,7 @@ import math
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
@@ -37,6 +37,7 @@ from sijcare.web.forms import (
     patient_fields,
 )
 from sijcare.web.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
+from sijcare.web.strict import Search
 from sijcare.web.submissions import attach, read_fields
 from sijcare.web.templating import render
 
@@ -58,7 +59,7 @@ def clinic_choices(db: DbSession, actor: Actor) -> Choices:
 
 @router.get("/patients", name="patients.list")
 def patient_list(request: Request, db: DbSession, actor: Listing, note: Audited,
-                 q: Annotated[str, Query(max_length=100)] = "",
+                 q: Search = "",
                  page: Page = 1, sort: str = "family_name") -> Response:
     try:
         patients, total = search(db, sorted(actor.clinic_ids), q, page, PER_PAGE, sort)

@@ -1,0 +1,1 @@
+"""Adapters to outside systems: `fhir` (HL7 FHIR R4, US Core)."""
