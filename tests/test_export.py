@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pyarrow.csv as pa_csv
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
+from scipy.stats import spearmanr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -96,6 +98,7 @@ def test_dates_move_by_one_nonzero_shift_per_patient(clinic, exported: Path) -> 
     """The clinic (who holds the key) can link rows back; every date moved by the same shift."""
     d = Deidentifier(KEY)
     exported_dates = {row["id"]: row["date"] for row in table(exported, "procedures")}
+    kept = {row["id"] for row in table(exported, "patients")}
     shifts = defaultdict(set)
     with Session(clinic) as session:
         rows = session.execute(select(ProcedureRecord.id, ProcedureRecord.date,
@@ -103,8 +106,8 @@ def test_dates_move_by_one_nonzero_shift_per_patient(clinic, exported: Path) -> 
                                .join(Episode)).all()
     for procedure_id, day, patient_id, voided in rows:
         key = d.id("procedure", procedure_id)
-        if voided:
-            assert key not in exported_dates  # entered in error: not exported
+        if voided or d.id("patient", patient_id) not in kept:
+            assert key not in exported_dates  # entered in error, or a patient left out
             continue
         shift = exported_dates[key] - day
         assert 1 <= abs(shift.days) <= 182
@@ -144,13 +147,57 @@ def test_an_attacker_with_exact_dates_finds_nobody(clinic, exported: Path) -> No
 
 
 def test_rare_combinations_are_coarse(exported: Path) -> None:
-    """Quasi-identifiers are coarse: ages in 5-year bands, everyone over 89 together."""
+    """Quasi-identifiers are coarse: ages in bands (or suppressed), everyone over 89 together."""
     groups = {row["age_group"] for row in table(exported, "patients")}
-    assert "90+" in groups  # the 97-year-old and the cohort's oldest
-    assert all(g == "90+" or (re.fullmatch(r"\d+-\d+", g) and int(g.split("-")[0]) <= 85)
-               for g in groups)
+    assert "90+" in groups  # the cohort's oldest
+    assert all(g is None or g == "90+" or (re.fullmatch(r"\d+-\d+", g)
+                                           and int(g.split("-")[0]) <= 85) for g in groups)
     assert not any(name in row for row in table(exported, "patients")
                    for name in ("birth_date", "given_name", "family_name", "external_id"))
+
+
+def first_procedures(directory: Path) -> dict[str, tuple[str | None, str | None]]:
+    """Each exported patient's first procedure (kind, side) as the export's rows show it."""
+    episodes = {row["id"]: row["patient_id"] for row in table(directory, "episodes")}
+    found: dict[str, tuple] = {}
+    for row in table(directory, "procedures"):
+        order = (row["date"], row["kind"] or "", row["side"] is not None, row["side"] or "")
+        patient = episodes[row["episode_id"]]
+        if patient not in found or order < found[patient][0]:
+            found[patient] = (order, (row["kind"], row["side"]))
+    return {patient: first for patient, (_, first) in found.items()}
+
+
+def test_nobody_is_unique_on_clinic_sex_age_and_first_procedure(exported: Path) -> None:
+    """Someone who knows a patient's clinic, sex, age band and first procedure's kind and side
+    finds at least 5 patients with them in the export (the lone real patients are left out)."""
+    firsts = first_procedures(exported)
+    patients = table(exported, "patients")
+    known = Counter((p["synthetic"], p["clinic_id"], p["sex"], p["age_group"],
+                     p["id"] in firsts, firsts.get(p["id"])) for p in patients)
+    assert len(patients) > 140 and min(known.values()) >= 5, sorted(known.values())[:5]
+    assert not any(p["synthetic"] is False for p in patients)
+    assert len({p["age_group"] for p in patients}) > 3  # coarsened only as far as needed
+
+
+def test_row_order_says_nothing_about_registration_order(clinic, exported: Path) -> None:
+    """Rows in id order would be rows in registration order, and so give back the first-visit
+    dates the shift hides: within every file, position and registration order are unrelated."""
+    d = Deidentifier(KEY)
+    with Session(clinic) as session:
+        registered = {name: {d.id(name.rstrip("s"), i): i for i in session.scalars(
+            select(model.id))} for name, model in (("patients", Patient),
+                                                     ("episodes", Episode),
+                                                     ("procedures", ProcedureRecord))}
+    correlations, rows = [], 0
+    for name, ids in registered.items():
+        for file in (exported / "parquet" / name).rglob("*.parquet"):
+            order = [ids[key] for key in pq.read_table(file).column("id").to_pylist()]
+            if len(order) >= 10:
+                correlations.append(len(order) * spearmanr(range(len(order)), order)[0])
+                rows += len(order)
+    assert rows > 300
+    assert abs(sum(correlations) / rows) < 0.2  # in id order this is 1
 
 
 def test_aggregates_suppress_small_cells(exported: Path) -> None:
@@ -168,8 +215,11 @@ def test_partitions_and_dictionary(exported: Path) -> None:
     assert all(p[2].startswith("clinic=") and p[3].startswith("year=") for p in partitions)
     dictionary = (exported / "DATA-DICTIONARY.md").read_text()
     for column in ("age_group", "recorded_by", "prom_answers", "90+", "HMAC",
-                   "stage_at_treatment", "diagnostic_block, maintenance"):
+                   "stage_at_treatment", "diagnostic_block, maintenance", "k = 5",
+                   "ages in 10-year bands", "clinic suppressed", "left out",
+                   "order of their keyed hash"):
         assert column in dictionary
+    assert re.search(r"In this export: \d+ as recorded, ages in 5-year bands", dictionary)
 
 
 def test_command_keeps_the_key_outside(clinic, tmp_path: Path) -> None:

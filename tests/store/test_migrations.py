@@ -25,7 +25,7 @@ from tests.store.helpers import migrated
 def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
-    assert current_revision(engine) == head_revision() == "0008"
+    assert current_revision(engine) == head_revision() == "0010"
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
@@ -105,12 +105,12 @@ def test_audit_rows_cannot_be_changed_or_deleted(engine: Engine, statement: obje
         assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() >= 1
 
 
-def test_0008_adds_the_anticoagulation_plan_as_not_recorded(fresh_url: str) -> None:
-    """A 0007 database's medications keep their rows; nobody was asked about a plan, so it
-    reads NULL (not recorded), and going back to 0007 drops only the column."""
+def test_0010_adds_the_anticoagulation_plan_as_not_recorded(fresh_url: str) -> None:
+    """A 0009 database's medications keep their rows; nobody was asked about a plan, so it
+    reads NULL (not recorded), and going back to 0009 drops only the column."""
     engine = make_engine(fresh_url)
     with engine.begin() as connection:
-        _migrate(connection, ("upgrade", "0007"))
+        _migrate(connection, ("upgrade", "0009"))
         for statement in (
             "INSERT INTO clinics (id, name, demo, created_at, time_zone) "
             "VALUES (1, 'C', false, :at, 'UTC')",
@@ -133,7 +133,7 @@ def test_0008_adds_the_anticoagulation_plan_as_not_recorded(fresh_url: str) -> N
                 "SELECT anticoagulant, anticoagulant_plan FROM medications")).all()
         assert [tuple(row) for row in rows] == [(True, None)]
         with engine.begin() as connection:
-            _migrate(connection, ("downgrade", "0007"))
+            _migrate(connection, ("downgrade", "0009"))
         columns = {c["name"] for c in inspect(engine).get_columns("medications")}
         assert "anticoagulant_plan" not in columns and "anticoagulant" in columns
     finally:

@@ -103,7 +103,7 @@ def test_a_rollback_derives_nothing_and_a_payer_change_derives_again(session: Se
     assert stages(session, world) == {pid: "interventional_treatment"}
 
 
-def test_migration_0008_backfills_what_the_store_derives(engine: Engine, session: Session,
+def test_migration_0010_backfills_what_the_store_derives(engine: Engine, session: Session,
                                                          world: World) -> None:
     worked_up(session, world)
     first = procedure(session, world, "2026-05-01", relief_percent=80, relief_weeks=1,
@@ -113,7 +113,7 @@ def test_migration_0008_backfills_what_the_store_derives(engine: Engine, session
     derived = stages(session, world)
     session.close()
     with engine.begin() as connection:
-        _migrate(connection, ("downgrade", "0006"), ("upgrade", "head"))  # 0007 and 0008
+        _migrate(connection, ("downgrade", "0006"), ("upgrade", "head"))  # 0007 to 0010
     with engine.connect() as connection:
         backfilled = dict(connection.execute(text(
             "SELECT id, stage_at_treatment FROM procedures WHERE episode_id = :e"),

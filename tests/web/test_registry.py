@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from sijcare.analytics.cohort import store_cohort
+from sijcare.store import verify_chain
 from sijcare.store.models import AuditEvent, Clinic, Membership, Patient
 from sijcare.store.synthetic import SYNTHETIC_CLINIC
 from tests.web.conftest import World
@@ -125,3 +126,37 @@ def test_the_forms_any_and_empty_dates_mean_no_filter(registry_world: World, cli
     assert "Showing: Procedures of every date." in submitted.text
     for bad in ({"clinician": "0"}, {"clinician": "x"}, {"side": "middle"}, {"to": "May"}):
         assert client.get("/registry", params=bad).status_code == 422, bad
+
+
+def test_views_and_downloads_are_audited_with_their_filters(registry_world: World,
+                                                           clients) -> None:
+    """Filters are how a reader narrows a cohort, so the entry keeps them; files that leave
+    (registry PDF, episode report, prior-authorisation packet) are exports."""
+    researcher, clinician = clients["researcher"], clients["clinician"]
+    episode = registry_world.ids["episode"]
+    steps = [
+        (researcher, "/registry", {"side": "left", "stage": "diagnostic_block"}),
+        (researcher, "/registry/report.pdf", {"from": "2025-01-01", "side": "right"}),
+        (clinician, f"/episodes/{episode}/report.pdf", {}),
+        (clinician, f"/episodes/{episode}/prior-auth.pdf", {"option": "sij_rfa"}),
+    ]
+    entries = []
+    for client, path, params in steps:
+        assert client.get(path, params=params).status_code == 200
+        with registry_world.sessions() as db:
+            entries.append(db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())
+                                      .limit(1)).one())
+    page, pdf, report, packet = entries
+    assert (page.action, page.object_type, page.actor_id) == (
+        "read", "registry", registry_world.ids["researcher"])
+    assert page.detail["filters"] == {"side": "left", "stage": "diagnostic_block"}
+    assert page.detail["suppressed"] is True
+    assert (pdf.action, pdf.object_type, pdf.detail["via"]) == ("export", "registry",
+                                                               "registry.report")
+    assert pdf.detail["filters"] == {"from": "2025-01-01", "side": "right"}
+    for entry, kind in ((report, "episode"), (packet, "prior_auth")):
+        assert (entry.action, entry.object_type, entry.object_id) == (
+            "export", "episode", str(episode))
+        assert entry.detail["report"] == kind
+    with registry_world.sessions() as db:
+        assert verify_chain(db).ok

@@ -1,7 +1,9 @@
 """Registry pictures with matplotlib (no display): SVG for pages, PNG for PDFs.
 
 Every chart has a text alternative (`alt`) and the page or report prints its numbers as a
-table too, so nothing is only in a picture.
+table too, so nothing is only in a picture. A chart draws what the figures it is given hold:
+for a researcher those are the suppressed figures, so a withheld share, mean or curve is
+simply not there (no bar, no point, no legend entry).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def durability_chart(figures: RegistryFigures) -> Chart:
     described = []
     for kind, treatment in figures.treatments.items():
         survival = treatment.durability
-        if not survival:
+        if not survival or survival.withheld:
             continue
         months = [0.0, *(d / DAYS_PER_MONTH for d in survival.days)]
         colour = COLOURS.get(kind, "#444444")
@@ -71,8 +73,9 @@ def durability_chart(figures: RegistryFigures) -> Chart:
                   label=f"{KIND_NAMES.get(kind, kind)} (n={survival.n})")
         axes.fill_between(months, [1.0, *survival.low], [1.0, *survival.high], step="post",
                           color=colour, alpha=0.12, linewidth=0)
-        median = ("not reached" if survival.median is None
-                  else f"median {survival.median / DAYS_PER_MONTH:.1f} months")
+        median = (f"median {survival.median / DAYS_PER_MONTH:.1f} months"
+                  if survival.median is not None else "median beyond the follow-up shown"
+                  if survival.truncated else "median not reached")
         described.append(f"{KIND_NAMES.get(kind, kind)}: {median}")
     axes.set_xlabel("Months after the procedure")
     axes.set_ylabel("Share still relieved (at least 50%)")
@@ -88,7 +91,7 @@ def durability_chart(figures: RegistryFigures) -> Chart:
 def responder_chart(figures: RegistryFigures, definition: str = "relief_50") -> Chart:
     """Responders per treatment and point with Wilson 95% intervals."""
     points = [p.id for p in load_registry().points]
-    kinds = list(figures.treatments)
+    kinds = [kind for kind, treatment in figures.treatments.items() if not treatment.withheld]
     figure, axes = _figure(8, 4)
     width = 0.8 / max(1, len(kinds))
     for i, kind in enumerate(kinds):

@@ -66,6 +66,14 @@ class Filters:
     clinics: tuple[int | str, ...] | None = None  # None: every clinic
     stage: str | None = None  # a stage id of the pathway
 
+    def applied(self) -> dict[str, object]:
+        """The filters that are set, as plain values: what an audit entry keeps of a view."""
+        values = {"from": self.date_from, "to": self.date_to, "clinician": self.clinician,
+                  "side": self.side, "clinics": self.clinics, "stage": self.stage}
+        return {name: value.isoformat() if isinstance(value, dt.date)
+                else list(value) if isinstance(value, tuple) else value
+                for name, value in values.items() if value is not None}
+
 
 def _live(tables: Tables, table) -> list[ColumnElement]:
     return [table.c.voided_on.is_(None)] if tables.voidable else []

@@ -24,7 +24,7 @@ DEFINITIONS = {"relief_50": "relief_judged", "nrs_mcid": "nrs_pairs", "odi_mcid"
 @dataclass(frozen=True)
 class PointFigures:
     point: str
-    due: int
+    due: int | None  # None: too few to show (and so is every figure of the point)
     answered: Proportion  # of those due, how many answered in the window
     responders: dict[str, Proportion]  # definition id -> responders among those judged
     nrs_change: Mean
@@ -36,6 +36,7 @@ class TreatmentFigures:
     kind: str
     points: list[PointFigures] = field(default_factory=list)
     durability: Survival | None = None
+    withheld: bool = False  # too few to show anything: no points, no durability
 
     def at(self, point: str) -> PointFigures | None:
         return next((p for p in self.points if p.point == point), None)

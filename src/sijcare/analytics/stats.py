@@ -6,7 +6,7 @@ The database hands over counts and sums; nothing here reads a patient row.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -20,6 +20,7 @@ class Proportion:
     total: int
     low: float | None
     high: float | None
+    withheld: bool = False  # rests on too few patients to show (`analytics/suppression.py`)
 
     @property
     def share(self) -> float | None:
@@ -41,6 +42,7 @@ class Mean:
     mean: float | None
     low: float | None
     high: float | None
+    withheld: bool = False  # rests on too few patients to show
 
 
 def mean_interval(n: int, total: float, squares: float) -> Mean:
@@ -68,6 +70,9 @@ class Survival:
     median: float | None
     median_low: float | None
     median_high: float | None
+    at_risk: list[int] = field(default_factory=list)  # still followed just before each day
+    withheld: bool = False  # rests on too few patients (or events) to show
+    truncated: bool = False  # cut where fewer than 5 were still followed
 
     def at(self, day: float) -> float | None:
         """Share still relieved at `day` (None past the last observation)."""
@@ -95,4 +100,5 @@ def kaplan_meier(days: list[int], lost: list[int], counts: list[int]) -> Surviva
         days=[float(d) for d in fit.surv_times], relieved=[float(p) for p in fit.surv_prob],
         low=[float(x) for x in np.nan_to_num(low, nan=0.0)],
         high=[float(x) for x in np.nan_to_num(high, nan=1.0)], median=_finite(fit.quantile(0.5)),
-        median_low=_finite(median_low), median_high=_finite(median_high))
+        median_low=_finite(median_low), median_high=_finite(median_high),
+        at_risk=[round(float(n)) for n in fit.n_risk])

@@ -2,6 +2,8 @@
 
 A clinic figure and a trial figure are only comparable when both count responders the same
 way, at the same time, in a similar group; every difference the registry knows of is said.
+A clinic figure the suppression withheld (`suppression.py`) reads "too few to show", and no
+warning repeats a number it kept back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sijcare.knowledge.content import source_label
 
 LOW_RESPONSE = 0.6  # below this share of due follow-ups answered, say the figure may be biased
 FEW = 20  # fewer judged than this: say the interval is wide
+TOO_FEW = "too few to show"
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,17 @@ def _compare(trial: Trial, figure: Figure, mine: TreatmentFigures | None) -> Com
                             f"{figure.point} follow-ups were answered; missing answers can "
                             "bias its figure.")
     clinic: Proportion | Mean | float | None = None
+    withheld = bool(mine and mine.withheld)
     if figure.measure == "responders":
         published = f"{figure.percent:g}%"
-        if point:
+        if withheld or (point and point.responders[trial.compares_with].withheld):
+            text = TOO_FEW
+        elif point and not point.responders[trial.compares_with].total:
+            text = "nobody could be judged yet"
+        elif point:
             clinic = point.responders[trial.compares_with]
-            text = (f"{_percent(clinic.share)} ({clinic.count} of {clinic.total}"
-                    + (f"; 95% CI {_percent(clinic.low)}-{_percent(clinic.high)})"
-                       if clinic.total else ")"))
+            text = (f"{_percent(clinic.share)} ({clinic.count} of {clinic.total}; 95% CI "
+                    f"{_percent(clinic.low)}-{_percent(clinic.high)})")
             if clinic.total < FEW:
                 warnings.append(f"Only {clinic.total} clinic patients could be judged; the "
                                 "interval is wide.")
@@ -69,14 +76,21 @@ def _compare(trial: Trial, figure: Figure, mine: TreatmentFigures | None) -> Com
         published = f"{figure.percent:g}% still relieved"
         survival = mine.durability if mine else None
         clinic = survival.at(figure.months * DAYS_PER_MONTH) if survival else None
-        text = ("not followed that long" if clinic is None
-                else f"{_percent(clinic)} still relieved (Kaplan-Meier, n={survival.n})")
+        if withheld or (survival and survival.withheld):
+            text = TOO_FEW
+        elif clinic is None:
+            text = ("too few followed that long to show" if survival and survival.truncated
+                    else "not followed that long")
+        else:
+            text = f"{_percent(clinic)} still relieved (Kaplan-Meier, n={survival.n})"
     else:
         published = f"{figure.points:+g} points"
         change = (point.odi_change if figure.measure == "odi_change" else point.nrs_change
                   ) if point else None
         clinic = change
-        if change and change.mean is not None:
+        if withheld or (change and change.withheld):
+            text = TOO_FEW
+        elif change and change.mean is not None:
             interval = (f"; 95% CI {change.low:+.1f} to {change.high:+.1f}"
                         if change.low is not None else "")
             text = f"{change.mean:+.1f} points (n={change.n}{interval})"

@@ -1,13 +1,15 @@
 """The registry as a page or a report shows it: figures, pictures, trials, table rows.
 
-Researchers see aggregates with small cells (< 5) hidden, like the research export;
-clinicians of a clinic see their clinic's figures in full. Nothing here names a patient.
+Researchers see aggregates with small cells (< 5) hidden, like the research export: the
+figures are suppressed first (`suppression.py`) and the tables, charts, legends and trial
+comparisons are all drawn from what is left, so none can show a withheld number. Clinicians
+of a clinic see their clinic's figures in full. Nothing here names a patient.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
@@ -18,13 +20,13 @@ from sijcare.analytics.charts import (
     durability_chart,
     responder_chart,
 )
-from sijcare.analytics.export import SMALL_CELL
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, Definition, load_registry
 from sijcare.analytics.queries import Filters
 from sijcare.analytics.registry import RegistryFigures, registry_figures
-from sijcare.analytics.stats import Mean, Proportion
+from sijcare.analytics.stats import Mean, Proportion, Survival
+from sijcare.analytics.suppression import SMALL_CELL, suppressed
 from sijcare.analytics.tables import database_tables
-from sijcare.analytics.trials import Comparison, TrialPanel, trial_panels
+from sijcare.analytics.trials import TrialPanel, trial_panels
 from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label
 
@@ -59,6 +61,12 @@ class RegistryView:
     suppressed: bool
     kind_names: dict[str, str]
     applied: str  # the filters in words
+    too_few: list[str]  # treatments with too few patients to show anything
+
+    @property
+    def nothing_to_show(self) -> bool:
+        """Procedures match, but too few to show a single figure (say so, not "none")."""
+        return bool(self.too_few) and not self.rows
 
 
 def stage_choices() -> list[tuple[str, str]]:
@@ -80,62 +88,63 @@ def filters_applied(filters: Filters) -> str:
     return ", ".join(parts)
 
 
-def _count(n: int, suppress: bool) -> str:
-    return f"<{SMALL_CELL}" if suppress and 0 < n < SMALL_CELL else str(n)
+WITHHELD = f"suppressed (<{SMALL_CELL})"
 
 
-def _share(p: Proportion, suppress: bool) -> str:
+def _count(n: int | None) -> str:
+    return f"<{SMALL_CELL}" if n is None else str(n)
+
+
+def _share(p: Proportion) -> str:
+    if p.withheld:
+        return WITHHELD
     if not p.total:
         return "-"
-    if suppress and (p.total < SMALL_CELL or 0 < p.count < SMALL_CELL
-                     or 0 < p.total - p.count < SMALL_CELL):
-        return f"suppressed (<{SMALL_CELL})"
     return f"{100 * p.share:.0f}% ({p.count}/{p.total}; {100 * p.low:.0f}-{100 * p.high:.0f})"
 
 
-def _mean(m: Mean, suppress: bool) -> str:
+def _mean(m: Mean) -> str:
+    if m.withheld:
+        return WITHHELD
     if m.mean is None:
         return "-"
-    if suppress and m.n < SMALL_CELL:
-        return f"suppressed (<{SMALL_CELL})"
     interval = f" ({m.low:+.1f} to {m.high:+.1f})" if m.low is not None else ""
     return f"{m.mean:+.1f}{interval}, n={m.n}"
 
 
-def _months(days: float | None) -> str:
-    return "not reached" if days is None else f"{days / DAYS_PER_MONTH:.1f}"
+def _months(days: float | None, survival: Survival) -> str:
+    if days is None:
+        return "beyond the follow-up shown" if survival.truncated else "not reached"
+    return f"{days / DAYS_PER_MONTH:.1f}"
+
+
+def _durability(kind: str, s: Survival) -> Durability:
+    if s.withheld:
+        return Durability(kind, WITHHELD, WITHHELD, WITHHELD)
+    median = _months(s.median, s)
+    if s.median is not None:
+        median += f" ({_months(s.median_low, s)} to {_months(s.median_high, s)})"
+    return Durability(kind, str(s.n), str(s.events), median)
 
 
 def registry_view(connection: Connection, filters: Filters, *, suppress: bool,
                   as_of: dt.date | None = None) -> RegistryView:
+    """The view of the figures; with `suppress`, of the suppressed figures only."""
     figures = registry_figures(connection, database_tables(), filters, as_of)
+    if suppress:
+        figures = suppressed(figures)
     rows, durability = [], []
     for kind, treatment in figures.treatments.items():
         for p in treatment.points:
-            rows.append(Row(kind, p.point, _count(p.due, suppress), _share(p.answered, suppress),
-                            {d: _share(r, suppress) for d, r in p.responders.items()},
-                            _mean(p.nrs_change, suppress), _mean(p.odi_change, suppress)))
-        s = treatment.durability
-        if s:
-            median = _months(s.median)
-            if s.median is not None:
-                median += f" ({_months(s.median_low)} to {_months(s.median_high)})"
-            durability.append(Durability(kind, _count(s.n, suppress),
-                                         _count(s.events, suppress), median))
+            rows.append(Row(kind, p.point, _count(p.due), _share(p.answered),
+                            {d: _share(r) for d, r in p.responders.items()},
+                            _mean(p.nrs_change), _mean(p.odi_change)))
+        if treatment.durability:
+            durability.append(_durability(kind, treatment.durability))
     charts = {"durability": durability_chart(figures), "responders": responder_chart(figures),
-              "nrs": change_chart(figures, "nrs"), "odi": change_chart(figures, "odi")}
-    panels = trial_panels(figures)
-    if suppress:
-        panels = {kind: [replace(panel, comparisons=[_hidden(c) for c in panel.comparisons])
-                         for panel in kind_panels] for kind, kind_panels in panels.items()}
+              "nrs": change_chart(figures, "nrs"), "odi": change_chart(figures, "odi")
+              } if rows else {}  # without a row to show, the page and report show no chart
+    too_few = [kind for kind, treatment in figures.treatments.items() if treatment.withheld]
     return RegistryView(figures, load_registry().definitions, rows, durability, charts,
-                        panels, suppress, KIND_NAMES, filters_applied(filters))
-
-
-def _hidden(comparison: Comparison) -> Comparison:
-    """A clinic figure resting on fewer than 5 patients (or non-responders) is not shown."""
-    clinic = comparison.clinic
-    small = ((isinstance(clinic, Proportion) and clinic.total
-              and _share(clinic, True).startswith("suppressed"))
-             or (isinstance(clinic, Mean) and clinic.mean is not None and clinic.n < SMALL_CELL))
-    return replace(comparison, clinic_text=f"suppressed (<{SMALL_CELL})") if small else comparison
+                        trial_panels(figures), suppress, KIND_NAMES, filters_applied(filters),
+                        too_few)

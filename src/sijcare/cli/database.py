@@ -5,14 +5,18 @@ Store imports live inside the commands, so `sijcare assess` starts without loadi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import getpass
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sijcare.cli.base import app, fail
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 db_app = typer.Typer(help="The clinic database: schema migrations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of reads, writes and sign-ins.",
@@ -53,6 +57,31 @@ def database(url: str | None) -> Iterator[str]:
         fail(f"{shown(target)}: {error.__class__.__name__}: {reason}")
 
 
+def command_detail(**detail: Any) -> dict[str, Any]:
+    """An audit entry's detail for a command: no user of the app runs it, so the entry names
+    the account on the server that did (None where the system cannot say)."""
+    try:
+        user: str | None = getpass.getuser()
+    except (KeyError, OSError):
+        user = None
+    return {"os_user": user, **detail}
+
+
+def audited(target: str, write: Callable[[Session], object]) -> None:
+    """Append audit entries (`write` calls `record_event` or `record_export`) to the database
+    at `target`, in a transaction of their own."""
+    from sqlalchemy.orm import Session
+
+    from sijcare.store import make_engine
+
+    engine = make_engine(target)
+    try:
+        with Session(engine) as session, session.begin():
+            write(session)
+    finally:
+        engine.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade_command(url: StoreUrl = None) -> None:
     """Create the database, or migrate it to the current schema (safe to repeat)."""
@@ -74,10 +103,13 @@ def backup_command(
     url: StoreUrl = None,
 ) -> None:
     """Copy the database, consistently and while it is in use, into one SQLite file."""
-    from sijcare.store import backup
+    from sijcare.store import backup, record_export
 
     with database(url) as target:
         written = backup(target, dest)
+        audited(target, lambda session: record_export(
+            session, None, "database", via="sijcare backup",
+            detail=command_detail(file=str(written.resolve()))))
     typer.echo(f"backed up {shown(target)} to {written}")
 
 
@@ -89,7 +121,7 @@ def restore_command(
         "--yes", help="Replace a database that already holds data.")] = False,
 ) -> None:
     """Replace everything in the database, audit log included, with a backup."""
-    from sijcare.store import restore
+    from sijcare.store import record_event, restore
     from sijcare.store.backup import holds_data
 
     with database(url) as target:
@@ -97,6 +129,11 @@ def restore_command(
             fail(f"{shown(target)} holds data the restore would replace; "
                  "pass --yes to replace it")
         counts = restore(src, target)
+        # written after the backup's own entries, so the restored chain records its restore
+        audited(target, lambda session: record_event(
+            session, None, "restore", "database", None, None, command_detail(
+                via="sijcare restore", file=str(src.resolve()),
+                patients=counts["patients"], audit_entries=counts["audit_events"])))
     typer.echo(f"restored {src} into {shown(target)}: {counts['patients']} patients, "
                f"{counts['audit_events']} audit entries")
 

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from sijcare.cli.base import app, fail
-from sijcare.cli.database import StoreUrl, database, shown
+from sijcare.cli.database import StoreUrl, audited, command_detail, database, shown
 
 export_app = typer.Typer(help="Exports of the clinic's data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
@@ -60,7 +60,7 @@ def export_research_command(
 ) -> None:
     """De-identified research export: Parquet and CSV by clinic and year, a data dictionary."""
     from sijcare.analytics.export import export_key, export_research
-    from sijcare.store import make_engine
+    from sijcare.store import make_engine, record_export
     from sijcare.store.db import data_dir, private_directory
 
     key_path = key_file or private_directory(data_dir()) / EXPORT_KEY
@@ -75,6 +75,9 @@ def export_research_command(
         with engine.connect() as connection:
             counts = export_research(connection, out, key)
         engine.dispose()
+        audited(target, lambda session: record_export(
+            session, None, "research_export", via="sijcare export research",
+            detail=command_detail(directory=str(out.resolve()), rows=counts)))
     listed = ", ".join(f"{n} {name}" for name, n in counts.items())
     typer.echo(f"exported {listed} from {shown(target)} to {out} on {dt.date.today()}")
 
@@ -98,11 +101,11 @@ def _write(report, out: Path) -> None:
     typer.echo(f"wrote {report.title} to {out}")
 
 
-def _episode_report(url: str | None, episode_id: int, out: Path, build) -> None:
+def _episode_report(url: str | None, episode_id: int, out: Path, command: str, build) -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from sijcare.store import NotFound, make_engine, record_event
+    from sijcare.store import NotFound, make_engine, record_export
     from sijcare.store.models import MAX_ROW_ID, Episode, Patient
 
     if not 1 <= episode_id <= MAX_ROW_ID:  # the database driver would fail on it
@@ -118,8 +121,8 @@ def _episode_report(url: str | None, episode_id: int, out: Path, build) -> None:
                 fail(str(error))
             clinic = session.scalar(select(Patient.clinic_id).join(Episode).where(
                 Episode.id == episode_id))
-            record_event(session, None, "read", "episode", str(episode_id), clinic,
-                         {"command": f"report {out.suffix or 'pdf'}", "title": report.title})
+            record_export(session, None, "episode", episode_id, clinic, via=command,
+                          detail=command_detail(title=report.title, file=str(out.resolve())))
             session.commit()
         engine.dispose()
     _write(report, out)
@@ -134,7 +137,7 @@ def report_episode_command(
     from sijcare.reports.pdf import episode_report
 
     _episode_report(url, episode_id, out or Path(f"episode-{episode_id}.pdf"),
-                    lambda session: episode_report(session, episode_id))
+                    "sijcare report episode", lambda session: episode_report(session, episode_id))
 
 
 @report_app.command("prior-auth")
@@ -151,6 +154,7 @@ def report_prior_auth_command(
 
     day = as_of.date() if as_of else None
     _episode_report(url, episode_id, out or Path(f"prior-auth-{episode_id}-{option}.pdf"),
+                    "sijcare report prior-auth",
                     lambda session: prior_auth_report(session, episode_id, option, policy, day))
 
 
@@ -169,7 +173,7 @@ def report_registry_command(
     from sijcare.analytics.queries import Filters
     from sijcare.analytics.view import stage_choices
     from sijcare.reports.pdf import registry_report
-    from sijcare.store import make_engine
+    from sijcare.store import make_engine, record_export
 
     start, end = (d.date() if d else None for d in (date_from, date_to))
     if start and end and start > end:
@@ -177,10 +181,14 @@ def report_registry_command(
     stages = [known for known, _ in stage_choices()]
     if stage is not None and stage not in stages:
         fail(f"--stage: '{stage}' is not a stage; one of: {', '.join(stages)}")
+    out = out or Path("registry-report.pdf")
+    filters = Filters(date_from=start, date_to=end, stage=stage)
     with database(url) as target:
         engine = make_engine(target)
         with engine.connect() as connection:
-            report = registry_report(
-                connection, Filters(date_from=start, date_to=end, stage=stage), suppress=False)
+            report = registry_report(connection, filters, suppress=False)
         engine.dispose()
-    _write(report, out or Path("registry-report.pdf"))
+        audited(target, lambda session: record_export(
+            session, None, "registry", via="sijcare report registry",
+            detail=command_detail(filters=filters.applied(), file=str(out.resolve()))))
+    _write(report, out)

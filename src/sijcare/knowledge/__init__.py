@@ -394,6 +394,19 @@ class FollowUpSchedule(Item):
     points: list[FollowUpRule]
 
 
+class CommentTerm(Item):
+    """Words in a patient's own comment that can stand for red flags (`comment_flags.yaml`)."""
+
+    id: str
+    words: list[str] = Field(min_length=1)
+    red_flags: list[str] = Field(min_length=1)
+    sources: list[str]
+
+
+class CommentFlags(Item):
+    terms: list[CommentTerm]
+
+
 class Knowledge(Item):
     """The whole knowledge base, loaded and cross-checked.
 
@@ -417,6 +430,7 @@ class Knowledge(Item):
     screen: ScreenRules
     courses: CourseRules
     follow_up: FollowUpSchedule
+    comment_flags: CommentFlags
 
     def cited(self) -> list[tuple[str, str]]:
         """Every (where, source id) pair cited anywhere, for resolution checks."""
@@ -441,7 +455,7 @@ class Knowledge(Item):
                     walk(value, f"{where}[{i}]")
 
         for name in ("examination", "screening", "pathway", "policies", "safety", "outcomes",
-                     "evidence", "screen", "courses", "follow_up"):
+                     "evidence", "screen", "courses", "follow_up", "comment_flags"):
             walk(getattr(self, name), name)
         return found
 
@@ -479,12 +493,14 @@ def load_knowledge() -> Knowledge:
         screen=_read("screen.yaml"),
         courses=_read("courses.yaml"),
         follow_up=_read("follow_up.yaml"),
+        comment_flags=_read("comment_flags.yaml"),
     )
     dangling = [f"{where}: {sid}" for where, sid in knowledge.cited()
                 if sid not in knowledge.sources]
     if dangling:
         raise KnowledgeError("unknown source ids: " + ", ".join(dangling))
     _check_screen(knowledge)
+    _check_comment_flags(knowledge)
     return knowledge
 
 
@@ -498,6 +514,18 @@ def _check_screen(kb: Knowledge) -> None:
               for answer, item in kb.screen.self_score_items.items() if item not in items]
     if wrong:
         raise KnowledgeError("unknown ids: " + ", ".join(wrong))
+
+
+def _check_comment_flags(kb: Knowledge) -> None:
+    """Each comment term stands for red flags that exist, and no word is listed twice."""
+    flags = {f.id for f in kb.screening.red_flags}
+    wrong = [f"comment_flags.{t.id}: {flag}" for t in kb.comment_flags.terms
+             for flag in t.red_flags if flag not in flags]
+    words = [w.lower() for t in kb.comment_flags.terms for w in t.words]
+    wrong += [f"comment_flags: '{w}' listed twice" for w in sorted(set(words))
+              if words.count(w) > 1]
+    if wrong:
+        raise KnowledgeError("comment flags: " + ", ".join(wrong))
 
 
 def short_citation(source: Source) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from sijcare.notify.confirmations import queue_confirmation as queue_limited
 from sijcare.notify.links import sign_link
 from sijcare.notify.outbox import enqueue
 from sijcare.store.models import NewsletterSubscription
@@ -25,14 +26,16 @@ def unsubscribe_url(secret: bytes, public_url: str,
 
 
 def queue_confirmation(session: Session, secret: bytes, public_url: str, clinic_name: str,
-                       subscription: NewsletterSubscription) -> None:
+                       subscription: NewsletterSubscription, sender_key: str) -> None:
+    """The double opt-in's mail, within the confirmation limits (`notify.confirmations`)."""
     text = (f"Someone, hopefully you, asked for the {clinic_name} newsletter at this address."
             "\n\nTo start receiving it, open this link and press Confirm:\n"
             f"{confirm_url(secret, public_url, subscription)}\n\nIf it was not you, ignore "
             "this email: nothing will be sent to you.\n\nTo stop any further mail from us: "
             f"{unsubscribe_url(secret, public_url, subscription)}\n")
-    enqueue(session, subscription.email, f"Please confirm your newsletter sign-up - "
-            f"{clinic_name}", text, kind="newsletter_confirmation")
+    queue_limited(session, secret, sender_key, subscription.email,
+                  f"Please confirm your newsletter sign-up - {clinic_name}", text,
+                  kind="newsletter_confirmation")
 
 
 def queue_issue(session: Session, secret: bytes, public_url: str, subject: str,

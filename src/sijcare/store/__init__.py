@@ -8,7 +8,7 @@ Reads are not audited here, since only the caller knows who reads: log them with
 `record_event(session, user_id, "read", "patient", patient_id, clinic_id)`.
 """
 
-from sijcare.store.audit import AuditReport, record_event, verify_chain
+from sijcare.store.audit import AuditReport, record_event, record_export, verify_chain
 from sijcare.store.backup import BackupError, backup, restore
 from sijcare.store.cases import case_as_of
 from sijcare.store.db import database_url, make_engine, session_factory, upgrade
@@ -126,6 +126,7 @@ __all__ = [
     "load_episode_records",
     "make_engine",
     "record_event",
+    "record_export",
     "refresh_schedule",
     "refresh_stages",
     "reopen_episode",

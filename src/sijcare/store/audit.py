@@ -1,4 +1,5 @@
-"""The append-only audit log: every read and write of patient data and every sign-in.
+"""The append-only audit log: every read and write of patient data, every sign-in, and
+everything that takes data out (`record_export`).
 
 Each entry's hash covers the previous entry's hash and the entry itself (canonical JSON), so
 editing, deleting or inserting an entry breaks every hash after it. Appends lock the single
@@ -55,6 +56,24 @@ def record_event(session: Session, actor_id: int | None, action: str, object_typ
     session.add(event)
     session.flush()
     return event
+
+
+EXPORT = "export"
+
+
+def record_export(session: Session, actor_id: int | None, object_type: str,
+                  object_id: int | str | None = None, clinic_id: int | None = None, *,
+                  via: str, detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Append the entry for data leaving sijcare: a report, an export, a backup.
+
+    Every way out (web download, command, and the FHIR export to come) calls this, so one
+    query (`action = 'export'`) finds everything that left: what (`object_type`, e.g.
+    "episode", "registry", "research_export", "database"), which one, whose clinic, and `via`,
+    the route or command that let it out; `detail` says the rest (filters, file, row counts).
+    `actor_id` None: a command run on the server, which names no user of the app.
+    """
+    return record_event(session, actor_id, EXPORT, object_type, object_id, clinic_id,
+                        {"via": via, **(detail or {})})
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,19 @@ from sqlalchemy.orm import Session, joinedload
 from sijcare.labels import inline, words
 from sijcare.model.case import Case
 from sijcare.model.case import Patient as CasePatient
+from sijcare.patient_words import flagged_words
 from sijcare.store.errors import NotFound
 from sijcare.store.forms import dump
 from sijcare.store.kinds import KINDS, Kind
-from sijcare.store.models import Episode, EpisodeNote, NoneRecord, Patient, RecordRow, User
+from sijcare.store.models import (
+    Episode,
+    EpisodeNote,
+    NoneRecord,
+    Patient,
+    QuestionnaireLink,
+    RecordRow,
+    User,
+)
 from sijcare.store.outcomes import relief_as_of
 
 
@@ -49,6 +58,7 @@ class TimelineEntry:
 
 
 NOTE = "note"  # the timeline kind of a free-text note
+COMMENT = "patient_comment"  # the patient's own words, written with a questionnaire by link
 
 
 VOIDED = " (entered in error)"
@@ -105,6 +115,18 @@ def _note_entry(note: EpisodeNote) -> TimelineEntry:
                          note.recorded_on, note.recorded_by, created_at=note.created_at)
 
 
+def _comment_entry(link: QuestionnaireLink) -> TimelineEntry:
+    """The patient's comment as written (shown escaped), with the listed words it contains;
+    dated the day it was written, like the answers it came with."""
+    assert link.used_at is not None and link.comment is not None  # only answered links have one
+    flags = list(flagged_words(link.comment))
+    summary = "Patient's comment" + PATIENT_REPORTED + (
+        f", flagged: mentions {', '.join(flags)}" if flags else "")
+    return TimelineEntry(COMMENT, link.id, link.used_at.date(), summary,
+                         {"text": link.comment, "point": link.point, "flags": flags},
+                         link.used_at.date(), None, created_at=link.used_at)
+
+
 @dataclass(frozen=True)
 class EpisodeRecords:
     """Every record of one episode as read at one moment.
@@ -118,17 +140,19 @@ class EpisodeRecords:
     by_kind: dict[str, list[StoredRecord]]  # oldest first: by the date it describes, then id
     nones: list[NoneRecord]  # "none of this kind", by id
     notes: tuple[EpisodeNote, ...] = ()  # free-text notes, by id
+    comments: tuple[QuestionnaireLink, ...] = ()  # answered links that carry a comment, by id
     authors: dict[int, str] | None = None  # username by user id, of everyone who recorded
 
     def timeline(self) -> list[TimelineEntry]:
-        """Every record and note of the episode, newest first (by its date, then by entry),
-        each with its author's username."""
+        """Every record, note and patient's comment of the episode, newest first (by its
+        date, then by entry), each with its author's username (none for the patient's)."""
         procedures = {record.row.id: f"{inline(record.form.kind)} of {record.date}"
                       for record in self.by_kind.get("procedure", [])}
         entries = [record.entry(procedures) for records in self.by_kind.values()
                    for record in records]
         entries += [_none_entry(none) for none in self.nones]
         entries += [_note_entry(note) for note in self.notes]
+        entries += [_comment_entry(link) for link in self.comments]
         authors = self.authors or {}
         entries = [replace(e, author=authors.get(e.recorded_by)) if e.recorded_by else e
                    for e in entries]
@@ -222,6 +246,9 @@ def _ongoing_on(course: Any, as_of: dt.date) -> Any:
 _EPISODE = bindparam("episode_id")
 _NONES = select(NoneRecord).where(NoneRecord.episode_id == _EPISODE).order_by(NoneRecord.id)
 _NOTES = select(EpisodeNote).where(EpisodeNote.episode_id == _EPISODE).order_by(EpisodeNote.id)
+_COMMENTS = (select(QuestionnaireLink).where(QuestionnaireLink.episode_id == _EPISODE,
+                                             QuestionnaireLink.comment.is_not(None))
+             .order_by(QuestionnaireLink.id))
 
 
 @cache
@@ -243,22 +270,23 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
 
 def load_episode_records(session: Session, episode_id: int,
                          kinds: Iterable[str] | None = None) -> EpisodeRecords:
-    """Read every record of the episode once: one query per record table, its notes, the
-    usernames of who recorded them, and the episode with its patient (no query if the
-    session holds them already, as on the episode page). `kinds` reads only those tables
-    (the others read as empty), for callers that need less."""
+    """Read every record of the episode once: one query per record table, its notes and
+    patients' comments, the usernames of who recorded them, and the episode with its
+    patient (no query if the session holds them already, as on the episode page). `kinds`
+    reads only those record tables (the others read as empty), for callers that need less."""
     wanted = set(KINDS if kinds is None else kinds)
     by_kind = {spec.name: _read(session, spec, episode_id) if spec.name in wanted else []
                for spec in KINDS.values()}
     nones = list(session.scalars(_NONES, {"episode_id": episode_id}))
     notes = tuple(session.scalars(_NOTES, {"episode_id": episode_id}))
+    comments = tuple(session.scalars(_COMMENTS, {"episode_id": episode_id}))
     episode = session.get(Episode, episode_id, options=[joinedload(Episode.patient)])
     ids = {r.row.recorded_by for rs in by_kind.values() for r in rs}
     ids |= {n.recorded_by for n in (*nones, *notes)}
     ids.discard(None)
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids)))
                    .all()) if ids else {}
-    return EpisodeRecords(episode_id, episode, by_kind, nones, notes, authors)
+    return EpisodeRecords(episode_id, episode, by_kind, nones, notes, comments, authors)
 
 
 @cache
@@ -289,6 +317,6 @@ def load_many_episode_records(session: Session, episodes: list[Episode]
              for r in rs} - {None}
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(users)))
                    .all()) if users else {}
-    return {e.id: EpisodeRecords(e.id, e, by_episode[e.id], nones[e.id], (), authors)
+    return {e.id: EpisodeRecords(e.id, e, by_episode[e.id], nones[e.id], authors=authors)
             for e in episodes}
 

@@ -342,7 +342,7 @@ class MedicationsRecord(RecordRow):
     __tablename__ = "medications"
 
     anticoagulant: Mapped[bool | None]
-    anticoagulant_plan: Mapped[bool | None]  # a peri-procedural plan agreed (migration 0008)
+    anticoagulant_plan: Mapped[bool | None]  # a peri-procedural plan agreed (migration 0010)
     allergies: Mapped[list[str] | None]
 
 
@@ -619,3 +619,19 @@ class SpentFormToken(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     spent_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class ConfirmationMail(Base):
+    """A confirmation mail queued because a visitor typed an address (newsletter sign-up,
+    appointment request), by keyed hashes of the recipient and of the sender's address: the
+    limits on both hold across server processes, and no address is stored in the clear."""
+
+    __tablename__ = "confirmation_mails"
+    __table_args__ = (Index("ix_confirmation_mails_recipient", "recipient_key", "at"),
+                      Index("ix_confirmation_mails_sender", "sender_key", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    sender_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,9 @@
 """Every read and write of patient data is audited by one dependency, never by the route.
 
 Patient-scoped dependencies (`scope.py`) depend on `audit_note`, so any route that reaches
-a patient writes an audit event: "read" or "write" by the HTTP method, the route's name in
-the detail, and the object the note names.
+a patient writes an audit event: "read" or "write" by the HTTP method (or "export" for a
+route that hands out a file, such as a report: `note.action`), the route's name in the
+detail, and the object the note names.
 A refused or failed request is audited too, after its partial work is rolled back.
 """
 
@@ -28,24 +29,25 @@ class AuditNote:
     object_id: str | None = None
     clinic_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    action: str | None = None  # default: "read" or "write" by the method
 
 
 def audit_note(request: Request, db: DbSession, actor: CurrentActor) -> Iterator[AuditNote]:
     note = AuditNote(object_type="patient", detail={"route": request.scope["route"].name})
-    action = "read" if request.method in SAFE_METHODS else "write"
+    by_method = "read" if request.method in SAFE_METHODS else "write"
     try:
         yield note
     except Exception as error:
         db.rollback()
         status = (error.status_code if isinstance(error, HTTPException)
                   else 422 if isinstance(error, RequestValidationError) else 500)
-        record_event(db, actor.id, action, note.object_type, note.object_id, note.clinic_id,
-                     {**note.detail, "outcome": "refused" if status < 500 else "failed",
-                      "status": status})
+        record_event(db, actor.id, note.action or by_method, note.object_type, note.object_id,
+                     note.clinic_id, {**note.detail, "outcome": "refused" if status < 500
+                                      else "failed", "status": status})
         db.commit()
         raise
-    record_event(db, actor.id, action, note.object_type, note.object_id, note.clinic_id,
-                 note.detail)
+    record_event(db, actor.id, note.action or by_method, note.object_type, note.object_id,
+                 note.clinic_id, note.detail)
 
 
 Audited = Annotated[AuditNote, Depends(audit_note, scope="function")]

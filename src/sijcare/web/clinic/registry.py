@@ -1,7 +1,9 @@
 """The registry page: the clinic's outcomes per treatment beside the trials, and its report.
 
 Clinicians see their clinics' figures; researchers see every clinic's, with small cells
-hidden. Both see aggregates only: no route here reads or shows a patient.
+hidden. Both see aggregates only: no route here reads or shows a patient. Every view is
+audited with its filters, since filters are how a reader narrows a cohort; the PDF as an
+export.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from sijcare.analytics.queries import Filters
 from sijcare.analytics.view import registry_view, stage_choices
 from sijcare.model.case import IsoDate, Side
-from sijcare.store import record_event
+from sijcare.store import record_event, record_export
 from sijcare.store.models import Membership, User
 from sijcare.web.access import Actor, Role
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
@@ -60,16 +62,17 @@ def _clinicians(db: DbSession, actor: Actor) -> list[tuple[int, str]]:
     return [(uid, name) for uid, name in db.execute(query.distinct().order_by(User.username))]
 
 
-
 @router.get("/registry", name="registry.show")
 def registry_page(request: Request, db: DbSession, actor: Reader,
                   date_from: From = None, date_to: To = None,
                   clinician: ClinicianId = None, side: SideOf = None,
                   stage: StageAt = None) -> Response:
     filters = _filters(actor, date_from, date_to, clinician, side, stage)
-    view = registry_view(db.connection(), filters, suppress=actor.role == Role.researcher)
+    suppress = actor.role == Role.researcher
+    view = registry_view(db.connection(), filters, suppress=suppress)
     record_event(db, actor.id, "read", "registry", None, None,
-                 {"route": "registry.show", "aggregates_only": True})
+                 {"route": "registry.show", "aggregates_only": True,
+                  "filters": filters.applied(), "suppressed": suppress})
     return render(request, "clinic/registry.html", {
         "view": view, "filters": filters, "clinicians": _clinicians(db, actor),
         "sides": ("left", "right", "bilateral"), "stages": stage_choices(),
@@ -84,8 +87,10 @@ def registry_report(request: Request, db: DbSession, actor: Reader,
     from sijcare.reports.pdf import registry_report as build
 
     filters = _filters(actor, date_from, date_to, clinician, side, stage)
-    report = build(db.connection(), filters, suppress=actor.role == Role.researcher)
-    record_event(db, actor.id, "read", "registry", None, None,
-                 {"route": "registry.report", "aggregates_only": True})
+    suppress = actor.role == Role.researcher
+    report = build(db.connection(), filters, suppress=suppress)
+    record_export(db, actor.id, "registry", via="registry.report", detail={
+        "route": "registry.report", "aggregates_only": True, "filters": filters.applied(),
+        "suppressed": suppress})
     return Response(report.pdf, media_type="application/pdf", headers={
         "Content-Disposition": 'attachment; filename="registry-report.pdf"'})

@@ -1,7 +1,7 @@
 """An episode's printable reports: the episode report and a prior-authorisation packet (PDF).
 
 Both read patient data, so both go through the episode scope (clinicians of the patient's
-clinic) and are audited like the episode page.
+clinic) and are audited like the episode page, as exports: the file leaves the app.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.responses import Response
 
 from sijcare.reports.pdf import episode_report, prior_auth_report
+from sijcare.store.audit import EXPORT
 from sijcare.store.models import Episode
 from sijcare.web.access import Permission
 from sijcare.web.audit import Audited
@@ -31,6 +32,7 @@ def _pdf(pdf: bytes, filename: str) -> Response:
 
 @router.get("/episodes/{episode_id}/report.pdf", name="episodes.report")
 def episode_pdf(db: DbSession, episode: Reading, note: Audited) -> Response:
+    note.action = EXPORT
     note.detail["report"] = "episode"
     return _pdf(episode_report(db, episode.id).pdf, f"episode-{episode.id}.pdf")
 
@@ -39,7 +41,9 @@ def episode_pdf(db: DbSession, episode: Reading, note: Audited) -> Response:
 def prior_auth_pdf(db: DbSession, episode: Reading, note: Audited, option: Name | None = None,
                    policy: Name = "medicare", as_of: dt.date | None = None) -> Response:
     """`option` is checked here, after the episode scope, so a refusal is never a 422."""
-    note.detail.update(report="prior_auth", option=option, policy=policy)
+    note.action = EXPORT
+    note.detail.update(report="prior_auth", option=option, policy=policy,
+                       as_of=as_of.isoformat() if as_of else None)
     if option is None:
         raise HTTPException(422, "option: name the option to request (e.g. sij_rfa)")
     try:

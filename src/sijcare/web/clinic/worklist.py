@@ -1,13 +1,16 @@
-"""The clinic worklist: open follow-up points across the clinic's patients, and sending links.
+"""The clinic worklist: open follow-up points across the clinic's patients, sending links, and
+what patients wrote with their answers.
 
 Rows come from the stored schedule (`store.follow_up.worklist`, one query); a clinician opens
 the episode from the patient's name or sends the point's questionnaire link in one click
-(by email through the outbox, or shown once to hand over in the clinic).
+(by email through the outbox, or shown once to hand over in the clinic). Above them, the
+comments patients wrote in the last 30 days, flagged ones first (`store.patient_comments`):
+an answered point leaves the list, its comment must not leave with it unread.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -19,7 +22,8 @@ from starlette.responses import RedirectResponse, Response
 from sijcare.notify.reminders import Mailing, send_link
 from sijcare.store import Episode, NotFound, RecordError, User, worklist
 from sijcare.store.follow_up import OPEN_STATUSES, POINT_ORDER, ResponseRate, response_rates
-from sijcare.store.models import FollowUpPoint, Membership, ReminderContact
+from sijcare.store.models import FollowUpPoint, Membership, ReminderContact, utcnow
+from sijcare.store.patient_comments import RECENT_DAYS, recent_comments
 from sijcare.store.questionnaires import issue_link
 from sijcare.web.access import Actor, Permission
 from sijcare.web.as_of import AsOf, day_of
@@ -66,8 +70,10 @@ def _page(request: Request, db: Session, actor: Actor, filters: dict[str, str],
     patients = {item.patient_id for item in items}
     emails = {c.patient_id: c for c in db.scalars(select(ReminderContact).where(
         ReminderContact.patient_id.in_(patients)))} if patients else {}
+    comments = recent_comments(db, actor.clinic_ids, utcnow() - timedelta(days=RECENT_DAYS))
     return render(request, "clinic/worklist.html", {
         "items": items, "today": today, "filters": filters, "contacts": emails,
+        "comments": comments, "comment_days": RECENT_DAYS,
         "points": POINT_ORDER, "kinds": PROCEDURE_KINDS, "statuses": OPEN_STATUSES,
         "clinicians": _clinicians(db, actor), "notice": notice}, status_code=status_code)
 

@@ -1,7 +1,8 @@
 """Asking for an appointment: after the self-check or from any page.
 
 Stored only with explicit consent; the person gets a confirmation email through the outbox
-(which holds no health details), and the clinic's staff find the request in their inbox.
+(which holds no health details and nothing they typed, within the confirmation limits of
+`notify.confirmations`), and the clinic's staff find the request in their inbox.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.engine.screen import self_screen
-from sijcare.notify import enqueue, send_due
+from sijcare.notify import send_due
+from sijcare.notify.confirmations import queue_confirmation
 from sijcare.store.appointments import create_request, public_clinic
 from sijcare.store.errors import RecordError
 from sijcare.web.deps import DbSession, SubmittedForm
-from sijcare.web.public.guard import HONEYPOT, check_submission, start_token
+from sijcare.web.public.guard import HONEYPOT, address_key, check_submission, start_token
 from sijcare.web.public.page import render_public
 from sijcare.web.public.screen import carried_answers
 
@@ -49,10 +51,12 @@ def appointment_after_screen(request: Request, form: SubmittedForm) -> Response:
     return _form_page(request, {}, {}, screen="" if answers is None else str(form["screen"]))
 
 
-def _confirmation(settings: Any, given_name: str) -> tuple[str, str]:
+def _confirmation(settings: Any) -> tuple[str, str]:
+    """Subject and text in the clinic's words only: whoever typed the address may not be its
+    owner, so not even the name they gave goes in."""
     subject = f"We received your appointment request - {settings.clinic_name}"
     phone = f" or call us on {settings.clinic_phone}" if settings.clinic_phone else ""
-    text = (f"Dear {given_name},\n\nThank you for asking {settings.clinic_name} for an "
+    text = (f"Hello,\n\nThank you for asking {settings.clinic_name} for an "
             "appointment. We have your request and will contact you soon to arrange a time."
             f"\n\nTo change or cancel it, reply to this email{phone}. Please do not send "
             "health details by email.\n\nIf your pain gets much worse, or you have numbness "
@@ -98,9 +102,10 @@ def send_request(request: Request, db: DbSession, form: SubmittedForm,
             errors.setdefault(path if path in LABELS else "", message)
         return _form_page(request, values, errors, screen, 422)
     if saved.email:
-        subject, text = _confirmation(settings, saved.given_name)
-        enqueue(db, saved.email, subject, text, kind="appointment_confirmation")
-        background.add_task(send_due, request.app.state.sessions, settings.smtp)
+        subject, text = _confirmation(settings)
+        if queue_confirmation(db, settings.secret_key, address_key(request), saved.email,
+                              subject, text, kind="appointment_confirmation"):
+            background.add_task(send_due, request.app.state.sessions, settings.smtp)
     return RedirectResponse("/appointment/sent", status_code=303)
 
 

@@ -12,7 +12,7 @@ from sijcare.notify.newsletter import CONFIRM, UNSUBSCRIBE, queue_confirmation
 from sijcare.store import newsletter
 from sijcare.store.appointments import EMAIL
 from sijcare.web.deps import DbSession, SubmittedForm
-from sijcare.web.public.guard import HONEYPOT, check_submission, start_token
+from sijcare.web.public.guard import HONEYPOT, address_key, check_submission, start_token
 from sijcare.web.public.page import render_public
 
 router = APIRouter(include_in_schema=False)
@@ -50,7 +50,7 @@ def subscribe(request: Request, db: DbSession, form: SubmittedForm,
     subscription = newsletter.subscribe(db, email)
     if subscription is not None:
         queue_confirmation(db, settings.secret_key, settings.public_url, settings.clinic_name,
-                           subscription)
+                           subscription, address_key(request))
         background.add_task(send_due, request.app.state.sessions, settings.smtp)
     return RedirectResponse("/newsletter/check-your-email", status_code=303)
 

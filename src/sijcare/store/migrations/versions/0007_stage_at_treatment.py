@@ -3,7 +3,7 @@
 Existing procedures get theirs by running the engine over each episode's records, exactly as
 the store derives it on every change (`treatment_stages.refresh_stages`). That reads the
 records through today's models, so a later revision that changes a record table must move
-this backfill past itself: 0008 did (`medications.anticoagulant_plan`), and backfills there.
+this backfill past itself: 0010 did (`medications.anticoagulant_plan`), and backfills there.
 Downgrade drops the column (it is derived, nothing is lost).
 
 Revision ID: 0007

@@ -4,12 +4,13 @@ when not recorded (every existing record: nobody was asked).
 
 It also carries the backfill of each procedure's stage at treatment that 0007 ran: the
 backfill reads the records through today's models, which now have this column, so it must run
-after it. On a database that 0007 already backfilled it derives the stages again, as the
-store would on the next change of the episode (v3 moved some stages). Downgrade drops the
-column (the stages stay: 0007's column is derived either way).
+after it (0008 and 0009 change no record table). On a database that 0007 already backfilled
+it derives the stages again, as the store would on the next change of the episode (v3 moved
+some stages). Downgrade drops the column (the stages stay: 0007's column is derived either
+way).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-08
 """
 
@@ -19,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
