@@ -13,8 +13,9 @@ facts of the record read "not recorded" where nobody asked, never "none".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline, label, words
@@ -61,6 +62,23 @@ def stopped_because(option: OptionResult) -> str | None:
     """"Stopped for safety: ..." with each stopping criterion, or None if none stops it."""
     stops = safety_stops(option)
     return f"{STOPPED}: " + "; ".join(stop_line(c) for c in stops) if stops else None
+
+
+def stopping_texts(option: OptionResult | Mapping[str, Any]) -> list[str]:
+    """The texts of the criteria that stop an option, from the engine's result or from its
+    JSON as a signed assessment keeps it (`stopped_by`; older copies have none)."""
+    if isinstance(option, OptionResult):
+        return [c.text for c in safety_stops(option)]
+    ids = option.get("stopped_by") or ()
+    return [c.get("text", "") for c in option.get("criteria") or [] if c.get("id") in ids]
+
+
+def status_words(option: OptionResult | Mapping[str, Any]) -> str:
+    """An option's status in a line: "Stopped for safety (...)" or the status's label."""
+    stops = stopping_texts(option)
+    if stops:
+        return f"{STOPPED} ({'; '.join(stops)})"
+    return label(option.status if isinstance(option, OptionResult) else option.get("status", ""))
 
 
 # Warnings a reader must see before any option: a pregnancy (v3 also stops every covered

@@ -214,3 +214,31 @@ def test_a_signed_copy_says_stopped_as_the_page_did(clinician: TestClient, world
                if ": Stopped for safety (Not pregnant (" in line]
     assert sorted(stopped) == sorted(covered), lines
     assert not [line for line in lines if re.search(r": (Met|Review first)", line)]
+
+
+def test_the_fhir_export_and_the_signed_pdf_say_stopped(
+        clinician: TestClient, world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The signed assessment's PDF (attached to its DocumentReference) and the
+    ServiceRequest's notes of the FHIR export word a stop as every page does."""
+    signed_page(clinician, world, "pregnant", "medicare")
+    episode = world.ids["case:pregnant"]
+    patient = clinician.get(f"/api/v1/episodes/{episode}").json()["patient_id"]
+    answer = clinician.get(f"/fhir/Patient/{patient}/$everything")
+    assert answer.status_code == 200, answer.text[:300]
+    resources = [e["resource"] for e in answer.json()["entry"]]
+    [request] = [r for r in resources if r["resourceType"] == "ServiceRequest"]
+    notes = [n["text"] for n in request["note"]]
+    assert notes == ["Therapeutic SI-joint steroid injection: Stopped for safety (Not pregnant "
+                     "(asked whenever the patient could be pregnant))",
+                     "SI-joint radiofrequency ablation: Not covered",
+                     "Regenerative injection: Not covered"], notes
+    with world.sessions() as db:
+        from sijcare.reports.pdf import signed_report
+        from sijcare.store import SignedAssessment
+        from sijcare.store.models import Patient
+
+        signed = db.query(SignedAssessment).filter_by(episode_id=episode).first()
+        report = signed_report(signed, db.get(Patient, patient), "clinician")
+    text = one_line(pdf_text(report.pdf, tmp_path_factory))
+    options = text.split("Options", 1)[1]
+    assert "Stopped for safety (Not pregnant" in options and " Met " not in f"{options} "

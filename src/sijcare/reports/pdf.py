@@ -27,7 +27,13 @@ from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
 from sijcare.model.loading import describe
 from sijcare.reports.weasy import write_pdf
-from sijcare.stops import checklist_key, safety_facts, stopped_because, verdict
+from sijcare.stops import (
+    checklist_key,
+    safety_facts,
+    status_words,
+    stopped_because,
+    verdict,
+)
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
 from sijcare.store.models import SignedAssessment, User
@@ -35,7 +41,7 @@ from sijcare.store.models import SignedAssessment, User
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
                         lstrip_blocks=True)
-TEMPLATES.globals.update(label=labels.label, words=labels.words)
+TEMPLATES.globals.update(label=labels.label, words=labels.words, status_words=status_words)
 
 # The records that document each kind of policy check, for the prior-authorisation packet.
 CHECK_RECORDS = {
