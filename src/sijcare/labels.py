@@ -91,3 +91,21 @@ def words(text: str) -> str:
     text = CODE.sub(lambda m: _code(m.group()), text)
     short = _abbreviations()
     return WORD.sub(lambda m: inline(m.group()) if m.group() in short else m.group(), text)
+
+
+# A problem as the engine or the store reports it: `procedures[0].relief_weeks: 14 weeks ...`.
+_LOCATED = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$", re.S)
+_PART = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
+
+
+def located(problem: str) -> str:
+    """A `field.path: problem` line with the path in clinical words, counting from 1:
+    `procedures[0].relief_weeks: ...` -> `Procedures 1, relief lasted (weeks): ...`."""
+    found = _LOCATED.match(problem)
+    if not found:
+        return words(problem)
+    parts = []
+    for name, index in _PART.findall(found.group(1)):
+        shown = label(name) if not parts else inline(name)
+        parts.append(shown + (f" {int(index) + 1}" if index else ""))
+    return f"{', '.join(parts)}: {words(found.group(2))}"

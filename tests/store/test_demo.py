@@ -21,10 +21,11 @@ from sijcare.store import (
     generate_synthetic,
     list_timeline,
     load_demo,
+    session_factory,
     verify_chain,
 )
 from sijcare.store.synthetic import SYNTHETIC_CLINIC
-from tests.store.helpers import TODAY
+from tests.store.helpers import TODAY, migrated
 
 EXPECTED_STAGES = [
     "conservative_care", "complete_examination", "diagnostic_block", "interventional_treatment",
@@ -144,3 +145,35 @@ def test_demo_clinicians_see_the_synthetic_cohort_and_nobody_else_is_added(
     assert not members & {"front-desk", "elsewhere", "retired"}
     assert count(session, Membership, Membership.clinic_id == synthetic.id,
                  Membership.user_id == trainee.id) == 1
+
+
+def test_every_drawn_episode_makes_a_valid_case_on_every_day_it_was_recorded(
+        fresh_url: str) -> None:
+    """ENGINE-RULES v3 refuses relief longer than the time since its procedure, dates before
+    the birth date and a pregnant male patient: the demo, the bulk synthetic patients and the
+    registry cohort hold none, so each episode is assessed under every policy on every day
+    something was recorded or happened (and today), as its page and the registry read it."""
+    from sijcare.analytics.cohort import store_cohort
+    from sijcare.knowledge import load_knowledge
+    from sijcare.store import load_episode_records
+
+    engine = migrated(fresh_url)
+    with session_factory(engine)() as session:
+        load_demo(session, today=TODAY)
+        generate_synthetic(session, 60, seed=2, today=TODAY)
+        store_cohort(session, 60, seed=3, today=TODAY)
+        session.commit()
+        policies = list(load_knowledge().policies)
+        episodes = session.scalars(select(Episode.id).order_by(Episode.id)).all()
+        assert len(episodes) == 8 + 60 + 60
+        days = 0
+        for episode_id in episodes:
+            records = load_episode_records(session, episode_id)
+            timeline = records.timeline()
+            for day in {TODAY, *(e.date for e in timeline), *(e.recorded_on for e in timeline)}:
+                case = records.case_as_of(day)  # raises on any v3 invalid input
+                for policy in policies:
+                    assess(case, policy=policy)
+                days += 1
+    engine.dispose()
+    assert days > 3 * len(episodes)

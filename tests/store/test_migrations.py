@@ -25,7 +25,7 @@ from tests.store.helpers import migrated
 def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
-    assert current_revision(engine) == head_revision() == "0009"
+    assert current_revision(engine) == head_revision() == "0010"
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
@@ -103,3 +103,38 @@ def test_audit_rows_cannot_be_changed_or_deleted(engine: Engine, statement: obje
         connection.execute(statement)  # type: ignore[call-overload]
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() >= 1
+
+
+def test_0010_adds_the_anticoagulation_plan_as_not_recorded(fresh_url: str) -> None:
+    """A 0009 database's medications keep their rows; nobody was asked about a plan, so it
+    reads NULL (not recorded), and going back to 0009 drops only the column."""
+    engine = make_engine(fresh_url)
+    with engine.begin() as connection:
+        _migrate(connection, ("upgrade", "0009"))
+        for statement in (
+            "INSERT INTO clinics (id, name, demo, created_at, time_zone) "
+            "VALUES (1, 'C', false, :at, 'UTC')",
+            "INSERT INTO users (id, username, password_hash, role, active, created_at, "
+            "must_change_password) VALUES (1, 'u', 'x', 'clinician', true, :at, false)",
+            "INSERT INTO patients (id, clinic_id, given_name, family_name, birth_date, sex, "
+            "demo, created_at) VALUES (1, 1, 'Ada', 'Tester', '1970-05-01', 'female', false, "
+            ":at)",
+            "INSERT INTO episodes (id, patient_id, complaint, opened_on, created_at) "
+            "VALUES (1, 1, 'pain', '2026-05-01', :at)",
+            "INSERT INTO medications (id, episode_id, recorded_on, recorded_by, created_at, "
+            "anticoagulant) VALUES (1, 1, '2026-05-20', 1, :at, true)"):
+            connection.execute(text(statement), {"at": "2026-05-20 10:00:00"})
+    try:
+        with engine.begin() as connection:
+            _migrate(connection, ("upgrade", "head"))
+        no_drift(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT anticoagulant, anticoagulant_plan FROM medications")).all()
+        assert [tuple(row) for row in rows] == [(True, None)]
+        with engine.begin() as connection:
+            _migrate(connection, ("downgrade", "0009"))
+        columns = {c["name"] for c in inspect(engine).get_columns("medications")}
+        assert "anticoagulant_plan" not in columns and "anticoagulant" in columns
+    finally:
+        engine.dispose()

@@ -80,12 +80,13 @@ def test_outcome_is_stored_typed_audited_and_on_the_timeline(session: Session,
 
 def test_relief_typed_with_the_procedure_becomes_its_first_outcome(session: Session,
                                                                    world: World) -> None:
-    pid = procedure(session, world, relief_percent=60, relief_weeks=8, relief_ongoing=True)
+    # recorded on the procedure's day: at most a week of relief (v3; v2's test had 8 weeks)
+    pid = procedure(session, world, relief_percent=60, relief_weeks=1, relief_ongoing=True)
     session.commit()
     [first] = session.scalars(select(ProcedureOutcome).where(
         ProcedureOutcome.procedure_id == pid)).all()
     assert (first.date, first.recorded_on) == (D("2026-06-01"), D("2026-06-01"))
-    assert relief(session, world, "2026-06-01") == (60, 8, True)
+    assert relief(session, world, "2026-06-01") == (60, 1, True)
 
 
 def test_a_voided_outcome_leaves_the_case_from_that_day(session: Session, world: World) -> None:

@@ -55,7 +55,8 @@ def test_the_stage_is_the_one_seen_that_day_not_today(session: Session, world: W
     worked_up(session, world)
     first = procedure(session, world, "2026-05-01")
     same_day = procedure(session, world, "2026-05-01", "prp", relief_percent=80,
-                         relief_weeks=8, relief_ongoing=True)  # typed with it: known that day
+                         relief_weeks=1, relief_ongoing=True)  # typed with it: known that day
+    # (at most a week of relief on the procedure's own day: ENGINE-RULES v3; v2 had 8 weeks)
     assert stages(session, world) == {first: None, same_day: None}  # derived on commit
     session.commit()
     # that day's procedures (and the relief one of them gave) were not yet part of the decision
@@ -102,17 +103,17 @@ def test_a_rollback_derives_nothing_and_a_payer_change_derives_again(session: Se
     assert stages(session, world) == {pid: "interventional_treatment"}
 
 
-def test_migration_0007_backfills_what_the_store_derives(engine: Engine, session: Session,
+def test_migration_0010_backfills_what_the_store_derives(engine: Engine, session: Session,
                                                          world: World) -> None:
     worked_up(session, world)
-    first = procedure(session, world, "2026-05-01", relief_percent=80, relief_weeks=8,
-                      relief_ongoing=True)
+    first = procedure(session, world, "2026-05-01", relief_percent=80, relief_weeks=1,
+                      relief_ongoing=True)  # v3: no more than a week on the procedure's day
     later = procedure(session, world, "2026-07-01", "prp")
     session.commit()
     derived = stages(session, world)
     session.close()
     with engine.begin() as connection:
-        _migrate(connection, ("downgrade", "0006"), ("upgrade", "head"))
+        _migrate(connection, ("downgrade", "0006"), ("upgrade", "head"))  # 0007 to 0010
     with engine.connect() as connection:
         backfilled = dict(connection.execute(text(
             "SELECT id, stage_at_treatment FROM procedures WHERE episode_id = :e"),

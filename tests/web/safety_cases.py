@@ -1,6 +1,8 @@
 """Episodes that must never look ready: a red flag, a pregnancy, a local-anaesthetic or a
-steroid allergy, a blocking steroid count, a block only on the other side, and unrecorded
-safety facts.
+steroid allergy, a blocking steroid count, an anticoagulant without a plan, a block only on
+the other side, and unrecorded safety facts (none recorded; a pregnancy not asked beside a
+missing study, and an anticoagulation plan not documented beside the pain's missing onset,
+which the safety fact must come before).
 
 Each starts from one patient who meets every criterion (confirmed blocks, care, imaging, a good
 steroid response) and changes one thing, so what the pages show can only come from that one.
@@ -23,6 +25,8 @@ def ago(days: int) -> str:
 
 
 def _steroid(days: int, side: str = "left") -> tuple[str, dict[str, Any]]:
+    """A steroid injection `days` ago (at least 77, so that its 12 weeks of relief, recorded
+    today, fit in the time since: ENGINE-RULES v3 refuses more)."""
     return ("procedure", {"date": ago(days), "kind": "steroid_injection", "side": side,
                           "guidance": "fluoroscopy", "relief_percent": 70, "relief_weeks": 12,
                           "relief_ongoing": False})
@@ -63,9 +67,20 @@ CASES: dict[str, Records] = {
     "pregnant": _changed(ready(), "intake", pregnant=True),
     "allergy": _changed(ready(), "medications", allergies=["local_anesthetic"]),
     "steroid_allergy": _changed(ready(), "medications", allergies=["corticosteroid"]),
-    "steroids": [*_without(ready(), "procedure"), *(_steroid(d) for d in (330, 240, 150, 60))],
+    # the latest 90 days ago, so that its 12 weeks of relief fit (v2 had it at 60 days)
+    "steroids": [*_without(ready(), "procedure"), *(_steroid(d) for d in (330, 240, 150, 90))],
+    "anticoagulated": _changed(ready(), "medications", anticoagulant=True,
+                               anticoagulant_plan=False),
+    # on an anticoagulant with no plan documented, and no onset of the pain recorded: the
+    # plan must come before the pain's duration
+    "plan_unknown": _without(_changed(ready(), "medications", anticoagulant=True), "intake",
+                             "pain_onset"),
     "other_side": ready(block_side="right"),
     "unrecorded": _without(_without(ready(), "medications"), "intake", "pregnant"),
+    # the diagnostic block is next; pregnancy is not asked and no study excludes other causes
+    "ask_first": _without([(k, d) for k, d in ready() if k not in ("block", "procedure",
+                                                                   "imaging")],
+                          "intake", "pregnant"),
 }
 
 

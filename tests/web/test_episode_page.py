@@ -261,7 +261,30 @@ def test_an_option_stopped_for_safety_asks_for_no_documentation() -> None:
     a = assess(allergic, policy="medicare")
     shown = decision.options(a, allergic)
     injection = next(v for v in shown if v.id == "therapeutic_sij_injection")
-    assert injection.stops == ("No local-anaesthetic allergy",)
+    # the stop with its finding (issue 19: "reads as stopped, with the reason")
+    assert injection.stops == ("No local-anaesthetic allergy: local-anesthetic allergy recorded",)
+    assert injection.status == "stopped"
+    assert injection.stopped == f"Stopped for safety: {injection.stops[0]}"
     assert any(c.document for c in injection.criteria)  # it has gaps ...
     band = decision.summary(a, allergic, shown)
     assert band.document == () and band.closed  # ... that the band does not ask for
+
+
+def test_the_band_shows_what_stops_the_steps_option_and_an_earlier_fusion() -> None:
+    """ENGINE-RULES v3: the stage reasons `option_stopped` (the option the stage points to,
+    and why it cannot go ahead) and `prior_fusion` show beside the stage's own why."""
+    fused = case(procedures=[{"date": ago(120), "kind": "mis_fusion", "side": "left",
+                              "guidance": "fluoroscopy"}])
+    a = assess(fused, policy="medicare")
+    assert a.stage == "interventional_treatment"
+    band = decision.summary(a, fused, decision.options(a, fused))
+    assert [n for n in band.notes if "fusion of this joint is recorded" in n], band.notes
+    assert band.notes == tuple(r.text for r in a.stage_reasons if r.rule == "prior_fusion")
+    unblocked = case(blocks=None)  # the block is the next step; nobody recorded any
+    a = assess(unblocked, policy="medicare")
+    band = decision.summary(a, unblocked, decision.options(a, unblocked))
+    assert a.stage == "diagnostic_block"
+    [note] = band.notes
+    assert note.startswith("Diagnostic SIJ block cannot go ahead yet")
+    assert "Fewer than 2 image-guided diagnostic blocks" in note
+    assert band.why and band.why not in note

@@ -146,7 +146,9 @@ def test_v2_fields_reach_the_case(world: World, clinician: TestClient, episode: 
     """Block side and target, procedure relief, PGIC, allergies and pregnancy are recordable."""
     block = {"date": DAY, "side": "left", "target": "lateral_branch",
              "guidance": "fluoroscopy", "diary.0": "8", "diary.30": "2", "recorded_on": DAY}
-    procedure = {"date": DAY, "kind": "steroid_injection", "side": "left",
+    # v3: relief typed today lasted at most the time since the procedure (plus a week)
+    three_weeks_ago = (TODAY - timedelta(days=21)).isoformat()
+    procedure = {"date": three_weeks_ago, "kind": "steroid_injection", "side": "left",
                  "relief_percent": "60", "relief_weeks": "3", "relief_ongoing": "yes",
                  "recorded_on": DAY}
     for kind, form in (("block", block), ("procedure", procedure),

@@ -1,10 +1,12 @@
 """No page, note, packet or report lets an option look ready beside a safety stop.
 
-For a red flag, a pregnancy, a local-anaesthetic allergy, a blocking steroid count and a block
-on the other side only, under both policies: no option reads "Met" (green), no checklist puts
-"met" lines above the one that stops it, the prior-authorisation packet says "not supported"
-and why before anything else, nothing shows a raw code, and what nobody recorded reads
-"not recorded". PDFs are WeasyPrint's, read back with pdftotext.
+For a red flag, a pregnancy, a local-anaesthetic or a steroid allergy, a blocking steroid
+count and a block on the other side only, under both policies: no option reads "Met" (green),
+no checklist puts "met" lines above the one that stops it, the prior-authorisation packet says
+"not supported" and why before anything else, nothing shows a raw code, and what nobody
+recorded reads "not recorded". PDFs are WeasyPrint's, read back with pdftotext.
+(test_stop_surfaces.py follows single stops, an anticoagulant without a plan among them,
+through every surface.)
 """
 
 from __future__ import annotations
@@ -26,20 +28,26 @@ from tests.web.test_labels import problems_in, visible
 POLICIES = tuple(load_knowledge().policies)
 OPTIONS = ("diagnostic_sij_injection", "therapeutic_sij_injection", "sij_rfa",
            "regenerative_injection", "mis_sij_fusion")
-UNSAFE = tuple(name for name in CASES if name != "unrecorded")
+# Every option of these stops or stays closed; an anticoagulant without a plan stops only
+# ablation and fusion, and the last two only miss safety facts (test_stop_surfaces.py).
+UNSAFE = tuple(name for name in CASES if name not in ("anticoagulated", "unrecorded",
+                                                      "ask_first", "plan_unknown"))
 # The option's own status: the next-step list, the option's fold, the note's heading.
 OPTION_STATUS = re.compile(r'<li><span class="status (\w+)">[^<]*</span> <a href="#option-'
                            r'|<summary><span class="status (\w+)">'
                            r'|<h3>[^<:]+: ([a-z ]+)</h3>')
 # What each packet must say before anything else, per case: (option, policy) -> words.
+COVERED = {(o.id, p.id) for p in load_knowledge().policies.values() for o in p.options
+           if o.covered}
 STOPS = {
-    "pregnant": {("sij_rfa", "clinic"), ("regenerative_injection", "clinic"),
-                 ("mis_sij_fusion", "clinic"), ("mis_sij_fusion", "medicare")},
+    "pregnant": COVERED,  # v3: not_pregnant is on every covered option (v2: fusion, RFA, PRP)
+    "steroid_allergy": {("therapeutic_sij_injection", p) for p in POLICIES},
     "allergy": {(o, p) for o in OPTIONS[:2] for p in POLICIES}
     | {("sij_rfa", "clinic"), ("regenerative_injection", "clinic")},
     "steroids": {("therapeutic_sij_injection", p) for p in POLICIES},
 }
 STOP_WORDS = {"pregnant": "Not pregnant", "allergy": "No local-anaesthetic allergy",
+              "steroid_allergy": "No corticosteroid allergy",
               "steroids": "Fewer than 4 steroid injection dates"}
 
 
@@ -146,10 +154,17 @@ def test_a_step_with_no_open_option_never_says_nothing_more_is_needed(
     assert "Nothing more is needed for this step" not in text
 
 
-def test_beside_a_pregnancy_the_band_sends_the_reader_to_the_alert_first(
-        clinician: TestClient, world: World) -> None:
-    text = visible(page(clinician, world, "pregnant", "medicare"))
-    assert "read the alerts above first" in text
+@pytest.mark.parametrize("policy", POLICIES)
+def test_beside_a_pregnancy_the_band_reads_the_alert_and_the_stop_first(
+        clinician: TestClient, world: World, policy: str) -> None:
+    """v3: a pregnancy stops every covered option of the step (v2 kept the injections met
+    beside the alert, so the band sent the reader to the alert: "read the alerts above
+    first"); the alert still comes before any option."""
+    text = visible(page(clinician, world, "pregnant", policy))
+    band = text[text.index("Read before any option"):text.index("What to document next")]
+    assert band.index("Pregnancy") < band.index("Next step")
+    assert "No option of this step is open now" in text
+    assert band.count("Stopped for safety") == band.count("Not pregnant")
     assert "Nothing more is needed for this step" not in text
 
 
@@ -166,7 +181,9 @@ def test_every_packet_says_first_whether_it_is_supported(
         if name == "red_flag":
             assert top.startswith("Not supported: a red flag (saddle anaesthesia, fever)")
             table = " ".join(text.split("\nCriteria\n", 1)[1].split())
-            rows = table.removeprefix("Criterion Status Finding Documentation on file Source ")
+            # the header's words, however the layout wrapped "Documentation on file"
+            rows = re.sub(r"^(?:(?:Criterion|Status|Finding|Documentation|on|file|Source) )+",
+                          "", table)
             assert rows.startswith("No red flags") or "does not cover" in top, rows[:200]
         if "does not cover" in top:
             assert "every criterion is met" not in text

@@ -40,6 +40,33 @@ def dated_events(case: Case) -> list[tuple[Location, date]]:
     return events
 
 
+# The words of each problem, shared with the store, which refuses the same records with the
+# same words before they can make a case invalid (store/consistency.py).
+PREGNANT_MALE = "is true for a patient recorded as male"
+
+
+def before_birth(when: date, born: date | None) -> str | None:
+    """Why `when` cannot be a date in this patient's record, or None."""
+    if born is not None and when < born:
+        return f"{when} is before the birth date {born}"
+    return None
+
+
+def pregnant_male(pregnant: bool | None, sex: str | None) -> str | None:
+    """Why a recorded pregnancy cannot stand beside the recorded sex, or None."""
+    return PREGNANT_MALE if pregnant is True and sex == "male" else None
+
+
+def relief_overrun(relief_weeks: float | None, done: date, day: date) -> str | None:
+    """Why relief recorded on `day` cannot have lasted `relief_weeks` since the procedure on
+    `done` (more than the time since, give or take a week), or None."""
+    days = (day - done).days
+    if relief_weeks is not None and days >= 0 and relief_weeks > days / 7 + 1:
+        return (f"{relief_weeks:g} weeks is longer than the {days} days since the procedure "
+                f"on {done}")
+    return None
+
+
 def implausibilities(case: Case) -> list[tuple[Location, str]]:
     """`(location, problem)` for each fact that cannot be true together with the others."""
     found: list[tuple[Location, str]] = []
@@ -47,8 +74,8 @@ def implausibilities(case: Case) -> list[tuple[Location, str]]:
     for where, when in dated_events(case):
         if when > case.as_of:
             found.append((where, f"{when} is after as_of {case.as_of}"))
-        elif born is not None and when < born and where != ("patient", "birth_date"):
-            found.append((where, f"{when} is before the birth date {born}"))
+        elif where != ("patient", "birth_date") and (problem := before_birth(when, born)):
+            found.append((where, problem))
     patient = case.patient
     if born is not None and born <= case.as_of and patient.age is not None:
         computed = whole_years(born, case.as_of)
@@ -56,13 +83,9 @@ def implausibilities(case: Case) -> list[tuple[Location, str]]:
             found.append((("patient", "age"),
                           f"{patient.age} does not fit the birth date {born}, which gives "
                           f"{computed} on {case.as_of}"))
-    if patient.pregnant is True and patient.sex == "male":
-        found.append((("patient", "pregnant"), "is true for a patient recorded as male"))
+    if problem := pregnant_male(patient.pregnant, patient.sex):
+        found.append((("patient", "pregnant"), problem))
     for i, procedure in enumerate(case.procedures or []):
-        days = (case.as_of - procedure.date).days
-        if (procedure.relief_weeks is not None and days >= 0
-                and procedure.relief_weeks > days / 7 + 1):
-            found.append((("procedures", i, "relief_weeks"),
-                          f"{procedure.relief_weeks:g} weeks is longer than the {days} days "
-                          f"since the procedure on {procedure.date}"))
+        if problem := relief_overrun(procedure.relief_weeks, procedure.date, case.as_of):
+            found.append((("procedures", i, "relief_weeks"), problem))
     return found

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,15 @@ from sijcare.analytics.view import registry_view
 from sijcare.engine import assess
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge, short_citation
+from sijcare.model.loading import describe
 from sijcare.reports.weasy import write_pdf
-from sijcare.stops import checklist_rank, safety_facts, safety_stops, verdict
+from sijcare.stops import (
+    checklist_key,
+    safety_facts,
+    status_words,
+    stopped_because,
+    verdict,
+)
 from sijcare.store import load_episode_records, seal_intact
 from sijcare.store.errors import NotFound
 from sijcare.store.models import SignedAssessment, User
@@ -33,7 +41,7 @@ from sijcare.store.models import SignedAssessment, User
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True,
                         lstrip_blocks=True)
-TEMPLATES.globals.update(label=labels.label, words=labels.words)
+TEMPLATES.globals.update(label=labels.label, words=labels.words, status_words=status_words)
 
 # The records that document each kind of policy check, for the prior-authorisation packet.
 CHECK_RECORDS = {
@@ -47,6 +55,10 @@ CHECK_RECORDS = {
     "not_pregnant": ("intake",), "no_allergy": ("medications",),
     "repeat_interval": ("procedure", "procedure_outcome"),
     "regenerative_series_limit": ("procedure",),
+    "anticoagulation_addressed": ("medications",), "two_concordant_blocks": ("block",),
+    "regenerative_response": ("procedure", "procedure_outcome"),
+    "ladder_failed": ("procedure", "procedure_outcome"), "no_prior_fusion": ("procedure",),
+    "differential_clear": ("intake", "exam"), "pain_at_least": ("intake",),
 }
 
 
@@ -174,15 +186,19 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
     if records.episode is None:
         raise NotFound(f"no episode {episode_id}")
     as_of = as_of or dt.date.today()
-    case = records.case_as_of(as_of)
+    try:
+        case = records.case_as_of(as_of)
+    except ValueError as error:  # records no valid case can hold: say which, in words
+        problems = describe(error) if isinstance(error, ValidationError) else [str(error)]
+        raise ValueError(f"the record cannot be assessed as of {as_of}: "
+                         + "; ".join(labels.located(p) for p in problems)) from None
     assessment = assess(case, policy=policy)
     result = assessment.eligibility[option]
     checks = {c.id: c.check for c in rules.option(option).criteria}
-    stops = safety_stops(result)
     timeline = [e for e in records.timeline() if not e.voided_on and e.recorded_on <= as_of]
     criteria = [{"result": c, "cited": _cited(c.sources), "records": [
         e for e in timeline if e.kind in CHECK_RECORDS.get(checks.get(c.id, ""), ())]}
-        for c in sorted(result.criteria, key=lambda c: (checklist_rank(c.status), c not in stops))]
+        for c in sorted(result.criteria, key=lambda c: checklist_key(c.status, c.safety))]
     codes = load_codes()
     option_codes = codes.for_option(option)
     treatments = {t.id: t for t in knowledge.evidence.treatments}
@@ -195,5 +211,5 @@ def prior_auth_report(session: Session, episode_id: int, option: str, policy: st
                    option_id=option, result=result, criteria=criteria, policy=rules,
                    codes=option_codes, diagnoses=codes.diagnoses, positions=positions,
                    cited=_cited, as_of=as_of, verdict=verdict(option, assessment),
-                   facts=safety_facts(case),
+                   stopped=stopped_because(result), facts=safety_facts(case),
                    alerts=[a for a in assessment.alerts if a.severity != "info"])

@@ -13,7 +13,7 @@ from rich.table import Table
 from sijcare.knowledge import Knowledge, load_knowledge, short_citation
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Assessment
-from sijcare.stops import read_first, safety_stops
+from sijcare.stops import checklist_key, read_first, safety_stops, stopped_because
 
 STATUS_MARK = {"met": "met", "not_met": "NOT MET", "unknown": "unknown",
                "not_covered": "not covered"}
@@ -95,21 +95,22 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
         counts = {s: sum(c.status == s for c in option.criteria) for s in ("met", "not_met",
                                                                             "unknown")}
         stops = safety_stops(option)
-        unmet = [*stops, *(c for c in option.criteria if c.status == "not_met"
-                           and c not in stops)]
+        unmet = [c.text for c in option.criteria if c.status == "not_met" and c not in stops]
         mark = STATUS_MARK[option.status]
-        if option.status == "met" and first:  # never a bare "met" beside a stop or pregnancy
+        if option.status == "met" and first:  # never a bare "met" beside a blocking alert
             mark = "met, REVIEW FIRST: " + ", ".join(inline(x.id) for x in first)
         rows.append([option.name, mark + (" (SAFETY STOP)" if stops else ""),
                      f"{counts['met']}/{counts['not_met']}/{counts['unknown']}",
-                     "; ".join(c.text for c in unmet)
+                     "; ".join(filter(None, (stopped_because(option), *unmet)))
                      or " ".join(words(m) for m in option.missing) or "-"])
     options = Section(f"Options under policy {a.policy}",
                       table=(["option", "status", "met/not/unknown", "document next or unmet"],
                              rows))
     for option in a.eligibility.values():
-        for c in option.criteria:
+        for c in sorted(option.criteria, key=lambda c: checklist_key(c.status, c.safety)):
             mark = f"pending ({words(c.pending)})" if c.pending else STATUS_MARK[c.status]
+            if c.status == "not_met" and c.safety:
+                mark += " (SAFETY STOP)"
             options.lines.append(f"{option.name} / {c.text}: {mark} - {words(c.detail)}"
                                  + _cited(c.sources))
         for line in option.evidence:

@@ -76,12 +76,19 @@ def _scenarios(ago: Callable[[int], str]) -> list[tuple[str, str, Records]]:
             "guidance": "fluoroscopy", "contrast": True, "agent": "lidocaine",
             "diary": [{"minutes": m, "pain": p} for m, p in diary]})
 
-    def injection(days: int, percent: int, weeks: int, ongoing: bool) -> tuple[str, int, dict]:
-        return ("procedure", days, {
+    def injection(days: int, percent: int, weeks: int, ongoing: bool) -> Records:
+        """The injection on its day, and its relief at the follow-up `weeks` later (relief
+        is known only once it has lasted: ENGINE-RULES v3 refuses it earlier). The outcome
+        follows the procedure recorded before it (`load_demo` names it by its id)."""
+        follow_up = days - 7 * weeks
+        return [("procedure", days, {
             "date": ago(days), "kind": "steroid_injection", "side": "left",
             "guidance": "fluoroscopy", "injectate": "triamcinolone 40 mg, bupivacaine 0.5% 1 ml",
-            "complications": [], "relief_percent": percent, "relief_weeks": weeks,
-            "relief_ongoing": ongoing})
+            "complications": []}),
+            ("procedure_outcome", follow_up, {
+                "date": ago(follow_up),
+                "relief_percent": percent, "relief_weeks": weeks, "relief_ongoing": ongoing,
+                "complications": []})]
 
     def proms(days: int, nrs: int) -> Records:
         return [("prom", days, {"date": ago(days), "instrument": "nrs", "value": nrs}),
@@ -112,11 +119,11 @@ def _scenarios(ago: Callable[[int], str]) -> list[tuple[str, str, Records]]:
             block(14, 8, 1), medications(200), *proms(200, 8), *none(200, "procedure")]),
         ("Left SI-joint pain (demo: after injection, relief ongoing)", "male", [
             ("intake", 300, intake(330)), ("exam", 300, exam), care(280, 180), mri(200),
-            block(150, 8, 1), injection(60, 70, 8, True), medications(300), *proms(300, 7),
+            block(150, 8, 1), *injection(60, 70, 8, True), medications(300), *proms(300, 7),
             *proms(30, 3)]),
         ("Left SI-joint pain (demo: injection wore off)", "female", [
             ("intake", 500, intake(540)), ("exam", 500, exam), care(480, 250), mri(400),
-            block(240, 7, 1), injection(200, 40, 4, False), medications(500), *proms(500, 8),
+            block(240, 7, 1), *injection(200, 40, 4, False), medications(500), *proms(500, 8),
             *proms(150, 7)]),
         ("Buttock pain, new saddle numbness (demo: red flag)", "male", [
             ("intake", 10, intake(40, side="bilateral", red_flags=["saddle_anesthesia",
@@ -177,9 +184,14 @@ def load_demo(session: Session, n: int = 8, today: dt.date | None = None) -> lis
         opened = max(days for _, days, _ in records)
         episode = create_episode(session, patient.id, {
             "complaint": complaint, "opened_on": today - dt.timedelta(days=opened)}, user.id)
+        last_procedure = None
         for kind, days, data in records:
-            add_record(session, episode.id, kind, data, user.id,
-                       today - dt.timedelta(days=days))
+            if kind == "procedure_outcome":  # it follows the last procedure recorded
+                data = {"procedure_id": last_procedure, **data}
+            row = add_record(session, episode.id, kind, data, user.id,
+                             today - dt.timedelta(days=days))
+            if kind == "procedure" and "none" not in data:
+                last_procedure = row.id
         _answer_by_link(session, episode.id, ANSWERED_BY_LINK.get((number - 1) % len(scenarios),
                                                                   []), today)
         patients.append(patient)

@@ -193,7 +193,7 @@ class EpisodeRecords:
             raise NotFound(f"no episode {self.episode_id}")
         patient = self.episode.patient
         if as_of < patient.birth_date:
-            raise ValueError(f"as_of {as_of} is before the patient's birth date")
+            raise ValueError(f"{as_of} is before the patient's birth date ({patient.birth_date})")
         intake, exam, medications = (self._latest(kind, as_of)
                                      for kind in ("intake", "exam", "medications"))
         return Case(

@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sijcare.knowledge import load_knowledge
 from sijcare.model.case import (
@@ -139,9 +146,17 @@ class PromForm(Prom):
 
 
 class MedicationsForm(Medications):
-    """Medication reconciliation; the engine reads anticoagulation and allergies from it."""
+    """Medication reconciliation; the engine reads anticoagulation (with its peri-procedural
+    plan) and allergies from it."""
 
     allergies: list[Allergy] | None = None
+
+    @field_validator("anticoagulant_plan")
+    @classmethod
+    def _plan_for_an_anticoagulant(cls, plan: bool | None, info: ValidationInfo) -> bool | None:
+        if plan is not None and info.data.get("anticoagulant") is not True:
+            raise ValueError("is asked only when the patient takes an anticoagulant")
+        return plan
 
     @model_validator(mode="after")
     def _something_recorded(self) -> MedicationsForm:
@@ -150,7 +165,8 @@ class MedicationsForm(Medications):
         return self
 
     def engine(self) -> Medications:
-        return Medications(anticoagulant=self.anticoagulant)
+        return Medications(anticoagulant=self.anticoagulant,
+                           anticoagulant_plan=self.anticoagulant_plan)
 
 
 class NoneForm(Record):

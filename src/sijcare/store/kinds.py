@@ -16,12 +16,14 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from sijcare.model.case import PainAreas, Tenderness
+from sijcare.model.plausibility import pregnant_male, relief_overrun
 from sijcare.store import forms, outcomes
 from sijcare.store.models import (
     Base,
     BlockDiaryEntry,
     BlockRecord,
     CareCourseRecord,
+    Episode,
     ExamRecord,
     ImagingRecord,
     IntakeRecord,
@@ -92,6 +94,13 @@ class IntakeKind(Kind):
     name, form, row, dated_by = "intake", forms.IntakeForm, IntakeRecord, "recorded_on"
     flattened = ("pain_areas", "area_", PainAreas)
 
+    def problems(self, session: Session, episode_id: int, form: forms.IntakeForm,
+                 recorded_on: dt.date) -> list[tuple[str, str]]:
+        """A pregnancy only for a patient not recorded as male (the engine refuses it)."""
+        episode = session.get(Episode, episode_id)
+        problem = pregnant_male(form.pregnant, episode.patient.sex if episode else None)
+        return [("pregnant", problem)] if problem else []
+
     def summary(self, form: forms.IntakeForm) -> str:
         parts = [f"pain {form.pain_nrs:g}/10" if form.pain_nrs is not None else None,
                  form.side, f"since {form.pain_onset}" if form.pain_onset else None,
@@ -160,6 +169,13 @@ class ProcedureKind(Kind):
     name, form, row = "procedure", forms.ProcedureForm, ProcedureRecord
     case_field = "procedures"
 
+    def problems(self, session: Session, episode_id: int, form: forms.ProcedureForm,
+                 recorded_on: dt.date) -> list[tuple[str, str]]:
+        """Relief typed with the procedure is known on the day it is recorded, so it cannot
+        have lasted longer than the time since the procedure (the engine refuses it)."""
+        problem = relief_overrun(form.relief_weeks, form.date, recorded_on)
+        return [("relief_weeks", problem)] if problem else []
+
     def build(self, form: forms.ProcedureForm, **common: Any) -> RecordRow:
         """Relief typed with the procedure becomes its first outcome (see `outcomes`)."""
         row = super().build(form, **common)
@@ -226,6 +242,9 @@ class MedicationsKind(Kind):
         parts = []
         if form.anticoagulant is not None:
             parts.append("anticoagulated" if form.anticoagulant else "no anticoagulant")
+        if form.anticoagulant_plan is not None:
+            parts.append("peri-procedural plan documented" if form.anticoagulant_plan
+                         else "no peri-procedural plan")
         if form.allergies is not None:
             parts.append(f"allergies: {', '.join(form.allergies) or 'none'}")
         return "Medications: " + "; ".join(parts)

@@ -342,6 +342,7 @@ class MedicationsRecord(RecordRow):
     __tablename__ = "medications"
 
     anticoagulant: Mapped[bool | None]
+    anticoagulant_plan: Mapped[bool | None]  # a peri-procedural plan agreed (migration 0010)
     allergies: Mapped[list[str] | None]
 
 

@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate, Number, Pain, Percent, Procedure, Record, _no_bool
+from sijcare.model.plausibility import relief_overrun
 from sijcare.store.models import MAX_ROW_ID, ProcedureRecord
 
 COMPLICATIONS_FILE = Path(__file__).with_name("complications.yaml")
@@ -83,7 +84,8 @@ class ProcedureOutcomeForm(Record):
 def procedure_problems(session: Session, episode_id: int, form: ProcedureOutcomeForm,
                        recorded_on: dt.date) -> list[tuple[str, str]]:
     """What is wrong with the procedure an outcome names: not this episode's, entered in error,
-    or after the outcome's date."""
+    or after the outcome's date; or relief that lasted longer than the time from the
+    procedure to the outcome's date."""
     procedure = session.get(ProcedureRecord, form.procedure_id)
     if procedure is None or procedure.episode_id != episode_id:
         return [("procedure_id", f"this episode has no procedure {form.procedure_id}")]
@@ -91,6 +93,8 @@ def procedure_problems(session: Session, episode_id: int, form: ProcedureOutcome
         return [("procedure_id", "that procedure was marked entered in error")]
     if form.date < procedure.date:
         return [("date", f"{form.date} is before the procedure ({procedure.date})")]
+    if problem := relief_overrun(form.relief_weeks, procedure.date, form.date):
+        return [("relief_weeks", problem)]  # the engine refuses relief longer than that
     return []
 
 

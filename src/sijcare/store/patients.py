@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.store.audit import record_event
+from sijcare.store.consistency import correction_problems
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import CORRECTABLE, EpisodeForm, PatientForm
 from sijcare.store.models import Clinic, Episode, Patient, PatientCorrection
@@ -152,7 +153,9 @@ def _shown(value: object) -> str | None:
 def correct_patient(session: Session, patient_id: int, data: dict[str, Any], reason: str,
                     actor_id: int) -> list[PatientCorrection]:
     """Correct demographics: `data` is the whole corrected set (as at registration); each
-    changed field keeps its old value in `patient_corrections`, with who and why, audited."""
+    changed field keeps its old value in `patient_corrections`, with who and why, audited.
+    A correction that would make a live record invalid (a birth date after a recorded date,
+    male while an intake records a pregnancy) is refused in the engine's words."""
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient {patient_id}")
@@ -166,9 +169,10 @@ def correct_patient(session: Session, patient_id: int, data: dict[str, Any], rea
         form = _form(PatientForm, data, None)
     except RecordError as error:
         raise RecordError(error.problems + problems) from None
-    if problems:
-        raise RecordError(problems)
     require_member(session, actor_id, patient.clinic_id)
+    problems += correction_problems(session, patient.id, form.birth_date, form.sex)
+    if problems:  # the reason's with the records', all at once
+        raise RecordError(problems)
     if form.external_id and session.scalar(select(Patient.id).where(
             Patient.clinic_id == patient.clinic_id, Patient.external_id == form.external_id,
             Patient.id != patient.id)):

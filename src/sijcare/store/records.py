@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate
 from sijcare.store.audit import record_event
+from sijcare.store.consistency import born_after, first_problems
 from sijcare.store.episode_records import TimelineEntry, load_episode_records
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import NoneForm
@@ -29,7 +30,9 @@ from sijcare.store.plausible import (
 from sijcare.store.users import require_member
 
 RECORD_KINDS: tuple[str, ...] = tuple(KINDS)
-# Event dates that cannot lie after the day the record was entered (a course may end later).
+# A record's own dates (every kind keeps them at the top level); the event dates among them
+# cannot lie after the day the record was entered (a course may end later).
+_DATES = ("date", "start", "end", "pain_onset")
 _NOT_AFTER_RECORDING = ("date", "start", "pain_onset")
 _RECORDED_ON = TypeAdapter(IsoDate)
 
@@ -58,17 +61,23 @@ def _validate(kind: Kind, data: object, today: dt.date) -> Any:
     return form
 
 
-def _late(data: object, entered: dt.date) -> list[tuple[str, str]]:
-    """Event dates in `data` after the day it was recorded (read even if the rest is invalid)."""
-    late = []
-    for name in _NOT_AFTER_RECORDING:
+def _dates(data: object) -> dict[str, dt.date]:
+    """The record's own dates that can be read (even if the rest of it is invalid)."""
+    found = {}
+    for name in _DATES:
         try:
             value = _RECORDED_ON.validate_python(data.get(name)) if isinstance(data, dict) else None
         except ValidationError:
             continue  # an unreadable date is the form's to report
-        if value is not None and value > entered:
-            late.append((name, f"{value} is after the day it was recorded ({entered})"))
-    return late
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def _late(dates: dict[str, dt.date], entered: dt.date) -> list[tuple[str, str]]:
+    """Event dates after the day the record was recorded."""
+    return [(name, f"{value} is after the day it was recorded ({entered})")
+            for name, value in dates.items() if name in _NOT_AFTER_RECORDING and value > entered]
 
 
 def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any],
@@ -88,20 +97,20 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
         raise RecordError([("recorded_on", problems_of(error)[0][1])]) from None
     if problem := date_problem(entered, today):
         raise RecordError([("recorded_on", problem)])
-    late = _late(data, entered)
+    episode = session.get(Episode, episode_id)
+    dates = _dates(data)
+    # the dates' problems are known before the form is read, so they show with its own
+    dated = _late(dates, entered) + born_after(
+        {**dates, "recorded_on": entered}, episode.patient.birth_date if episode else None)
     try:
         form = _validate(spec, data, today)
     except RecordError as error:  # every problem at once, the dates' too
-        reported = {path for path, _ in error.problems}
-        raise RecordError(error.problems + [p for p in late if p[0] not in reported]) from None
-    if late:
-        raise RecordError(late)
-    episode = session.get(Episode, episode_id)
+        raise RecordError(first_problems(error.problems, dated)) from None
     if episode is None:
         raise NotFound(f"no episode {episode_id}")
     require_member(session, actor_id, episode.patient.clinic_id)
-    if isinstance(form, spec.form) and (problems := spec.problems(session, episode_id, form,
-                                                                  entered)):
+    if problems := first_problems(dated, spec.problems(session, episode_id, form, entered)
+                                  if isinstance(form, spec.form) else ()):
         raise RecordError(problems)
     common = {"episode_id": episode_id, "recorded_on": entered, "recorded_by": actor_id}
     row = (NoneRecord(kind=kind, **common) if isinstance(form, NoneForm)

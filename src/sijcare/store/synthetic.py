@@ -1,8 +1,9 @@
 """Bulk synthetic patients for benchmarks: thousands per second, still validated record by record.
 
 Each patient gets one episode with an intake, an exam, a care course, PROMs and often a block
-and a procedure. Every record is validated by its kind's form, then rows are inserted with one
-multi-row INSERT per table (ids come back in order, for the child rows).
+and a procedure with its outcome at a follow-up. Every record is validated by its kind's form,
+then rows are inserted with one multi-row INSERT per table (ids come back in order, for the
+child rows).
 
 What is derived from the records is left underived, since bulk INSERTs skip the listeners
 that keep it current: the follow-up schedule (`refresh_schedules`) and the procedures' stage
@@ -66,10 +67,13 @@ def _plan(rng: random.Random, index: int, today: dt.date, planned: Planned) -> N
                                 for m, p in zip((0, 30, 60, 240), (before, *after), strict=True)]},
             on(120))
         if rng.random() < 0.5:
-            add("procedure", {"date": on(150), "kind": "steroid_injection",
-                              "relief_percent": rng.choice([20, 40, 60, 80]),
-                              "relief_weeks": rng.randint(2, 30), "relief_ongoing": False},
-                on(150))
+            # the relief is recorded at the follow-up 40 days on, so it lasted at most that
+            # long (ENGINE-RULES v3 refuses relief longer than the time since the procedure)
+            add("procedure", {"date": on(150), "kind": "steroid_injection"}, on(150))
+            add("procedure_outcome", {"date": on(190),
+                                      "relief_percent": rng.choice([20, 40, 60, 80]),
+                                      "relief_weeks": rng.randint(2, 6),
+                                      "relief_ongoing": False}, on(190))
             add("prom", {"date": on(190), "instrument": "nrs", "value": max(0, nrs - 3)},
                 on(190))
 
@@ -95,8 +99,16 @@ def generate_synthetic(session: Session, n: int, *, seed: int = 0,
     episode_ids = _insert_returning(session, Episode, [
         {"patient_id": pid, "complaint": "SI-joint pain (synthetic)", "opened_on": day}
         for pid, (_, _, day) in zip(patient_ids, planned["intake"], strict=True)])
+    outcomes = planned.pop("procedure_outcome")
+    procedures: dict[int, int] = {}  # patient index -> its procedure's id (one at most)
     for name, items in planned.items():
-        _insert_records(session, name, [(episode_ids[i], data, day) for i, data, day in items])
+        ids = _insert_records(session, name, [(episode_ids[i], data, day)
+                                              for i, data, day in items])
+        if name == "procedure":
+            procedures = {i: row_id for (i, _, _), row_id in zip(items, ids, strict=True)}
+    _insert_records(session, "procedure_outcome", [
+        (episode_ids[i], {**data, "procedure_id": procedures[i]}, day)
+        for i, data, day in outcomes])
     record_event(session, None, "generate", "clinic", clinic.id, clinic.id, {"patients": n})
     return n
 
@@ -111,7 +123,8 @@ def _insert_returning(session: Session, model: Any, rows: list[dict[str, Any]]) 
 
 
 def _insert_records(session: Session, name: str,
-                    items: list[tuple[int, dict[str, Any], dt.date]]) -> None:
+                    items: list[tuple[int, dict[str, Any], dt.date]]) -> list[int]:
+    """The items' rows (children included); the new procedures' ids in order (others: [])."""
     kind = KINDS[name]
     forms = [kind.form.model_validate(data) for _, data, _ in items]
     rows = [{**kind.columns(form), "episode_id": episode_id, "recorded_on": day}
@@ -124,11 +137,11 @@ def _insert_records(session: Session, name: str,
                                                        "recorded_on": row["recorded_on"]}))]
         if first:
             session.connection().execute(insert(ProcedureOutcome.__table__), first)
-        return
+        return ids
     if not kind.child:
         if rows:
             session.connection().execute(insert(kind.row.__table__), rows)
-        return
+        return []
     table, _, key = kind.child
     ids = _insert_returning(session, kind.row, rows)
     children = [{**child, key: row_id}
@@ -136,3 +149,4 @@ def _insert_records(session: Session, name: str,
                 for child in kind.children(form)]
     if children:
         session.connection().execute(insert(table.__table__), children)
+    return []

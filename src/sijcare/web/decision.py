@@ -15,9 +15,21 @@ from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Alert, Assessment, CriterionResult, OptionResult
 from sijcare.model.case import Case
 from sijcare.steps import NEXT_OPTIONS
-from sijcare.stops import alert_line, checklist_rank, read_first, safety_facts, safety_stops
+from sijcare.stops import (
+    STOPPED,
+    alert_line,
+    checklist_key,
+    read_first,
+    safety_facts,
+    safety_stops,
+    stop_line,
+    stopped_because,
+)
 
 RED_FLAG_SCREEN = "Record the red-flag screen (none present is an answer too)."
+# Stage reasons beside the stage's own why: what stops the option the stage points to, and an
+# earlier fusion of the joint (ENGINE-RULES v3).
+STAGE_NOTES = ("option_stopped", "prior_fusion")
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class CriterionView:
     document: str | None
     provisional: bool
     sources: list[str]
+    safety: bool = False  # guards the patient: a stop when not met, first to document if unknown
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,8 @@ class OptionView:
     sources: list[str]
     next_step: bool
     evidence: tuple[object, ...] = ()
-    stops: tuple[str, ...] = ()  # the not-met safety criteria, in words
+    stops: tuple[str, ...] = ()  # the not-met safety criteria with their findings, in words
+    stopped: str | None = None  # "Stopped for safety: ..." (stops.stopped_because), or None
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class Summary:
     stage_name: str
     stage_text: str
     why: str
+    notes: tuple[str, ...]  # what stops the step's option, an earlier fusion (STAGE_NOTES)
     urgent: bool
     read_first: tuple[Alert, ...]  # blocking alerts, pregnancy, allergies: before any option
     options: tuple[OptionView, ...]
@@ -64,8 +79,8 @@ class Summary:
 
 STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown",
                 "not_covered": "Not covered", "pending": "Pending",
-                "none_before": "None before", "caution": "Review first"}
-CLOSED = ("not_met", "not_covered")
+                "none_before": "None before", "caution": "Review first", "stopped": STOPPED}
+CLOSED = ("not_met", "not_covered", "stopped")
 
 
 def stage_why(assessment: Assessment) -> str:
@@ -75,6 +90,11 @@ def stage_why(assessment: Assessment) -> str:
     text = text.removeprefix(f"{stage.name}: ").removesuffix(stage.text).strip().rstrip(".")
     text = words(text)
     return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def stage_notes(assessment: Assessment) -> tuple[str, ...]:
+    """The stage's other reasons a reader needs beside its why (STAGE_NOTES), in words."""
+    return tuple(words(r.text) for r in assessment.stage_reasons if r.rule in STAGE_NOTES)
 
 
 def _params(policy: str, option_id: str, criterion_id: str) -> tuple[str, dict]:
@@ -94,7 +114,7 @@ def criterion_view(c: CriterionResult, case: Case, policy: str, option_id: str) 
     elif status == "met" and _none_before(case, policy, option_id, c.id):
         status = "none_before"
     document = words(c.document) if status == "unknown" and c.document else None
-    return CriterionView(c.text, status, detail, document, c.provisional, c.sources)
+    return CriterionView(c.text, status, detail, document, c.provisional, c.sources, c.safety)
 
 
 def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> bool:
@@ -109,12 +129,13 @@ def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> 
 def option_view(option_id: str, option: OptionResult, assessment: Assessment,
                 case: Case) -> OptionView:
     stops = safety_stops(option)
-    stop_ids = {c.id for c in stops}
-    ordered = sorted(option.criteria, key=lambda c: c.id not in stop_ids)
     criteria = tuple(sorted((criterion_view(c, case, assessment.policy, option_id)
-                             for c in ordered), key=lambda v: checklist_rank(v.status)))
+                             for c in option.criteria),
+                            key=lambda v: checklist_key(v.status, v.safety)))
     status = option.status
-    if status == "not_met" and any(c.status == "pending" for c in criteria) and all(
+    if stops:
+        status = "stopped"  # a stop reads as one, with what stops it, never as a gap
+    elif status == "not_met" and any(c.status == "pending" for c in criteria) and all(
             c.status != "not_met" for c in criteria):
         status = "pending"
     if option_id == "diagnostic_sij_injection" and assessment.block.result == "negative" \
@@ -126,14 +147,15 @@ def option_view(option_id: str, option: OptionResult, assessment: Assessment,
                    "relief): a repeat block is not the next step on the pathway; review "
                    "the other sources of pain first.", *reasons)
     if status in ("met", "caution") and (first := read_first(assessment.alerts)):
-        # criteria met beside a blocking alert, a pregnancy or an allergy is no green light
+        # criteria met beside a blocking alert or an allergy warning is no green light (a
+        # pregnancy stops every covered option itself, ENGINE-RULES v3)
         status = "caution"
         reasons = (*(f"Review first: {alert_line(a)}" for a in first), *reasons)
     return OptionView(option_id, option.name, status, criteria, reasons,
                       [s for r in option.reasons for s in r.sources],
                       option_id in NEXT_OPTIONS.get(assessment.stage, ()),
                       tuple(getattr(option, "evidence", None) or ()),
-                      tuple(c.text for c in stops))
+                      tuple(stop_line(c) for c in stops), stopped_because(option))
 
 
 def options(assessment: Assessment, case: Case) -> tuple[OptionView, ...]:
@@ -148,20 +170,22 @@ def red_flags_unknown(case: Case) -> bool:
 
 def to_document(assessment: Assessment, case: Case,
                 views: tuple[OptionView, ...]) -> tuple[str, ...]:
-    """What to record for the next step only, once each, the red-flag screen first; nothing
-    for an option a safety criterion stops (recording for it would read as the way on)."""
+    """What to record for the next step only, once each: the red-flag screen first, then the
+    safety facts the step's options wait for (pregnancy, the anticoagulation plan), then the
+    rest; nothing for an option a safety criterion stops (recording for it would read as the
+    way on)."""
     if assessment.stage == "urgent_referral":
         return ()  # the urgent work-up comes first; routine documentation waits for it
+    open_ = [v for v in views if v.next_step and v.status != "not_covered" and not v.stops]
     found: list[str] = [RED_FLAG_SCREEN] if red_flags_unknown(case) else []
+    found += [c.document for v in open_ for c in v.criteria if c.document and c.safety]
     if assessment.stage == "complete_examination":
         missing = [inline(t) for t, r in assessment.sij_likelihood.cluster.tests.items()
                    if r is None]
         found.append(f"Perform and record the missing provocation tests: {', '.join(missing)}.")
     elif assessment.stage == "conservative_care" and case.conservative_care is None:
         found.append("Record each course of conservative care with its dates (or none).")
-    for view in views:
-        if view.next_step and view.status != "not_covered" and not view.stops:
-            found += [c.document for c in view.criteria if c.document]
+    found += [c.document for v in open_ for c in v.criteria if c.document]
     if assessment.stage == "maintenance":
         found += [f"{label(p.point)} follow-up: record "
                   f"{', '.join(inline(i) for i in p.instruments)}."
@@ -183,6 +207,7 @@ def summary(assessment: Assessment, case: Case, views: tuple[OptionView, ...]) -
     step = tuple(v for v in views if v.next_step and v.status != "not_covered")
     return Summary(
         assessment.stage, stage.name, stage.text, stage_why(assessment),
-        assessment.stage == "urgent_referral", tuple(read_first(assessment.alerts)), step,
+        stage_notes(assessment), assessment.stage == "urgent_referral",
+        tuple(read_first(assessment.alerts)), step,
         bool(step) and all(v.status in CLOSED for v in step),
         to_document(assessment, case, views), next_follow_up(assessment), safety_facts(case))

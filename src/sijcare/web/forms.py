@@ -43,6 +43,7 @@ class FormField:
     high: float | None = None
     none_label: str = "None of these (asked)"
     whole: bool = False  # the choices' values stand for whole numbers (PGIC 1-7, an id)
+    asked_when: tuple[str, str] = ()  # (input name, value): asked only after that answer
 
     @property
     def input_id(self) -> str:
@@ -70,7 +71,10 @@ class Group:
     section: str = ""  # the part of a combined form (first visit) this group belongs to
 
     def prefixed(self, prefix: str, section: str) -> Group:
-        return replace(self, fields=tuple(replace(f, name=prefix + f.name) for f in self.fields),
+        return replace(self, fields=tuple(
+            replace(f, name=prefix + f.name, asked_when=(
+                (prefix + f.asked_when[0], f.asked_when[1]) if f.asked_when else ()))
+            for f in self.fields),
                        rows=tuple(replace(r, names=tuple(n and prefix + n for n in r.names))
                                   for r in self.rows), section=section)
 
@@ -322,7 +326,13 @@ def _prom() -> RecordForm:
 
 def _medications() -> RecordForm:
     return RecordForm("medications", "Medications and allergies", (
-        Group("Medications", (FormField("anticoagulant", "Takes an anticoagulant", "tristate"),)),
+        Group("Medications", (
+            FormField("anticoagulant", "Takes an anticoagulant", "tristate"),
+            FormField("anticoagulant_plan", "Peri-procedural anticoagulation plan documented",
+                      "tristate", asked_when=("anticoagulant", "yes"),
+                      hint="Asked when an anticoagulant is taken: hold or bridge agreed with "
+                           "the prescriber. Ablation and fusion wait for it."),
+        )),
         Group("Allergies", (FormField("allergies", "Allergies", "multi", _words((
             "contrast", "local_anesthetic", "corticosteroid", "latex"))),)),
     ))
@@ -349,8 +359,8 @@ def asked_of(form: RecordForm, sex: str) -> RecordForm:
 
 
 # What a new visit's form starts from: the facts that stay true between visits (when the pain
-# began, its side and pattern, medications and allergies). Pain scores, the red-flag screen and
-# pregnancy are asked afresh every time.
+# began, its side and pattern, medications and allergies). Pain scores, the red-flag screen,
+# pregnancy and the anticoagulation plan (agreed for a procedure) are asked afresh every time.
 CARRIED_FORWARD: dict[str, tuple[str, ...]] = {
     "intake": ("pain_onset", "pain_duration_months", "side", "onset", "aggravating",
                "relieving", "spa_features", "generalized_pain_disorder"),

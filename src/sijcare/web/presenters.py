@@ -14,6 +14,7 @@ from markupsafe import Markup
 from sijcare import labels
 from sijcare.knowledge import Stage, load_knowledge, short_citation
 from sijcare.model.assessment import Alert, PainPattern
+from sijcare.stops import status_words
 from sijcare.web.decision import STATUS_WORDS
 
 SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
@@ -138,5 +139,6 @@ TEMPLATE_GLOBALS = {
     "alerts_by_severity": alerts_by_severity,
     "severity_label": SEVERITY_LABELS.get, "policies": policies, "record_lines": record_lines,
     "words": labels.words, "inline": labels.inline, "clue_count": clue_count,
+    "status_words": status_words,
     "policy_names": policy_names,
 }

@@ -23,6 +23,7 @@ from sijcare.interop.fhir.signatures import Signature, verification
 from sijcare.knowledge import load_knowledge
 from sijcare.labels import label, words
 from sijcare.steps import NEXT_OPTIONS
+from sijcare.stops import status_words
 from sijcare.store.models import Episode
 
 
@@ -74,8 +75,8 @@ def next_step(episode: Episode, latest: Signature) -> Resource:
     assessment = latest.assessment
     options = NEXT_OPTIONS.get(assessment.stage, ())
     closed = episode.closed_on is not None
-    notes = [f"{label(o)}: {label(assessment.eligibility[o].status)}" for o in options
-             if o in assessment.eligibility]
+    notes = [f"{label(o)}: {status_words(assessment.eligibility[o])}" for o in options
+             if o in assessment.eligibility]  # a stop says so, with what stops it
     return pruned({
         "resourceType": "ServiceRequest", "id": fhir_id("episode", episode.id),
         "meta": meta("request"), "status": "revoked" if closed else "active",

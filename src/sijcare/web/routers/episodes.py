@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.knowledge import load_knowledge
+from sijcare.labels import located
 from sijcare.store import (
     VOIDABLE_KINDS,
     Episode,
@@ -72,7 +73,8 @@ def _decision(records: EpisodeRecords, policy: str, as_of: date) -> dict[str, An
     try:
         case, assessment = case_and_assessment(records, policy, as_of)
     except CaseProblems as error:
-        return {"assessment": None, "case_problems": error.problems, "seen": ""}
+        return {"assessment": None, "case_problems": [located(p) for p in error.problems],
+                "seen": ""}
     views = decision.options(assessment, case)
     return {"assessment": assessment, "case_problems": [], "options": views,
             "summary": decision.summary(assessment, case, views),

@@ -25,5 +25,23 @@ if (relief) {
   update();
 }
 
+// A question asked only after another answer (the anticoagulation plan, once an anticoagulant
+// is taken) hides, and goes back to "not recorded", while that answer is not given. Without
+// this file it is always shown, with a hint saying when it applies; one the server refused
+// stays in view beside its error.
+for (const field of document.querySelectorAll("[data-asked-when]")) {
+  const [name, wanted] = field.dataset.askedWhen.split("=");
+  const form = field.closest("form");
+  const update = () => {
+    const chosen = form.querySelector(`[name="${CSS.escape(name)}"]:checked`);
+    field.hidden = chosen?.value !== wanted && !field.classList.contains("invalid");
+    if (field.hidden) {
+      field.querySelectorAll("input[value='']").forEach((blank) => { blank.checked = true; });
+    }
+  };
+  form.addEventListener("change", update);
+  update();
+}
+
 // Visit note: a Print button (the print stylesheet lays the page out for paper).
 document.querySelector("[data-print]")?.addEventListener("click", () => window.print());

@@ -3,7 +3,8 @@
 Existing procedures get theirs by running the engine over each episode's records, exactly as
 the store derives it on every change (`treatment_stages.refresh_stages`). That reads the
 records through today's models, so a later revision that changes a record table must move
-this backfill past itself. Downgrade drops the column (it is derived, nothing is lost).
+this backfill past itself: 0010 did (`medications.anticoagulant_plan`), and backfills there.
+Downgrade drops the column (it is derived, nothing is lost).
 
 Revision ID: 0007
 Revises: 0006
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -23,14 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    from sijcare.store.treatment_stages import refresh_stages
-
     op.add_column("procedures", sa.Column("stage_at_treatment", sa.String(40), nullable=True))
-    bind = op.get_bind()
-    episodes = bind.execute(sa.text("SELECT DISTINCT episode_id FROM procedures")).scalars()
-    with Session(bind=bind) as session:
-        refresh_stages(session, list(episodes))
-        session.flush()
 
 
 def downgrade() -> None:
