@@ -102,6 +102,15 @@ FOLLOW_UP_ROUTES = {
     ("GET", "/q/stop/{token}"), ("POST", "/q/stop/{token}"),
 }
 
+# The FHIR face (issue 23): access tested in test_fhir_api.py (clinicians of the patient's
+# clinic; the CapabilityStatement is open, as FHIR clients read it before signing in).
+FHIR_ROUTES = {
+    ("GET", "/fhir/metadata"), ("GET", "/fhir/Patient/{patient_id}"),
+    ("GET", "/fhir/Patient/{patient_id}/$everything"), ("GET", "/fhir/Patient"),
+    ("GET", "/fhir/Observation"), ("GET", "/fhir/Questionnaire"),
+    ("GET", "/fhir/Questionnaire/{questionnaire_id}"), ("GET", "/fhir/CodeSystem/sijcare"),
+}
+
 
 def app_routes() -> list[tuple[str, str, APIRoute | None]]:
     app = create_app(Settings(database_url="sqlite://", secret_key=b"x"))
@@ -119,7 +128,7 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 def test_every_route_is_in_the_matrix() -> None:
     listed = (set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES)
-              | PATIENT_SITE | FOLLOW_UP_ROUTES)
+              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES)
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 
