@@ -57,7 +57,10 @@ def serve_command(
     proxied = {"forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips else {}
     web_app = create_app(settings, engine)
     OutboxWorker(web_app.state.sessions, settings.smtp).start()  # mail retries, every minute
-    uvicorn.run(web_app, host=host, port=port, log_level="info",
+    # Keep idle connections longer than a proxy or client keeps its own (load balancers close
+    # theirs at 60 s): a server that closes first races a request already on its way, which
+    # then sees its connection dropped without an answer (uvicorn's default is 5 s).
+    uvicorn.run(web_app, host=host, port=port, log_level="info", timeout_keep_alive=65,
                 access_log=False, proxy_headers=bool(forwarded_allow_ips), **proxied)
 
 
