@@ -21,8 +21,8 @@ from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from sijcare.web.access import Actor, Permission
-from sijcare.web.actors import load_actor
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.actors import load_actor
 from sijcare.web.strict import digits
 
 

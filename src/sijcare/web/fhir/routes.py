@@ -21,13 +21,13 @@ from sijcare.interop.fhir.patient import identifier_system, patient
 from sijcare.interop.fhir.questionnaires import questionnaires
 from sijcare.reports.pdf import signed_report
 from sijcare.store import Patient, record_event
-from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.scope import clinic_scope, patient_scope
 from sijcare.web.deps import CurrentActor, DbSession, require
 from sijcare.web.fhir.capability import capability_statement
 from sijcare.web.fhir.outcomes import PREFIX, FhirResponse
 from sijcare.web.public.questionnaire import odi_sections
-from sijcare.web.scope import clinic_scope, patient_scope
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Reading = Annotated[Patient, Depends(patient_scope(Permission.clinical_read))]

@@ -28,8 +28,6 @@ from sijcare.store import (
     void_record,
 )
 from sijcare.store.patients import default_policy
-from sijcare.web import decision
-from sijcare.web.access import Permission
 from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import (
     CaseProblems,
@@ -38,10 +36,12 @@ from sijcare.web.assessing import (
     fingerprint,
 )
 from sijcare.web.audit import Audited
-from sijcare.web.course_chart import course_chart
+from sijcare.web.auth.access import Permission
+from sijcare.web.auth.scope import RowId, episode_scope
+from sijcare.web.clinic import decision
+from sijcare.web.clinic.course_chart import course_chart
+from sijcare.web.clinic.forms import record_forms
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm, end_reads
-from sijcare.web.forms import record_forms
-from sijcare.web.scope import RowId, episode_scope
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +88,7 @@ def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecor
     the reads end before the engine and the template run (`end_reads`)."""
     signed = signatures(db, episode.id)
     end_reads(db)
-    return render(request, "episodes/show.html", {
+    return render(request, "clinic/episodes/show.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
         "timeline": records.timeline(), **_decision(records, policy, as_of),
@@ -136,7 +136,7 @@ def visit_note(request: Request, db: DbSession, episode: Reading, note: Audited,
     signed = next((s for s in signatures(db, episode.id)
                    if s[1] and s[0].policy == policy and s[0].as_of == as_of), None)
     end_reads(db)
-    return render(request, "episodes/note.html", {
+    return render(request, "clinic/episodes/note.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
         "signed": signed, **_decision(records, policy, as_of)})

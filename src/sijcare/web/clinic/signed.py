@@ -10,10 +10,10 @@ from starlette.responses import Response
 
 from sijcare.stops import reads_first
 from sijcare.store import Episode, SignedAssessment, seal_intact
-from sijcare.web.access import Permission
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Permission
+from sijcare.web.auth.scope import RowId, episode_scope
 from sijcare.web.deps import DbSession
-from sijcare.web.scope import RowId, episode_scope
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,7 @@ def signed_snapshot(request: Request, db: DbSession, episode: Reading, note: Aud
     if signed is None or signed.episode_id != episode.id:
         raise HTTPException(404, "No such signed assessment in this episode.")
     note.detail["signed_assessment_id"] = signed.id
-    return render(request, "records/signed.html", {
+    return render(request, "clinic/records/signed.html", {
         "episode": episode, "patient": episode.patient, "signed": signed,
         "intact": seal_intact(signed), "a": signed.assessment,
         "first": [a for a in signed.assessment.get("alerts") or []

@@ -22,28 +22,21 @@ from sijcare.store import (
     load_episode_records,
 )
 from sijcare.store.episode_records import EpisodeRecords
-from sijcare.web.access import Permission
 from sijcare.web.audit import Audited
-from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
-from sijcare.web.forms import (
+from sijcare.web.auth.access import Permission
+from sijcare.web.auth.scope import episode_scope
+from sijcare.web.clinic.forms import (
     CARRIED_FORWARD,
     FIRST_VISIT,
     FIRST_VISIT_PARTS,
-    Choices,
-    RecordForm,
     asked_of,
     first_visit_form,
     record_forms,
 )
-from sijcare.web.scope import episode_scope
-from sijcare.web.submissions import (
-    Draft,
-    Submission,
-    attach,
-    fill,
-    read_form,
-    values_from,
-)
+from sijcare.web.clinic.submissions import Draft, Submission, fill, read_form, values_from
+from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
+from sijcare.web.forms import Choices, RecordForm
+from sijcare.web.submissions import attach
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +84,7 @@ def carried_forward(form: RecordForm, records: EpisodeRecords) -> dict[str, str 
 
 def _form_page(request: Request, episode: Episode, form: RecordForm, submission: Submission,
                status_code: int = 200, carried: bool = False) -> Response:
-    return render(request, "records/form.html", {
+    return render(request, "clinic/records/form.html", {
         "episode": episode, "patient": episode.patient, "form": form,
         "fields_by_name": {f.name: f for f in form.fields()}, "values": submission.values,
         "errors": submission.errors, "carried": carried}, status_code=status_code)
@@ -155,7 +148,7 @@ def add_clinical_note(request: Request, db: DbSession, actor: CurrentActor, epis
         db.rollback()
         note.detail["outcome"] = "invalid"
         message = "; ".join(message for _, message in error.problems)
-        return render(request, "records/note.html", {
+        return render(request, "clinic/records/note.html", {
             "episode": episode, "patient": episode.patient, "text": text or "",
             "errors": {"text": message}}, status_code=422)
     note.detail.update(note_id=added.id)
@@ -165,5 +158,5 @@ def add_clinical_note(request: Request, db: DbSession, actor: CurrentActor, epis
 
 @router.get("/episodes/{episode_id}/notes/new", name="notes.form")
 def note_form(request: Request, episode: Writing) -> Response:
-    return render(request, "records/note.html", {
+    return render(request, "clinic/records/note.html", {
         "episode": episode, "patient": episode.patient, "text": "", "errors": {}})

@@ -10,8 +10,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Match, Mount
 from starlette.types import Message, Receive, Scope, Send
 
-from sijcare.web.asgi import HTTPMiddleware
-from sijcare.web.headers import security_headers
+from sijcare.web.middleware.asgi import HTTPMiddleware
+from sijcare.web.middleware.headers import security_headers
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 

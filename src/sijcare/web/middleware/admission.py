@@ -15,8 +15,8 @@ from __future__ import annotations
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sijcare.web.asgi import HTTPMiddleware
 from sijcare.web.errors import refusal
+from sijcare.web.middleware.asgi import HTTPMiddleware
 
 UNLIMITED_PATHS = ("/static/", "/api/v1/health")
 BUSY = "The clinic app is busy right now. Please try again in a few seconds."

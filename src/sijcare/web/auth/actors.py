@@ -15,8 +15,8 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from sijcare.store import User
-from sijcare.web.access import Actor, Role
-from sijcare.web.sessions import fingerprint
+from sijcare.web.auth.access import Actor, Role
+from sijcare.web.auth.sessions import fingerprint
 
 Key = tuple[int, str | None]  # user id, fingerprint of the password hash signed in with
 

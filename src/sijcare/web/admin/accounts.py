@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from sijcare.store import Clinic, Membership, User, create_clinic, create_user, record_event
 from sijcare.store.demo import DEMO_USER
-from sijcare.web.access import Role
-from sijcare.web.passwords import hash_password, password_problem
+from sijcare.web.auth.access import Role
+from sijcare.web.auth.passwords import hash_password, password_problem
 
 
 class AccountError(ValueError):

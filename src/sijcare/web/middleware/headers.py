@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
-from sijcare.web.asgi import HTTPMiddleware
+from sijcare.web.middleware.asgi import HTTPMiddleware
 
 # Everything is served from this origin: no CDN, no inline script, no framing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

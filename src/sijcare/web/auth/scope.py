@@ -14,8 +14,8 @@ from pydantic import BeforeValidator
 
 from sijcare.store import Episode, Patient, RecordError, get_episode, get_patient
 from sijcare.store.models import MAX_ROW_ID
-from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited, AuditNote
+from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
 from sijcare.web.strict import digits
 

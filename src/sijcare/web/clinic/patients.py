@@ -25,18 +25,12 @@ from sijcare.store import (
     reopen_episode,
 )
 from sijcare.store import search_patients as search
-from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
+from sijcare.web.clinic.forms import CLOSING, CORRECTION_REASON, EPISODE_FIELDS, patient_fields
 from sijcare.web.deps import CurrentActor, DbSession, Page, SubmittedForm
-from sijcare.web.forms import (
-    CLOSING,
-    CORRECTION_REASON,
-    EPISODE_FIELDS,
-    Choices,
-    FormField,
-    patient_fields,
-)
-from sijcare.web.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
+from sijcare.web.forms import Choices, FormField
 from sijcare.web.strict import Search
 from sijcare.web.submissions import attach, read_fields
 from sijcare.web.templating import render
@@ -68,7 +62,7 @@ def patient_list(request: Request, db: DbSession, actor: Listing, note: Audited,
         patients, total = search(db, sorted(actor.clinic_ids), q, page, PER_PAGE, sort)
     note.object_type = "patient_list"
     note.detail.update(query=q, page=page, shown=[p.id for p in patients])
-    return render(request, "patients/list.html", {
+    return render(request, "clinic/patients/list.html", {
         "patients": patients, "total": total, "q": q, "page": page, "sort": sort,
         "pages": max(1, math.ceil(total / PER_PAGE))})
 
@@ -76,7 +70,7 @@ def patient_list(request: Request, db: DbSession, actor: Listing, note: Audited,
 def _registration(request: Request, db: DbSession, actor: Actor, values: dict,
                   errors: dict, status_code: int = 200) -> Response:
     fields = patient_fields(clinic_choices(db, actor))
-    return render(request, "patients/new.html", {
+    return render(request, "clinic/patients/new.html", {
         "fields": fields, "fields_by_name": {f.name: f for f in fields}, "values": values,
         "errors": errors}, status_code=status_code)
 
@@ -110,7 +104,7 @@ def register_patient(request: Request, db: DbSession, actor: Registering, note: 
 def _patient_page(request: Request, db: DbSession, patient: Patient,
                   values: dict | None = None, errors: dict | None = None,
                   status_code: int = 200, notice: str | None = None) -> Response:
-    return render(request, "patients/show.html", {
+    return render(request, "clinic/patients/show.html", {
         "patient": patient, "episode_fields": EPISODE_FIELDS,
         "fields_by_name": {f.name: f for f in EPISODE_FIELDS},
         "values": values or {"opened_on": date.today().isoformat()}, "errors": errors or {},
@@ -132,7 +126,7 @@ def _correction_fields() -> list[FormField]:
 
 def _correction(request: Request, patient: Patient, fields: list[FormField], values: dict,
                 errors: dict, status_code: int = 200) -> Response:
-    return render(request, "patients/edit.html", {
+    return render(request, "clinic/patients/edit.html", {
         "patient": patient, "fields": fields, "fields_by_name": {f.name: f for f in fields},
         "values": values, "errors": errors}, status_code=status_code)
 

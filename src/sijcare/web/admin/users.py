@@ -21,11 +21,11 @@ from sijcare.store import (
     set_time_zone,
 )
 from sijcare.store.users import time_zones
-from sijcare.web.access import Actor, Permission, Role
+from sijcare.web.auth.access import Actor, Permission, Role
+from sijcare.web.auth.passwords import hash_password, password_problem
+from sijcare.web.auth.scope import RowId
 from sijcare.web.deps import DbSession, SubmittedForm, require
 from sijcare.web.forms import FormField
-from sijcare.web.passwords import hash_password, password_problem
-from sijcare.web.scope import RowId
 from sijcare.web.submissions import attach, read_fields
 from sijcare.web.templating import render
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from pydantic import AfterValidator
 from starlette.responses import RedirectResponse, Response
 
+from sijcare.web.auth.signin import SignInRefused, sign_in, sign_out
 from sijcare.web.deps import DbSession
-from sijcare.web.signin import SignInRefused, sign_in, sign_out
 from sijcare.web.strict import one_line
 from sijcare.web.templating import render
 
@@ -26,7 +26,7 @@ def safe_next(path: str | None) -> str:
 
 def _page(request: Request, next_path: str, username: str = "", problem: str | None = None,
           status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = render(request, "login.html", {
+    response = render(request, "auth/login.html", {
         "next_path": next_path, "username": username, "problem": problem,
         "idle_minutes": request.app.state.settings.idle_timeout_seconds // 60},
         status_code=status_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from sijcare.web.access import Permission
+from sijcare.web.auth.access import Permission
 from sijcare.web.deps import CurrentActor
 from sijcare.web.templating import render
 
@@ -16,4 +16,4 @@ router = APIRouter(include_in_schema=False)
 def home(request: Request, actor: CurrentActor) -> Response:
     if actor.may(Permission.demographics_read):
         return RedirectResponse("/patients", status_code=303)
-    return render(request, "home.html")
+    return render(request, "clinic/home.html")

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from sijcare.store import User, get_user_by_username, record_event
 from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
-from sijcare.web.passwords import verify_password
-from sijcare.web.throttle import Key, LoginThrottle
+from sijcare.web.auth.passwords import verify_password
+from sijcare.web.auth.throttle import Key, LoginThrottle
 
 
 @dataclass

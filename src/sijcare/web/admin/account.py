@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.store import User, change_password
+from sijcare.web.auth.passwords import hash_password, password_problem, verify_password
+from sijcare.web.auth.signin import renew_sign_in
 from sijcare.web.deps import PASSWORD_CHANGE_PATH, CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import FormField
-from sijcare.web.passwords import hash_password, password_problem, verify_password
-from sijcare.web.signin import renew_sign_in
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
