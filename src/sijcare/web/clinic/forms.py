@@ -8,6 +8,7 @@ from dataclasses import replace
 from functools import cache
 
 from sijcare.knowledge import load_knowledge
+from sijcare.labels import label
 from sijcare.store.outcomes import complications
 from sijcare.web.forms import (
     ODI_SECTIONS,
@@ -223,7 +224,7 @@ def _procedure_outcome() -> RecordForm:
         Group("Change and complications", (
             FormField("pgic", "Global impression of change (PGIC)", "choice", PGIC, whole=True),
             FormField("complications", "Complications", "multi", tuple(
-                (code, entry["label"]) for code, entry in complications().items())),
+                (code, label(code)) for code in complications())),
         )),
     ), "How the procedure worked out at this follow-up; record one at every follow-up.")
 
