@@ -74,3 +74,19 @@ def test_templates_mirror_the_rooms() -> None:
     assert loose == {"base.html", "error.html", "macros.html"}, loose
     assert {p.name for p in templates.iterdir() if p.is_dir()} <= {
         "clinic", "admin", "auth", "public", "api"}
+
+
+def test_the_readme_layout_matches_the_tree() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    listed = {line.split()[0].rstrip("/") for line in block.splitlines()
+              if line.startswith(("src/", "benchmarks", "docs"))}
+    assert all((ROOT / path).is_dir() for path in listed), sorted(
+        p for p in listed if not (ROOT / p).is_dir())
+    packages = {f"src/sijcare/{p.parent.relative_to(ROOT / 'src' / 'sijcare')}"
+                for p in (ROOT / "src" / "sijcare").glob("*/__init__.py")}
+    rooms = {f"src/sijcare/web/{p.parent.name}"
+             for p in (ROOT / "src" / "sijcare" / "web").glob("*/__init__.py")}
+    unlisted = {p for p in packages | rooms
+                if not any(path == p or path.startswith(p + "/") for path in listed)}
+    assert not unlisted, sorted(unlisted)
