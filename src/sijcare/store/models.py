@@ -118,6 +118,9 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -138,6 +141,23 @@ class Episode(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")
+
+
+class PatientMerge(Base):
+    """Two records of one person made one: the merged record's episodes moved to the kept one
+    (`episode_ids`, so an admin can move them back); the merged record keeps its row."""
+
+    __tablename__ = "patient_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    episode_ids: Mapped[list[int]] = mapped_column(Json)
+    reason: Mapped[str] = mapped_column(String(200))
+    merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    merged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    undone_at: Mapped[dt.datetime | None]
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PatientCorrection(Base):
@@ -423,6 +443,21 @@ class WebSession(Base):
     password_fingerprint: Mapped[str] = mapped_column(String(16))
     signed_in_at: Mapped[float]
     last_seen: Mapped[float] = mapped_column(index=True)
+
+
+class KeptEntries(Base):
+    """A form submitted after its session ended: sealed by the web app, for the user who typed
+    it, until it is saved after signing in again or `expires_at` passes. Only a hash of the
+    token the browser holds is stored; times are seconds, from the web app's clock."""
+
+    __tablename__ = "kept_entries"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    sealed: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[float]
+    expires_at: Mapped[float]
 
 
 class SignInFailure(Base):

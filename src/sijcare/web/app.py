@@ -15,9 +15,10 @@ from sijcare.web import errors, fhir
 from sijcare.web.admin import account, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
+from sijcare.web.auth import kept
 from sijcare.web.auth import pages as sign_in_pages
 from sijcare.web.auth.actors import ActorCache
-from sijcare.web.auth.csrf import check_csrf
+from sijcare.web.auth.csrf import SessionEnded, check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.auth.throttle import LoginThrottle
 from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
@@ -61,6 +62,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.add_exception_handler(SessionEnded, kept.session_ended)  # type: ignore[arg-type]
     fhir.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+class SessionEnded(Exception):
+    """A form typed in this app under a sign-in that has since timed out: its entries are kept
+    for `user_id` (`auth/kept.py`) instead of refused with the rest."""
+
+    def __init__(self, user_id: int):
+        super().__init__(user_id)
+        self.user_id = user_id
+
+
 def csrf_token(request: Request) -> str:
     """The token for this browser; a brand-new session is kept so the token stays valid."""
     session = request.state.session
@@ -29,9 +38,15 @@ async def check_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         sent = (await request.form()).get("csrf_token")
-    expected = request.app.state.codec.csrf_token(request.state.session)
-    # bytes, not str: compare_digest refuses non-ASCII str, and a header may hold anything
-    if not isinstance(sent, str) or not hmac.compare_digest(
-            sent.encode(errors="replace"), expected.encode()):
+    codec, session = request.app.state.codec, request.state.session
+    if not _matches(sent, codec.csrf_token(session)):
+        if session.ended and _matches(sent, codec.csrf_token_of(session.ended[0])):
+            raise SessionEnded(session.ended[1])  # typed in this app, signed out meanwhile
         raise HTTPException(403, "The form has expired or did not come from this site "
                                  "(missing or wrong CSRF token). Reload the page and retry.")
+
+
+def _matches(sent: object, expected: str) -> bool:
+    # bytes, not str: compare_digest refuses non-ASCII str, and a header may hold anything
+    return isinstance(sent, str) and hmac.compare_digest(sent.encode(errors="replace"),
+                                                         expected.encode())
