@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     StringConstraints,
@@ -40,6 +41,7 @@ from sijcare.model.case import (
     TestResult,
 )
 from sijcare.model.case import Patient as CasePatient
+from sijcare.store.contacts import checked_email, checked_phone
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ProvocationTest = Literal[tuple(Provocation.model_fields)]  # type: ignore[valid-type]
@@ -186,6 +188,12 @@ class PatientForm(Record):
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                   max_length=120)] | None = None
     payer: Name | None = None  # a policy id; it selects the policy episodes open under
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40),
+                     AfterValidator(checked_phone)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
+                     AfterValidator(checked_email)] | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=300)] | None = None
 
     @field_validator("birth_date")
     @classmethod

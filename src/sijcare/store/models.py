@@ -143,23 +143,6 @@ class Episode(Base):
     patient: Mapped[Patient] = relationship(back_populates="episodes")
 
 
-class PatientMerge(Base):
-    """Two records of one person made one: the merged record's episodes moved to the kept one
-    (`episode_ids`, so an admin can move them back); the merged record keeps its row."""
-
-    __tablename__ = "patient_merges"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    merged_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    kept_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
-    episode_ids: Mapped[list[int]] = mapped_column(Json)
-    reason: Mapped[str] = mapped_column(String(200))
-    merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    merged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    undone_at: Mapped[dt.datetime | None]
-    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-
 class PatientCorrection(Base):
     """A corrected demographic: the value it replaced is kept, with who and why."""
 

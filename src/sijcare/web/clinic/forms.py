@@ -328,6 +328,9 @@ def patient_fields(clinics: Choices) -> list[FormField]:
         FormField("payer", "Payer", "choice",
                   tuple((p.id, p.name) for p in load_knowledge().policies.values()),
                   hint="Selects the policy the patient's episodes are assessed under."),
+        FormField("phone", "Phone", "text", hint="Optional; like +41 79 123 45 67."),
+        FormField("email", "Email", "text", hint="Optional; like name@example.org."),
+        FormField("address", "Postal address", "text", hint="Optional; one line."),
     ]
     if len(clinics) > 1:
         fields.append(FormField("clinic_id", "Clinic", "choice", clinics))
