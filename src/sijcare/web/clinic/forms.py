@@ -27,7 +27,8 @@ RESULT: Choices = (("positive", "Positive"), ("negative", "Negative"))
 
 
 def _words(ids: tuple[str, ...]) -> Choices:
-    return tuple((i, i.replace("_", " ").capitalize()) for i in ids)
+    """The codes with their labels from the knowledge base ("NSAIDs", not "Nsaid")."""
+    return tuple((i, label(i)) for i in ids)
 
 
 def _pain(name: str, label: str, hint: str = "") -> FormField:

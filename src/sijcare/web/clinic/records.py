@@ -133,7 +133,8 @@ def add(request: Request, db: DbSession, actor: CurrentActor, episode: Writing, 
         db.rollback()  # a half-valid form saves nothing, not even its valid parts
         note.detail["outcome"] = "invalid"
         return _form_page(request, episode, form, submission, 422)
-    request.state.session.say(f"{form.title} saved.")
+    request.state.session.say(f"Recorded: no {form.title.lower()}." if raw.get("none") ==
+                              "confirmed" else f"{form.title} saved.")
     return RedirectResponse(f"/episodes/{episode.id}#timeline", status_code=303)
 
 
