@@ -88,13 +88,14 @@ def import_patient(session: Session, clinic_id: int, actor_id: int, incoming: In
         if patient is None or patient.clinic_id != clinic_id:
             raise NotFound(f"no patient {same_as} in this clinic")
         patient_id = same_as
-    if patient_id is None and not as_new:
-        if candidates := same_name_and_birth(session, clinic_id, incoming):
-            outcome.status, outcome.candidates = "needs_confirmation", candidates
-            outcome.reason = ("same name and date of birth as patient "
-                              + ", ".join(f"#{c}" for c in candidates)
-                              + ": confirm whether this is the same person")
-            return outcome
+    candidates = (same_name_and_birth(session, clinic_id, incoming)
+                  if patient_id is None and not as_new else [])
+    if candidates:
+        outcome.status, outcome.candidates = "needs_confirmation", candidates
+        outcome.reason = ("same name and date of birth as patient "
+                          + ", ".join(f"#{c}" for c in candidates)
+                          + ": confirm whether this is the same person")
+        return outcome
     if patient_id is None:
         try:
             patient = create_patient(session, clinic_id, {
