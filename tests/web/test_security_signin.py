@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from sijcare.store import create_clinic, create_user, session_factory
 from sijcare.web import Settings, create_app
-from sijcare.web.auth import signin
 from sijcare.web.admin.accounts import AccountError, add_user
+from sijcare.web.auth import signin
 from sijcare.web.auth.passwords import hash_password, password_problem
 from tests.store.helpers import fresh_database, migrated
 from tests.web.conftest import PASSWORD, World
