@@ -46,7 +46,8 @@ def _page(request: Request, next_path: str, problem: str | None = None,
 
 
 def _start_over(request: Request) -> Response:
-    request.state.session.sign_out()
+    """Back to the password (a signed-in user who lands here stays signed in)."""
+    request.state.session.stop_awaiting_code()
     request.state.session.say("Sign in again: the code must follow the password within a "
                               "few minutes.")
     return RedirectResponse("/login", status_code=303)
@@ -71,7 +72,7 @@ def code(request: Request, db: DbSession,
     except SignInRefused as refused:
         headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
         if refused.status_code == 429:
-            request.state.session.sign_out()
+            request.state.session.stop_awaiting_code()
         return _page(request, safe_next(next), refused.message, refused.status_code, headers)
     complete_sign_in(request, db, user, factor)
     return remember_device(request, RedirectResponse(safe_next(next), status_code=303))

@@ -64,6 +64,10 @@ class Session:
         """The password was right; the one-time code must come next, on this browser."""
         self.pending, self.changed = (user_id, fingerprint(password_hash), now), True
 
+    def stop_awaiting_code(self) -> None:
+        if self.pending is not None:
+            self.pending, self.changed = None, True
+
     def sign_out(self) -> None:
         self.nonce = secrets.token_urlsafe(18)
         self.user_id = self.password_fingerprint = self.pending = None
