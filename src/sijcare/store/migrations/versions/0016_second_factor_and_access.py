@@ -7,7 +7,7 @@ Every existing account stays as it was: no approval pending, no factor enrolled 
 asked to enrol at their next sign-in), no email.
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-20
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
