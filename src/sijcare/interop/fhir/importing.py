@@ -24,7 +24,7 @@ from sijcare.interop.fhir.reading import (
     reference_id,
     resolved,
 )
-from sijcare.store.imports import PatientImport, import_patient
+from sijcare.interop.fhir.saving import PatientImport, import_patient
 
 CSV_COLUMNS = ("file", "resource", "outcome", "reason")
 

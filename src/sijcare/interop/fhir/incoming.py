@@ -2,7 +2,7 @@
 
 Pure: resources in, an `IncomingPatient` out (demographics, episodes, record forms as plain
 data) with every resource it does not take listed with its reason. The store validates the
-forms as it validates a clinician's (`store/imports.py`).
+forms as it validates a clinician's (`interop/fhir/saving.py`).
 
 - Intake, exam and medications are dated by the day they were recorded: the facts of one
   day (a pain rating, red flags, provocation tests, allergies) make one record of that day.
