@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate, Record
 from sijcare.store.audit import record_event
-from sijcare.store.contacts import EMAIL as EMAIL  # where the reminders and newsletter look
 from sijcare.store.contacts import checked_email, checked_phone
 from sijcare.store.errors import RecordError
 from sijcare.store.models import AppointmentRequest, Clinic, utcnow
 from sijcare.store.patients import _form, create_episode, create_patient
+from sijcare.store.plausible import EMAIL as EMAIL  # where the reminders and newsletter look
 
 Status = Literal["new", "contacted", "declined", "registered"]
 STATUSES: tuple[Status, ...] = ("new", "contacted", "declined", "registered")

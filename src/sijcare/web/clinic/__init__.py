@@ -2,6 +2,7 @@
 signed assessments, the worklist, the appointment inbox, the registry and reports."""
 
 from sijcare.web.clinic import (
+    break_glass,
     course_chart,
     episodes,
     home,
@@ -17,6 +18,6 @@ from sijcare.web.clinic import (
 from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
-           inbox.router, registry.router, reports.router, worklist.router)
+           inbox.router, registry.router, reports.router, worklist.router, break_glass.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)

@@ -5,7 +5,7 @@ app), for the user who typed it, until it is saved after sign-in or expires. Pat
 phone, an email and an address (all optional).
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-09
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
