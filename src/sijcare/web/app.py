@@ -15,9 +15,8 @@ from sijcare.web import errors, fhir
 from sijcare.web.admin import account, security, two_factor, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
-from sijcare.web.auth import kept
+from sijcare.web.auth import kept, reauth, second_step
 from sijcare.web.auth import pages as sign_in_pages
-from sijcare.web.auth import reauth, second_step
 from sijcare.web.auth.actors import ActorCache
 from sijcare.web.auth.csrf import SessionEnded, check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
