@@ -4,8 +4,8 @@
 app), for the user who typed it, until it is saved after sign-in or expires. Patients gain a
 phone, an email and an address (all optional).
 
-Revision ID: 0014
-Revises: 0016
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-09
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0016"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
