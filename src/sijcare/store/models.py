@@ -635,3 +635,41 @@ class ConfirmationMail(Base):
     recipient_key: Mapped[str] = mapped_column(String(64))
     sender_key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# -- CDS Hooks --------------------------------------------------------------------------------
+
+
+class CdsTokenId(Base):
+    """A CDS Hooks JWT's `jti`, kept until the token expires so a replay is refused in every
+    server process; only a hash of issuer and jti is kept."""
+
+    __tablename__ = "cds_token_ids"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class CdsFeedback(Base):
+    """What a clinician in the EHR did with one card: accepted it, or overrode it and why.
+    `rule` and `stop` come from the card's audit entry (what the card said), `ehr_user` is
+    the EHR's user the card was shown to."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (Index("ix_cds_feedback_rule", "rule", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(60))
+    card: Mapped[str] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issuer: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str | None] = mapped_column(String(100))
+    stop: Mapped[str | None] = mapped_column(String(100))
+    ehr_user: Mapped[str | None] = mapped_column(String(200))
+    reason_system: Mapped[str | None] = mapped_column(String(300))
+    reason_code: Mapped[str | None] = mapped_column(String(100))
+    reason_display: Mapped[str | None] = mapped_column(String(300))
+    comment: Mapped[str | None] = mapped_column(Text)
+    accepted_suggestions: Mapped[list[str] | None]

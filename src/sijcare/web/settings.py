@@ -88,6 +88,9 @@ class Settings:
     # follow-up: how long a questionnaire link works, how often a point may be reminded
     questionnaire_days: int = 14
     reminder_every_days: int = 7
+    # CDS Hooks: the JSON file of the EHRs allowed to call (SIJCARE_CDS_ISSUERS), see
+    # web/cds_hooks/issuers.py; None: every call answers 401
+    cds_issuers: Path | None = None
 
     @classmethod
     def from_env(cls, database_url: str) -> Settings:
@@ -100,6 +103,8 @@ class Settings:
             **capacity_from_env(database_url),
             **public_site_from_env(),
             **follow_up_from_env(),
+            cds_issuers=Path(os.environ["SIJCARE_CDS_ISSUERS"])
+            if os.environ.get("SIJCARE_CDS_ISSUERS", "").strip() else None,
         )
 
 

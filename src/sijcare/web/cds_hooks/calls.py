@@ -1,0 +1,52 @@
+"""Authenticating a call and touching the database briefly, off the event loop.
+
+Each call spends its token's `jti` in a short transaction of its own, so a replay is
+refused however many processes serve; the hook's own work (fetching, assessing) holds no
+database connection, and its audit entries are written in another short transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from sijcare.store.cds_hooks import spend_token_id
+from sijcare.web.cds_hooks.tokens import Caller, Refused, bearer, verify
+
+T = TypeVar("T")
+
+
+def _run(sessions: Callable[[], Session], work: Callable[[Session], T]) -> T:
+    with sessions() as db:
+        result = work(db)
+        db.commit()
+        return result
+
+
+async def in_db(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(session)` in its own committed transaction, in a worker thread."""
+    state = request.app.state
+    async with state.db_gate or nullcontext():
+        return await run_in_threadpool(_run, state.sessions, work)
+
+
+def endpoint_url(request: Request) -> str:
+    """The exact URL the EHR called, as the public base URL names it (the token's `aud`)."""
+    return request.app.state.settings.public_url + request.url.path
+
+
+async def authenticated(request: Request) -> Caller:
+    """The verified caller; Refused (401) otherwise, also for a replayed `jti`."""
+    state = request.app.state
+    token = bearer(request.headers.get("authorization"))
+    caller = await run_in_threadpool(verify, token, endpoint_url(request), state.cds_issuers,
+                                     state.cds_keysets)
+    if not await in_db(request, lambda db: spend_token_id(db, caller.iss, caller.jti,
+                                                          caller.expires_at)):
+        raise Refused
+    return caller
