@@ -60,6 +60,14 @@ def _policy(db, resources: list[dict[str, Any]]) -> str:
     return (known.payer if known else None) or DEFAULT_POLICY
 
 
+def _options(hook: HookRequest) -> list[str]:
+    """The options an order hook's draft orders ask for (none for patient-view)."""
+    if hook.hook == "patient-view":
+        return []
+    return ordered(hook.context.draftOrders,
+                   hook.context.selections if hook.hook == "order-select" else None)
+
+
 def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
            public_url: str) -> list[Issued]:
     try:
@@ -69,9 +77,8 @@ def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
     assessment = assess(case, policy=policy)
     if hook.hook == "patient-view":
         return patient_view(public_url, assessment, case)
-    options = ordered(hook.context.draftOrders,
-                      hook.context.selections if hook.hook == "order-select" else None)
-    return [i for option in options for i in option_cards(public_url, assessment, option)]
+    return [i for option in _options(hook)
+            for i in option_cards(public_url, assessment, option)]
 
 
 def _audit(db, service_id: str, caller: Caller, hook: HookRequest, issued: list[Issued]) -> None:
@@ -93,6 +100,9 @@ async def call_service(request: Request, service_id: str) -> JSONResponse:
     if hook.hook != service["hook"]:
         raise HTTPException(400, f"hook: this service answers {service['hook']}, "
                                  f"not {hook.hook[:40]!r}")
+    if hook.hook != "patient-view" and not _options(hook):
+        await in_db(request, lambda db: _audit(db, service_id, caller, hook, []))
+        return JSONResponse({"cards": []})  # no SI-joint order: nothing to read or say
     try:
         resources = await run_in_threadpool(gather, hook.model_dump(mode="json"),
                                             hook.context.patientId)
