@@ -16,7 +16,7 @@ class FhirServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 server.seen.append((self.path, self.headers.get("Authorization")))
                 body = server.routes.get(self.path)
                 if body is None:

@@ -152,7 +152,7 @@ def test_the_token_is_never_logged(hooks: Hooks, caplog: pytest.LogCaptureFixtur
 def test_the_issuers_file_is_checked_naming_the_issuer(tmp_path) -> None:
     path = tmp_path / "issuers.json"
     path.write_text(json.dumps({"https://a.test": {"jwks_url": "ftp://x"}}))
-    with pytest.raises(IssuersError, match="https://a.test.*jwks_url"):
+    with pytest.raises(IssuersError, match=r"https://a\.test.*jwks_url"):
         load_issuers(path)
     path.write_text(json.dumps({"https://a.test": {}}))
     with pytest.raises(IssuersError, match="exactly one"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
@@ -29,7 +29,7 @@ from sijcare.web.cds_hooks.cards import Issued, option_cards, patient_view, unus
 from sijcare.web.cds_hooks.orders import ordered
 from sijcare.web.cds_hooks.prefetch import Unavailable, gather
 from sijcare.web.cds_hooks.services import SERVICES, discovery
-from sijcare.web.cds_hooks.tokens import Caller
+from sijcare.web.cds_hooks.tokens import Caller, Problem
 
 PREFIX = "/cds-services"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -39,12 +39,12 @@ async def _body(request: Request, model: type) -> Any:
     try:
         return model.model_validate_json(await request.body())
     except ValidationError as error:
-        raise HTTPException(400, "; ".join(describe(error))) from None
+        raise Problem(400, "; ".join(describe(error))) from None
 
 
 def _service(service_id: str) -> dict[str, Any]:
     if service_id not in SERVICES:
-        raise HTTPException(404, f"No CDS service {service_id[:60]!r}.")
+        raise Problem(404, f"No CDS service {service_id[:60]!r}.")
     return SERVICES[service_id]
 
 
@@ -98,7 +98,7 @@ async def call_service(request: Request, service_id: str) -> JSONResponse:
     service = _service(service_id)
     hook: HookRequest = await _body(request, HookRequest)
     if hook.hook != service["hook"]:
-        raise HTTPException(400, f"hook: this service answers {service['hook']}, "
+        raise Problem(400, f"hook: this service answers {service['hook']}, "
                                  f"not {hook.hook[:40]!r}")
     if hook.hook != "patient-view" and not _options(hook):
         await in_db(request, lambda db: _audit(db, service_id, caller, hook, []))
@@ -107,7 +107,7 @@ async def call_service(request: Request, service_id: str) -> JSONResponse:
         resources = await run_in_threadpool(gather, hook.model_dump(mode="json"),
                                             hook.context.patientId)
     except Unavailable:
-        raise HTTPException(412, "The patient's data was neither prefetched nor fetchable "
+        raise Problem(412, "The patient's data was neither prefetched nor fetchable "
                                  "from fhirServer.") from None
     policy = await in_db(request, lambda db: _policy(db, resources))
     public_url = request.app.state.settings.public_url
@@ -120,7 +120,7 @@ def _file(db, service_id: str, caller: Caller, feedback: Feedback) -> None:
     for number, item in enumerate(feedback.feedback):
         issued = card_issued(db, item.card)
         if issued is None or issued.get("service") != service_id:
-            raise HTTPException(400, f"feedback[{number}].card: {item.card[:100]!r} is not a "
+            raise Problem(400, f"feedback[{number}].card: {item.card[:100]!r} is not a "
                                      "card this service issued")
         data = item.model_dump(mode="python", exclude_none=True)
         moment = item.outcomeTimestamp

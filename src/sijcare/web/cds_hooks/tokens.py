@@ -26,6 +26,14 @@ class Refused(Exception):
     """The call is not authenticated; deliberately says nothing more."""
 
 
+class Problem(Exception):
+    """A call the service cannot answer (400, 404, 412): JSON `{"detail": ...}` naming why."""
+
+    def __init__(self, status_code: int, detail: str):
+        super().__init__(detail)
+        self.status_code, self.detail = status_code, detail
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who called, as the verified token says."""
