@@ -158,3 +158,21 @@ def test_the_issuers_file_is_checked_naming_the_issuer(tmp_path) -> None:
     with pytest.raises(IssuersError, match="exactly one"):
         load_issuers(path)
     assert load_issuers(None) == {}
+
+
+def test_a_replay_is_refused_by_another_process_on_the_same_database(hooks: Hooks) -> None:
+    """A second app on its own engine (as a second server process would be) refuses the
+    token the first accepted: the jti lives in the database, not in memory."""
+    from fastapi.testclient import TestClient
+
+    from sijcare.store import make_engine
+    from sijcare.web import create_app
+    settings = hooks.world.app.state.settings
+    engine = make_engine(settings.database_url)
+    try:
+        with TestClient(create_app(settings, engine)) as other:
+            token = hooks.es.token(hooks.url(DISCOVERY))
+            assert _get(hooks, token).status_code == 200
+            _refused(other.get(DISCOVERY, headers={"Authorization": f"Bearer {token}"}))
+    finally:
+        engine.dispose()

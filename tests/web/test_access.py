@@ -70,6 +70,8 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     # the registry: clinicians and researchers, the two roles holding case_assess
     ("GET", "/registry"): P.case_assess,
     ("GET", "/registry/report.pdf"): P.case_assess,
+    # what clinicians did with sijcare's cards in the EHR (CDS Hooks feedback): no patient
+    ("GET", "/cds-overrides"): P.clinical_read,
 }
 # Appointment requests from the public site: their access is tested in test_appointments.py.
 REQUEST_ROUTES: dict[tuple[str, str], Permission] = {
@@ -111,6 +113,13 @@ FHIR_ROUTES = {
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"), ("GET", "/fhir/CodeSystem/sijcare"),
 }
 
+# CDS Hooks (issue 24): no session at all, a JWT signed by an allow-listed EHR on every call;
+# access tested in tests/cds_hooks/test_security.py.
+CDS_HOOKS_ROUTES = {
+    ("GET", "/cds-services"), ("POST", "/cds-services/{service_id}"),
+    ("POST", "/cds-services/{service_id}/feedback"),
+}
+
 
 def app_routes() -> list[tuple[str, str, APIRoute | None]]:
     app = create_app(Settings(database_url="sqlite://", secret_key=b"x"))
@@ -128,7 +137,7 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 def test_every_route_is_in_the_matrix() -> None:
     listed = (set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES)
-              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES)
+              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES | CDS_HOOKS_ROUTES)
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 

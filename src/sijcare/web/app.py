@@ -23,7 +23,7 @@ from sijcare.web.api import patients as api_patients
 from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
 from sijcare.web.bodies import RequestBodies
-from sijcare.web.clinic import inbox, worklist
+from sijcare.web.clinic import cds_overrides, inbox, worklist
 from sijcare.web.clinic import registry as clinic_registry
 from sijcare.web.clinic import reports as clinic_reports
 from sijcare.web.csrf import check_csrf
@@ -42,7 +42,8 @@ ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.r
            api_patients.router, api_episodes.router, api_records.router, api_docs.router,
            signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router,
            clinic_registry.router, clinic_reports.router, worklist.router, worklist.api,
-           questionnaire.router, fhir.router, cds_hooks.router)
+           questionnaire.router, fhir.router, cds_hooks.router,
+           cds_overrides.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
