@@ -114,7 +114,7 @@ def follow_up_cards(public_url: str, assessment: Assessment) -> list[Issued]:
 
 
 def alert_cards(public_url: str, assessment: Assessment) -> list[Issued]:
-    return [Issued(_card(public_url, assessment, a.id, alert_line(a),
+    return [Issued(_card(public_url, assessment, a.id, words(a.detail),
                          ALERT_INDICATOR[a.severity],
                          f"{alert_line(a)}{_sources(a.sources)}"), a.id)
             for a in assessment.alerts if a.severity in ("block", "warn")]
