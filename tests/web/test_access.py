@@ -119,6 +119,9 @@ CDS_HOOKS_ROUTES = {
     ("GET", "/cds-services"), ("POST", "/cds-services/{service_id}"),
     ("POST", "/cds-services/{service_id}/feedback"),
 }
+# SMART launch (issue 24): the EHR's authorization server signs the clinician in; tested end
+# to end in tests/smart/.
+SMART_ROUTES = {("GET", "/smart/launch"), ("GET", "/smart/callback")}
 
 
 def app_routes() -> list[tuple[str, str, APIRoute | None]]:
@@ -137,7 +140,8 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 def test_every_route_is_in_the_matrix() -> None:
     listed = (set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES)
-              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES | CDS_HOOKS_ROUTES)
+              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES | CDS_HOOKS_ROUTES
+              | SMART_ROUTES)
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 

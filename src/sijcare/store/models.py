@@ -673,3 +673,16 @@ class CdsFeedback(Base):
     reason_display: Mapped[str | None] = mapped_column(String(300))
     comment: Mapped[str | None] = mapped_column(Text)
     accepted_suggestions: Mapped[list[str] | None]
+
+
+class SmartLaunch(Base):
+    """A SMART launch on its way through the EHR's authorization server: the PKCE verifier
+    stays here, server-side, keyed by a hash of the `state` the browser carries; the row is
+    spent by the callback and useless after ten minutes."""
+
+    __tablename__ = "smart_launches"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
-from sijcare.web import cds_hooks, errors, fhir
+from sijcare.web import cds_hooks, errors, fhir, smart
 from sijcare.web.actors import ActorCache
 from sijcare.web.admission import Admission
 from sijcare.web.api import assess as api_assess
@@ -43,7 +43,7 @@ ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.r
            signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router,
            clinic_registry.router, clinic_reports.router, worklist.router, worklist.api,
            questionnaire.router, fhir.router, cds_hooks.router,
-           cds_overrides.router)
+           cds_overrides.router, smart.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -77,5 +77,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     fhir.install(app)
     cds_hooks.install(app)
+    smart.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

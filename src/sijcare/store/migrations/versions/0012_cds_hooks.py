@@ -1,4 +1,5 @@
-"""CDS Hooks: the JWT ids seen (replays refused across processes) and the cards' feedback.
+"""CDS Hooks and SMART launch: the JWT ids seen (replays refused across processes), the
+cards' feedback, and SMART launches under way (their PKCE verifiers, server-side).
 
 Revision ID: 0012
 Revises: 0010
@@ -48,9 +49,20 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_cds_feedback_card"), "cds_feedback", ["card"])
     op.create_index("ix_cds_feedback_rule", "cds_feedback", ["rule", "outcome"])
+    op.create_table(
+        "smart_launches",
+        sa.Column("state_hash", sa.String(length=64), nullable=False),
+        sa.Column("issuer", sa.String(length=300), nullable=False),
+        sa.Column("code_verifier", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("state_hash", name=op.f("pk_smart_launches")),
+    )
+    op.create_index(op.f("ix_smart_launches_created_at"), "smart_launches", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_smart_launches_created_at"), table_name="smart_launches")
+    op.drop_table("smart_launches")
     op.drop_index("ix_cds_feedback_rule", table_name="cds_feedback")
     op.drop_index(op.f("ix_cds_feedback_card"), table_name="cds_feedback")
     op.drop_table("cds_feedback")
