@@ -75,7 +75,7 @@ def _launch(launching: Launching, browser: TestClient, launch: str | None = None
 
 def test_ehr_launch_lands_on_the_patients_episode(launching: Launching) -> None:
     browser = launching.browser()
-    started, landed = _launch(launching, browser, "L-ada")
+    _, landed = _launch(launching, browser, "L-ada")
     assert landed.status_code == 303
     assert landed.headers["location"] == f"/episodes/{launching.episode_id}"
     page = browser.get(landed.headers["location"])
