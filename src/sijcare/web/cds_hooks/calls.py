@@ -40,13 +40,27 @@ def endpoint_url(request: Request) -> str:
     return request.app.state.settings.public_url + request.url.path
 
 
-async def authenticated(request: Request) -> Caller:
-    """The verified caller; Refused (401) otherwise, also for a replayed `jti`."""
+async def verified(request: Request) -> Caller:
+    """The caller the token names, its jti not spent yet (`spent` does, with the call's
+    first database work); Refused (401) otherwise."""
     state = request.app.state
     token = bearer(request.headers.get("authorization"))
-    caller = await run_in_threadpool(verify, token, endpoint_url(request), state.cds_issuers,
-                                     state.cds_keysets)
-    if not await in_db(request, lambda db: spend_token_id(db, caller.iss, caller.jti,
-                                                          caller.expires_at)):
-        raise Refused
+    return await run_in_threadpool(verify, token, endpoint_url(request), state.cds_issuers,
+                                   state.cds_keysets)
+
+
+async def spent(request: Request, caller: Caller, work: Callable[[Session], T]) -> T:
+    """`work(session)` in the transaction that spends the caller's jti; Refused (and
+    nothing done) if the jti was seen before."""
+    def both(db: Session) -> T:
+        if not spend_token_id(db, caller.iss, caller.jti, caller.expires_at):
+            raise Refused
+        return work(db)
+    return await in_db(request, both)
+
+
+async def authenticated(request: Request) -> Caller:
+    """The verified caller, its jti spent; Refused (401) otherwise, also for a replay."""
+    caller = await verified(request)
+    await spent(request, caller, lambda db: None)
     return caller

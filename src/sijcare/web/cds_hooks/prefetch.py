@@ -57,20 +57,25 @@ def _fetch(client: httpx.Client, server: str, query: str) -> Any:
         raise Unavailable from None
 
 
-def gather(request: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
-    """Every resource the templates name, prefetched or fetched."""
-    prefetch = request.get("prefetch") or {}
-    missing = [key for key in TEMPLATES if key not in prefetch]
+def missing(prefetch: dict[str, Any] | None) -> list[str]:
+    """The template keys the EHR did not prefetch (a `null` one it did: no data)."""
+    return [key for key in TEMPLATES if key not in (prefetch or {})]
+
+
+def gather(prefetch: dict[str, Any] | None, server: str | None, authorization: Any,
+           patient_id: str) -> list[dict[str, Any]]:
+    """Every resource the templates name, prefetched or fetched from `server` with the
+    `authorization`'s bearer token."""
+    prefetch = prefetch or {}
     found = [r for key in TEMPLATES if key in prefetch for r in _resources(prefetch[key])]
-    if not missing:
+    if not missing(prefetch):
         return found
-    server = request.get("fhirServer")
     if not server:
         raise Unavailable
-    token = (request.get("fhirAuthorization") or {}).get("access_token")
+    token = getattr(authorization, "access_token", None)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(timeout=FETCH_TIMEOUT, headers=headers, follow_redirects=False) as client:
-        for key in missing:
+        for key in missing(prefetch):
             found += _resources(_fetch(client, server,
                                        TEMPLATES[key].replace(PATIENT, patient_id)))
     return found

@@ -16,18 +16,20 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from sijcare.engine import DEFAULT_POLICY, assess
 from sijcare.interop.fhir.case_from_resources import case_from_resources
-from sijcare.interop.fhir.matching import matching_patient
+from sijcare.interop.fhir.matching import matching_patient_id
 from sijcare.model.loading import describe
 from sijcare.store import record_event
 from sijcare.store.cds_hooks import CARD, add_feedback, card_issued
+from sijcare.store.models import Patient
 from sijcare.web.cds_hooks.bodies import Feedback, HookRequest
-from sijcare.web.cds_hooks.calls import authenticated, in_db
+from sijcare.web.cds_hooks.calls import authenticated, in_db, spent, verified
 from sijcare.web.cds_hooks.cards import Issued, option_cards, patient_view, unusable
 from sijcare.web.cds_hooks.orders import ordered
-from sijcare.web.cds_hooks.prefetch import Unavailable, gather
+from sijcare.web.cds_hooks.prefetch import Unavailable, gather, missing
 from sijcare.web.cds_hooks.services import SERVICES, discovery
 from sijcare.web.cds_hooks.tokens import Caller, Problem
 
@@ -55,9 +57,11 @@ async def list_services(request: Request) -> JSONResponse:
 
 
 def _policy(db, resources: list[dict[str, Any]]) -> str:
+    """The payer's policy of the patient sijcare knows by this identifier, else the default."""
     patient = next((r for r in resources if r.get("resourceType") == "Patient"), {})
-    known = matching_patient(db, patient.get("identifier") or [])
-    return (known.payer if known else None) or DEFAULT_POLICY
+    known = matching_patient_id(db, patient.get("identifier") or [])
+    payer = db.scalar(select(Patient.payer).where(Patient.id == known)) if known else None
+    return payer or DEFAULT_POLICY
 
 
 def _options(hook: HookRequest) -> list[str]:
@@ -82,10 +86,12 @@ def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
 
 
 def _audit(db, service_id: str, caller: Caller, hook: HookRequest, issued: list[Issued]) -> None:
+    """An entry per card (which feedback is filed against), or one for a call without."""
     common = {"service": service_id, "iss": caller.iss, "hookInstance": hook.hookInstance,
               "patient": hook.context.patientId, "user": hook.context.userId}
-    record_event(db, None, "cds_hook", "cds_service", service_id, None,
-                 {**common, "cards": len(issued)})
+    if not issued:
+        record_event(db, None, "cds_hook", "cds_service", service_id, None,
+                     {**common, "cards": 0})
     for i in issued:
         record_event(db, None, "cds_card", CARD, i.card["uuid"], None,
                      {**common, "rule": i.rule, "stop": i.stop,
@@ -94,25 +100,33 @@ def _audit(db, service_id: str, caller: Caller, hook: HookRequest, issued: list[
 
 @router.post("/{service_id}", name="cds.service")
 async def call_service(request: Request, service_id: str) -> JSONResponse:
-    caller = await authenticated(request)
+    caller = await verified(request)
     service = _service(service_id)
     hook: HookRequest = await _body(request, HookRequest)
     if hook.hook != service["hook"]:
         raise Problem(400, f"hook: this service answers {service['hook']}, "
                                  f"not {hook.hook[:40]!r}")
     if hook.hook != "patient-view" and not _options(hook):
-        await in_db(request, lambda db: _audit(db, service_id, caller, hook, []))
+        await spent(request, caller, lambda db: _audit(db, service_id, caller, hook, []))
         return JSONResponse({"cards": []})  # no SI-joint order: nothing to read or say
+    fetching = bool(missing(hook.prefetch))
+    if fetching:  # the jti is spent before any request goes out with the EHR's token
+        await spent(request, caller, lambda db: None)
     try:
-        resources = await run_in_threadpool(gather, hook.model_dump(mode="json"),
-                                            hook.context.patientId)
+        resources = await run_in_threadpool(gather, hook.prefetch, hook.fhirServer,
+                                            hook.fhirAuthorization, hook.context.patientId)
     except Unavailable:
         raise Problem(412, "The patient's data was neither prefetched nor fetchable "
-                                 "from fhirServer.") from None
+                           "from fhirServer.") from None
     policy = await in_db(request, lambda db: _policy(db, resources))
     public_url = request.app.state.settings.public_url
     issued = await run_in_threadpool(_cards, hook, resources, policy, public_url)
-    await in_db(request, lambda db: _audit(db, service_id, caller, hook, issued))
+
+    def audit(db) -> None:
+        _audit(db, service_id, caller, hook, issued)
+    # otherwise the jti is spent with the audit entries, in one commit: a replay sent
+    # meanwhile gets its 401 there, and its cards are never sent
+    await (in_db(request, audit) if fetching else spent(request, caller, audit))
     return JSONResponse({"cards": [i.card for i in issued]})
 
 
@@ -134,8 +148,8 @@ def _file(db, service_id: str, caller: Caller, feedback: Feedback) -> None:
 
 @router.post("/{service_id}/feedback", name="cds.feedback")
 async def feedback(request: Request, service_id: str) -> Response:
-    caller = await authenticated(request)
+    caller = await verified(request)
     _service(service_id)
     sent: Feedback = await _body(request, Feedback)
-    await in_db(request, lambda db: _file(db, service_id, caller, sent))
+    await spent(request, caller, lambda db: _file(db, service_id, caller, sent))
     return Response(status_code=200)

@@ -10,7 +10,9 @@ until the token expires, across processes (`store.cds_hooks.spend_token_id`). An
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -62,13 +64,18 @@ def _key(issuer: Issuer, header: dict[str, Any], keysets: KeySets) -> jwt.PyJWK:
     matches = [k for k in (keyset or {}).get("keys") or [] if k.get("kid") == kid]
     if len(matches) != 1:
         raise Refused
-    try:
-        key = jwt.PyJWK(matches[0], algorithm=header["alg"])
-    except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError, TypeError):
-        raise Refused from None
     if matches[0].get("alg", header["alg"]) != header["alg"]:
         raise Refused
-    return key
+    try:
+        return _public_key(json.dumps(matches[0], sort_keys=True), header["alg"])
+    except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError, TypeError):
+        raise Refused from None
+
+
+@lru_cache(maxsize=64)
+def _public_key(jwk: str, alg: str) -> jwt.PyJWK:
+    """A key set's key, built once (an EC or RSA key takes a while to load)."""
+    return jwt.PyJWK(json.loads(jwk), algorithm=alg)
 
 
 def verify(token: str, audience: str, issuers: dict[str, Issuer],
