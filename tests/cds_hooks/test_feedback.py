@@ -54,14 +54,17 @@ def test_the_sandboxs_feedback_is_accepted(hooks: Hooks) -> None:  # D3
     assert _send(hooks, SIGN, no_display, bare).status_code == 200
 
 
-def test_accepted_needs_accepted_suggestions(hooks: Hooks) -> None:  # D2
-    card = hooks.post(VIEW, hooks.request("patient-view", hooks.patients["demo-01"])
-                      ).json()["cards"][0]
+def test_accepting_the_withdrawal_is_stored_with_its_suggestion(hooks: Hooks) -> None:  # D2, D4
+    card = _stop_card(hooks)
+    suggestion = card["suggestions"][0]["uuid"]  # both uuids: the sandbox can send this
     item = {"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-12-08T10:00Z"}
-    answer = _send(hooks, VIEW, item)
+    answer = _send(hooks, SIGN, item)
     assert answer.status_code == 400 and "acceptedSuggestions" in answer.json()["detail"]
-    item["acceptedSuggestions"] = [{"id": "a-suggestion"}]
-    assert _send(hooks, VIEW, item).status_code == 200
+    item["acceptedSuggestions"] = [{"id": suggestion}]
+    assert _send(hooks, SIGN, item).status_code == 200
+    with hooks.world.sessions() as db:
+        row = db.scalars(select(CdsFeedback).where(CdsFeedback.card == card["uuid"])).one()
+    assert row.outcome == "accepted" and row.accepted_suggestions == [suggestion]
 
 
 @pytest.mark.parametrize("item", [

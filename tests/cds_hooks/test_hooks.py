@@ -124,6 +124,12 @@ def test_order_sign_with_an_allergy_is_a_critical_stop(hooks: Hooks) -> None:  #
         assert card["summary"].startswith("Stopped for safety")
         assert "anaesthetic" in card["detail"] or "anesthetic" in card["detail"]
         assert card["overrideReasons"][0]["code"] == "cds-not-applicable"
+    for card in stops:  # C8, C9: one suggestion, to withdraw the draft order
+        assert card["selectionBehavior"] == "at-most-one"
+        (suggestion,) = card["suggestions"]
+        assert suggestion["actions"] == [{"type": "delete", "resourceId": ["ServiceRequest/sij-1"],
+                                          "description": "Remove the draft order "
+                                                         "ServiceRequest/sij-1"}]
     without = hooks.request("order-sign", hooks.patients["demo-04"], draftOrders=_order("27096"))
     assert not [c for c in check_response(hooks.post(SIGN, without).json())
                 if c["indicator"] == "critical"]
@@ -273,3 +279,25 @@ def test_every_card_of_every_demo_patient_conforms(hooks: Hooks) -> None:
             answer = hooks.post(path, hooks.request(hook, patient_id, **extra))
             for card in check_response(answer.json()):
                 check_card(card)
+
+
+@pytest.mark.parametrize("broken", [
+    {"summary": "x" * 140}, {"indicator": "hard-stop"}, {"source": {}},
+    {"suggestions": [{"label": "a"}]},  # no selectionBehavior (cds-resp-6)
+    {"suggestions": [{"label": "a", "isRecommended": True}, {"label": "b",
+                                                           "isRecommended": True}],
+     "selectionBehavior": "at-most-one"},  # cds-resp-1
+    {"suggestions": [{"label": "a", "actions": [{"type": "delete"}]}],
+     "selectionBehavior": "any"},  # an action without description (cds-resp-5)
+    {"overrideReasons": [{"code": "x", "system": "y"}]},  # no display (cds-resp-4)
+    {"links": [{"label": "a", "url": "not a url", "type": "smart"}]},
+    {"links": [{"label": "a", "url": "https://x.test", "type": "absolute",
+                "appContext": "x"}]},  # cds-resp-3
+    {"detail": ""}])
+def test_the_card_checks_can_fail(broken: dict) -> None:
+    """The conformance checks themselves catch each fault CHECKS.md C6-C11 names."""
+    card = {"uuid": "u", "summary": "s", "indicator": "info", "source": {"label": "l"},
+            **broken}
+    with pytest.raises((AssertionError, KeyError)):
+        check_card(card)
+        no_empty_values(card)

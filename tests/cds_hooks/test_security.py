@@ -176,3 +176,14 @@ def test_a_replay_is_refused_by_another_process_on_the_same_database(hooks: Hook
             _refused(other.get(DISCOVERY, headers={"Authorization": f"Bearer {token}"}))
     finally:
         engine.dispose()
+
+
+def test_a_key_set_with_the_kid_twice_is_refused(hooks: Hooks) -> None:  # B3
+    from sijcare.web.cds_hooks.issuers import Issuer, KeySets
+    from sijcare.web.cds_hooks.tokens import Refused, verify
+    twice = Issuer(EHR, {"keys": [hooks.es.jwk, hooks.es.jwk]}, None, ())
+    once = Issuer(EHR, {"keys": [hooks.es.jwk]}, None, ())
+    token = hooks.es.token("https://aud.test")
+    assert verify(token, "https://aud.test", {EHR: once}, KeySets()).iss == EHR
+    with pytest.raises(Refused):
+        verify(token, "https://aud.test", {EHR: twice}, KeySets())

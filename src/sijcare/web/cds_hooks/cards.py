@@ -131,17 +131,34 @@ def _checklist(option: OptionResult) -> str:
                      f"{_sources(c.sources)}" for c in criteria)
 
 
-def option_cards(public_url: str, assessment: Assessment, option_id: str) -> list[Issued]:
-    """The option's safety stops (critical, overridable) and its eligibility."""
+def _withdraw(option: OptionResult, orders: list[str]) -> list[dict[str, Any]]:
+    """The stop's one suggestion: withdraw the draft orders that ask for the option."""
+    if not orders:
+        return []
+    return [{"label": f"Withdraw the {option.name} order", "uuid": str(uuid.uuid4()),
+             "isRecommended": True,
+             "actions": [{"type": "delete", "resourceId": [order],
+                          "description": f"Remove the draft order {order}"}
+                         for order in orders]}]
+
+
+def option_cards(public_url: str, assessment: Assessment, option_id: str,
+                 orders: list[str]) -> list[Issued]:
+    """The option's safety stops (critical, overridable, with the suggestion to withdraw
+    the `orders` asking for it) and its eligibility."""
     option = assessment.eligibility[option_id]
     policy = load_knowledge().policies[assessment.policy].name
     reasons = load_terminology().override_reasons_codings()
-    found = [Issued(_card(public_url, assessment, option_id,
-                          f"{STOPPED}: {option.name}. {c.text}", "critical",
-                          f"**{STOPPED}: {option.name}**\n\n{stop_line(c)}{_sources(c.sources)}"
-                          "\n\nGoing ahead needs a reason, which sijcare keeps for review.",
-                          overrideReasons=reasons), option_id, c.id)
-             for c in safety_stops(option)]
+    found = []
+    for c in safety_stops(option):
+        suggestions = _withdraw(option, orders)
+        card = _card(public_url, assessment, option_id, f"{STOPPED}: {option.name}. {c.text}",
+                     "critical",
+                     f"**{STOPPED}: {option.name}**\n\n{stop_line(c)}{_sources(c.sources)}"
+                     "\n\nGoing ahead needs a reason, which sijcare keeps for review.",
+                     overrideReasons=reasons, suggestions=suggestions,
+                     selectionBehavior="at-most-one" if suggestions else None)
+        found.append(Issued(card, option_id, c.id))
     document = [c.document for c in option.criteria if c.document]
     lines = [f"**{option.name}** under {policy}: {status_words(option)}", _checklist(option)]
     if document:

@@ -64,10 +64,11 @@ def _policy(db, resources: list[dict[str, Any]]) -> str:
     return payer or DEFAULT_POLICY
 
 
-def _options(hook: HookRequest) -> list[str]:
-    """The options an order hook's draft orders ask for (none for patient-view)."""
+def _options(hook: HookRequest) -> dict[str, list[str]]:
+    """The options an order hook's draft orders ask for, with the orders (none for
+    patient-view)."""
     if hook.hook == "patient-view":
-        return []
+        return {}
     return ordered(hook.context.draftOrders,
                    hook.context.selections if hook.hook == "order-select" else None)
 
@@ -81,8 +82,8 @@ def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
     assessment = assess(case, policy=policy)
     if hook.hook == "patient-view":
         return patient_view(public_url, assessment, case)
-    return [i for option in _options(hook)
-            for i in option_cards(public_url, assessment, option)]
+    return [i for option, orders in _options(hook).items()
+            for i in option_cards(public_url, assessment, option, orders)]
 
 
 def _audit(db, service_id: str, caller: Caller, hook: HookRequest, issued: list[Issued]) -> None:
