@@ -29,7 +29,7 @@ from sijcare.store import (
 )
 from sijcare.web import Settings, create_app
 from sijcare.web.assessing import assess_episode
-from sijcare.web.passwords import hash_password
+from sijcare.web.auth.passwords import hash_password
 
 PASSWORD = "correct horse battery"
 ROLES = ("clinician", "staff", "researcher", "admin")

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from sijcare.store import AuditEvent
 from sijcare.web import create_app
-from sijcare.web.access import ROLE_PERMISSIONS, Permission, Role
 from sijcare.web.audit import audit_note
+from sijcare.web.auth.access import ROLE_PERMISSIONS, Permission, Role
 from sijcare.web.settings import Settings
 from tests.web.conftest import World
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sijcare.store import User
 from sijcare.store.models import SignInFailure
 from sijcare.web import Settings, create_app
-from sijcare.web.sessions import COOKIE
-from sijcare.web.throttle import LoginThrottle
+from sijcare.web.auth.sessions import COOKIE
+from sijcare.web.auth.throttle import LoginThrottle
 from tests.web.conftest import PASSWORD, Clock, World
 from tests.web.test_security_errors import serving
 

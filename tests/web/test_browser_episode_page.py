@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sijcare.web.forms import record_forms
+from sijcare.web.clinic.forms import record_forms
 from tests.web.browsing import ARTIFACTS, CHROMIUM, browser, demo_world, served, sign_in
 from tests.web.conftest import World
 

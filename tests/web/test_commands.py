@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from sijcare.cli import app
 from sijcare.store import Clinic, Patient, User, session_factory
-from sijcare.web.passwords import verify_password
+from sijcare.web.auth.passwords import verify_password
 from sijcare.web.serving import prepare
 
 

@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from sijcare import decision
 from sijcare.engine import assess
 from sijcare.model.case import Case
-from sijcare.web import decision
-from sijcare.web.presenters import clue_count
+from sijcare.web.clinic.presenters import clue_count
 from tests.web.conftest import World
 
 AS_OF = dt.date(2026, 6, 1)

@@ -19,9 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sijcare.store import create_clinic, create_user, session_factory
-from sijcare.web import Settings, create_app, signin
-from sijcare.web.accounts import AccountError, add_user
-from sijcare.web.passwords import hash_password, password_problem
+from sijcare.web import Settings, create_app
+from sijcare.web.admin.accounts import AccountError, add_user
+from sijcare.web.auth import signin
+from sijcare.web.auth.passwords import hash_password, password_problem
 from tests.store.helpers import fresh_database, migrated
 from tests.web.conftest import PASSWORD, World
 from tests.web.test_security_errors import serving

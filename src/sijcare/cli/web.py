@@ -47,7 +47,7 @@ def serve_command(
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
     if demo:
         from sijcare.store import session_factory
-        from sijcare.web.accounts import demo_accounts
+        from sijcare.web.admin.accounts import demo_accounts
 
         with session_factory(engine)() as db:
             for username, role, state in demo_accounts(db):
@@ -76,7 +76,7 @@ def user_add_command(
 ) -> None:
     """Add a user; the password is prompted for (twice) unless --password-stdin."""
     from sijcare.store import RecordError, make_engine, session_factory, upgrade
-    from sijcare.web.accounts import AccountError, add_user
+    from sijcare.web.admin.accounts import AccountError, add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

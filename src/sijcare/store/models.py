@@ -637,6 +637,31 @@ class ConfirmationMail(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class ImportedRecord(Base):
+    """Where a patient, episode or record came from when it was imported (FHIR), and whether a
+    clinician has reviewed it. `source` names the resource in the sending system (its type and
+    id, or its identifier), so importing the same file again finds it and changes nothing.
+    `kind` is "patient", "episode" or a record kind; `review` is "unreviewed", "accepted" or
+    "rejected" (a rejected record is also marked entered in error)."""
+
+    __tablename__ = "imported_records"
+    __table_args__ = (UniqueConstraint("clinic_id", "source"),
+                      Index("ix_imported_records_episode", "episode_id", "review"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    source: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int]
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    review: Mapped[str] = mapped_column(String(12), default="unreviewed")
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[dt.datetime | None]
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 # -- CDS Hooks --------------------------------------------------------------------------------
 
 

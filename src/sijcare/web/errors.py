@@ -22,9 +22,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sijcare.web.asgi import HTTPMiddleware
 from sijcare.web.deps import PASSWORD_CHANGE_PATH, NotSignedIn, PasswordChangeRequired
-from sijcare.web.headers import security_headers
+from sijcare.web.middleware.asgi import HTTPMiddleware
+from sijcare.web.middleware.headers import security_headers
 from sijcare.web.templating import render
 
 TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found",

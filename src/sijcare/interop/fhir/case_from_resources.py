@@ -2,8 +2,8 @@
 
 The reverse of the export for what the engine reads: a CDS Hooks call brings a patient's
 resources, and the hook assesses them the way the episode page assesses stored records.
-Codes are read through `fhir_codes.yaml` (`concept_of`), so a resource sijcare exported
-comes back as the same fact, and a hospital's standard codes (LOINC pain score, CPT
+Codes are read through `fhir_codes.yaml` (the importer's `vocabulary`), so a resource
+sijcare exported comes back as the same fact, and a hospital's standard codes (LOINC pain score, CPT
 procedures, RxNorm anticoagulants, SNOMED allergies) mean what they mean in the export.
 
 Unknown is not negative: a fact no resource speaks of stays `None`. Resources entered in
@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, get_args
 
+from sijcare.interop.fhir.incoming import vocabulary
 from sijcare.knowledge.terminology import load_terminology
 from sijcare.model.case import (
     Allergy,
@@ -46,17 +47,9 @@ SEXES = {"female", "male", "other", "unknown"}
 INSTRUMENTS = ("odi", "nrs", "pgic")
 
 
-def concepts(concept: dict[str, Any] | None) -> list[str]:
-    """The vocabulary codes a CodeableConcept's codings stand for, in their order."""
-    terms = load_terminology()
-    found = [terms.concept_of(c.get("system", ""), str(c.get("code", "")))
-             for c in (concept or {}).get("coding") or []]
-    return [c for c in found if c]
-
-
 def _first(concept: dict[str, Any] | None, allowed: Iterable[str]) -> str | None:
     allowed = set(allowed)
-    return next((c for c in concepts(concept) if c in allowed), None)
+    return next((c for c in vocabulary(concept) if c in allowed), None)
 
 
 def _status(concept: dict[str, Any] | None) -> str | None:
@@ -109,7 +102,7 @@ class _Reading:
         return sorted([(d, r) for d, r in found if d <= self.as_of], key=lambda p: p[0])
 
     def _observations(self, code: str) -> list[tuple[dt.date, Resource]]:
-        return [(d, r) for d, r in self.observations if code in concepts(r.get("code"))]
+        return [(d, r) for d, r in self.observations if code in vocabulary(r.get("code"))]
 
     def patient(self, patient_id: str) -> Patient:
         found = next(iter(self.by_type["Patient"]), {})
@@ -121,7 +114,7 @@ class _Reading:
         pain = [(d, r) for d, r in self._observations("nrs") if not r.get("derivedFrom")]
         flags = self.red_flags()
         problem = next((r for r in reversed(self.by_type["Condition"])
-                        if "sij_pain" in concepts(r.get("code"))), None)
+                        if "sij_pain" in vocabulary(r.get("code"))), None)
         facts: dict[str, Any] = {}
         if pain and (value := _value(pain[-1][1])) is not None:
             facts["pain_nrs"] = value
@@ -168,7 +161,7 @@ class _Reading:
                    for c in terms.codings(t)}
         blocks, treatments = [], []
         for day, r in self._dated("Procedure", "performedDateTime", "performedPeriod"):
-            codes = concepts(r.get("code"))
+            codes = vocabulary(r.get("code"))
             side = next((s for b in r.get("bodySite") or [] if (s := _first(b, get_args(Side)))),
                         None)
             guidance = next((_first(e.get("valueCodeableConcept"), get_args(Guidance))
@@ -193,7 +186,7 @@ class _Reading:
         for kind in ("MedicationStatement", "MedicationRequest"):
             for r in self.by_type[kind]:
                 concept = r.get("medicationCodeableConcept")
-                own = "anticoagulant" in concepts(concept)
+                own = "anticoagulant" in vocabulary(concept)
                 drug = any(terms.anticoagulant_class(c.get("system", ""), str(c.get("code")))
                            for c in (concept or {}).get("coding") or [])
                 if r.get("status") == "not-taken" and own:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from sijcare.web.access import Actor
-from sijcare.web.actors import actor_of
 from sijcare.web.api.schemas import Credentials, SessionOut, UserOut
-from sijcare.web.csrf import csrf_token
+from sijcare.web.auth.access import Actor
+from sijcare.web.auth.actors import actor_of
+from sijcare.web.auth.csrf import csrf_token
+from sijcare.web.auth.signin import SignInRefused, sign_in, sign_out
 from sijcare.web.deps import DbSession, NotSignedIn, current_actor
-from sijcare.web.signin import SignInRefused, sign_in, sign_out
 
 router = APIRouter(prefix="/api/v1/session", tags=["session"])
 

@@ -1,14 +1,10 @@
-"""Authenticating a call and touching the database briefly, off the event loop.
-
-Each call spends its token's `jti` in a short transaction of its own, so a replay is
-refused however many processes serve; the hook's own work (fetching, assessing) holds no
-database connection, and its audit entries are written in another short transaction.
+"""Authenticating a call: the token verified, and its `jti` spent in the database (so a
+replay is refused however many processes serve), in the call's first short transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import TypeVar
 
 from fastapi import Request
@@ -17,22 +13,9 @@ from sqlalchemy.orm import Session
 
 from sijcare.store.cds_hooks import spend_token_id
 from sijcare.web.cds_hooks.tokens import Caller, Refused, bearer, verify
+from sijcare.web.deps import in_db
 
 T = TypeVar("T")
-
-
-def _run(sessions: Callable[[], Session], work: Callable[[Session], T]) -> T:
-    with sessions() as db:
-        result = work(db)
-        db.commit()
-        return result
-
-
-async def in_db(request: Request, work: Callable[[Session], T]) -> T:
-    """`work(session)` in its own committed transaction, in a worker thread."""
-    state = request.app.state
-    async with state.db_gate or nullcontext():
-        return await run_in_threadpool(_run, state.sessions, work)
 
 
 def endpoint_url(request: Request) -> str:

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sijcare import __version__
+from sijcare.decision import options as option_views
+from sijcare.decision import stage_notes, stage_why, to_document
 from sijcare.knowledge import load_knowledge
 from sijcare.knowledge.terminology import load_terminology
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Assessment, OptionResult
 from sijcare.model.case import Case
 from sijcare.stops import STOPPED, alert_line, checklist_key, safety_stops, status_words, stop_line
-from sijcare.web.decision import options as option_views
-from sijcare.web.decision import stage_notes, stage_why, to_document
 
 SUMMARY_MAX = 139
 INDICATOR = {"urgent_referral": "critical", "evaluate_other_source": "warning"}

@@ -26,12 +26,13 @@ from sijcare.store import record_event
 from sijcare.store.cds_hooks import CARD, add_feedback, card_issued
 from sijcare.store.models import Patient
 from sijcare.web.cds_hooks.bodies import Feedback, HookRequest
-from sijcare.web.cds_hooks.calls import authenticated, in_db, spent, verified
+from sijcare.web.cds_hooks.calls import authenticated, spent, verified
 from sijcare.web.cds_hooks.cards import Issued, option_cards, patient_view, unusable
 from sijcare.web.cds_hooks.orders import ordered
 from sijcare.web.cds_hooks.prefetch import Unavailable, gather, missing
 from sijcare.web.cds_hooks.services import SERVICES, discovery
 from sijcare.web.cds_hooks.tokens import Caller, Problem
+from sijcare.web.deps import in_db
 
 PREFIX = "/cds-services"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from sijcare.store.cds_hooks import override_report
-from sijcare.web.access import Actor, Permission
+from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.deps import DbSession, require
 from sijcare.web.templating import render
 

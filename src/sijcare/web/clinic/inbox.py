@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from sijcare.screen_questions import answers_in_words
 from sijcare.store import RecordError
 from sijcare.store.appointments import (
     STATUSES,
@@ -22,11 +23,10 @@ from sijcare.store.appointments import (
     set_status,
 )
 from sijcare.store.models import AppointmentRequest
-from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.scope import RowId, _admit, clinic_scope
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
-from sijcare.web.public.questions import answers_in_words
-from sijcare.web.scope import RowId, _admit, clinic_scope
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -20,8 +20,8 @@ from fastapi.responses import RedirectResponse, Response
 from sijcare.interop.fhir.matching import matching_patient
 from sijcare.store import get_user_by_username, record_event
 from sijcare.store.smart_launches import begin_launch, spend_launch
-from sijcare.web.cds_hooks.calls import in_db
-from sijcare.web.signin import renew_sign_in
+from sijcare.web.auth.signin import renew_sign_in
+from sijcare.web.deps import in_db
 from sijcare.web.smart.client import LaunchFailed, authorize_url, complete, discover, new_verifier
 from sijcare.web.templating import render
 
