@@ -158,3 +158,27 @@ def test_an_iss_not_allowed_is_refused(launching: Launching) -> None:
     answer = launching.browser().get("/smart/launch", params={
         "iss": "https://rogue.test/fhir", "launch": "x"})
     assert answer.status_code == 400 and "SIJCARE_SMART_ISSUERS" in answer.text
+
+
+def test_the_smart_issuers_file_is_checked_naming_the_place(tmp_path) -> None:
+    from sijcare.web.smart.issuers import SmartIssuersError, load_smart_issuers
+    path = tmp_path / "smart.json"
+    path.write_text(json.dumps({"https://ehr.test/fhir": {"client_id": "sijcare"}}))
+    with pytest.raises(SmartIssuersError, match="client_secret"):
+        load_smart_issuers(path)
+    path.write_text("not json")
+    with pytest.raises(SmartIssuersError, match="cannot read"):
+        load_smart_issuers(path)
+    assert load_smart_issuers(None) == {}
+
+
+def test_the_settings_name_both_allow_lists(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SIJCARE_CDS_ISSUERS", str(tmp_path / "cds.json"))
+    monkeypatch.setenv("SIJCARE_SMART_ISSUERS", str(tmp_path / "smart.json"))
+    monkeypatch.setenv("SIJCARE_SECRET_KEY", "k" * 40)
+    settings = Settings.from_env("sqlite://")
+    assert settings.cds_issuers == tmp_path / "cds.json"
+    assert settings.smart_issuers == tmp_path / "smart.json"
+    from sijcare.web.cds_hooks.issuers import IssuersError
+    with pytest.raises(IssuersError, match="SIJCARE_CDS_ISSUERS"):
+        create_app(settings)  # the file named is missing: the app does not start

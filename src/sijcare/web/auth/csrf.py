@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Authenticated by a bearer JWT alone, never by the session cookie: nothing to forge.
-BEARER_ONLY = ("/cds-services",)
+BEARER_ONLY = ("/cds-services/",)
 
 
 def csrf_token(request: Request) -> str:
