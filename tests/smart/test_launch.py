@@ -85,6 +85,10 @@ def test_ehr_launch_lands_on_the_patients_episode(launching: Launching) -> None:
                            .order_by(AuditEvent.seq.desc())).first()
     assert event.actor_id == launching.world.ids["clinician"]
     assert event.detail == {"iss": launching.ehr.fhir_base, "encounter": "enc-9"}
+    with launching.world.sessions() as db:
+        signed_in = db.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")
+                               .order_by(AuditEvent.seq.desc())).first()
+    assert signed_in.detail["second_factor"] == f"smart:{launching.ehr.fhir_base}"
 
 
 def test_the_authorization_request_is_smart_with_pkce(launching: Launching) -> None:  # E1, E2

@@ -3,6 +3,7 @@ signed assessments, the worklist, the appointment inbox, the registry and report
 clinicians did with sijcare's cards in the EHR."""
 
 from sijcare.web.clinic import (
+    break_glass,
     cds_overrides,
     course_chart,
     episodes,
@@ -19,7 +20,7 @@ from sijcare.web.clinic import (
 from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
-           inbox.router, registry.router, reports.router, worklist.router,
+           inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
            cds_overrides.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)

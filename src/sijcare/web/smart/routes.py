@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from sijcare.interop.fhir.matching import matching_patient
 from sijcare.store import get_user_by_username, record_event
 from sijcare.store.smart_launches import begin_launch, spend_launch
-from sijcare.web.auth.signin import renew_sign_in
+from sijcare.web.auth.signin import complete_sign_in
 from sijcare.web.deps import in_db
 from sijcare.web.smart.client import LaunchFailed, authorize_url, complete, discover, new_verifier
 from sijcare.web.templating import render
@@ -66,9 +66,8 @@ def _sign_in_and_find(request: Request, db, issuer, launched) -> tuple[str | Non
         record_event(db, None, "sign_in", "user", launched.fhir_user[:64], detail={
             "outcome": "failed", "via": "smart", "iss": issuer.iss})
         return None, "Your EHR account is not mapped to an active sijcare account."
-    renew_sign_in(request, db, user)
-    record_event(db, user.id, "sign_in", "user", str(user.id), detail={
-        "outcome": "signed_in", "via": "smart", "iss": issuer.iss})
+    # the EHR signed the clinician in (its id token names them): audited as that factor
+    complete_sign_in(request, db, user, factor=f"smart:{issuer.iss}"[:200])
     patient = matching_patient(db, launched.patient.get("identifier") or [])
     if patient is None or not patient.episodes:
         return None, "This patient has no episode in sijcare (no identifier matched)."

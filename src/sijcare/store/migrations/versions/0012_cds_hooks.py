@@ -2,7 +2,7 @@
 cards' feedback, and SMART launches under way (their PKCE verifiers, server-side).
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-08
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
