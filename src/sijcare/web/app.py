@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
-from sijcare.web import errors, fhir
+from sijcare.web import cds_hooks, errors, fhir, smart
 from sijcare.web.admin import account, security, two_factor, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
@@ -31,7 +31,7 @@ from sijcare.web.settings import Settings
 
 ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
            users.router, account.router, two_factor.router, security.router, *API_ROUTERS,
-           *PUBLIC_ROUTERS, fhir.router)
+           *PUBLIC_ROUTERS, fhir.router, cds_hooks.router, smart.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -65,5 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     app.add_exception_handler(SessionEnded, kept.session_ended)  # type: ignore[arg-type]
     fhir.install(app)
+    cds_hooks.install(app)
+    smart.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

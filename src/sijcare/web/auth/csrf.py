@@ -12,6 +12,8 @@ from fastapi import HTTPException, Request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Authenticated by a bearer JWT alone, never by the session cookie: nothing to forge.
+BEARER_ONLY = ("/cds-services/",)
 
 
 class SessionEnded(Exception):
@@ -33,7 +35,7 @@ def csrf_token(request: Request) -> str:
 
 async def check_csrf(request: Request) -> None:
     """App-wide dependency: refuse an unsafe request without this session's token."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.url.path.startswith(BEARER_ONLY):
         return
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
