@@ -55,7 +55,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings.database_url, settings.pool)
     app.state.sessions = session_factory(app.state.engine)
     app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
-    app.state.codec = SessionCodec(settings.secret_key)
+    app.state.codec = SessionCodec(settings.accepted_keys)
     app.state.actors = ActorCache(settings.actor_cache_seconds, settings.clock)
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
                                        settings.login_window_seconds, settings.clock,

@@ -29,9 +29,9 @@ async def check_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         sent = (await request.form()).get("csrf_token")
-    expected = request.app.state.codec.csrf_token(request.state.session)
+    expected = request.app.state.codec.csrf_tokens(request.state.session)
     # bytes, not str: compare_digest refuses non-ASCII str, and a header may hold anything
-    if not isinstance(sent, str) or not hmac.compare_digest(
-            sent.encode(errors="replace"), expected.encode()):
+    if not isinstance(sent, str) or not any(hmac.compare_digest(
+            sent.encode(errors="replace"), token.encode()) for token in expected):
         raise HTTPException(403, "The form has expired or did not come from this site "
                                  "(missing or wrong CSRF token). Reload the page and retry.")
