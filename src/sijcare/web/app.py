@@ -22,6 +22,7 @@ from sijcare.web.api import openapi as api_openapi
 from sijcare.web.api import patients as api_patients
 from sijcare.web.api import records as api_records
 from sijcare.web.api import session as api_session
+from sijcare.web.api.idempotency import Replayed, replay
 from sijcare.web.bodies import RequestBodies
 from sijcare.web.clinic import inbox, worklist
 from sijcare.web.clinic import registry as clinic_registry
@@ -74,6 +75,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.add_exception_handler(Replayed, replay)
     fhir.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app
