@@ -3,8 +3,9 @@ on SQLite and PostgreSQL, with real `sijcare serve` processes on loopback only.
 
 Crash safety, per database: a server process, WRITERS clients registering patients (each
 write with its own `Idempotency-Key`), and KILLS SIGKILLs of the server at random moments.
-After each kill the server restarts; every write whose answer was lost is sent again with its
-key. At the end every acknowledged write must be present and intact, no write may exist twice,
+After each kill the next server process takes over (started ahead, see `Standbys`) and a new
+one starts; every write whose answer was lost is sent again with its key. At the end every
+acknowledged write must be present and intact, no write may exist twice,
 the database's integrity check must pass and the audit chain (and the seals) must verify.
 
 Load, per database: CLIENTS clients for SECONDS, each in a loop, against the episode page,
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -71,12 +72,16 @@ def server_env(data_dir: Path) -> dict[str, str]:
             "SIJCARE_QUEUE_SECONDS": "60"}
 
 
-def start(url: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def launch(url: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "sijcare.cli", "serve", "--port",
                                 str(port), "--url", url], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+def ready(process: subprocess.Popen, base: str) -> tuple[subprocess.Popen, str]:
+    """Wait until the server answers its health check (a minute at most)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with suppress(httpx.TransportError):
@@ -86,7 +91,26 @@ def start(url: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
             break
         time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"the server on {url} did not start")
+    raise SystemExit(f"a server at {base} did not start")
+
+
+class Standbys:
+    """Server processes started ahead, so a killed one's successor is ready at once: starting
+    one takes many seconds (imports), and 20 restarts in turn would not fit the time box."""
+
+    def __init__(self, url: str, env: dict[str, str], size: int = 2):
+        self.url, self.env = url, env
+        self.waiting = deque(launch(url, env) for _ in range(size))
+
+    def take(self) -> tuple[subprocess.Popen, str]:
+        taken = ready(*self.waiting.popleft())
+        self.waiting.append(launch(self.url, self.env))
+        return taken
+
+    def stop(self) -> None:
+        for process, _ in self.waiting:
+            process.terminate()
+            process.wait(30)
 
 
 @contextmanager
@@ -143,7 +167,9 @@ def sign_in(base: str) -> tuple[str, str]:
 # -- crash safety ------------------------------------------------------------------------------
 
 
-def crash(backend: str, url: str, env: dict[str, str], kills: int) -> dict[str, object]:
+def crash(backend: str, url: str, env: dict[str, str], kills: int,
+          budget: float) -> dict[str, object]:
+    """`kills` SIGKILLs, or as many as `budget` seconds allow (the report says how many)."""
     clinic_patients = prepare(url, env)[1]
     assert clinic_patients
     acknowledged: dict[str, int] = {}  # family name -> patient id the server answered
@@ -152,11 +178,13 @@ def crash(backend: str, url: str, env: dict[str, str], kills: int) -> dict[str, 
     counter = iter(range(10**9))
     retried = replayed = 0
     started = time.monotonic()
+    standbys = Standbys(url, env)
+    # the session lives in the database: one sign-in serves every process to come
+    cookie, token = sign_in(ready(*standbys.waiting[0])[1])
+    headers = {"x-csrf-token": token}
+    cookies = {COOKIE: cookie}
     for round_ in range(kills + 1):
-        process, base = start(url, env)
-        cookie, token = sign_in(base)
-        headers = {"x-csrf-token": token}
-        cookies = {COOKIE: cookie}
+        process, base = standbys.take()
         # first the writes whose answers the last kill swallowed, with the same key
         for name, key in list(pending.items()):
             answer = httpx.post(base + "/api/v1/patients", json=body_for(name),
@@ -168,9 +196,11 @@ def crash(backend: str, url: str, env: dict[str, str], kills: int) -> dict[str, 
             replayed += answer.headers.get("idempotent-replayed") == "true"
             acknowledged[name] = answer.json()["id"]
             del pending[name]
-        if round_ == kills:
+        if round_ == kills or time.monotonic() - started > budget:
+            done = round_
             process.terminate()
             process.wait(30)
+            standbys.stop()
             break
         stop = threading.Event()
 
@@ -203,7 +233,8 @@ def crash(backend: str, url: str, env: dict[str, str], kills: int) -> dict[str, 
         stop.set()
         for thread in threads:
             thread.join()
-    return {"backend": backend, "kills": kills, **check(url, env, acknowledged),
+    checked = check(url, env, acknowledged)
+    return {"backend": backend, "kills": done, **checked, "ok": checked["ok"] and done == kills,
             "retried": retried, "replayed": replayed,
             "seconds": round(time.monotonic() - started, 1)}
 
@@ -298,7 +329,8 @@ async def crowd(bases: list[str], sessions: list[tuple[str, str]], chosen: list[
 def load(backend: str, url: str, env: dict[str, str], servers: int, clients: int,
          seconds: float) -> dict[str, object]:
     episodes, patients = prepare(url, env)
-    started = [start(url, env) for _ in range(servers)]
+    launched = [launch(url, env) for _ in range(servers)]  # side by side, then wait
+    started = [ready(*server) for server in launched]
     try:
         bases = [base for _, base in started]
         sessions = [sign_in(base) for base in bases]
@@ -382,8 +414,8 @@ def main() -> None:
                 env = server_env(directory / "data")
                 with database(backend, options.pg_url, directory) as url:
                     print(f">>> {phase} on {backend}", flush=True)
-                    if phase == "crash":
-                        crashes.append(crash(backend, url, env, options.kills))
+                    if phase == "crash":  # the time box: 5 minutes of kills per database
+                        crashes.append(crash(backend, url, env, options.kills, 300))
                     else:
                         servers = PG_SERVERS if backend == "postgresql" else 1
                         loads.append(load(backend, url, env, servers, options.clients,
