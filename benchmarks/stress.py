@@ -48,8 +48,8 @@ from sijcare.store import Base, load_demo, make_engine, upgrade, verify_chain
 from sijcare.store.models import Clinic, Episode, Patient
 from sijcare.store.signing import seals_match_audit
 from sijcare.store.users import create_user
-from sijcare.web.passwords import hash_password
-from sijcare.web.sessions import COOKIE
+from sijcare.web.auth.passwords import hash_password
+from sijcare.web.auth.sessions import COOKIE
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "stress-test password 2026"

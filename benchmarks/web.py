@@ -53,9 +53,9 @@ from starlette.responses import PlainTextResponse
 from sijcare.model import load_case
 from sijcare.store import load_episode_records
 from sijcare.web.audit import Audited
+from sijcare.web.auth.sessions import COOKIE
+from sijcare.web.clinic.episodes import Reading, signatures
 from sijcare.web.deps import DbSession
-from sijcare.web.routers.episodes import Reading, signatures
-from sijcare.web.sessions import COOKIE
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classic-sij.yaml"  # in the repo
 PASSWORD = "benchmark password"
@@ -75,7 +75,7 @@ def prepare(url: str, patients: int) -> tuple[int, list[int]]:
         session_factory,
         upgrade,
     )
-    from sijcare.web.passwords import hash_password
+    from sijcare.web.auth.passwords import hash_password
 
     engine = make_engine(url)
     upgrade(engine)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sijcare.engine.courses import regenerative_series
+from sijcare.engine.series import regenerative_series
 from sijcare.model import parse_case
 from tests.conftest import alert_ids, make, run
 

@@ -157,7 +157,7 @@ def test_answers_without_the_v3_questions_are_still_valid():
 
 def test_every_screen_question_is_an_answer_field_and_asked_by_the_web_form():
     from sijcare.model.screen import RedFlagAnswers
-    from sijcare.web.public.questions import RED_FLAG_QUESTIONS
+    from sijcare.screen_questions import RED_FLAG_QUESTIONS
 
     asked = [q.id for q in load_knowledge().screen.red_flags]
     assert asked == list(RedFlagAnswers.model_fields) == list(RED_FLAG_QUESTIONS) == FLAGS

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sijcare.notify import BACKOFF, SmtpSettings, deliver_due, enqueue, send_due
-from sijcare.notify.links import LinkError, check_link, sign_link
 from sijcare.store import session_factory
 from sijcare.store.models import OutboxEmail, utcnow
+from sijcare.tokens import LinkError, check_link, sign_link
 from tests.smtp_server import free_port, smtp_server
 from tests.store.helpers import fresh_database, migrated
 

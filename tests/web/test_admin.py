@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sijcare.store import AuditEvent, User, load_demo
-from sijcare.web.accounts import demo_accounts
+from sijcare.web.admin.accounts import demo_accounts
 from tests.web.conftest import PASSWORD, World, build_world
 from tests.web.test_forms import error_of
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from sijcare.engine import assess
 from sijcare.model.case import Case
-from sijcare.web import decision
-from sijcare.web.presenters import clue_count
+from sijcare.web.clinic import decision
+from sijcare.web.clinic.presenters import clue_count
 from tests.web.conftest import World
 
 AS_OF = dt.date(2026, 6, 1)

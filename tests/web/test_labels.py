@@ -16,7 +16,7 @@ from sijcare.labels import inline, label, labels, parse, words
 from sijcare.model.assessment import Assessment
 from sijcare.model.case import Case
 from sijcare.reports.pdf import episode_report, prior_auth_report
-from sijcare.web.forms import record_forms
+from sijcare.web.clinic.forms import record_forms
 from tests.web.browsing import demo_world
 from tests.web.conftest import World
 

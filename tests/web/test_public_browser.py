@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from sijcare.web.public.questions import PAIN_QUESTIONS, RED_FLAG_QUESTIONS
+from sijcare.screen_questions import PAIN_QUESTIONS, RED_FLAG_QUESTIONS
 from tests.smtp_server import Mailbox, smtp_server
 from tests.web.conftest import World
 from tests.web.test_browser import ARTIFACTS, browser, served, sign_in

@@ -35,9 +35,9 @@ from sijcare.store import (
 )
 from sijcare.store.db import PoolLimits
 from sijcare.web import Settings, create_app
-from sijcare.web.passwords import hash_password
-from sijcare.web.routers import episodes
-from sijcare.web.sessions import COOKIE
+from sijcare.web.auth.passwords import hash_password
+from sijcare.web.auth.sessions import COOKIE
+from sijcare.web.clinic import episodes
 from tests.store.helpers import fresh_database, migrated
 from tests.web.conftest import PASSWORD, World
 from tests.web.processes import SECRET, servers

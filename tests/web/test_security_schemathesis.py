@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sijcare.web import Settings, create_app
-from sijcare.web.sessions import COOKIE
+from sijcare.web.auth.sessions import COOKIE
 from tests.web.conftest import World
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sijcare.store import User
 from sijcare.store.web_sessions import end_user_sessions
 from sijcare.web import Settings, create_app
-from sijcare.web.passwords import hash_password
-from sijcare.web.sessions import COOKIE
+from sijcare.web.auth.passwords import hash_password
+from sijcare.web.auth.sessions import COOKIE
 from tests.store.helpers import fresh_database
 from tests.web.conftest import PASSWORD, World
 from tests.web.processes import SECRET, cli, servers

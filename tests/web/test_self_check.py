@@ -11,8 +11,8 @@ import textstat
 from sqlalchemy import func, select
 
 from sijcare.knowledge import load_knowledge
+from sijcare.screen_questions import RED_FLAG_QUESTIONS, answers_in_words
 from sijcare.store.models import AppointmentRequest, AuditEvent, PublicFormAttempt
-from sijcare.web.public.questions import RED_FLAG_QUESTIONS, answers_in_words
 from tests.web.conftest import World
 from tests.web.public_helpers import NO_FLAGS, RED_FLAGS, TYPICAL, hidden, post_form, visitor
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
-from sijcare.engine.courses import Series, combined_series, regenerative_series
+from sijcare.engine.series import Series, combined_series, regenerative_series
 from sijcare.knowledge import Knowledge
 from sijcare.model.case import Block, Case, Procedure
 from sijcare.model.plausibility import whole_years

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -149,11 +150,14 @@ class CareCourse(Record):
     start: IsoDate
     end: IsoDate | None = None
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> CareCourse:
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        """On the end itself, so that it is reported even when other fields are wrong."""
+        start = info.data.get("start")
+        if end is not None and start is not None and end < start:
+            raise ValueError(f"is before the start ({start})")
+        return end
 
 
 class Tenderness(Record):
@@ -259,6 +263,17 @@ class Prom(Record):
         return self
 
 
+class UnreviewedFact(Record):
+    """An imported record no clinician has reviewed yet. `counted` names the facts of it that
+    count already (those that can stop an option: `allergy:corticosteroid`, `anticoagulant`,
+    `red_flag:cancer_history`, `pregnant`, `procedure:mis_fusion`); the rest of it counts
+    only once a clinician accepts it."""
+
+    kind: Name
+    record_id: Annotated[int, Field(ge=1)]
+    counted: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list)
+
+
 class Case(Record):
     """The engine's whole input. `as_of` fixes the date every window counts back from."""
 
@@ -274,6 +289,7 @@ class Case(Record):
     medications: Medications | None = None
     allergies: list[Allergy] | None = None
     proms: list[Prom] | None = None
+    unreviewed: list[UnreviewedFact] | None = None  # imported, not yet reviewed
 
     @field_validator("schema_version", mode="before")
     @classmethod

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from sijcare.notify.confirmations import queue_confirmation as queue_limited
-from sijcare.notify.links import sign_link
 from sijcare.notify.outbox import enqueue
 from sijcare.store.models import NewsletterSubscription
 from sijcare.store.newsletter import link_subject, recipients
+from sijcare.tokens import sign_link
 
 CONFIRM, UNSUBSCRIBE = "newsletter-confirm", "newsletter-unsubscribe"
 

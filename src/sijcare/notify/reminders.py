@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sijcare.notify.links import sign_link
 from sijcare.notify.outbox import enqueue
 from sijcare.store.appointments import EMAIL
 from sijcare.store.errors import RecordError
@@ -29,6 +28,7 @@ from sijcare.store.models import (
     utcnow,
 )
 from sijcare.store.questionnaires import DEFAULT_DAYS, issue_link
+from sijcare.tokens import sign_link
 
 OPT_OUT = "reminders-opt-out"
 DEFAULT_EVERY_DAYS = 7

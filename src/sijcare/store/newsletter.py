@@ -1,7 +1,7 @@
 """Newsletter subscriptions with double opt-in: nothing is sent to an address until its
 owner confirms, and every issue carries a link that unsubscribes at once.
 
-Links carry `id:nonce` signed by the caller's key (see `sijcare.notify.links`); subscribing
+Links carry `id:nonce` signed by the caller's key (see `sijcare.tokens`); subscribing
 again after unsubscribing draws a new nonce, so old links stop working.
 """
 

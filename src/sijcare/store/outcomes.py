@@ -28,7 +28,7 @@ RELIEF_FIELDS = ("relief_percent", "relief_weeks", "relief_ongoing")
 
 @cache
 def complications() -> dict[str, dict[str, str]]:
-    """The complication codes an outcome may carry, with label and ICHOM code where one fits."""
+    """The complication codes an outcome may carry, with the ICHOM code where one fits."""
     entries = yaml.safe_load(COMPLICATIONS_FILE.read_text(encoding="utf-8"))
     return {entry["code"]: entry for entry in entries}
 

@@ -1,6 +1,6 @@
 """Questionnaires by link: a signed, expiring, single-use link for one follow-up point.
 
-The token is `<link id>-<nonce>` signed for the purpose "questionnaire" (`notify.sign_link`);
+The token is `<link id>-<nonce>` signed for the purpose "questionnaire" (`tokens.sign_link`);
 only its sha256 is stored, so a copy of the database cannot answer for a patient. A token
 that was edited fails its signature before the database is asked; one that was used,
 replaced by a newer link, or is past `expires_at` is refused with its reason and no data.
@@ -20,13 +20,13 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sijcare.notify import LinkError, check_link, sign_link
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.kinds import KINDS
 from sijcare.store.models import Episode, FollowUpPoint, PromRecord, QuestionnaireLink, utcnow
 from sijcare.store.plausible import CONTROL_IN_TEXT_PROBLEM, control_characters, text_lines
 from sijcare.store.users import require_member
+from sijcare.tokens import LinkError, check_link, sign_link
 
 PURPOSE = "questionnaire"
 DEFAULT_DAYS = 14

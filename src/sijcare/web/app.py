@@ -12,38 +12,27 @@ from sqlalchemy import Engine
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
 from sijcare.web import errors, fhir
-from sijcare.web.actors import ActorCache
-from sijcare.web.admission import Admission
-from sijcare.web.api import assess as api_assess
-from sijcare.web.api import docs as api_docs
-from sijcare.web.api import episodes as api_episodes
-from sijcare.web.api import health as api_health
+from sijcare.web.admin import account, security, two_factor, users
+from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
-from sijcare.web.api import patients as api_patients
-from sijcare.web.api import records as api_records
-from sijcare.web.api import session as api_session
 from sijcare.web.api.idempotency import Replayed, replay
-from sijcare.web.bodies import RequestBodies
-from sijcare.web.clinic import inbox, worklist
-from sijcare.web.clinic import registry as clinic_registry
-from sijcare.web.clinic import reports as clinic_reports
-from sijcare.web.csrf import check_csrf
-from sijcare.web.headers import SecurityHeaders
-from sijcare.web.methods import AllowedMethods
+from sijcare.web.auth import kept, reauth, second_step
+from sijcare.web.auth import pages as sign_in_pages
+from sijcare.web.auth.actors import ActorCache
+from sijcare.web.auth.csrf import SessionEnded, check_csrf
+from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
+from sijcare.web.auth.throttle import LoginThrottle
+from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
+from sijcare.web.middleware.admission import Admission
+from sijcare.web.middleware.bodies import RequestBodies
+from sijcare.web.middleware.headers import SecurityHeaders
+from sijcare.web.middleware.methods import AllowedMethods
 from sijcare.web.public import ROUTERS as PUBLIC_ROUTERS
-from sijcare.web.public import questionnaire
-from sijcare.web.routers import account, admin, auth, episodes, home, patients, records
-from sijcare.web.routers import signed as signed_assessments
-from sijcare.web.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.settings import Settings
-from sijcare.web.throttle import LoginThrottle
 
-ROUTERS = (home.router, auth.router, patients.router, episodes.router, records.router,
-           admin.router, api_session.router, api_health.router, api_assess.router,
-           api_patients.router, api_episodes.router, api_records.router, api_docs.router,
-           signed_assessments.router, account.router, *PUBLIC_ROUTERS, inbox.router,
-           clinic_registry.router, clinic_reports.router, worklist.router, worklist.api,
-           questionnaire.router, fhir.router)
+ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
+           users.router, account.router, two_factor.router, security.router, *API_ROUTERS,
+           *PUBLIC_ROUTERS, fhir.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -76,6 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
     errors.install(app)
     app.add_exception_handler(Replayed, replay)
+    app.add_exception_handler(SessionEnded, kept.session_ended)  # type: ignore[arg-type]
     fhir.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

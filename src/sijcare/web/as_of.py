@@ -14,7 +14,7 @@ from fastapi import Query
 
 from sijcare.model.case import IsoDate
 from sijcare.store.plausible import date_problem
-from sijcare.web.api.problems import unprocessable
+from sijcare.web.problems import unprocessable
 
 AsOf = Annotated[IsoDate | None, Query(description="The day to assess as of (YYYY-MM-DD, "
                                                    "default today); a future day is refused.")]

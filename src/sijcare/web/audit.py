@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 from sijcare.store import record_event
-from sijcare.web.csrf import SAFE_METHODS
+from sijcare.web.auth.csrf import SAFE_METHODS
 from sijcare.web.deps import CurrentActor, DbSession
 
 

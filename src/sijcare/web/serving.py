@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from sijcare.store import load_demo, make_engine, session_factory, upgrade
 from sijcare.store.db import PoolLimits
-from sijcare.web.accounts import first_users, has_users
+from sijcare.web.admin.accounts import first_users, has_users
 
 
 def prepare(url: str, demo: bool, pool: PoolLimits | None = None

@@ -1,4 +1,4 @@
-"""From a submitted form to record data for the store, keeping what the user typed.
+"""From a submitted form to nested data, keeping what the user typed.
 
 Reading a form never saves anything: it returns the typed values (to refill the form), the
 errors by input name, and drafts whose data the store validates. Blank stays absent.
@@ -8,43 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from starlette.datastructures import FormData
 
 from sijcare.web.forms import (
-    FILL_NEGATIVE,
-    FIRST_VISIT,
-    FIRST_VISIT_PARTS,
     NONE_OF_THESE,
     FormField,
-    RecordForm,
 )
 from sijcare.web.strict import parse_number
 
 FORM_LEVEL = ""  # the key for errors that belong to no single input
+
+
 Value = str | list[str]
-
-
-@dataclass
-class Draft:
-    """One record to save; `inputs` maps a data path to the input it came from (without the
-    `prefix` its inputs carry in a combined form); `kind` None: the form's own kind."""
-
-    data: dict[str, Any]
-    inputs: dict[str, str] = field(default_factory=dict)
-    kind: str | None = None
-    prefix: str = ""
-
-
-@dataclass
-class Submission:
-    values: dict[str, Value]
-    errors: dict[str, str]
-    drafts: list[Draft]
-    recorded_on: date | None
 
 
 # The validation library's sentences, as a clinician would say them.
@@ -78,21 +56,35 @@ def attach(problems: list[tuple[str, str]], errors: dict[str, str], names: Itera
     """Put each store-reported `(path, message)` next to the input it came from.
 
     A path names an input directly, through the draft's `inputs` map, or as the parent of
-    inputs (`pain_areas` -> its first share); anything else is shown above the form. In a
-    combined form, only the inputs named `prefix...` are the record's, and keep the prefix.
+    inputs (`pain_areas` -> its first share); anything else is shown above the form, once. In
+    a combined form, only the inputs named `prefix...` are the record's, and keep the prefix;
+    a path naming an input of the whole form (the visit's day) lands there, once for all parts.
     """
-    names = [n.removeprefix(prefix) for n in names if n.startswith(prefix)]
+    every = list(names)
+    own = [n.removeprefix(prefix) for n in every if n.startswith(prefix)]
     for path, message in problems:
         message = plain(message)
         name = (inputs or {}).get(path)
         if name is None and path:
-            name = ((path if path in names else None)
-                    or next((n for n in names if n.startswith(path + ".")), None))
-        if name:
+            name = ((path if path in own else None)
+                    or next((n for n in own if n.startswith(path + ".")), None))
+        name = name or path
+        if prefix + name in every:
             errors.setdefault(prefix + name, message)
+        elif name in every:  # an input of the whole combined form (the visit's day)
+            errors.setdefault(name, message)
         else:
+            lines = errors[FORM_LEVEL].split("; ") if errors.get(FORM_LEVEL) else []
             line = f"{path}: {message}" if path else message
-            errors[FORM_LEVEL] = "; ".join(filter(None, [errors.get(FORM_LEVEL), line]))
+            errors[FORM_LEVEL] = "; ".join(lines if line in lines else [*lines, line])
+
+
+def in_form_order(errors: dict[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The errors as the form asks its inputs (the form's own problems first), so the summary
+    reads top to bottom like the form."""
+    rank = {name: i for i, name in enumerate(names)}
+    return dict(sorted(errors.items(), key=lambda item: (
+        item[0] != FORM_LEVEL, rank.get(item[0], len(rank)))))
 
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -128,7 +120,7 @@ def _read(spec: FormField, raw: Value) -> Any:
         except ValueError:
             raise ValueError("enter a real date as YYYY-MM-DD") from None
     if spec.kind == "number":
-        return parse_number(text)
+        return _within(spec, parse_number(text))
     if spec.kind == "text":
         return text
     if spec.kind == "password":
@@ -140,6 +132,16 @@ def _read(spec: FormField, raw: Value) -> Any:
     if text not in {value for value, _ in spec.choices}:
         raise ValueError("choose one of the listed options")
     return int(text) if spec.whole else text
+
+
+def _within(spec: FormField, number: float) -> float:
+    """The number if the field's range holds it: checked here, in the field's words, so a
+    record is not refused later in a second round (or in the store's words)."""
+    if spec.low is not None and number < spec.low:
+        raise ValueError(f"must be {spec.low:g} or more")
+    if spec.high is not None and number > spec.high:
+        raise ValueError(f"must be {spec.high:g} or less")
+    return number
 
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
@@ -166,120 +168,3 @@ def read_fields(fields: list[FormField], raw: FormData
         if value is not None:
             _put(data, spec.name, value)
     return values, errors, data
-
-
-def read_form(form: RecordForm, raw: FormData) -> Submission:
-    """Values, errors and drafts for one submitted record form (or the first visit's)."""
-    values, errors, data = read_fields(form.fields(), raw)
-    recorded_on = data.pop("recorded_on", None)
-    if recorded_on is None and "recorded_on" not in errors:
-        errors["recorded_on"] = "enter the date of the visit"
-    if form.kind == FIRST_VISIT:
-        drafts = _first_visit(data, errors, recorded_on)
-    else:
-        drafts = FINISH.get(form.kind, _single)(data, errors)
-    if not drafts and not errors:
-        errors[FORM_LEVEL] = "Nothing was entered: fill in at least one field."
-    return Submission(values, errors, drafts,
-                      date.fromisoformat(recorded_on) if recorded_on else None)
-
-
-def _first_visit(data: dict[str, Any], errors: dict[str, str],
-                 recorded_on: str | None) -> list[Draft]:
-    """A draft per part filled in; the questionnaires are dated by the visit."""
-    drafts = []
-    for kind, _ in FIRST_VISIT_PARTS:
-        part = data.get(kind)
-        if not part:
-            continue
-        if kind == "prom":
-            part["date"] = recorded_on
-        part_errors: dict[str, str] = {}
-        for draft in FINISH.get(kind, _single)(part, part_errors):
-            drafts.append(Draft(draft.data, draft.inputs, kind, kind + "."))
-        if kind == "prom":
-            part_errors.pop("date", None)  # the visit's date, asked (and reported) once
-        errors.update({f"{kind}.{name}" if name else name: message
-                       for name, message in part_errors.items()})
-    return drafts
-
-
-def fill(form: RecordForm, values: dict[str, Value], how: str) -> dict[str, Value]:
-    """The typed values with every provocation test set at once ("all negative", "all not
-    performed"): a plain form button, so the helpers work without JavaScript."""
-    filled = dict(values)
-    prefix = "exam." if form.kind == FIRST_VISIT else ""
-    for spec in form.fields():
-        test = spec.name.removeprefix(prefix)
-        if spec.kind == "radio" and test.startswith("provocation.") and test.endswith(".result"):
-            filled[spec.name] = FILL_NEGATIVE if how == FILL_NEGATIVE else ""
-            if how != FILL_NEGATIVE:
-                filled[spec.name.removesuffix("result") + "familiar_pain"] = ""
-    return filled
-
-
-def _typed(spec: FormField, value: Any) -> Value:
-    """A stored value as its input shows it (the inverse of `_read`)."""
-    if spec.kind == "multi":
-        return [NONE_OF_THESE] if value == [] else list(value)
-    if spec.kind == "tristate":
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def values_from(fields: list[FormField], data: dict[str, Any], names: Iterable[str],
-                prefix: str = "") -> dict[str, Value]:
-    """Input values for the fields `names` (paths in `data`), as the form shows them."""
-    wanted = {prefix + name for name in names}
-    values: dict[str, Value] = {}
-    for spec in fields:
-        if spec.name not in wanted:
-            continue
-        value: Any = data
-        for key in spec.name.removeprefix(prefix).split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is not None:
-            values[spec.name] = _typed(spec, value)
-    return values
-
-
-def _single(data: dict[str, Any], errors: dict[str, str]) -> list[Draft]:
-    return [Draft(data)] if data else []
-
-
-def _block(data: dict[str, Any], errors: dict[str, str]) -> list[Draft]:
-    """The diary inputs (`diary.0` is the baseline) become the store's list of ratings."""
-    timed = sorted((int(m), pain) for m, pain in data.pop("diary", {}).items())
-    if timed:
-        data["diary"] = [{"minutes": m, "pain": pain} for m, pain in timed]
-    inputs = {"diary": "diary.0"}
-    for i, (m, _) in enumerate(timed):
-        inputs.update({f"diary[{i}]": f"diary.{m}", f"diary[{i}].pain": f"diary.{m}",
-                       f"diary[{i}].minutes": f"diary.{m}"})
-    return [Draft(data, inputs)] if data else []
-
-
-def _prom(data: dict[str, Any], errors: dict[str, str]) -> list[Draft]:
-    """One entry per questionnaire filled in, all on the same date."""
-    when = data.get("date")
-    drafts = []
-    answers = data.get("odi", {})
-    if answers:
-        drafts.append(Draft(
-            {"date": when, "instrument": "odi",
-             "answers": [answers.get(str(i)) for i in range(1, 11)]},
-            {"": "odi.1", "answers": "odi.1",
-             **{f"answers[{i - 1}]": f"odi.{i}" for i in range(1, 11)}}))
-    for instrument in ("nrs", "pgic"):
-        if instrument in data:
-            drafts.append(Draft({"date": when, "instrument": instrument,
-                                 "value": data[instrument]},
-                                {"": instrument, "value": instrument}))
-    if drafts and when is None and "date" not in errors:
-        errors["date"] = "enter the date the questionnaires were answered"
-    return drafts
-
-
-FINISH = {"block": _block, "prom": _prom}

@@ -1,4 +1,7 @@
-"""Jinja2 set-up and the one `render` every page goes through (actor, CSRF token, notice)."""
+"""Jinja2 set-up and the one `render` every page goes through (actor, CSRF token, notice).
+
+Globals every room uses are set here; a room adds its own (the clinic's presenters) when it is
+imported, so this module never reaches up into a room."""
 
 from __future__ import annotations
 
@@ -11,17 +14,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from sijcare.knowledge import load_knowledge
-from sijcare.web.course_chart import course_chart
-from sijcare.web.csrf import csrf_token
+from sijcare.web.auth.csrf import csrf_token
 from sijcare.web.forms import NONE_OF_THESE
-from sijcare.web.presenters import TEMPLATE_GLOBALS
 from sijcare.web.timezones import local_time
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.trim_blocks = templates.env.lstrip_blocks = True
-templates.env.globals.update(TEMPLATE_GLOBALS, none_of_these=NONE_OF_THESE)
+templates.env.globals.update(none_of_these=NONE_OF_THESE)
 templates.env.globals.update(local_time=local_time, today_date=date.today)
-templates.env.globals.update(course_chart=course_chart)  # episodes/_course_chart.html
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from sijcare.engine import DEFAULT_POLICY, assess
 from sijcare.model import Assessment, Case
-from sijcare.web.access import Actor, Permission
 from sijcare.web.api.policies import Policy
+from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.deps import require
 
 router = APIRouter(prefix="/api/v1", tags=["assess"])

@@ -44,6 +44,6 @@ def api_docs(request: Request) -> Response:
                               for code, r in op.get("responses", {}).items()],
             })
     schemas = spec.get("components", {}).get("schemas", {})
-    return render(request, "api_docs.html", {"operations": operations, "schemas": schemas,
+    return render(request, "api/docs.html", {"operations": operations, "schemas": schemas,
                                              "title": spec["info"]["title"],
                                              "version": spec["info"]["version"]})

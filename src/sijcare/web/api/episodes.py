@@ -11,15 +11,15 @@ from starlette.responses import Response
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.model import Assessment
 from sijcare.store import Episode, sign_assessment
-from sijcare.web.access import Permission
 from sijcare.web.api.idempotency import Idempotent
 from sijcare.web.api.policies import Policy
 from sijcare.web.api.schemas import EpisodeOut, SignatureIn, SignedOut
 from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import CaseProblems, assess_episode, fingerprint
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Permission
+from sijcare.web.auth.scope import episode_scope
 from sijcare.web.deps import CurrentActor, DbSession
-from sijcare.web.scope import episode_scope
 
 router = APIRouter(prefix="/api/v1/episodes", tags=["episodes"])
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]

@@ -22,8 +22,8 @@ from sijcare.store.idempotency import (
     keep_answer,
 )
 from sijcare.store.models import IdempotentRequest
-from sijcare.web.api.problems import unprocessable
 from sijcare.web.deps import CurrentActor, DbSession
+from sijcare.web.problems import unprocessable
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

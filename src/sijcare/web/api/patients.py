@@ -16,13 +16,13 @@ from sijcare.store import (
     search_patients,
 )
 from sijcare.store.patients import SORTS
-from sijcare.web.access import Actor, Permission
 from sijcare.web.api.idempotency import Idempotent
-from sijcare.web.api.problems import unprocessable
 from sijcare.web.api.schemas import EpisodeIn, EpisodeOut, PatientIn, PatientOut, PatientPage
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.scope import clinic_scope, patient_scope, registering_clinic
 from sijcare.web.deps import CurrentActor, DbSession, Page
-from sijcare.web.scope import clinic_scope, patient_scope, registering_clinic
+from sijcare.web.problems import unprocessable
 from sijcare.web.strict import Search, digits
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])

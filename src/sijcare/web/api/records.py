@@ -18,13 +18,13 @@ from sijcare.store import (
     list_timeline,
     void_record,
 )
-from sijcare.web.access import Permission
 from sijcare.web.api.idempotency import Idempotent
-from sijcare.web.api.problems import unprocessable, unprocessable_record
 from sijcare.web.api.schemas import RecordIn, RecordOut, TimelineEntryOut, VoidIn, VoidOut
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Permission
+from sijcare.web.auth.scope import RowId, episode_scope
 from sijcare.web.deps import CurrentActor, DbSession
-from sijcare.web.scope import RowId, episode_scope
+from sijcare.web.problems import unprocessable, unprocessable_record
 
 router = APIRouter(prefix="/api/v1/episodes", tags=["records"])
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]

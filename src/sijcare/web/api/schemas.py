@@ -7,13 +7,16 @@ requires; the store keeps them as naive UTC.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from dataclasses import MISSING
+from typing import Annotated, Any, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.model.case import IsoDate
+from sijcare.store.episode_records import TimelineEntry
 from sijcare.store.forms import EpisodeForm, PatientForm
 from sijcare.store.models import MAX_ROW_ID
 from sijcare.web.api.policies import PolicyId
@@ -83,20 +86,21 @@ class RecordIn(In):
                                  "contract; `{\"none\": true}` confirms there is none.")
 
 
-class TimelineEntryOut(Out):
-    """One timeline entry (the store's `TimelineEntry`), its entry time sent in UTC."""
+def _shaped(record: type, name: str, doc: str, **overrides: Any) -> type[Out]:
+    """A response model with exactly a store dataclass's fields (some retyped for the wire),
+    so a field added to the store reaches the API without being listed twice."""
+    hints = get_type_hints(record)
+    fields: dict[str, Any] = {
+        f.name: (overrides.get(f.name, hints[f.name]),
+                 ... if f.default is MISSING else f.default)
+        for f in dataclasses.fields(record)}
+    return create_model(name, __base__=Out, __doc__=doc, **fields)
 
-    kind: str
-    id: int
-    date: dt.date
-    summary: str
-    data: dict[str, Any]
-    recorded_on: dt.date
-    recorded_by: int | None
-    voided_on: dt.date | None = None
-    void_reason: str | None = None
-    created_at: UtcDateTime | None = None
-    author: str | None = None
+
+TimelineEntryOut = _shaped(
+    TimelineEntry, "TimelineEntryOut",
+    "One timeline entry (the store's `TimelineEntry`), its entry time sent in UTC.",
+    created_at=UtcDateTime | None)
 
 
 class RecordOut(BaseModel):
@@ -138,6 +142,9 @@ class SignedOut(Out):
 class Credentials(In):
     username: Annotated[str, AfterValidator(one_line)] = Field(max_length=200)
     password: str = Field(max_length=1000)
+    one_time_code: str | None = Field(
+        None, max_length=40, description="Required if the account has a second factor: the "
+        "authenticator's current 6 digits, or one of its recovery codes.")
 
 
 class UserOut(BaseModel):

@@ -1,1 +1,23 @@
-"""Clinic-side pages that grew with the patient site (the appointment-request inbox)."""
+"""The clinic's pages for clinicians and staff: patients, episodes and their records, the
+signed assessments, the worklist, the appointment inbox, the registry and reports."""
+
+from sijcare.web.clinic import (
+    break_glass,
+    course_chart,
+    episodes,
+    home,
+    inbox,
+    patients,
+    presenters,
+    records,
+    registry,
+    reports,
+    signed,
+    worklist,
+)
+from sijcare.web.templating import templates
+
+ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
+           inbox.router, registry.router, reports.router, worklist.router, break_glass.router)
+# the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
+templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)

@@ -21,7 +21,7 @@ from sijcare.analytics.view import registry_view, stage_choices
 from sijcare.model.case import IsoDate, Side
 from sijcare.store import record_event, record_export
 from sijcare.store.models import Membership, User
-from sijcare.web.access import Actor, Role
+from sijcare.web.auth.access import Actor, Role
 from sijcare.web.deps import CurrentActor, DbSession, forbidden
 from sijcare.web.strict import IdFilter
 from sijcare.web.templating import render

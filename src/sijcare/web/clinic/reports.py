@@ -15,10 +15,10 @@ from starlette.responses import Response
 from sijcare.reports.pdf import episode_report, prior_auth_report
 from sijcare.store.audit import EXPORT
 from sijcare.store.models import Episode
-from sijcare.web.access import Permission
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Permission
+from sijcare.web.auth.scope import episode_scope
 from sijcare.web.deps import DbSession
-from sijcare.web.scope import episode_scope
 
 router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]

@@ -14,27 +14,24 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.notify.reminders import Mailing, send_link
 from sijcare.store import Episode, NotFound, RecordError, User, worklist
-from sijcare.store.follow_up import OPEN_STATUSES, POINT_ORDER, ResponseRate, response_rates
+from sijcare.store.follow_up import OPEN_STATUSES, POINT_ORDER, response_rates
 from sijcare.store.models import FollowUpPoint, Membership, ReminderContact, utcnow
 from sijcare.store.patient_comments import RECENT_DAYS, recent_comments
 from sijcare.store.questionnaires import issue_link
-from sijcare.web.access import Actor, Permission
-from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.scope import RowId, clinic_scope, episode_scope
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
-from sijcare.web.scope import RowId, clinic_scope, episode_scope
 from sijcare.web.strict import Blank, IdFilter
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1/follow-up", tags=["follow-up"])
 Reader = Annotated[Actor, Depends(clinic_scope(Permission.clinical_read))]
 Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
 PROCEDURE_KINDS = ("steroid_injection", "prolotherapy", "prp", "rfa_conventional",
@@ -138,28 +135,3 @@ def rates_page(request: Request, db: DbSession, actor: Reader, note: Audited) ->
     today = date.today()
     return render(request, "clinic/worklist_rates.html", {
         "rates": response_rates(db, actor.clinic_ids, today), "today": today})
-
-
-class RateOut(BaseModel):
-    clinic_id: int
-    clinic: str
-    point: str
-    due: int = Field(description="points whose window has opened")
-    answered: int = Field(description="done: every questionnaire answered inside the window")
-    missed: int = Field(description="the window closed unanswered")
-    open: int = Field(description="inside the window, not answered yet")
-    share_answered: float | None = Field(
-        description="answered / (answered + missed); null while none is settled")
-
-    @classmethod
-    def of(cls, rate: ResponseRate) -> RateOut:
-        return cls(clinic_id=rate.clinic_id, clinic=rate.clinic, point=rate.point,
-                   due=rate.due, answered=rate.answered, missed=rate.missed, open=rate.open,
-                   share_answered=rate.share_answered)
-
-
-@api.get("/response-rates", response_model=list[RateOut])
-def rates_api(db: DbSession, actor: Reader, note: Audited, as_of: AsOf = None) -> list[RateOut]:
-    """Follow-up response rates of your clinics per time point, as of `as_of` (today)."""
-    note.object_type = "response_rates"
-    return [RateOut.of(rate) for rate in response_rates(db, actor.clinic_ids, day_of(as_of))]

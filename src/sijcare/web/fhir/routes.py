@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import or_, select
 
+from sijcare.instruments.odi_text import odi_sections
 from sijcare.interop.fhir.check import checked
 from sijcare.interop.fhir.codesystem import code_system
 from sijcare.interop.fhir.export import bundle, patient_resources
@@ -21,13 +22,12 @@ from sijcare.interop.fhir.patient import identifier_system, patient
 from sijcare.interop.fhir.questionnaires import questionnaires
 from sijcare.reports.pdf import signed_report
 from sijcare.store import Patient, record_event
-from sijcare.web.access import Actor, Permission
 from sijcare.web.audit import Audited
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.auth.scope import clinic_scope, patient_scope
 from sijcare.web.deps import CurrentActor, DbSession, require
 from sijcare.web.fhir.capability import capability_statement
 from sijcare.web.fhir.outcomes import PREFIX, FhirResponse
-from sijcare.web.public.questionnaire import odi_sections
-from sijcare.web.scope import clinic_scope, patient_scope
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Reading = Annotated[Patient, Depends(patient_scope(Permission.clinical_read))]

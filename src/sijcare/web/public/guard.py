@@ -18,10 +18,10 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from sijcare.notify import LinkError, check_link, sign_link
 from sijcare.store.models import utcnow
 from sijcare.store.public_forms import admit_attempt, spend_token
-from sijcare.web.signin import client_address
+from sijcare.tokens import LinkError, check_link, sign_link
+from sijcare.web.auth.signin import client_address
 
 HONEYPOT = "website"  # people never see it; form-filling robots fill it in
 STARTED = "started"

@@ -7,10 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import RedirectResponse, Response
 
-from sijcare.notify import LinkError, check_link, send_due
+from sijcare.notify import send_due
 from sijcare.notify.newsletter import CONFIRM, UNSUBSCRIBE, queue_confirmation
 from sijcare.store import newsletter
 from sijcare.store.appointments import EMAIL
+from sijcare.tokens import LinkError, check_link
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.public.guard import HONEYPOT, address_key, check_submission, start_token
 from sijcare.web.public.page import render_public

@@ -10,23 +10,19 @@ per-address limit (the token is the only secret; guessing it must stay slow).
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-from functools import cache
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from sijcare.notify.links import LinkError, check_link
+from sijcare.instruments.odi_text import odi_sections
 from sijcare.notify.reminders import OPT_OUT, opt_out
 from sijcare.store import Patient, RecordError, record_event
 from sijcare.store.public_forms import admit_attempt
 from sijcare.store.questionnaires import COMMENT_MAX, LinkRefused, answer_link, open_link
+from sijcare.tokens import LinkError, check_link
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.forms import ODI_SECTIONS, PGIC
 from sijcare.web.public.guard import address_key
@@ -34,7 +30,6 @@ from sijcare.web.public.page import render_public
 from sijcare.web.strict import parse_whole
 
 router = APIRouter(include_in_schema=False)
-ODI_TEXT_ENV = "SIJCARE_ODI_TEXT_FILE"
 REQUESTS_ALLOWED, WINDOW_SECONDS = 30, 10 * 60
 REFUSED = {  # reason -> (status, what the patient reads)
     "tampered": (404, "This link is not valid. It may have been cut short when it was copied: "
@@ -45,36 +40,6 @@ REFUSED = {  # reason -> (status, what the patient reads)
                       "that one."),
     "expired": (410, "This link has expired. Please ask the clinic for a new one."),
 }
-
-
-class OdiSection(BaseModel):
-    title: Annotated[str, Field(min_length=1, max_length=100)]
-    choices: Annotated[list[Annotated[str, Field(min_length=1, max_length=300)]],
-                       Field(min_length=6, max_length=6)]
-
-
-class OdiText(BaseModel):
-    """The clinic's licensed ODI wording: ten sections, six statements each (0 to 5)."""
-
-    sections: Annotated[list[OdiSection], Field(min_length=10, max_length=10)]
-
-
-@cache
-def licensed_odi(path: str) -> OdiText:
-    """The clinic's ODI file (JSON); ValueError naming the problem if it is not usable."""
-    try:
-        return OdiText.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as error:
-        raise ValueError(f"{ODI_TEXT_ENV} ({path}) is not a usable ODI text file: "
-                         f"{error}") from None
-
-
-def odi_sections() -> list[dict[str, Any]]:
-    """Each ODI section's title and its six choices: the licensed text, else 0-5 only."""
-    path = os.environ.get(ODI_TEXT_ENV, "").strip()
-    if path:
-        return [{"title": s.title, "choices": s.choices} for s in licensed_odi(path).sections]
-    return [{"title": title, "choices": None} for title in ODI_SECTIONS]
 
 
 def _throttled(request: Request, db: Session) -> Response | None:

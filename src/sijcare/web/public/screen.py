@@ -21,15 +21,15 @@ from sijcare.engine.screen import self_screen
 from sijcare.knowledge import load_knowledge
 from sijcare.model.loading import CaseError
 from sijcare.model.screen import ScreenAnswers, ScreenResult, parse_screen
-from sijcare.web.deps import SubmittedForm
-from sijcare.web.public.page import render_public
-from sijcare.web.public.questions import (
+from sijcare.screen_questions import (
     AREAS,
     PAIN_QUESTIONS,
     RED_FLAG_QUESTIONS,
     TRIED,
     UNSURE_ALLOWED,
 )
+from sijcare.web.deps import SubmittedForm
+from sijcare.web.public.page import render_public
 from sijcare.web.strict import parse_number
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,2 @@
+"""The pure-ASGI layers every request passes: security headers, allowed methods, body limits
+and admission (the request limit)."""

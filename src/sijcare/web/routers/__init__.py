@@ -1,1 +1,0 @@
-"""HTML pages, one router per resource."""
