@@ -382,7 +382,10 @@ class SignedAssessment(Base):
     assessment: Mapped[dict[str, Any]]
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[dt.datetime]
+    # the seal: an HMAC under the audit key (seal_version 2), or, for assessments signed
+    # before seals were keyed, the snapshot's plain sha256 (seal_version 1)
     sha256: Mapped[str] = mapped_column(String(64))
+    seal_version: Mapped[int] = mapped_column(default=2, server_default="1")
 
     signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
 
@@ -414,6 +417,26 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int | None]  # the first entry hashed with the audit key
+    seal: Mapped[str | None] = mapped_column(String(64))  # HMAC of seq, hash and keyed_from
+
+
+class IdempotentRequest(Base):
+    """A JSON API write sent with an `Idempotency-Key`: claimed in the write's own transaction
+    and holding its answer, so a retry gets the same answer instead of a second record."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("actor_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 # -- sign-ins (web) --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sijcare.web import cds_hooks, errors, fhir, smart
 from sijcare.web.admin import account, security, two_factor, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
+from sijcare.web.api.idempotency import Replayed, replay
 from sijcare.web.auth import kept, reauth, second_step
 from sijcare.web.auth import pages as sign_in_pages
 from sijcare.web.auth.actors import ActorCache
@@ -44,7 +45,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings.database_url, settings.pool)
     app.state.sessions = session_factory(app.state.engine)
     app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
-    app.state.codec = SessionCodec(settings.secret_key)
+    app.state.codec = SessionCodec(settings.accepted_keys)
     app.state.actors = ActorCache(settings.actor_cache_seconds, settings.clock)
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
                                        settings.login_window_seconds, settings.clock,
@@ -63,6 +64,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.add_exception_handler(Replayed, replay)
     app.add_exception_handler(SessionEnded, kept.session_ended)  # type: ignore[arg-type]
     fhir.install(app)
     cds_hooks.install(app)
