@@ -1,0 +1,58 @@
+"""Merging two records of one person: `patient_merges` keeps what moved, and the merged-away
+patient is marked `merged_into_id` (a plain column, so SQLite drops it in place).
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-12
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    json = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True),
+                                                   "postgresql")
+    op.create_table(
+        "patient_merges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("clinic_id", sa.Integer(), nullable=False),
+        sa.Column("survivor_id", sa.Integer(), nullable=False),
+        sa.Column("merged_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("moved", json, nullable=False),
+        sa.Column("merged_by", sa.Integer(), nullable=False),
+        sa.Column("merged_at", sa.DateTime(), nullable=False),
+        sa.Column("unmerged_by", sa.Integer(), nullable=True),
+        sa.Column("unmerged_at", sa.DateTime(), nullable=True),
+        sa.Column("unmerge_reason", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(["clinic_id"], ["clinics.id"],
+                                name=op.f("fk_patient_merges_clinic_id_clinics")),
+        sa.ForeignKeyConstraint(["survivor_id"], ["patients.id"],
+                                name=op.f("fk_patient_merges_survivor_id_patients")),
+        sa.ForeignKeyConstraint(["merged_id"], ["patients.id"],
+                                name=op.f("fk_patient_merges_merged_id_patients")),
+        sa.ForeignKeyConstraint(["merged_by"], ["users.id"],
+                                name=op.f("fk_patient_merges_merged_by_users")),
+        sa.ForeignKeyConstraint(["unmerged_by"], ["users.id"],
+                                name=op.f("fk_patient_merges_unmerged_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_patient_merges")),
+    )
+    op.create_index(op.f("ix_patient_merges_survivor_id"), "patient_merges", ["survivor_id"])
+    op.create_index(op.f("ix_patient_merges_merged_id"), "patient_merges", ["merged_id"])
+    op.add_column("patients", sa.Column("merged_into_id", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE patients DROP COLUMN merged_into_id")
+    op.drop_index(op.f("ix_patient_merges_merged_id"), table_name="patient_merges")
+    op.drop_index(op.f("ix_patient_merges_survivor_id"), table_name="patient_merges")
+    op.drop_table("patient_merges")
