@@ -59,20 +59,26 @@ def _patient(session: Session, patient_id: int) -> Patient:
     return patient
 
 
+def merge_problem(merged: Patient, survivor: Patient) -> str | None:
+    """Why `merged` cannot be merged into `survivor`, or None."""
+    if merged.id == survivor.id:
+        return "a record cannot be merged into itself"
+    if merged.clinic_id != survivor.clinic_id:
+        return "the two records belong to different clinics"
+    for patient in (merged, survivor):
+        if patient.merged_into_id is not None:
+            return f"record #{patient.id} was already merged into #{patient.merged_into_id}"
+    return None
+
+
 def merge_patients(session: Session, merged_id: int, survivor_id: int, reason: object,
                    actor_id: int) -> PatientMerge:
     """Move everything of `merged_id` to `survivor_id` (same clinic, neither merged already);
     audited. RecordError, saving nothing, when the two cannot be merged."""
     text = _reason(reason, "reason", "the two records are one person")
     merged, survivor = _patient(session, merged_id), _patient(session, survivor_id)
-    if merged.id == survivor.id:
-        raise RecordError([("into", "a record cannot be merged into itself")])
-    if merged.clinic_id != survivor.clinic_id:
-        raise RecordError([("into", "the two records belong to different clinics")])
-    for patient in (merged, survivor):
-        if patient.merged_into_id is not None:
-            raise RecordError([("into", f"record #{patient.id} was already merged into "
-                                        f"#{patient.merged_into_id}")])
+    if problem := merge_problem(merged, survivor):
+        raise RecordError([("", problem)])
     require_member(session, actor_id, merged.clinic_id)
     moved: dict[str, list[int]] = {}
     for name, table, id_column in OWNED:

@@ -129,6 +129,9 @@ def create_episode(session: Session, patient_id: int, data: dict[str, Any],
     if patient is None:
         raise NotFound(f"no patient {patient_id}")
     require_member(session, actor_id, patient.clinic_id)
+    if patient.merged_into_id is not None:
+        raise RecordError([("", f"this record was merged into record #{patient.merged_into_id}"
+                                ": open the episode there")])
     episode = Episode(patient_id=patient_id, created_by=actor_id, **form.model_dump())
     session.add(episode)
     session.flush()

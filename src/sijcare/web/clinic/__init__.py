@@ -7,6 +7,7 @@ from sijcare.web.clinic import (
     episodes,
     home,
     inbox,
+    merges,
     patients,
     presenters,
     records,
@@ -18,6 +19,7 @@ from sijcare.web.clinic import (
 from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
-           inbox.router, registry.router, reports.router, worklist.router, break_glass.router)
+           inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
+           merges.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)
