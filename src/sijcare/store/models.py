@@ -588,6 +588,8 @@ class FollowUpPoint(Base):
     window_to: Mapped[dt.date]
     instruments: Mapped[list[str]]
     done: Mapped[bool] = mapped_column(default=False)
+    # "early" or "late": done by answers given by link outside the window (migration 0014)
+    answered_timing: Mapped[str | None] = mapped_column(String(10))
     derived_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -608,6 +610,9 @@ class QuestionnaireLink(Base):
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]  # a newer link for the same point replaced it
     comment: Mapped[str | None] = mapped_column(String(1000))  # the patient's own words
+    # "early" or "late": answered before or after the point's window (migration 0014)
+    answered_timing: Mapped[str | None] = mapped_column(String(10))
+    outbox_id: Mapped[int | None]  # the email that carried it (no key: the outbox is pruned)
 
 
 class ReminderContact(Base):

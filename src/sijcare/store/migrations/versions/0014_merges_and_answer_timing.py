@@ -1,5 +1,7 @@
 """Merging two records of one person: `patient_merges` keeps what moved, and the merged-away
-patient is marked `merged_into_id` (a plain column, so SQLite drops it in place).
+patient is marked `merged_into_id` (a plain column, so SQLite drops it in place). Questionnaire
+links and follow-up points say when answers came outside the window ("early", "late"), and a
+link names the email that carried it (`outbox_id`), for its delivery status.
 
 Revision ID: 0014
 Revises: 0013
@@ -16,6 +18,11 @@ revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+TIMING_AND_DELIVERY = (("questionnaire_links", "answered_timing", sa.String(10)),
+                       ("questionnaire_links", "outbox_id", sa.Integer()),
+                       ("follow_up_points", "answered_timing", sa.String(10)))
 
 
 def upgrade() -> None:
@@ -49,9 +56,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_patient_merges_survivor_id"), "patient_merges", ["survivor_id"])
     op.create_index(op.f("ix_patient_merges_merged_id"), "patient_merges", ["merged_id"])
     op.add_column("patients", sa.Column("merged_into_id", sa.Integer(), nullable=True))
+    for table, column, kind in TIMING_AND_DELIVERY:
+        op.add_column(table, sa.Column(column, kind, nullable=True))
 
 
 def downgrade() -> None:
+    for table, column, _ in reversed(TIMING_AND_DELIVERY):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.execute("ALTER TABLE patients DROP COLUMN merged_into_id")
     op.drop_index(op.f("ix_patient_merges_merged_id"), table_name="patient_merges")
     op.drop_index(op.f("ix_patient_merges_survivor_id"), table_name="patient_merges")
