@@ -36,6 +36,9 @@ class Verdict(NamedTuple):
     detail: str
     document: str | None = None
     pending: str | None = None  # not met yet only because time has not passed
+    # met only because there was no earlier treatment to judge (a first injection): no
+    # reader may take it for "the previous injection gave relief"
+    none_before: bool = False
 
 
 class Context(NamedTuple):
@@ -281,7 +284,7 @@ def repeat_response(ctx: Context) -> Verdict:
     what = ctx.params.get("name", "steroid injection")
     session = last_session(ctx.facts.kinds(kinds))
     if not session:
-        return Verdict("met", f"no previous {what}: a first treatment")
+        return Verdict("met", f"no previous {what}: a first treatment", none_before=True)
     percent, weeks = ctx.params["percent"], ctx.params["weeks"]
     verdicts = [lasting_relief(p, percent, weeks) for p in session]
     ok = False if False in verdicts else None if None in verdicts else True
@@ -306,7 +309,7 @@ def repeat_interval(ctx: Context) -> Verdict:
     given = ctx.facts.kinds(tuple(ctx.params["kinds"]))
     what, need = ctx.params["name"], ctx.params["min_days"]
     if not given:
-        return Verdict("met", f"no previous {what}")
+        return Verdict("met", f"no previous {what}", none_before=True)
     last = given[-1]
     days = (ctx.facts.case.as_of - last.date).days
     summary = f"last {what} on {last.date}, {days} days ago (needs at least {need})"
@@ -339,7 +342,7 @@ def regenerative_response(ctx: Context) -> Verdict:
         return PROCEDURES_UNKNOWN
     below = ctx.params["relief_below"]
     if not ctx.facts.combined_series:
-        return Verdict("met", "no regenerative injection given")
+        return Verdict("met", "no regenerative injection given", none_before=True)
     series = ctx.facts.combined_series[-1]
     recorded = [r for r in series.reliefs if r is not None][-2:]
     summary = (f"series since {series.started}: relief of the last injections with a figure: "
@@ -520,14 +523,14 @@ class Step:
         found = self.results.get(verdict)
         if found is not None:
             return found
-        status, detail, document, pending = verdict
+        status, detail, document, pending, none_before = verdict
         criterion = self.criterion
         if criterion.provisional:
             detail = f"Provisional rule: {detail}"
         return self.results.keep(verdict, CriterionResult(
             id=criterion.id, text=criterion.text, status=status, detail=detail,
             sources=criterion.sources, provisional=criterion.provisional, document=document,
-            pending=pending, safety=criterion.check in SAFETY_CHECKS))
+            pending=pending, safety=criterion.check in SAFETY_CHECKS, none_before=none_before))
 
 
 @dataclass(frozen=True, eq=False)
