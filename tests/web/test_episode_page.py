@@ -319,3 +319,17 @@ def test_the_engine_says_none_before_and_the_packet_never_marks_it_met(
                     packet, re.S)
     assert row is not None
     assert "None before (a first treatment)" in row.group(0) and ">Met<" not in row.group(0)
+
+
+@pytest.mark.parametrize(("percent", "weeks", "said"), [
+    (None, None, "relief not recorded (needs"),
+    (60, None, "relief 60%, how long not recorded"),
+    (None, 8, "relief for 8 weeks, how much not recorded"),
+    (60, 14, "relief 60% for 14 weeks")])
+def test_unrecorded_relief_is_said_once(percent: float | None, weeks: float | None,
+                                        said: str) -> None:
+    given = case(procedures=[{"date": ago(200), "kind": "steroid_injection", "side": "left",
+                              "guidance": "fluoroscopy", "relief_percent": percent,
+                              "relief_weeks": weeks}])
+    shown = criterion(given, "therapeutic_sij_injection", "previous steroid injection")
+    assert said in shown.detail and "for not recorded" not in shown.detail

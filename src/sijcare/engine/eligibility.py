@@ -269,8 +269,16 @@ def _concordance(joint: tuple[Session, ...], threshold: float, side: str | None)
     return Verdict("met", f"two concordant blocks at {threshold:g}% or more ({summary})")
 
 
-def _figure(value: float | None, unit: str) -> str:
-    return "not recorded" if value is None else f"{value:g}{unit}"
+def _relief(percent: float | None, weeks: float | None) -> str:
+    """How much relief for how long, saying once what is not recorded (never "relief not
+    recorded for not recorded")."""
+    if percent is None and weeks is None:
+        return "relief not recorded"
+    if weeks is None:
+        return f"relief {percent:g}%, how long not recorded"
+    if percent is None:
+        return f"relief for {weeks:g} weeks, how much not recorded"
+    return f"relief {percent:g}% for {weeks:g} weeks"
 
 
 @check("repeat_response")
@@ -289,8 +297,8 @@ def repeat_response(ctx: Context) -> Verdict:
     verdicts = [lasting_relief(p, percent, weeks) for p in session]
     ok = False if False in verdicts else None if None in verdicts else True
     last = session[verdicts.index(ok)]  # the entry that decides
-    summary = (f"{what} on {last.date}: relief {_figure(last.relief_percent, '%')} for "
-               f"{_figure(last.relief_weeks, ' weeks')} (needs {percent:g}% for {weeks:g} weeks)")
+    summary = (f"{what} on {last.date}: {_relief(last.relief_percent, last.relief_weeks)} "
+               f"(needs {percent:g}% for {weeks:g} weeks)")
     if ok is None:
         return Verdict("unknown", summary,
                        "Record the relief percent and how many weeks it lasted.")
