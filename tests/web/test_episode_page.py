@@ -10,11 +10,11 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from sijcare import decision
 from sijcare.engine import assess
 from sijcare.model.case import Case
 from sijcare.reports.pdf import prior_auth_report
 from sijcare.store import add_record, create_episode
-from sijcare.web.clinic import decision
 from sijcare.web.clinic.presenters import clue_count
 from tests.web.conftest import TODAY, World
 

@@ -45,15 +45,19 @@ def serve_command(
     import uvicorn
 
     from sijcare.notify.worker import OutboxWorker
+    from sijcare.store.audit_key import audit_key
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
+
     with database(url) as target:
         try:
             settings = Settings.from_env(target)
-        except ValueError as error:  # a short secret key, SIJCARE_SMTP_* settings, a bad number
-            fail(str(error))
+            key = audit_key()
+        except ValueError as error:  # a short secret or audit key, a previous key without its
+            fail(str(error))         # end, SIJCARE_SMTP_* settings, a bad number
         engine, created = prepare(target, demo, settings.pool)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
+    typer.echo(f"  audit chain {key.describe()}")
     if warning := public_url_warning(os.environ):
         typer.echo(warning, err=True)
     for username, role, password in created:

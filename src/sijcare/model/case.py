@@ -270,7 +270,7 @@ class UnreviewedFact(Record):
     only once a clinician accepts it."""
 
     kind: Name
-    record_id: Annotated[int, Field(ge=1)]
+    record_id: Annotated[int, Field(ge=1, le=2**31 - 1)]  # a database row id
     counted: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list)
 
 

@@ -3,8 +3,8 @@ patient is marked `merged_into_id` (a plain column, so SQLite drops it in place)
 links and follow-up points say when answers came outside the window ("early", "late"), and a
 link names the email that carried it (`outbox_id`), for its delivery status.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-12
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
