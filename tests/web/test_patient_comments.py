@@ -86,7 +86,8 @@ def test_the_api_timeline_carries_it_with_its_flag(written: dict[str, int],
                                                    clinician: TestClient) -> None:
     entries = clinician.get(f"/api/v1/episodes/{written['urgent']}/records").json()
     (comment,) = [e for e in entries if e["kind"] == "patient_comment"]
-    assert comment["data"] == {"text": URGENT, "point": "2w", "flags": ["numbness"]}
+    assert comment["data"] == {"text": URGENT, "point": "2w", "flags": ["numbness"],
+                               "timing": None}
     assert "patient-reported" in comment["summary"] and "numbness" in comment["summary"]
     assert comment["recorded_by"] is None
 

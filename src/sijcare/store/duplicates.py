@@ -46,7 +46,7 @@ def possible_duplicates(session: Session, clinic_id: int, given_name: str, famil
     if not same:
         return []
     rows = session.scalars(select(Patient).where(
-        Patient.clinic_id == clinic_id, or_(*same),
+        Patient.clinic_id == clinic_id, or_(*same), Patient.merged_into_id.is_(None),
         Patient.id != (besides or 0)))
     scored = [(100.0 if external_id and p.external_id == external_id
                else name_closeness(given_name, family_name, p.given_name, p.family_name), p)

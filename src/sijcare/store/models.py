@@ -129,6 +129,9 @@ class Patient(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
+    # Set when this record was merged into another of the same person (`store/merges.py`):
+    # kept, hidden from lists, its page pointing there. No key, so the column drops in place.
+    merged_into_id: Mapped[int | None]
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -164,6 +167,25 @@ class PatientCorrection(Base):
     reason: Mapped[str] = mapped_column(String(200))
     corrected_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     corrected_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PatientMerge(Base):
+    """Two records of one person made one: what moved from `merged_id` to `survivor_id`
+    (`moved`: ids per kind), so that an admin's unmerge restores exactly that."""
+
+    __tablename__ = "patient_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    moved: Mapped[dict[str, Any]]
+    merged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    unmerged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unmerged_at: Mapped[dt.datetime | None]
+    unmerge_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class EpisodeNote(Base):
@@ -589,6 +611,8 @@ class FollowUpPoint(Base):
     window_to: Mapped[dt.date]
     instruments: Mapped[list[str]]
     done: Mapped[bool] = mapped_column(default=False)
+    # "early" or "late": done by answers given by link outside the window (migration 0016)
+    answered_timing: Mapped[str | None] = mapped_column(String(10))
     derived_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -609,6 +633,9 @@ class QuestionnaireLink(Base):
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]  # a newer link for the same point replaced it
     comment: Mapped[str | None] = mapped_column(String(1000))  # the patient's own words
+    # "early" or "late": answered before or after the point's window (migration 0016)
+    answered_timing: Mapped[str | None] = mapped_column(String(10))
+    outbox_id: Mapped[int | None]  # the email that carried it (no key: the outbox is pruned)
 
 
 class ReminderContact(Base):

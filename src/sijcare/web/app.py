@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
 from sijcare.web import cds_hooks, errors, fhir, smart
-from sijcare.web.admin import account, security, two_factor, users
+from sijcare.web.admin import account, merges, security, two_factor, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
 from sijcare.web.api.idempotency import Replayed, replay
@@ -32,7 +32,8 @@ from sijcare.web.settings import Settings
 
 ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
            users.router, account.router, two_factor.router, security.router, *API_ROUTERS,
-           *PUBLIC_ROUTERS, fhir.router, cds_hooks.router, smart.router)
+           *PUBLIC_ROUTERS, fhir.router, cds_hooks.router, smart.router,
+           merges.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -34,4 +34,7 @@ def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> i
 
 def matching_patient(db: Session, identifiers: Iterable[dict[str, Any]]) -> Patient | None:
     found = matching_patient_id(db, identifiers)
-    return None if found is None else db.get(Patient, found)
+    patient = None if found is None else db.get(Patient, found)
+    if patient is not None and patient.merged_into_id is not None:  # merged: its survivor
+        return db.get(Patient, patient.merged_into_id)
+    return patient

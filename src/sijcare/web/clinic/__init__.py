@@ -9,6 +9,7 @@ from sijcare.web.clinic import (
     episodes,
     home,
     inbox,
+    merges,
     patients,
     presenters,
     records,
@@ -21,6 +22,6 @@ from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
            inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
-           cds_overrides.router)
+           cds_overrides.router, merges.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)

@@ -30,6 +30,7 @@ from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
 from sijcare.web.clinic.duplicates import CONFIRM_NEW, unconfirmed_duplicates
 from sijcare.web.clinic.forms import CLOSING, CORRECTION_REASON, EPISODE_FIELDS, patient_fields
+from sijcare.web.clinic.merges import merge_context
 from sijcare.web.deps import CurrentActor, DbSession, Page, SubmittedForm
 from sijcare.web.forms import Choices, FormField
 from sijcare.web.strict import Search
@@ -115,7 +116,7 @@ def _patient_page(request: Request, db: DbSession, patient: Patient,
         "fields_by_name": {f.name: f for f in EPISODE_FIELDS},
         "values": values or {"opened_on": date.today().isoformat()}, "errors": errors or {},
         "closing": CLOSING, "today": date.today().isoformat(), "notice": notice,
-        "corrections": corrections_of(db, patient.id),
+        "corrections": corrections_of(db, patient.id), **merge_context(db, patient),
         "payer_name": load_knowledge().policies[patient.payer].name if patient.payer else None},
         status_code=status_code)
 
