@@ -5,18 +5,21 @@ from sijcare.web.clinic import (
     course_chart,
     episodes,
     home,
+    imports,
     inbox,
     patients,
     presenters,
     records,
     registry,
     reports,
+    review,
     signed,
     worklist,
 )
 from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
-           inbox.router, registry.router, reports.router, worklist.router)
+           inbox.router, registry.router, reports.router, worklist.router, imports.router,
+           review.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)
