@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -279,3 +279,15 @@ def test_the_cli_refuses_a_bad_file_with_exit_2(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert session.scalar(select(func.count(Patient.id))) == 0
     engine.dispose()
+
+
+def test_an_import_flushes_per_patient_not_per_record(demo_export: Path, empty) -> None:
+    """Records are checked one by one but written together (membership asked once per
+    patient): the flushes grow with the patients, not with their records (160 before)."""
+    session, clinic, user = empty
+    flushes = []
+    event.listen(session, "after_flush", lambda *_: flushes.append(1))
+    report = import_fhir(session, sorted((demo_export / "out").glob("*.ndjson")), clinic, user,
+                         today=TODAY)
+    assert report.created > 50 and len(report.patients) == 8
+    assert len(flushes) <= 10 * len(report.patients)

@@ -126,10 +126,15 @@ def import_received(session: Session, files: list[Received], clinic_id: int, act
     patients, about_nobody = by_patient(placed)
     for where, found in about_nobody:
         report.add(where.split(": ")[0], found, "skipped")
-    for name, patient, resources in patients:
-        report.patients.append(_one(session, name, patient, resources, clinic_id, actor_id,
-                                    same_as or {}, as_new or set(), today, report))
-        advance(1)
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:  # the clinic, its members and the importer need not be read again after each patient
+        for name, patient, resources in patients:
+            report.patients.append(_one(session, name, patient, resources, clinic_id,
+                                        actor_id, same_as or {}, as_new or set(), today,
+                                        report))
+            advance(1)
+    finally:
+        session.expire_on_commit = expiring
     return report
 
 
