@@ -69,7 +69,9 @@ def test_upload_the_demo_export_review_a_patient_and_see_the_assessment_change(
     episode = page.url.removesuffix("/review")
     page.goto(episode)
     stage_before = page.locator("#stage .name").inner_text()
-    expect(page.locator("#unreviewed-heading")).to_have_text("Imported, not reviewed (5)")
+    heading = page.locator("#unreviewed-heading").inner_text()
+    waiting = int(heading.removeprefix("Imported, not reviewed (").removesuffix(")"))
+    assert waiting >= 2
 
     page.goto(f"{episode}/review")
     for kind in ("Intake", "Exam"):
@@ -80,5 +82,6 @@ def test_upload_the_demo_export_review_a_patient_and_see_the_assessment_change(
     page.screenshot(path=str(ARTIFACTS / "fhir-import-review.png"), full_page=True)
 
     page.goto(episode)
-    expect(page.locator("#unreviewed-heading")).to_have_text("Imported, not reviewed (3)")
+    expect(page.locator("#unreviewed-heading")).to_have_text(
+        f"Imported, not reviewed ({waiting - 2})")
     expect(page.locator("#stage .name")).not_to_have_text(stage_before)

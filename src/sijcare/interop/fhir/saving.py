@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sijcare.interop.fhir.incoming import Incoming, IncomingPatient, Skipped
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError
-from sijcare.store.models import Episode, ImportedRecord, Patient
+from sijcare.store.models import Episode, ImportedRecord, NoneRecord, Patient
 from sijcare.store.patients import create_episode, create_patient
 from sijcare.store.records import checked_row
 from sijcare.store.users import require_member
@@ -202,7 +202,8 @@ def _records(session: Session, clinic_id: int, actor_id: int, patient: Patient,
         session.flush()
         for record, episode, row in written:
             source = sources[record.source]
-            _remember(session, clinic_id, source, record.kind, row.id, patient.id, episode.id,
+            kind = "none" if isinstance(row, NoneRecord) else record.kind
+            _remember(session, clinic_id, source, kind, row.id, patient.id, episode.id,
                       actor_id, "unreviewed")
             made[source] = row.id
             outcome.created += 1

@@ -42,7 +42,9 @@ def review_page(request: Request, db: DbSession, episode: Reviewing,
                 note: Audited) -> Response:
     pending = awaiting_review(db, episode.id)
     records = load_episode_records(db, episode.id)
-    entries = {(e.kind, e.id): e for e in records.timeline()}
+    # a confirmed none is reviewed as kind "none" (its timeline entry names the list kind)
+    entries = {("none" if e.data == {"none": True} else e.kind, e.id): e
+               for e in records.timeline()}
     forms = {(r.spec.name, r.row.id): r.form for kind in records.by_kind.values() for r in kind}
     end_reads(db)
     items = [(row, entries.get((row.kind, row.record_id)),
