@@ -299,13 +299,11 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
 
 
 def load_episode_records(session: Session, episode_id: int,
-                         kinds: Iterable[str] | None = None, *,
-                         imported: bool = True) -> EpisodeRecords:
+                         kinds: Iterable[str] | None = None) -> EpisodeRecords:
     """Read every record of the episode once: one query per record table, its notes and
     patients' comments, the usernames of who recorded them, and the episode with its
     patient (no query if the session holds them already, as on the episode page). `kinds`
-    reads only those record tables (the others read as empty), for callers that need less;
-    `imported=False` skips which imported records await review (a migration before 0011)."""
+    reads only those record tables (the others read as empty), for callers that need less."""
     wanted = set(KINDS if kinds is None else kinds)
     by_kind = {spec.name: _read(session, spec, episode_id) if spec.name in wanted else []
                for spec in KINDS.values()}
@@ -319,8 +317,7 @@ def load_episode_records(session: Session, episode_id: int,
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids)))
                    .all()) if ids else {}
     return EpisodeRecords(episode_id, episode, by_kind, nones, notes, comments, authors,
-                          unreviewed_in(session, [episode_id]).get(episode_id, frozenset())
-                          if imported else frozenset())
+                          unreviewed_in(session, [episode_id]).get(episode_id, frozenset()))
 
 
 @cache

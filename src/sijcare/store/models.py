@@ -67,6 +67,9 @@ class Clinic(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # IANA zone the clinic's pages show times in (stored times stay UTC).
     time_zone: Mapped[str] = mapped_column(String(60), default="UTC", server_default="UTC")
+    # The clinic's clinicians must sign in with a second factor (admins always must).
+    second_factor_required: Mapped[bool] = mapped_column(default=False,
+                                                         server_default=false())
 
 
 class User(Base):
@@ -80,6 +83,11 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Set by an admin's password reset: the user must choose a new one at next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where security notices go (lockout, password reset, a new device); optional.
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A clinician account an admin created waits for a second admin before it reads patients.
+    created_by: Mapped[int | None]  # the admin who created it (no key: users stay)
+    approval_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
@@ -118,6 +126,9 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -371,7 +382,10 @@ class SignedAssessment(Base):
     assessment: Mapped[dict[str, Any]]
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[dt.datetime]
+    # the seal: an HMAC under the audit key (seal_version 2), or, for assessments signed
+    # before seals were keyed, the snapshot's plain sha256 (seal_version 1)
     sha256: Mapped[str] = mapped_column(String(64))
+    seal_version: Mapped[int] = mapped_column(default=2, server_default="1")
 
     signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
 
@@ -403,6 +417,26 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int | None]  # the first entry hashed with the audit key
+    seal: Mapped[str | None] = mapped_column(String(64))  # HMAC of seq, hash and keyed_from
+
+
+class IdempotentRequest(Base):
+    """A JSON API write sent with an `Idempotency-Key`: claimed in the write's own transaction
+    and holding its answer, so a retry gets the same answer instead of a second record."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("actor_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 # -- sign-ins (web) --------------------------------------------------------------------------
@@ -423,6 +457,77 @@ class WebSession(Base):
     password_fingerprint: Mapped[str] = mapped_column(String(16))
     signed_in_at: Mapped[float]
     last_seen: Mapped[float] = mapped_column(index=True)
+    # When the user last proved who they are (password, and code if enrolled): admin actions
+    # ask again after a while. NULL: at sign-in.
+    verified_at: Mapped[float | None]
+
+
+class SecondFactor(Base):
+    """A user's TOTP secret (RFC 6238). `enrolled_at` is set once the user has typed a first
+    right code; `last_step` is the last time step accepted, so a code is never used twice."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    enrolled_at: Mapped[dt.datetime | None]
+    last_step: Mapped[int | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code for a user who lost the authenticator; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+class KnownDevice(Base):
+    """A browser a user signed in from (a long-lived cookie id, stored as its SHA-256), so a
+    sign-in from any other is announced to the user."""
+
+    __tablename__ = "known_devices"
+    __table_args__ = (UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BreakGlassGrant(Base):
+    """Emergency read access of a clinician to a patient of a clinic they do not belong to:
+    time-limited, with a reason, audited and reported to the admins."""
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (Index("ix_break_glass_grants_user_patient", "user_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+
+class KeptEntries(Base):
+    """A form submitted after its session ended: sealed by the web app, for the user who typed
+    it, until it is saved after signing in again or `expires_at` passes. Only a hash of the
+    token the browser holds is stored; times are seconds, from the web app's clock."""
+
+    __tablename__ = "kept_entries"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    sealed: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[float]
+    expires_at: Mapped[float]
 
 
 class SignInFailure(Base):
@@ -660,3 +765,54 @@ class ImportedRecord(Base):
     reviewed_at: Mapped[dt.datetime | None]
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# -- CDS Hooks --------------------------------------------------------------------------------
+
+
+class CdsTokenId(Base):
+    """A CDS Hooks JWT's `jti`, kept until the token expires so a replay is refused in every
+    server process; only a hash of issuer and jti is kept."""
+
+    __tablename__ = "cds_token_ids"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class CdsFeedback(Base):
+    """What a clinician in the EHR did with one card: accepted it, or overrode it and why.
+    `rule` and `stop` come from the card's audit entry (what the card said), `ehr_user` is
+    the EHR's user the card was shown to."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (Index("ix_cds_feedback_rule", "rule", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(60))
+    card: Mapped[str] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issuer: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str | None] = mapped_column(String(100))
+    stop: Mapped[str | None] = mapped_column(String(100))
+    ehr_user: Mapped[str | None] = mapped_column(String(200))
+    reason_system: Mapped[str | None] = mapped_column(String(300))
+    reason_code: Mapped[str | None] = mapped_column(String(100))
+    reason_display: Mapped[str | None] = mapped_column(String(300))
+    comment: Mapped[str | None] = mapped_column(Text)
+    accepted_suggestions: Mapped[list[str] | None]
+
+
+class SmartLaunch(Base):
+    """A SMART launch on its way through the EHR's authorization server: the PKCE verifier
+    stays here, server-side, keyed by a hash of the `state` the browser carries; the row is
+    spent by the callback and useless after ten minutes."""
+
+    __tablename__ = "smart_launches"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,7 @@ def issue_link(session: Session, point_id: int, actor_id: int | None, secret: by
     return link, token
 
 
-def open_link(session: Session, token: str, secret: bytes,
+def open_link(session: Session, token: str, secret: bytes | Sequence[bytes],
               now: dt.datetime | None = None) -> OpenLink:
     """The link a token names if it may still be answered, else LinkRefused."""
     try:
@@ -108,8 +109,9 @@ def open_link(session: Session, token: str, secret: bytes,
                     episode.patient.clinic_id)
 
 
-def answer_link(session: Session, token: str, secret: bytes, answers: dict[str, Any],
-                comment: str | None = None, now: dt.datetime | None = None) -> list[PromRecord]:
+def answer_link(session: Session, token: str, secret: bytes | Sequence[bytes],
+                answers: dict[str, Any], comment: str | None = None,
+                now: dt.datetime | None = None) -> list[PromRecord]:
     """Save the patient's answers as PROM records of the episode (patient-reported), dated
     today, and use the link up. `answers` maps an instrument to its value (NRS, PGIC) or its
     list of ODI section answers. RecordError (nothing saved) for missing or invalid answers."""

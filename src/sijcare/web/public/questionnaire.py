@@ -76,7 +76,7 @@ def questionnaire(request: Request, db: DbSession, token: str) -> Response:
     if (throttled := _throttled(request, db)) is not None:
         return throttled
     try:
-        opened = open_link(db, token, request.app.state.settings.secret_key)
+        opened = open_link(db, token, request.app.state.settings.accepted_keys())
     except LinkRefused as refused:
         return _refused(request, refused.reason)
     record_event(db, None, "read", "questionnaire_link", opened.link.id, opened.clinic_id,
@@ -109,7 +109,7 @@ def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str, s
 def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> Response:
     if (throttled := _throttled(request, db)) is not None:
         return throttled
-    secret = request.app.state.settings.secret_key
+    secret = request.app.state.settings.accepted_keys()
     answers, values, unreadable = _answers(raw)
     comment = raw.get("comment")
     try:
@@ -132,7 +132,7 @@ def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> R
 
 def _opt_out_patient(request: Request, token: str) -> int | None:
     try:
-        subject = check_link(request.app.state.settings.secret_key, OPT_OUT, token)
+        subject = check_link(request.app.state.settings.accepted_keys(), OPT_OUT, token)
     except LinkError:
         return None
     return int(subject) if subject.isdigit() else None
