@@ -310,3 +310,19 @@ def test_a_confirmed_none_travels_as_a_nil_known_list_and_waits_for_review(
     accepted = load_episode_records(session, row.episode_id).case_as_of(TODAY)
     assert getattr(accepted, field) == []
     assert ("none", none.id) not in {(u.kind, u.record_id) for u in accepted.unreviewed or []}
+
+
+def test_the_cli_refuses_a_clinic_the_user_is_not_in(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        mine, other = create_clinic(session, "Mine"), create_clinic(session, "Other")
+        create_user(session, "doc", "x", "clinician", [mine.id])
+        session.commit()
+        other_id = other.id
+    engine.dispose()
+    result = runner.invoke(app, ["import", "fhir", str(SYNTHEA), "--clinic", str(other_id),
+                                 "--user", "doc", "--url", url])
+    assert result.exit_code == 2 and "is not a member of clinic" in result.output
+    assert "Traceback" not in result.output

@@ -75,7 +75,7 @@ def import_fhir_command(
                         done = import_fhir(session, files, clinic, actor_id, same_as=same_as,
                                            as_new=set(new or []),
                                            advance=lambda n: progress.advance(task, n))
-                except (BadFile, NotFound) as error:
+                except (BadFile, NotFound, PermissionError) as error:
                     fail(str(error))
                 record_import(session, actor_id, clinic, VIA,
                               [str(f.resolve()) for f in files], done)
