@@ -48,6 +48,9 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/episodes/{episode_id}/signed/{signed_id}"): P.clinical_read,
     ("GET", "/episodes/{episode_id}/report.pdf"): P.clinical_read,
     ("GET", "/episodes/{episode_id}/prior-auth.pdf"): P.clinical_read,
+    # reviewing imported records (issue 23): clinicians of the patient's clinic only
+    ("GET", "/episodes/{episode_id}/review"): P.clinical_write,
+    ("POST", "/episodes/{episode_id}/review"): P.clinical_write,
 }
 # Routes that show or change no particular patient, and what they need (None: anyone).
 OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
@@ -70,6 +73,12 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     # the registry: clinicians and researchers, the two roles holding case_assess
     ("GET", "/registry"): P.case_assess,
     ("GET", "/registry/report.pdf"): P.case_assess,
+    # importing FHIR files (issue 23): clinicians, into their own clinics
+    ("GET", "/imports/fhir"): P.clinical_write,
+    ("POST", "/imports/fhir"): P.clinical_write,
+    ("POST", "/imports/fhir/confirm"): P.clinical_write,
+    ("GET", "/imports/fhir/report.csv"): P.clinical_write,
+    ("GET", "/imports/review"): P.clinical_write,
 }
 USERS = ("clinician", "staff", "researcher", "admin", "south_clinician", "south_staff")
 

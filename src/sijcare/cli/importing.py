@@ -49,9 +49,9 @@ def import_fhir_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
     from sqlalchemy.orm import Session
 
-    from sijcare.interop.fhir.importing import files_in, import_fhir
+    from sijcare.interop.fhir.importing import files_in, import_fhir, record_import
     from sijcare.interop.fhir.reading import BadFile
-    from sijcare.store import make_engine, record_event
+    from sijcare.store import make_engine
     from sijcare.store.errors import NotFound
     from sijcare.store.users import get_user_by_username
 
@@ -75,11 +75,10 @@ def import_fhir_command(
                         done = import_fhir(session, files, clinic, actor_id, same_as=same_as,
                                            as_new=set(new or []),
                                            advance=lambda n: progress.advance(task, n))
-                except (BadFile, NotFound) as error:
+                except (BadFile, NotFound, PermissionError) as error:
                     fail(str(error))
-                record_event(session, actor_id, "import", "fhir", None, clinic, {
-                    "via": VIA, "files": [str(f.resolve()) for f in files],
-                    "patients": len(done.patients), "records": done.created})
+                record_import(session, actor_id, clinic, VIA,
+                              [str(f.resolve()) for f in files], done)
                 session.commit()
         finally:
             engine.dispose()

@@ -238,6 +238,8 @@ class EpisodeRecords:
                                 counted=stopping_facts(record.spec.name, record.form))
                  for kind in KINDS for record in self._dated(kind, as_of)
                  if self._pending(record)]
+        found += [UnreviewedFact(kind="none", record_id=none.id) for none in self.nones
+                  if known_on(none, as_of) and ("none", none.id) in self.unreviewed]
         return found or None
 
     def _dated(self, kind: str, as_of: dt.date) -> list[StoredRecord]:
@@ -251,7 +253,8 @@ class EpisodeRecords:
 
     def _lists(self, as_of: dt.date) -> dict[str, Any]:
         """Each Case list: its records' engine models, `[]` if confirmed none, else None."""
-        confirmed_none = {none.kind for none in self.nones if known_on(none, as_of)}
+        confirmed_none = {none.kind for none in self.nones if known_on(none, as_of)
+                          and ("none", none.id) not in self.unreviewed}  # opens: waits
         lists: dict[str, Any] = {}
         for spec in KINDS.values():
             if spec.case_field:

@@ -113,9 +113,12 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
 
 def checked_row(session: Session, episode_id: int, kind: str, data: dict[str, Any],
                 actor_id: int, recorded_on: dt.date | str, *,
-                today: dt.date | None = None) -> tuple[RecordRow, int]:
+                today: dt.date | None = None,
+                member_of: int | None = None) -> tuple[RecordRow, int]:
     """The record `add_record` would add (not yet in the session) and its clinic's id, once
-    every check has passed; RecordError or NotFound as `add_record`."""
+    every check has passed; RecordError or NotFound as `add_record`. `member_of`: the clinic
+    the caller has already found the actor a member of (an import checks it once per
+    patient, not once per record)."""
     spec, today = _kind(kind), today or dt.date.today()
     entered, day_problems = _entered(recorded_on, today)
     episode = session.get(Episode, episode_id)
@@ -130,7 +133,8 @@ def checked_row(session: Session, episode_id: int, kind: str, data: dict[str, An
         raise RecordError(first_problems(day_problems, error.problems, dated)) from None
     if episode is None:
         raise NotFound(f"no episode {episode_id}")
-    require_member(session, actor_id, episode.patient.clinic_id)
+    if episode.patient.clinic_id != member_of:
+        require_member(session, actor_id, episode.patient.clinic_id)
     if problems := first_problems(day_problems, dated, spec.problems(
             session, episode_id, form, entered) if isinstance(form, spec.form) else ()):
         raise RecordError(problems)

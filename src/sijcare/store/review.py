@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError
-from sijcare.store.models import ImportedRecord, utcnow
+from sijcare.store.models import Episode, ImportedRecord, Patient, utcnow
 from sijcare.store.records import void_record
 from sijcare.store.users import require_member
 
@@ -21,6 +21,21 @@ def awaiting_review(session: Session, episode_id: int) -> list[ImportedRecord]:
     return list(session.scalars(select(ImportedRecord).where(
         ImportedRecord.episode_id == episode_id, ImportedRecord.review == "unreviewed",
         ImportedRecord.kind.not_in(("patient", "episode"))).order_by(ImportedRecord.id)))
+
+
+def episodes_awaiting_review(session: Session, clinic_ids: list[int]
+                             ) -> list[tuple[Patient, Episode, int]]:
+    """The clinics' episodes holding imported records no one reviewed, with how many, by
+    patient."""
+    count = func.count(ImportedRecord.id)
+    rows = session.execute(
+        select(Patient, Episode, count).join(Episode, Episode.id == ImportedRecord.episode_id)
+        .join(Patient, Patient.id == Episode.patient_id)
+        .where(ImportedRecord.clinic_id.in_(clinic_ids), ImportedRecord.review == "unreviewed",
+               ImportedRecord.kind.not_in(("patient", "episode")))
+        .group_by(Patient.id, Episode.id)
+        .order_by(Patient.family_name, Patient.given_name, Patient.id, Episode.opened_on))
+    return [(patient, episode, n) for patient, episode, n in rows]
 
 
 def review_import(session: Session, imported_id: int, accept: bool, actor_id: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import anyio
@@ -23,6 +24,8 @@ from sijcare.web.auth.csrf import SessionEnded, check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.auth.throttle import LoginThrottle
 from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
+from sijcare.web.clinic.imports import UPLOAD_PATH
+from sijcare.web.clinic.uploads import Uploads
 from sijcare.web.middleware.admission import Admission
 from sijcare.web.middleware.bodies import RequestBodies
 from sijcare.web.middleware.headers import SecurityHeaders
@@ -46,6 +49,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings.database_url, settings.pool)
     app.state.sessions = session_factory(app.state.engine)
     app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
+    app.state.uploads = Uploads(settings.upload_dir
+                                or Path(tempfile.mkdtemp(prefix="sijcare-imports-")))
     app.state.codec = SessionCodec(settings.accepted_keys)
     app.state.actors = ActorCache(settings.actor_cache_seconds, settings.clock)
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
@@ -58,7 +63,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(Admission, limit=settings.max_requests,
                        wait_seconds=settings.queue_seconds)
     app.add_middleware(AllowedMethods)
-    app.add_middleware(RequestBodies, limit=settings.max_body_bytes)
+    app.add_middleware(RequestBodies, limit=settings.max_body_bytes,
+                       larger={UPLOAD_PATH: settings.max_upload_bytes})
     app.add_middleware(SecurityHeaders)
     app.add_middleware(errors.ServerErrors)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -104,6 +104,10 @@ class Settings:
     break_glass_seconds: int = 60 * 60
     second_step_seconds: int = 5 * 60
     max_body_bytes: int = 1024 * 1024  # larger request bodies answer 413, unread
+    # FHIR files uploaded for import (a Synthea patient's life is 0.1-2 MB), and where they
+    # wait for the clinician's confirmation (None: a private temporary directory)
+    max_upload_bytes: int = 20 * 1024 * 1024
+    upload_dir: Path | None = None
     # Requests at a time per process (below the pool's connections, see `admission.py`); one
     # over it waits up to `queue_seconds` for a turn, then answers 503.
     max_requests: int = 9
@@ -142,6 +146,8 @@ class Settings:
             reauth_seconds=60 * int(os.environ.get("SIJCARE_REAUTH_MINUTES", "10")),
             break_glass_seconds=60 * int(os.environ.get("SIJCARE_BREAK_GLASS_MINUTES", "60")),
             max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
+            max_upload_bytes=1024 * int(os.environ.get("SIJCARE_MAX_UPLOAD_KB", "20480")),
+            upload_dir=private_directory(data_dir()) / "imports",
             **capacity_from_env(database_url),
             **public_site_from_env(),
             **follow_up_from_env(),

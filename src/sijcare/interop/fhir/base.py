@@ -37,6 +37,7 @@ PROFILES = {
     "document": US_CORE + "us-core-documentreference",
     "questionnaire": BASE + "Questionnaire",
     "codesystem": BASE + "CodeSystem",
+    "list": BASE + "List",  # no US Core profile: a confirmed "none" (imaging, blocks...)
 }
 
 

@@ -2,7 +2,6 @@
 
 Pure: it reads records already loaded (`EpisodeRecords`) and signatures already parsed, and
 returns resources in a fixed order, so the same episode always exports the same way.
-Conservative care and imaging are not mapped yet.
 """
 
 from __future__ import annotations
@@ -11,8 +10,10 @@ from collections.abc import Callable
 
 from sijcare.interop.fhir.base import Resource, fhir_id, reference
 from sijcare.interop.fhir.examination import exam_resources
+from sijcare.interop.fhir.findings import findings
 from sijcare.interop.fhir.history import intake_resources
 from sijcare.interop.fhir.medications import medication_resources
+from sijcare.interop.fhir.nothing import none_list
 from sijcare.interop.fhir.patient import organization_id
 from sijcare.interop.fhir.plans import care_plan, next_step, problem
 from sijcare.interop.fhir.procedures import (
@@ -23,12 +24,15 @@ from sijcare.interop.fhir.procedures import (
 from sijcare.interop.fhir.records import Recorded
 from sijcare.interop.fhir.responses import prom_resources
 from sijcare.interop.fhir.signatures import Signature, diagnosis, document, provenance
+from sijcare.interop.fhir.workup import care_course_resources, imaging_resources
 from sijcare.store.episode_records import EpisodeRecords, StoredRecord
 
 MAPPED: dict[str, Callable[[Recorded], list[Resource]]] = {
-    "exam": exam_resources, "block": block_resources, "procedure": treatment_resources,
+    "exam": lambda r: [*exam_resources(r), *findings(r, "exam")], "block": block_resources,
+    "procedure": treatment_resources,
     "procedure_outcome": outcome_resources,
     "prom": lambda r: prom_resources(r, bool(r.record.row.patient_reported)),
+    "imaging": imaging_resources, "care_course": care_course_resources,
 }
 
 
@@ -51,12 +55,14 @@ def episode_resources(records: EpisodeRecords, signatures: list[Signature]) -> l
     intake = _current(intakes)
     found: list[Resource] = []
     for record in intakes:
-        found += intake_resources(recorded(record), record is intake)
+        found += [*intake_resources(recorded(record), record is intake),
+                  *findings(recorded(record), "intake")]
     for kind, mapping in MAPPED.items():
         for record in records.by_kind[kind]:
             found += mapping(recorded(record))
     if medications := _current(records.by_kind["medications"]):
         found += medication_resources(recorded(medications))
+    found += [none_list(none, patient_id) for none in records.nones]
     latest = signatures[-1] if signatures else None
     form = intake.form if intake else None
     found.append(problem(episode, latest, form.pain_onset.isoformat()

@@ -20,11 +20,13 @@ from sijcare.interop.fhir.incoming import Skipped, incoming_patient, key
 from sijcare.interop.fhir.reading import (
     SUBJECT_KEYS,
     BadFile,
+    Received,
     read_file,
     reference_id,
     resolved,
 )
 from sijcare.interop.fhir.saving import PatientImport, import_patient
+from sijcare.store.audit import record_event
 
 CSV_COLUMNS = ("file", "resource", "outcome", "reason")
 
@@ -108,16 +110,31 @@ def import_fhir(session: Session, paths: list[Path], clinic_id: int, actor_id: i
                 advance: Callable[[int], None] = lambda n: None) -> ImportReport:
     """Import every file (BadFile, writing nothing, if any cannot be read), committing each
     patient alone. `same_as` and `as_new` answer a confirmation by the patient's source."""
-    placed = resolved([read_file(path) for path in paths])
+    return import_received(session, [read_file(path) for path in paths], clinic_id,
+                           actor_id, same_as=same_as, as_new=as_new, today=today,
+                           advance=advance)
+
+
+def import_received(session: Session, files: list[Received], clinic_id: int, actor_id: int,
+                    *, same_as: Mapping[str, int] | None = None,
+                    as_new: set[str] | None = None, today: dt.date | None = None,
+                    advance: Callable[[int], None] = lambda n: None) -> ImportReport:
+    """`import_fhir` of files already read (an upload)."""
+    placed = resolved(files)
     today = today or dt.date.today()
     report = ImportReport(files={key(r): where.split(": ")[0] for where, r in placed})
     patients, about_nobody = by_patient(placed)
     for where, found in about_nobody:
         report.add(where.split(": ")[0], found, "skipped")
-    for name, patient, resources in patients:
-        report.patients.append(_one(session, name, patient, resources, clinic_id, actor_id,
-                                    same_as or {}, as_new or set(), today, report))
-        advance(1)
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:  # the clinic, its members and the importer need not be read again after each patient
+        for name, patient, resources in patients:
+            report.patients.append(_one(session, name, patient, resources, clinic_id,
+                                        actor_id, same_as or {}, as_new or set(), today,
+                                        report))
+            advance(1)
+    finally:
+        session.expire_on_commit = expiring
     return report
 
 
@@ -144,3 +161,12 @@ def _one(session: Session, name: str, patient: dict[str, Any], resources: list[d
     if done.status in ("needs_confirmation", "rejected"):
         report.rows.append((name, done.resource, done.status, done.reason))
     return done
+
+
+def record_import(session: Session, actor_id: int, clinic_id: int, via: str,
+                  files: list[str], report: ImportReport) -> None:
+    """The import's audit entry, the same from the command and the upload page (each
+    patient's own entry is written as it is saved)."""
+    record_event(session, actor_id, "import", "fhir", None, clinic_id, {
+        "via": via, "files": files, "patients": len(report.patients),
+        "records": report.created})

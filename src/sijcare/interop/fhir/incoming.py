@@ -20,9 +20,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from sijcare.interop.fhir.findings import read_findings
+from sijcare.interop.fhir.nothing import read_none
 from sijcare.interop.fhir.procedures import IMAGE_GUIDANCE, MINUTES_AFTER_BLOCK
 from sijcare.interop.fhir.questionnaires import questionnaire_url
 from sijcare.interop.fhir.reading import identifiers, reference_id
+from sijcare.interop.fhir.workup import read_care_course, read_imaging
 from sijcare.knowledge.terminology import load_terminology
 from sijcare.model.case import Allergy, Block, Guidance, ProcedureKind, RedFlag, Side
 from sijcare.model.case import Provocation as Tests
@@ -236,7 +239,34 @@ class _Collector:
             return None
         if tests := [c for c in codes if c in TESTS]:
             return self._test(resource, tests[0], day)
+        for kind, code in (("intake", "history"), ("exam", "exam")):
+            if code in codes:
+                self.daily_record(kind, day, resource).update(read_findings(resource, kind))
+                return None
+        if self._categorised(resource, "imaging"):
+            data = {**read_imaging(resource), "date": day.isoformat()}
+            self.patient.records.append(Incoming(key(resource), "imaging", data, day,
+                                                 [key(resource)]))
+            return None
         return self.skip(resource, "not an observation sijcare reads")
+
+    @staticmethod
+    def _categorised(resource: dict[str, Any], name: str) -> bool:
+        wanted = load_terminology().category(name)
+        return any(c.get("system") == wanted["system"] and c.get("code") == wanted["code"]
+                   for concept in resource.get("category") or [] if isinstance(concept, dict)
+                   for c in concept.get("coding") or [] if isinstance(c, dict))
+
+    def _care_course(self, resource: dict[str, Any]) -> None:
+        if resource.get("status") not in ("completed", "in-progress"):
+            return self.skip(resource, f"status {resource.get('status')}")
+        data = read_care_course(resource)
+        if data is None:
+            return self.skip(resource, "a course of care without a type or a start date")
+        start = dt.date.fromisoformat(data["start"])
+        self.patient.records.append(Incoming(key(resource), "care_course", data, start,
+                                             [key(resource)]))
+        return None
 
     def _test(self, resource: dict[str, Any], test: str, day: dt.date) -> None:
         results = [c for c in vocabulary(resource.get("valueCodeableConcept"))
@@ -275,6 +305,8 @@ class _Collector:
         return None
 
     def _procedure(self, resource: dict[str, Any]) -> None:
+        if "care_course" in vocabulary(resource.get("category")):
+            return self._care_course(resource)
         if resource.get("status") != "completed":
             return self.skip(resource, f"status {resource.get('status')}: not done")
         codes = vocabulary(resource.get("code"))
@@ -372,6 +404,18 @@ class _Collector:
         self.patient.records.append(Incoming(
             key(resource), "prom", data, day, [key(resource)],
             patient_reported=reported and resource.get("source") is not None))
+        return None
+
+    def _list(self, resource: dict[str, Any]) -> None:
+        if resource.get("status") != "current":
+            return self.skip(resource, f"status {resource.get('status')}")
+        kind, day = read_none(resource), _day(resource.get("date"))
+        if kind is None:
+            return self.skip(resource, "not a list of none found that sijcare reads")
+        if day is None:
+            return self.skip(resource, "has no date")
+        self.patient.records.append(Incoming(key(resource), kind, {"none": True}, day,
+                                             [key(resource)]))
         return None
 
     def _organization(self, resource: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +117,18 @@ def _known_type(name: str, where: str, resource: object) -> None:
     kind = resource.get("resourceType") if isinstance(resource, dict) else None
     if not isinstance(kind, str):
         raise BadFile(f"{name}: {where}: not a FHIR resource (no resourceType)")
+    if not _is_resource_type(kind):
+        raise BadFile(f"{name}: {where}: '{kind}' is not a FHIR R4 resource type")
+
+
+@lru_cache(maxsize=256)
+def _is_resource_type(kind: str) -> bool:
+    """Asked once per type name (finding a model class costs more than reading a resource)."""
     try:
         get_fhir_model_class(kind)
     except (KeyError, ValueError, AttributeError, ImportError):
-        raise BadFile(f"{name}: {where}: '{kind}' is not a FHIR R4 resource type") from None
+        return False
+    return True
 
 
 def identifiers(resource: Resource) -> list[str]:

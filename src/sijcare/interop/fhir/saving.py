@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,9 +20,10 @@ from sqlalchemy.orm import Session
 from sijcare.interop.fhir.incoming import Incoming, IncomingPatient, Skipped
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError
-from sijcare.store.models import Episode, ImportedRecord, Patient
+from sijcare.store.models import Episode, ImportedRecord, NoneRecord, Patient
 from sijcare.store.patients import create_episode, create_patient
 from sijcare.store.records import checked_row
+from sijcare.store.users import require_member
 
 IMPORT_EPISODE = "SI-joint pain (imported record)"
 
@@ -83,6 +85,7 @@ def import_patient(session: Session, clinic_id: int, actor_id: int, incoming: In
                    today: dt.date | None = None) -> PatientImport:
     """Import the patient's episodes and records (flushed, not committed)."""
     today = today or dt.date.today()
+    require_member(session, actor_id, clinic_id)  # once: the records then need not each ask
     outcome = PatientImport(incoming.source, incoming.resource, "matched")
     patient_id = _find_patient(session, clinic_id, incoming)
     if patient_id is None and same_as is not None:
@@ -131,9 +134,11 @@ def _episodes(session: Session, clinic_id: int, actor_id: int, patient: Patient,
     """The patient's episodes the records go to, oldest first: the file's, else the patient's
     open episode, else one opened for the import."""
     found: list[Episode] = []
+    sources = {sent.source: f"{incoming.source}|{sent.source}" for sent in incoming.episodes}
+    imported = _known(session, clinic_id, list(sources.values()))
     for sent in incoming.episodes:
-        source = f"{incoming.source}|{sent.source}"
-        if known := _known(session, clinic_id, [source]).get(source):
+        source = sources[sent.source]
+        if known := imported.get(source):
             found.append(session.get(Episode, known.record_id))
             outcome.unchanged += 1
             continue
@@ -172,38 +177,47 @@ def _words(error: RecordError) -> str:
 def _records(session: Session, clinic_id: int, actor_id: int, patient: Patient,
              incoming: IncomingPatient, episodes: list[Episode], today: dt.date,
              outcome: PatientImport) -> None:
+    """The records not imported before, checked one by one and flushed together: first
+    everything but outcomes, then the outcomes, which name the procedures they follow up."""
     if not episodes:
         return
     sources = {r.source: f"{incoming.source}|{r.source}" for r in incoming.records}
     known = _known(session, clinic_id, list(sources.values()))
     made: dict[str, int] = {s: row.record_id for s, row in known.items()}
-    # procedures first, so an outcome finds the procedure it follows up
-    for record in sorted(incoming.records, key=lambda r: r.kind == "procedure_outcome"):
-        source = sources[record.source]
-        if source in known:
-            outcome.unchanged += 1
-            continue
-        data = dict(record.data)
-        if record.follows is not None:
-            followed = made.get(f"{incoming.source}|{record.follows}")
-            if followed is None:
-                outcome.rejected.append(Skipped(record.source, f"follows up {record.follows}, "
-                                                               "which was not imported"))
-                continue
-            data["procedure_id"] = followed
-        episode = _episode_of(episodes, record.recorded_on)
-        if row := _write(session, actor_id, episode, record, data, today, outcome):
-            _remember(session, clinic_id, source, record.kind, row.id, patient.id, episode.id,
+    new = [r for r in incoming.records if sources[r.source] not in known]
+    outcome.unchanged += len(incoming.records) - len(new)
+    for batch in ([r for r in new if r.follows is None], [r for r in new if r.follows]):
+        written = []
+        for record in batch:
+            data = dict(record.data)
+            if record.follows is not None:
+                followed = made.get(f"{incoming.source}|{record.follows}")
+                if followed is None:
+                    outcome.rejected.append(Skipped(
+                        record.source, f"follows up {record.follows}, which was not imported"))
+                    continue
+                data["procedure_id"] = followed
+            episode = _episode_of(episodes, record.recorded_on)
+            if row := _checked(session, clinic_id, actor_id, episode, record, data, today,
+                               outcome):
+                written.append((record, episode, row))
+        session.flush()
+        for record, episode, row in written:
+            source = sources[record.source]
+            kind = "none" if isinstance(row, NoneRecord) else record.kind
+            _remember(session, clinic_id, source, kind, row.id, patient.id, episode.id,
                       actor_id, "unreviewed")
             made[source] = row.id
             outcome.created += 1
 
 
-def _write(session: Session, actor_id: int, episode: Episode, record: Incoming,
-           data: dict[str, object], today: dt.date, outcome: PatientImport) -> object | None:
+def _checked(session: Session, clinic_id: int, actor_id: int, episode: Episode,
+             record: Incoming, data: dict[str, object], today: dt.date,
+             outcome: PatientImport) -> Any:
+    """The record's row added to the session (not flushed), or None with why it was not."""
     try:
         row, _ = checked_row(session, episode.id, record.kind, data, actor_id,
-                             record.recorded_on, today=today)
+                             record.recorded_on, today=today, member_of=clinic_id)
     except (RecordError, NotFound) as error:
         reason = _words(error) if isinstance(error, RecordError) else str(error)
         outcome.rejected.append(Skipped(", ".join(record.resources), reason))
@@ -211,5 +225,4 @@ def _write(session: Session, actor_id: int, episode: Episode, record: Incoming,
     if record.patient_reported:
         row.patient_reported = True
     session.add(row)
-    session.flush()
     return row

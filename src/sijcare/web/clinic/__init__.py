@@ -1,6 +1,7 @@
 """The clinic's pages for clinicians and staff: patients, episodes and their records, the
-signed assessments, the worklist, the appointment inbox, the registry and reports, and what
-clinicians did with sijcare's cards in the EHR."""
+signed assessments, the worklist, the appointment inbox, the registry and reports, merging records of
+one person, FHIR imports and their review, and what clinicians did with sijcare's cards in the
+EHR."""
 
 from sijcare.web.clinic import (
     break_glass,
@@ -8,6 +9,7 @@ from sijcare.web.clinic import (
     course_chart,
     episodes,
     home,
+    imports,
     inbox,
     merges,
     patients,
@@ -15,6 +17,7 @@ from sijcare.web.clinic import (
     records,
     registry,
     reports,
+    review,
     signed,
     worklist,
 )
@@ -22,6 +25,6 @@ from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
            inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
-           cds_overrides.router, merges.router)
+           cds_overrides.router, merges.router, imports.router, review.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)
