@@ -1,7 +1,7 @@
 """The clinic's pages for clinicians and staff: patients, episodes and their records, the
-signed assessments, the worklist, the appointment inbox, the registry and reports, merging records of
-one person, FHIR imports and their review, and what clinicians did with sijcare's cards in the
-EHR."""
+signed assessments, the worklist, the appointment inbox, the registry and reports, merging
+records of one person, FHIR imports and their review, and what clinicians did with sijcare's
+cards in the EHR."""
 
 from sijcare.web.clinic import (
     break_glass,
