@@ -25,6 +25,7 @@ from sijcare.store import (
     session_factory,
     verify_chain,
 )
+from sijcare.store.db import head_revision
 from sijcare.store.signing import seals_match_audit
 from tests.store.helpers import TODAY, fresh_database, make_world, migrated
 
@@ -113,5 +114,6 @@ def test_a_backup_from_a_newer_schema_is_refused_and_changes_nothing(
         restore(file, fresh_url)
     assert str(refused.value) == (
         f"{file}: the backup is from a newer sijcare (schema revision 0099; this one knows up "
-        "to 0013): restore it with that version or a later one; nothing was changed")
+        f"to {head_revision()}): restore it with that version or a later one; nothing was "
+        "changed")
     assert rows(fresh_url) == before
