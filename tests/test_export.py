@@ -240,3 +240,35 @@ def test_command_keeps_the_key_outside(clinic, tmp_path: Path) -> None:
                               "--key-file", str(key_file), "--url", url])
     assert bad.exit_code == 2
     assert "--key-file" in bad.output
+
+
+def test_a_rotated_key_links_exports_through_its_grace_period(clinic, tmp_path: Path) -> None:
+    """After `sijcare keys rotate-export`, exports carry linkage.csv from each previous id to
+    today's; when the grace period ends, they no longer do."""
+    url = str(clinic.url)
+    key_file = tmp_path / "keys" / "export.key"
+    runner = CliRunner()
+
+    def export(name: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, ["export", "research", "-o", str(tmp_path / name),
+                                   "--key-file", str(key_file), "--url", url])
+
+    assert export("before").exit_code == 0
+    rotated = runner.invoke(app, ["keys", "rotate-export", "--grace-days", "30",
+                                  "--key-file", str(key_file), "--url", url])
+    assert rotated.exit_code == 0, rotated.output
+    during = export("during")
+    assert during.exit_code == 0 and "linkage.csv pairs" in during.stdout
+    before = {row["id"] for row in table(tmp_path / "before", "patients")}
+    now = {row["id"] for row in table(tmp_path / "during", "patients")}
+    assert before.isdisjoint(now)  # a new key: new ids...
+    links = pa_csv.read_csv(tmp_path / "during" / "linkage.csv").to_pylist()
+    pairs = {row["previous_id"]: row["id"] for row in links if row["table"] == "patients"}
+    assert set(pairs) == before and set(pairs.values()) == now  # ...each linked to its old one
+    previous = key_file.with_name("export.key.previous")
+    previous.write_text(previous.read_text().replace(
+        re.search(r'"until": "([^"]+)"', previous.read_text()).group(1),  # type: ignore[union-attr]
+        "2020-01-01T00:00:00+00:00"))
+    after = export("after")
+    assert after.exit_code == 0 and "grace ended 2020-01-01" in after.stdout
+    assert not (tmp_path / "after" / "linkage.csv").exists()

@@ -68,6 +68,15 @@ def inline(code: str) -> str:
     return shown[:1].lower() + shown[1:]
 
 
+def questionnaire(point: str) -> str:
+    """What a link is for, inside a sentence: "6-month questionnaire" for `6m`, "baseline
+    questionnaire"; never the code ("6m point")."""
+    number, _, unit = inline(point).partition(" ")
+    if number.isdigit() and unit:
+        return f"{number}-{unit.removesuffix('s')} questionnaire"
+    return f"{inline(point)} questionnaire"
+
+
 @cache
 def _abbreviations() -> frozenset[str]:
     """Single-word codes shown as abbreviations (`mri` -> MRI, `psis` -> PSIS tenderness);

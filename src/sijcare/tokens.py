@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 
 class LinkError(ValueError):
@@ -26,10 +27,13 @@ def sign_link(secret: bytes, purpose: str, subject: str) -> str:
     return f"{subject}.{_mac(secret, purpose, subject)}"
 
 
-def check_link(secret: bytes, purpose: str, token: str) -> str:
-    """The subject of a token signed for `purpose`, else LinkError."""
+def check_link(secret: bytes | Sequence[bytes], purpose: str, token: str) -> str:
+    """The subject of a token signed for `purpose` with `secret` (or with any of the secrets
+    a key rotation still accepts), else LinkError."""
+    secrets = (secret,) if isinstance(secret, bytes) else secret
     subject, _, mac = token.rpartition(".")
-    if not subject or not hmac.compare_digest(mac.encode(errors="replace"),
-                                              _mac(secret, purpose, subject).encode()):
+    if not subject or not any(hmac.compare_digest(mac.encode(errors="replace"),
+                                                  _mac(key, purpose, subject).encode())
+                              for key in secrets):
         raise LinkError("this link is not valid (it may have been cut short when copied)")
     return subject

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.store import AuditEvent, record_event, session_factory, verify_chain
 from sijcare.store.audit import entry_hash
+from sijcare.store.audit_key import audit_key
 from tests.store.helpers import migrated
 
 DROP_APPEND_ONLY = {
@@ -85,7 +86,7 @@ def test_inserted_entry_is_detected_even_with_a_valid_hash(chained: Engine) -> N
         five = session.scalars(select(AuditEvent).where(AuditEvent.seq == 5)).one()
         forged = AuditEvent(seq=6, at=five.at, actor_id=666, action="read",
                             object_type="patient", object_id="1", clinic_id=1, detail=None)
-        forged.hash = entry_hash(five.hash, forged)
+        forged.hash = entry_hash(audit_key(), five.hash, forged)  # even with the key
         values = {c.name: getattr(forged, c.name) for c in AuditEvent.__table__.c
                   if c.name != "id"}
     # make room (through a high range, so the unique index never sees a duplicate)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -21,11 +23,23 @@ from sijcare.store.db import _migrate, current_revision, head_revision
 from sijcare.store.models import AuditHead
 from tests.store.helpers import migrated
 
+VERSIONS = Path(_migrate.__code__.co_filename).parent / "migrations" / "versions"
+LAST_FILE = sorted(VERSIONS.glob("[0-9]*.py"))[-1].name[:4]
+
 
 def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
-    assert current_revision(engine) == head_revision() == "0016"
+    assert current_revision(engine) == head_revision() == LAST_FILE
+
+
+def test_the_migrations_form_one_chain_numbered_in_order() -> None:
+    """Each migration revises the one numbered before it, so the files read in order."""
+    for path in sorted(VERSIONS.glob("[0-9]*.py"))[1:]:
+        number = int(path.name[:4])
+        source = path.read_text()
+        assert f'revision: str = "{number:04d}"' in source, path.name
+        assert f'down_revision: str | None = "{number - 1:04d}"' in source, path.name
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:

@@ -20,6 +20,7 @@ from sijcare.store import (
     list_timeline,
     make_engine,
     session_factory,
+    upgrade,
 )
 from sijcare.store.db import _migrate, current_revision, head_revision
 from sijcare.store.models import ProcedureOutcome
@@ -163,10 +164,11 @@ def test_migration_0006_moves_relief_into_outcomes_and_back(fresh_url: str) -> N
     an outcome dated the day the procedure was recorded, the case of every day is the same,
     and downgrading puts the relief back on the procedure."""
     engine = make_engine(fresh_url)
-    with engine.begin() as connection:
-        _migrate(connection, ("upgrade", "0005"))
+    upgrade(engine)  # the world is written through today's models, then taken back to 0005
     with session_factory(engine)() as session:
         world = make_world(session)
+    with engine.begin() as connection:
+        _migrate(connection, ("downgrade", "0005"))
     with engine.begin() as connection:
         for pid, recorded, percent, weeks, ongoing in ((1, "2026-06-05", 70, 12, False),
                                                        (2, "2026-08-01", None, None, None)):

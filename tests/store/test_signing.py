@@ -41,7 +41,8 @@ def test_signing_keeps_the_snapshot_and_seals_it(session: Session, world: World)
     assert len(stored.sha256) == 64 and stored.signer_id == world.user_id
     event = session.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
     assert event is not None and (event.action, event.object_id) == ("sign", str(signed.id))
-    assert event.detail == {"episode_id": world.episode_id, "sha256": stored.sha256}
+    assert event.detail == {"episode_id": world.episode_id, "sha256": stored.sha256,
+                            "seal_version": 2}
 
 
 def test_a_changed_snapshot_breaks_the_seal(session: Session, world: World) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from sijcare.engine import assess
-from sijcare.store import add_record, case_as_of, void_record
+from sijcare.store import add_record, case_as_of, upgrade, void_record
 from sijcare.store.db import _migrate
 from sijcare.store.models import Patient, ProcedureRecord
 from tests.store.helpers import World
@@ -103,8 +103,9 @@ def test_a_rollback_derives_nothing_and_a_payer_change_derives_again(session: Se
     assert stages(session, world) == {pid: "interventional_treatment"}
 
 
-def test_migration_0010_backfills_what_the_store_derives(engine: Engine, session: Session,
-                                                         world: World) -> None:
+def test_an_upgrade_derives_the_stages_once_the_schema_is_whole(
+        engine: Engine, session: Session, world: World) -> None:
+    """From 0006 (no stage column) to head through every later record-table change."""
     worked_up(session, world)
     first = procedure(session, world, "2026-05-01", relief_percent=80, relief_weeks=1,
                       relief_ongoing=True)  # v3: no more than a week on the procedure's day
@@ -113,7 +114,8 @@ def test_migration_0010_backfills_what_the_store_derives(engine: Engine, session
     derived = stages(session, world)
     session.close()
     with engine.begin() as connection:
-        _migrate(connection, ("downgrade", "0006"), ("upgrade", "head"))  # 0007 to 0010
+        _migrate(connection, ("downgrade", "0006"))
+    upgrade(engine)
     with engine.connect() as connection:
         backfilled = dict(connection.execute(text(
             "SELECT id, stage_at_treatment FROM procedures WHERE episode_id = :e"),

@@ -60,6 +60,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/users/{user_id}/two-factor/reset"): Rule(P.users_manage),
     ("POST", "/admin/clinics/{clinic_id}/time-zone"): Rule(P.users_manage),
     ("POST", "/admin/clinics/{clinic_id}/second-factor"): Rule(P.users_manage),
+    ("GET", "/admin/merges"): Rule(P.users_manage),
+    # no merge in the matrix's world: the admin's answer is "no such merge"
+    ("POST", "/admin/merges/{merge_id}/unmerge"): Rule(P.users_manage,
+                                                      own_answers=frozenset({404})),
     # patients and episodes: pages
     ("GET", "/patients"): Rule(P.demographics_read),
     ("GET", "/patients/new"): Rule(P.patient_register),
@@ -68,6 +72,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/patients/{patient_id}/edit"): scoped(P.patient_register),
     ("POST", "/patients/{patient_id}/edit"): scoped(P.patient_register),
     ("POST", "/patients/{patient_id}/episodes"): scoped(P.patient_register),
+    ("GET", "/patients/{patient_id}/merge"): scoped(P.clinical_write, query="into={patient_id}"),
+    ("POST", "/patients/{patient_id}/merge"): scoped(P.clinical_write),
     ("GET", "/episodes/{episode_id}"): scoped(P.clinical_read),
     ("GET", "/episodes/{episode_id}/note"): scoped(P.clinical_read),
     ("GET", "/episodes/{episode_id}/course-chart.svg"): scoped(P.clinical_read),
@@ -118,6 +124,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/fhir/Questionnaire"): Rule(P.clinical_read),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): Rule(P.clinical_read),
     ("GET", "/fhir/CodeSystem/sijcare"): Rule(P.clinical_read),
+    # what clinicians did with sijcare's cards in the EHR (CDS Hooks feedback): no patient
+    ("GET", "/cds-overrides"): Rule(P.clinical_read),
+    # CDS Hooks and the SMART launch: no session, the EHR's credentials (a signed JWT on
+    # every call, the authorization server's code); tested in tests/cds_hooks and tests/smart
+    **{(method, path): Rule(PUBLIC) for method, path in (
+        ("GET", "/cds-services"), ("POST", "/cds-services/{service_id}"),
+        ("POST", "/cds-services/{service_id}/feedback"),
+        ("GET", "/smart/launch"), ("GET", "/smart/callback"))},
     # the patient site, and links whose token is the credential
     **{(method, path): Rule(PUBLIC) for method, path in (
         ("GET", "/learn"), ("GET", "/learn/sources"), ("GET", "/learn/{slug}"),

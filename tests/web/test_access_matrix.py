@@ -112,8 +112,9 @@ def url(world: World, path: str, rule: Rule, owner: str) -> str:
         kind="intake" if "{record_id}" in path else "exam", record_id=ids[f"{owner}_intake"],
         signed_id=ids[f"{owner}_signed"], point_id=ids[f"{owner}_point"],
         request_id=ids[f"{owner}_request"], user_id=ids["target"], clinic_id=ids["north"],
+        merge_id=ids.get("merge", 999_999),
         questionnaire_id="odi", slug="what-is-si-joint-pain", action="unsubscribe",
-        token="not-a-real-token")
+        token="not-a-real-token", service_id="sijcare-patient-view")
     return filled
 
 

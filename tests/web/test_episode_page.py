@@ -10,11 +10,13 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from sijcare import decision
 from sijcare.engine import assess
 from sijcare.model.case import Case
-from sijcare.web.clinic import decision
+from sijcare.reports.pdf import prior_auth_report
+from sijcare.store import add_record, create_episode
 from sijcare.web.clinic.presenters import clue_count
-from tests.web.conftest import World
+from tests.web.conftest import TODAY, World
 
 AS_OF = dt.date(2026, 6, 1)
 
@@ -288,3 +290,46 @@ def test_the_band_shows_what_stops_the_steps_option_and_an_earlier_fusion() -> N
     assert note.startswith("Diagnostic SIJ block cannot go ahead yet")
     assert "Fewer than 2 image-guided diagnostic blocks" in note
     assert band.why and band.why not in note
+
+
+def test_the_engine_says_none_before_and_the_packet_never_marks_it_met(
+        world: World, clinician: TestClient) -> None:
+    """Issue 22, item 9: with no earlier injection the engine's criterion carries
+    `none_before` (a first treatment), and the prior-authorisation packet reads "None before",
+    never "Met" beside "a previous injection gave relief"."""
+    result = assess(case(), policy="clinic")
+    first = next(c for c in result.eligibility["therapeutic_sij_injection"].criteria
+                 if c.id == "repeat_response")
+    assert (first.status, first.none_before) == ("met", True)
+    given = case(procedures=[{"date": ago(200), "kind": "steroid_injection", "side": "left",
+                              "guidance": "fluoroscopy", "relief_percent": 70,
+                              "relief_weeks": 14, "relief_ongoing": False}])
+    repeat = next(c for c in assess(given, policy="clinic").eligibility[
+        "therapeutic_sij_injection"].criteria if c.id == "repeat_response")
+    assert (repeat.status, repeat.none_before) == ("met", False)
+
+    with world.sessions() as db:
+        episode = create_episode(db, world.ids["patient"], {
+            "complaint": "No injection yet", "opened_on": TODAY.isoformat()},
+            world.ids["clinician"])
+        add_record(db, episode.id, "procedure", {"none": True}, world.ids["clinician"], TODAY)
+        db.commit()
+        packet = prior_auth_report(db, episode.id, "therapeutic_sij_injection", "clinic").html
+    row = re.search(r"<tr>\s*<td>A previous steroid injection gave(?:(?!</tr>).)*</tr>",
+                    packet, re.S)
+    assert row is not None
+    assert "None before (a first treatment)" in row.group(0) and ">Met<" not in row.group(0)
+
+
+@pytest.mark.parametrize(("percent", "weeks", "said"), [
+    (None, None, "relief not recorded (needs"),
+    (60, None, "relief 60%, how long not recorded"),
+    (None, 8, "relief for 8 weeks, how much not recorded"),
+    (60, 14, "relief 60% for 14 weeks")])
+def test_unrecorded_relief_is_said_once(percent: float | None, weeks: float | None,
+                                        said: str) -> None:
+    given = case(procedures=[{"date": ago(200), "kind": "steroid_injection", "side": "left",
+                              "guidance": "fluoroscopy", "relief_percent": percent,
+                              "relief_weeks": weeks}])
+    shown = criterion(given, "therapeutic_sij_injection", "previous steroid injection")
+    assert said in shown.detail and "for not recorded" not in shown.detail

@@ -65,6 +65,8 @@ def test_the_episode_timeline_shows_it_escaped_marked_and_flagged(
     assert "Read today: the patient mentions numbness" in entry
     calm = timeline_item(clinician.get(f"/episodes/{written['calm']}").text, CALM)
     assert "patient-reported" in calm and "Read today" not in calm
+    assert "Entered by the patient, by questionnaire link" in page  # the answers' entries
+    assert "unknown user" not in page
 
 
 def test_the_worklist_lists_it_flagged_first_for_its_clinic_only(
@@ -84,7 +86,8 @@ def test_the_api_timeline_carries_it_with_its_flag(written: dict[str, int],
                                                    clinician: TestClient) -> None:
     entries = clinician.get(f"/api/v1/episodes/{written['urgent']}/records").json()
     (comment,) = [e for e in entries if e["kind"] == "patient_comment"]
-    assert comment["data"] == {"text": URGENT, "point": "2w", "flags": ["numbness"]}
+    assert comment["data"] == {"text": URGENT, "point": "2w", "flags": ["numbness"],
+                               "timing": None}
     assert "patient-reported" in comment["summary"] and "numbness" in comment["summary"]
     assert comment["recorded_by"] is None
 

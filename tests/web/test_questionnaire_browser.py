@@ -62,7 +62,8 @@ def test_injection_to_answered_follow_up(served: tuple[str, World, object],
     expect(row).to_contain_text("Due now")
     row.get_by_label(re.compile("Patient's email")).fill("ada@example.org")
     row.get_by_role("button", name=re.compile("Send link")).click()
-    expect(clinic.get_by_role("status")).to_have_text("Questionnaire link queued for sending.")
+    expect(clinic.get_by_role("status")).to_contain_text(
+        "2-week questionnaire link queued: it goes out within a minute, not delivered yet")
 
     delivery = send_due(world.sessions, world.app.state.settings.smtp)  # what cron runs
     assert delivery.sent and not delivery.failed

@@ -52,13 +52,18 @@ ARROW_TYPES = {"String": pa.string(), "Date": pa.date32(), "Float": pa.float64()
                "Integer": pa.int64(), "Boolean": pa.bool_()}
 
 
+def write_export_key(path: Path) -> None:
+    """A new random export key at `path` (mode 0600); fails if one is there."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(KEY_BYTES))
+
+
 def export_key(path: Path) -> bytes:
     """The export key kept at `path` (created once, mode 0600); never written into an export."""
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(KEY_BYTES))
+        write_export_key(path)
     key = bytes.fromhex(path.read_text().strip())
     if len(key) < KEY_BYTES:
         raise ValueError(f"{path}: the export key needs {KEY_BYTES} random bytes (64 hex digits)")
@@ -318,12 +323,34 @@ def _words(count: int) -> str:
     return f"fewer than {SMALL_CELL}" if 0 < count < SMALL_CELL else str(count)
 
 
-def export_research(connection: Connection, directory: Path, key: bytes) -> dict[str, int]:
+def linkage_table(connection: Connection, export: Export, key: bytes,
+                  previous: bytes) -> pa.Table:
+    """Each exported patient's and episode's id under the previous key beside its id now,
+    so exports from before a key rotation still link; in the order of the new ids."""
+    now, before = Deidentifier(key), Deidentifier(previous)
+    rows = []
+    for table, what, model in (("patients", "patient", Patient),
+                               ("episodes", "episode", Episode)):
+        published = set(export.tables[table].column("id").to_pylist())
+        for row_id in connection.execute(select(model.id)).scalars():
+            if (new_id := now.id(what, row_id)) in published:
+                rows.append((table, before.id(what, row_id), new_id))
+    rows.sort(key=lambda row: (row[0], row[2]))
+    return pa.table({"table": [r[0] for r in rows], "previous_id": [r[1] for r in rows],
+                     "id": [r[2] for r in rows]})
+
+
+def export_research(connection: Connection, directory: Path, key: bytes,
+                    previous: bytes | None = None) -> dict[str, int]:
     """Write the export into `directory` (its owner's alone: 0700, every file 0600); return the
-    number of rows per table."""
+    number of rows per table. With the `previous` key (in its rotation's grace period) it also
+    writes `linkage.csv`."""
     private_directory(directory)
     export = deidentified_tables(connection, key)
     write_tables(directory, export.tables)
+    if previous is not None:
+        pa_csv.write_csv(linkage_table(connection, export, key, previous),
+                         directory / "linkage.csv")
     aggregates = directory / "aggregates"
     aggregates.mkdir(parents=True, exist_ok=True)
     pa_csv.write_csv(responder_aggregate(connection), aggregates / "responders.csv")

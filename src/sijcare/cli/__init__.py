@@ -9,6 +9,7 @@ from sijcare.cli import (
     database,
     importing,
     interop,
+    keys,
     notify,
     registry,
     reminders,
@@ -16,5 +17,5 @@ from sijcare.cli import (
 )
 from sijcare.cli.base import app
 
-__all__ = ["app", "clinical", "database", "importing", "interop", "notify", "registry",
+__all__ = ["app", "clinical", "database", "importing", "interop", "keys", "notify", "registry",
            "reminders", "web"]

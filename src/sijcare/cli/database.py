@@ -1,4 +1,4 @@
-"""Database commands: migrate, back up, restore, verify the audit chain.
+"""Database commands: migrate, back up, restore, verify and checkpoint the audit chain.
 
 Store imports live inside the commands, so `sijcare assess` starts without loading them.
 """
@@ -138,22 +138,84 @@ def restore_command(
                f"{counts['audit_events']} audit entries")
 
 
+def _audit_failure(target: str, problems: list[str]) -> None:
+    typer.echo(f"audit chain BROKEN in {shown(target)}: entries were changed, removed "
+               "or inserted", err=True)
+    for problem in problems:
+        typer.echo(f"  {problem}", err=True)
+    raise typer.Exit(1)
+
+
 @audit_app.command("verify")
-def audit_verify_command(url: StoreUrl = None) -> None:
-    """Recompute the audit chain; exit 1 if an entry was changed, removed or inserted."""
+def audit_verify_command(
+    url: StoreUrl = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="A file written by `sijcare audit checkpoint`: the log must still hold its "
+             "entry unchanged.", dir_okay=False)] = None,
+) -> None:
+    """Recompute the audit chain and the signed assessments' seals; exit 1 if an entry was
+    changed, removed or inserted, or a seal does not match."""
     from sqlalchemy.orm import Session
 
     from sijcare.store import make_engine, verify_chain
+    from sijcare.store.audit_key import AuditKeyError, audit_key
+    from sijcare.store.checkpoint import CheckpointError, verify_with_checkpoint
+    from sijcare.store.signing import seals_match_audit
 
+    try:
+        key = audit_key()
+    except AuditKeyError as error:
+        fail(str(error))
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session:
-            report = verify_chain(session)
+            try:
+                report, problems = (verify_with_checkpoint(session, checkpoint, key)
+                                    if checkpoint else (verify_chain(session, key), []))
+            except CheckpointError as error:
+                fail(f"--checkpoint: {error}")
+            problems = [*report.problems, *problems, *seals_match_audit(session)]
         engine.dispose()
-    if not report.ok:
-        typer.echo(f"audit chain BROKEN in {shown(target)}: entries were changed, removed "
-                   "or inserted", err=True)
-        for problem in report.problems:
-            typer.echo(f"  {problem}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"audit chain intact: {report.entries} entries, head {report.head_hash}")
+    if problems:
+        _audit_failure(target, problems)
+    typer.echo(f"audit chain intact: {report.entries} entries, head {report.head_hash}"
+               + (f" ({report.unkeyed} from before the chain was keyed)"
+                  if report.unkeyed else ""))
+    if checkpoint:
+        typer.echo(f"the log still holds the entry checkpointed in {checkpoint}")
+    typer.echo(key.describe())
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint_command(
+    out: Annotated[Path, typer.Argument(
+        help="File to write the signed head into; keep it off this machine.", dir_okay=False)],
+    url: StoreUrl = None,
+) -> None:
+    """Verify the chain, append a 'checkpoint' entry, and write the new head, signed with the
+    audit key, to a file outside the database (`audit verify --checkpoint` reads it)."""
+    from sqlalchemy.orm import Session
+
+    from sijcare.store import make_engine, record_event, verify_chain
+    from sijcare.store.audit import AuditReport
+    from sijcare.store.audit_key import AuditKeyError, audit_key
+    from sijcare.store.checkpoint import write_checkpoint
+
+    try:
+        key = audit_key()
+    except AuditKeyError as error:
+        fail(str(error))
+    with database(url) as target:
+        engine = make_engine(target)
+        with Session(engine) as session, session.begin():
+            report = verify_chain(session, key)
+            if not report.ok:
+                _audit_failure(target, report.problems)
+            event = record_event(session, None, "checkpoint", "audit_chain", None, None,
+                                 command_detail(via="sijcare audit checkpoint",
+                                                file=str(out.resolve())))
+            head = AuditReport(report.entries + 1, event.seq, event.hash, report.unkeyed)
+        engine.dispose()
+    write_checkpoint(head, out, key)
+    typer.echo(f"checkpoint of entry {head.head_seq} ({head.head_hash}) written to {out}")
+    typer.echo(key.describe())

@@ -59,27 +59,39 @@ def export_research_command(
     url: StoreUrl = None,
 ) -> None:
     """De-identified research export: Parquet and CSV by clinic and year, a data dictionary."""
+    import time
+
     from sijcare.analytics.export import export_key, export_research
     from sijcare.store import make_engine, record_export
     from sijcare.store.db import data_dir, private_directory
+    from sijcare.store.keyring import KeyRotationError, previous_from_file
 
     key_path = key_file or private_directory(data_dir()) / EXPORT_KEY
     if out.resolve() in (key_path.resolve(), *key_path.resolve().parents):
         fail(f"--out: {out} would hold the export key; choose a directory outside it")
     try:
-        key = export_key(key_path)
-    except ValueError as error:
+        key, previous = export_key(key_path), previous_from_file(key_path)
+    except (ValueError, KeyRotationError) as error:
         fail(f"--key-file: {error}")
+    linked = previous if previous is not None and previous.accepted(time.time()) else None
     with database(url) as target:
         engine = make_engine(target)
         with engine.connect() as connection:
-            counts = export_research(connection, out, key)
+            counts = export_research(connection, out, key, linked and bytes.fromhex(
+                linked.secret.decode()))
         engine.dispose()
         audited(target, lambda session: record_export(
             session, None, "research_export", via="sijcare export research",
-            detail=command_detail(directory=str(out.resolve()), rows=counts)))
+            detail=command_detail(directory=str(out.resolve()), rows=counts,
+                                  linkage=linked is not None)))
     listed = ", ".join(f"{n} {name}" for name, n in counts.items())
     typer.echo(f"exported {listed} from {shown(target)} to {out} on {dt.date.today()}")
+    if linked is not None:
+        typer.echo(f"linkage.csv pairs the ids of the export key before its rotation with "
+                   f"today's (until {linked.until_text})")
+    elif previous is not None:
+        typer.echo(f"no linkage.csv: the previous export key's grace ended "
+                   f"{previous.until_text}")
 
 
 report_app = typer.Typer(help="Printable reports (PDF, or HTML when the file ends in .html).",

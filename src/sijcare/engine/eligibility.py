@@ -36,6 +36,9 @@ class Verdict(NamedTuple):
     detail: str
     document: str | None = None
     pending: str | None = None  # not met yet only because time has not passed
+    # met only because there was no earlier treatment to judge (a first injection): no
+    # reader may take it for "the previous injection gave relief"
+    none_before: bool = False
 
 
 class Context(NamedTuple):
@@ -266,8 +269,16 @@ def _concordance(joint: tuple[Session, ...], threshold: float, side: str | None)
     return Verdict("met", f"two concordant blocks at {threshold:g}% or more ({summary})")
 
 
-def _figure(value: float | None, unit: str) -> str:
-    return "not recorded" if value is None else f"{value:g}{unit}"
+def _relief(percent: float | None, weeks: float | None) -> str:
+    """How much relief for how long, saying once what is not recorded (never "relief not
+    recorded for not recorded")."""
+    if percent is None and weeks is None:
+        return "relief not recorded"
+    if weeks is None:
+        return f"relief {percent:g}%, how long not recorded"
+    if percent is None:
+        return f"relief for {weeks:g} weeks, how much not recorded"
+    return f"relief {percent:g}% for {weeks:g} weeks"
 
 
 @check("repeat_response")
@@ -281,13 +292,13 @@ def repeat_response(ctx: Context) -> Verdict:
     what = ctx.params.get("name", "steroid injection")
     session = last_session(ctx.facts.kinds(kinds))
     if not session:
-        return Verdict("met", f"no previous {what}: a first treatment")
+        return Verdict("met", f"no previous {what}: a first treatment", none_before=True)
     percent, weeks = ctx.params["percent"], ctx.params["weeks"]
     verdicts = [lasting_relief(p, percent, weeks) for p in session]
     ok = False if False in verdicts else None if None in verdicts else True
     last = session[verdicts.index(ok)]  # the entry that decides
-    summary = (f"{what} on {last.date}: relief {_figure(last.relief_percent, '%')} for "
-               f"{_figure(last.relief_weeks, ' weeks')} (needs {percent:g}% for {weeks:g} weeks)")
+    summary = (f"{what} on {last.date}: {_relief(last.relief_percent, last.relief_weeks)} "
+               f"(needs {percent:g}% for {weeks:g} weeks)")
     if ok is None:
         return Verdict("unknown", summary,
                        "Record the relief percent and how many weeks it lasted.")
@@ -306,7 +317,7 @@ def repeat_interval(ctx: Context) -> Verdict:
     given = ctx.facts.kinds(tuple(ctx.params["kinds"]))
     what, need = ctx.params["name"], ctx.params["min_days"]
     if not given:
-        return Verdict("met", f"no previous {what}")
+        return Verdict("met", f"no previous {what}", none_before=True)
     last = given[-1]
     days = (ctx.facts.case.as_of - last.date).days
     summary = f"last {what} on {last.date}, {days} days ago (needs at least {need})"
@@ -339,7 +350,7 @@ def regenerative_response(ctx: Context) -> Verdict:
         return PROCEDURES_UNKNOWN
     below = ctx.params["relief_below"]
     if not ctx.facts.combined_series:
-        return Verdict("met", "no regenerative injection given")
+        return Verdict("met", "no regenerative injection given", none_before=True)
     series = ctx.facts.combined_series[-1]
     recorded = [r for r in series.reliefs if r is not None][-2:]
     summary = (f"series since {series.started}: relief of the last injections with a figure: "
@@ -520,14 +531,14 @@ class Step:
         found = self.results.get(verdict)
         if found is not None:
             return found
-        status, detail, document, pending = verdict
+        status, detail, document, pending, none_before = verdict
         criterion = self.criterion
         if criterion.provisional:
             detail = f"Provisional rule: {detail}"
         return self.results.keep(verdict, CriterionResult(
             id=criterion.id, text=criterion.text, status=status, detail=detail,
             sources=criterion.sources, provisional=criterion.provisional, document=document,
-            pending=pending, safety=criterion.check in SAFETY_CHECKS))
+            pending=pending, safety=criterion.check in SAFETY_CHECKS, none_before=none_before))
 
 
 @dataclass(frozen=True, eq=False)

@@ -117,6 +117,9 @@ class CriterionResult(Out):
     document: str | None = None
     pending: str | None = None  # not met only because time has not passed yet: what decides it
     safety: bool = False  # guards the patient (not the payer's paperwork): not met is a stop
+    # met only because nothing came before to judge (a response to an earlier injection when
+    # there was none): shown as "None before", never as the response being met
+    none_before: bool = False
 
 
 class EvidenceLine(Out):

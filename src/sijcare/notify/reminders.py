@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sijcare.labels import questionnaire
 from sijcare.notify.outbox import enqueue
 from sijcare.store.appointments import EMAIL
 from sijcare.store.errors import RecordError
@@ -81,14 +82,16 @@ def _email(session: Session, point: FollowUpPoint, actor_id: int | None,
         raise RecordError([("email", "this patient asked for no more reminders")])
     link, token = issue_link(session, point.id, actor_id, mailing.secret, mailing.link_days)
     base = mailing.public_url.rstrip("/")
+    which = questionnaire(point.point)
     text = (f"Hello {patient.given_name},\n\n"
-            f"{mailing.clinic_name} would like to know how you are doing after your treatment. "
-            f"The questions take about five minutes:\n\n{base}/q/{token}\n\n"
+            f"{mailing.clinic_name} would like to know how you are doing after your treatment: "
+            f"this is your {which}. The questions take about five minutes:\n\n"
+            f"{base}/q/{token}\n\n"
             f"The link works once and until {link.expires_at:%d %B %Y}.\n\n"
             f"To stop these reminders: {base}/q/stop/{opt_out_token(mailing.secret, patient.id)}"
             "\n")
-    enqueue(session, contact.email, f"{mailing.clinic_name}: a short follow-up questionnaire",
-            text, kind=KIND)
+    link.outbox_id = enqueue(session, contact.email,
+                             f"{mailing.clinic_name}: your {which}", text, kind=KIND).id
     session.add(FollowUpReminder(episode_id=point.episode_id, point_key=point.key,
                                  link_id=link.id))
     session.flush()

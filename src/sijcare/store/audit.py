@@ -2,7 +2,14 @@
 everything that takes data out (`record_export`).
 
 Each entry's hash covers the previous entry's hash and the entry itself (canonical JSON), so
-editing, deleting or inserting an entry breaks every hash after it. Appends lock the single
+editing, deleting or inserting an entry breaks every hash after it. The hash is an HMAC under
+the audit key (`audit_key.py`), which lives outside the database: whoever owns the database can
+drop the append-only triggers and edit rows, but cannot compute the hashes again. The head row
+carries a seal (an HMAC of the last entry's number and hash, and of `keyed_from`), so removing
+entries at the end, or rewriting everything as unkeyed, shows too. Entries written before the
+chain was keyed (below `keyed_from`) keep their plain sha256: the first keyed entry covers
+their last hash, so they cannot change unseen either. `checkpoint.py` anchors the head in a
+file outside the database. Appends lock the single
 chain-head row (SELECT ... FOR UPDATE on PostgreSQL; SQLite connections begin IMMEDIATE and so
 already write one at a time), which keeps the chain linear under concurrent requests. The
 entry joins the caller's transaction: it is committed, or rolled back, with what it records.
@@ -18,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sijcare.store.audit_key import AuditKey, audit_key
 from sijcare.store.models import AuditEvent, AuditHead, utcnow
 
 GENESIS = "0" * 64
@@ -32,27 +40,45 @@ def canonical_json(value: Any) -> str:
                       allow_nan=False)
 
 
-def entry_hash(previous: str, event: AuditEvent) -> str:
+def _hashed(previous: str, event: AuditEvent) -> str:
     entry = {
         "seq": event.seq, "at": event.at.isoformat(timespec="microseconds"),
         "actor_id": event.actor_id, "action": event.action, "object_type": event.object_type,
         "object_id": event.object_id, "clinic_id": event.clinic_id, "detail": event.detail,
     }
-    return hashlib.sha256((previous + canonical_json(entry)).encode()).hexdigest()
+    return previous + canonical_json(entry)
+
+
+def unkeyed_entry_hash(previous: str, event: AuditEvent) -> str:
+    """The sha256 of entries written before the chain was keyed (and all anyone without the
+    key can compute)."""
+    return hashlib.sha256(_hashed(previous, event).encode()).hexdigest()
+
+
+def entry_hash(key: AuditKey, previous: str, event: AuditEvent) -> str:
+    return key.mac("audit-entry", _hashed(previous, event))
+
+
+def head_seal(key: AuditKey, seq: int, hash_: str, keyed_from: int | None) -> str:
+    return key.mac("audit-head", f"{seq}\n{hash_}\n{keyed_from}")
 
 
 def record_event(session: Session, actor_id: int | None, action: str, object_type: str,
                  object_id: int | str | None, clinic_id: int | None = None,
                  detail: dict[str, Any] | None = None) -> AuditEvent:
     """Append one entry (e.g. action "read", object "patient", 12) to the chain."""
+    key = audit_key()
     head = session.execute(_LOCKED_HEAD).scalar_one()
+    if head.keyed_from is None:  # the first entry since the chain was keyed
+        head.keyed_from = head.seq + 1
     event = AuditEvent(
         seq=head.seq + 1, at=utcnow(), actor_id=actor_id, action=action,
         object_type=object_type, object_id=None if object_id is None else str(object_id),
         clinic_id=clinic_id, detail=detail,
     )
-    event.hash = entry_hash(head.hash, event)
+    event.hash = entry_hash(key, head.hash, event)
     head.seq, head.hash = event.seq, event.hash
+    head.seal = head_seal(key, head.seq, head.hash, head.keyed_from)
     session.add(event)
     session.flush()
     return event
@@ -83,6 +109,7 @@ class AuditReport:
     entries: int
     head_seq: int
     head_hash: str
+    unkeyed: int = 0  # entries from before the chain was keyed
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -90,10 +117,14 @@ class AuditReport:
         return not self.problems
 
 
-def verify_chain(session: Session) -> AuditReport:
+def verify_chain(session: Session, key: AuditKey | None = None) -> AuditReport:
     """Recompute the whole chain; report gaps, changed entries and a head that disagrees."""
+    key = key or audit_key()
     problems: list[str] = []
     previous_seq, previous_hash, count = 0, GENESIS, 0
+    head = session.get(AuditHead, 1)
+    keyed_from = head.keyed_from if head is not None else None
+    unkeyed = 0
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)
                              .execution_options(yield_per=1000))
     for event in events:
@@ -102,15 +133,28 @@ def verify_chain(session: Session) -> AuditReport:
             problems.append(f"entries {previous_seq + 1} to {event.seq - 1} are missing"
                             if event.seq > previous_seq + 1
                             else f"entry {event.seq} is out of sequence")
-        if entry_hash(previous_hash, event) != event.hash:
+        keyed = keyed_from is not None and event.seq >= keyed_from
+        unkeyed += not keyed
+        expected = (entry_hash(key, previous_hash, event) if keyed
+                    else unkeyed_entry_hash(previous_hash, event))
+        if expected != event.hash:
             problems.append(f"entry {event.seq} does not match its hash: it was changed, or an "
                             "entry before it was removed or inserted")
         previous_seq, previous_hash = event.seq, event.hash
-    head = session.get(AuditHead, 1)
     if head is None:
         problems.append("the chain head is missing")
-    elif (head.seq, head.hash) != (previous_seq, previous_hash):
+        return AuditReport(count, previous_seq, previous_hash, unkeyed, problems)
+    if (head.seq, head.hash) != (previous_seq, previous_hash):
         problems.append(f"the chain head names entry {head.seq} but the log ends at entry "
                         f"{previous_seq}: entries at the end were removed or added")
-    return AuditReport(entries=count, head_seq=previous_seq, head_hash=previous_hash,
-                       problems=problems)
+    if head.seal is None:
+        if count:
+            problems.append(
+                "the chain head carries no seal of the audit key: the log was rewritten "
+                "without the key, or nothing was appended since the upgrade to a keyed chain "
+                "(`sijcare audit checkpoint` appends an entry)")
+    elif head.seal != head_seal(key, head.seq, head.hash, head.keyed_from):
+        problems.append("the chain head's seal does not match: the head was rewritten "
+                        "without the audit key, or this is not the key the chain was "
+                        f"written with ({key.describe()})")
+    return AuditReport(count, previous_seq, previous_hash, unkeyed, problems)

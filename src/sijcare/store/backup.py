@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sijcare.store.db import (
     current_revision,
     head_revision,
+    known_revision,
     make_engine,
     reading,
     reset,
@@ -71,8 +72,14 @@ def restore(src_path: str | Path, url: str) -> dict[str, int]:
         shutil.copyfile(source_file, copy)  # upgrading an old backup must not change the file
         source, target = make_engine(f"sqlite:///{copy}"), make_engine(url)
         try:
-            if current_revision(source) is None:
+            revision = current_revision(source)
+            if revision is None:
                 raise BackupError(f"{source_file}: not a sijcare backup (no schema revision)")
+            if not known_revision(revision):
+                raise BackupError(
+                    f"{source_file}: the backup is from a newer sijcare (schema revision "
+                    f"{revision}; this one knows up to {head_revision()}): restore it with "
+                    "that version or a later one; nothing was changed")
             upgrade(source)
             with source.connect() as copying, target.begin() as writing:
                 reset(writing)

@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from platformdirs import user_data_dir
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -168,9 +169,18 @@ def _migrate(connection: Connection, *steps: tuple[str, str]) -> None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Run the packaged Alembic migrations up to head on `engine`."""
+    """Run the packaged Alembic migrations up to head on `engine`; when any ran on a database
+    that held tables, derive again what the store derives from records (each procedure's
+    stage at treatment), through today's models, once the schema is whole."""
+    from sijcare.store.treatment_stages import refresh_all_stages  # it reads through models
+
+    before = current_revision(engine)
     with engine.begin() as connection:
         _migrate(connection, ("upgrade", "head"))
+        if before is not None and before != head_revision():
+            with Session(bind=connection) as session:
+                refresh_all_stages(session)
+                session.flush()
 
 
 def reset(connection: Connection) -> None:
@@ -181,6 +191,14 @@ def reset(connection: Connection) -> None:
 
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this sijcare's migrations know `revision` (a newer release's do not)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from sijcare.labels import inline, words
+from sijcare.labels import inline, questionnaire, words
 from sijcare.model.case import Case, UnreviewedFact
 from sijcare.model.case import Patient as CasePatient
 from sijcare.patient_words import flagged_words
@@ -118,14 +118,19 @@ def _note_entry(note: EpisodeNote) -> TimelineEntry:
 
 
 def _comment_entry(link: QuestionnaireLink) -> TimelineEntry:
-    """The patient's comment as written (shown escaped), with the listed words it contains;
-    dated the day it was written, like the answers it came with."""
-    assert link.used_at is not None and link.comment is not None  # only answered links have one
-    flags = list(flagged_words(link.comment))
-    summary = "Patient's comment" + PATIENT_REPORTED + (
+    """The patient's comment as written (shown escaped), with the listed words it contains,
+    and whether the answers came before or after the point's window; dated the day it was
+    written, like the answers it came with."""
+    assert link.used_at is not None  # only answered links have a comment or a timing
+    flags = list(flagged_words(link.comment or ""))
+    timing = (f"{questionnaire(link.point).capitalize()} answered {link.answered_timing}"
+              if link.answered_timing else "")
+    summary = ((f"{timing}; patient's comment" if timing else "Patient's comment")
+               if link.comment else timing) + PATIENT_REPORTED + (
         f", flagged: mentions {', '.join(flags)}" if flags else "")
     return TimelineEntry(COMMENT, link.id, link.used_at.date(), summary,
-                         {"text": link.comment, "point": link.point, "flags": flags},
+                         {"text": link.comment, "point": link.point, "flags": flags,
+                          "timing": link.answered_timing},
                          link.used_at.date(), None, created_at=link.used_at)
 
 
@@ -142,7 +147,8 @@ class EpisodeRecords:
     by_kind: dict[str, list[StoredRecord]]  # oldest first: by the date it describes, then id
     nones: list[NoneRecord]  # "none of this kind", by id
     notes: tuple[EpisodeNote, ...] = ()  # free-text notes, by id
-    comments: tuple[QuestionnaireLink, ...] = ()  # answered links that carry a comment, by id
+    comments: tuple[QuestionnaireLink, ...] = ()  # answered links with a comment or answered
+    # outside their window, by id
     authors: dict[int, str] | None = None  # username by user id, of everyone who recorded
     unreviewed: frozenset[tuple[str, int]] = frozenset()  # (kind, id) imported, not reviewed
 
@@ -273,9 +279,10 @@ def _ongoing_on(course: Any, as_of: dt.date) -> Any:
 _EPISODE = bindparam("episode_id")
 _NONES = select(NoneRecord).where(NoneRecord.episode_id == _EPISODE).order_by(NoneRecord.id)
 _NOTES = select(EpisodeNote).where(EpisodeNote.episode_id == _EPISODE).order_by(EpisodeNote.id)
-_COMMENTS = (select(QuestionnaireLink).where(QuestionnaireLink.episode_id == _EPISODE,
-                                             QuestionnaireLink.comment.is_not(None))
-             .order_by(QuestionnaireLink.id))
+_COMMENTS = (select(QuestionnaireLink).where(
+    QuestionnaireLink.episode_id == _EPISODE,
+    or_(QuestionnaireLink.comment.is_not(None), QuestionnaireLink.answered_timing.is_not(None)))
+    .order_by(QuestionnaireLink.id))
 
 
 @cache
@@ -296,13 +303,11 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
 
 
 def load_episode_records(session: Session, episode_id: int,
-                         kinds: Iterable[str] | None = None, *,
-                         imported: bool = True) -> EpisodeRecords:
+                         kinds: Iterable[str] | None = None) -> EpisodeRecords:
     """Read every record of the episode once: one query per record table, its notes and
     patients' comments, the usernames of who recorded them, and the episode with its
     patient (no query if the session holds them already, as on the episode page). `kinds`
-    reads only those record tables (the others read as empty), for callers that need less;
-    `imported=False` skips which imported records await review (a migration before 0011)."""
+    reads only those record tables (the others read as empty), for callers that need less."""
     wanted = set(KINDS if kinds is None else kinds)
     by_kind = {spec.name: _read(session, spec, episode_id) if spec.name in wanted else []
                for spec in KINDS.values()}
@@ -316,8 +321,7 @@ def load_episode_records(session: Session, episode_id: int,
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids)))
                    .all()) if ids else {}
     return EpisodeRecords(episode_id, episode, by_kind, nones, notes, comments, authors,
-                          unreviewed_in(session, [episode_id]).get(episode_id, frozenset())
-                          if imported else frozenset())
+                          unreviewed_in(session, [episode_id]).get(episode_id, frozenset()))
 
 
 @cache

@@ -31,6 +31,7 @@ from sijcare.store.models import (
     Patient,
     ProcedureRecord,
     PromRecord,
+    QuestionnaireLink,
     User,
     utcnow,
 )
@@ -44,9 +45,10 @@ def point_key(point: str, procedure_id: int | None) -> str:
 
 
 def status_on(point: FollowUpPoint, today: dt.date) -> str:
-    """done, upcoming, due or missed on `today` (the engine's rule, on the stored window)."""
+    """done (done_early, done_late: answered by link outside the window), upcoming, due or
+    missed on `today` (the engine's rule, on the stored window)."""
     if point.done:
-        return "done"
+        return f"done_{point.answered_timing}" if point.answered_timing else "done"
     if today < point.window_from:
         return "upcoming"
     return "due" if today <= point.window_to else "missed"
@@ -84,6 +86,7 @@ def _schedule(records: EpisodeRecords, today: dt.date) -> list[dict[str, Any]]:
             "clinician_id": procedure.recorded_by if procedure else None,
             "due": entry.due, "window_from": entry.window[0], "window_to": entry.window[1],
             "instruments": list(entry.instruments), "done": entry.status == "done",
+            "answered_timing": None,
             "clinic_id": episode.patient.clinic_id, "episode_id": episode.id,
         })
     return points
@@ -95,6 +98,10 @@ def refresh_schedule(session: Session, episode_id: int,
     (their ids stay), new ones added, points no longer scheduled removed."""
     records = load_episode_records(session, episode_id, SCHEDULE_KINDS)
     wanted = {p["key"]: p for p in _schedule(records, today or dt.date.today())}
+    for key, timing in _answered_outside(session, episode_id).items():
+        if key in wanted:  # the engine counts answers inside the window only
+            point = wanted[key]
+            point["done"], point["answered_timing"] = True, (None if point["done"] else timing)
     stored = {p.key: p for p in session.scalars(
         select(FollowUpPoint).where(FollowUpPoint.episode_id == episode_id))}
     gone = [p.id for key, p in stored.items() if key not in wanted]
@@ -111,6 +118,15 @@ def refresh_schedule(session: Session, episode_id: int,
         points.append(point)
     session.flush()
     return points
+
+
+def _answered_outside(session: Session, episode_id: int) -> dict[str, str]:
+    """Points answered by link outside their window: key -> "early" or "late" (the latest)."""
+    rows = session.execute(select(QuestionnaireLink.point_key, QuestionnaireLink.answered_timing)
+                           .where(QuestionnaireLink.episode_id == episode_id,
+                                  QuestionnaireLink.answered_timing.is_not(None))
+                           .order_by(QuestionnaireLink.id))
+    return {row.point_key: row.answered_timing for row in rows}
 
 
 def refresh_schedules(session: Session, episode_ids: Iterable[int],

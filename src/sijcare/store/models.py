@@ -126,6 +126,12 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    # Set when this record was merged into another of the same person (`store/merges.py`):
+    # kept, hidden from lists, its page pointing there. No key, so the column drops in place.
+    merged_into_id: Mapped[int | None]
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -161,6 +167,25 @@ class PatientCorrection(Base):
     reason: Mapped[str] = mapped_column(String(200))
     corrected_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     corrected_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PatientMerge(Base):
+    """Two records of one person made one: what moved from `merged_id` to `survivor_id`
+    (`moved`: ids per kind), so that an admin's unmerge restores exactly that."""
+
+    __tablename__ = "patient_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    moved: Mapped[dict[str, Any]]
+    merged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    unmerged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unmerged_at: Mapped[dt.datetime | None]
+    unmerge_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class EpisodeNote(Base):
@@ -379,7 +404,10 @@ class SignedAssessment(Base):
     assessment: Mapped[dict[str, Any]]
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[dt.datetime]
+    # the seal: an HMAC under the audit key (seal_version 2), or, for assessments signed
+    # before seals were keyed, the snapshot's plain sha256 (seal_version 1)
     sha256: Mapped[str] = mapped_column(String(64))
+    seal_version: Mapped[int] = mapped_column(default=2, server_default="1")
 
     signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
 
@@ -411,6 +439,26 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int | None]  # the first entry hashed with the audit key
+    seal: Mapped[str | None] = mapped_column(String(64))  # HMAC of seq, hash and keyed_from
+
+
+class IdempotentRequest(Base):
+    """A JSON API write sent with an `Idempotency-Key`: claimed in the write's own transaction
+    and holding its answer, so a retry gets the same answer instead of a second record."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("actor_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 # -- sign-ins (web) --------------------------------------------------------------------------
@@ -489,6 +537,21 @@ class BreakGlassGrant(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class KeptEntries(Base):
+    """A form submitted after its session ended: sealed by the web app, for the user who typed
+    it, until it is saved after signing in again or `expires_at` passes. Only a hash of the
+    token the browser holds is stored; times are seconds, from the web app's clock."""
+
+    __tablename__ = "kept_entries"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    sealed: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[float]
+    expires_at: Mapped[float]
+
+
 class SignInFailure(Base):
     """One failed sign-in, for the throttle of every server process."""
 
@@ -548,6 +611,8 @@ class FollowUpPoint(Base):
     window_to: Mapped[dt.date]
     instruments: Mapped[list[str]]
     done: Mapped[bool] = mapped_column(default=False)
+    # "early" or "late": done by answers given by link outside the window (migration 0016)
+    answered_timing: Mapped[str | None] = mapped_column(String(10))
     derived_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -568,6 +633,9 @@ class QuestionnaireLink(Base):
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]  # a newer link for the same point replaced it
     comment: Mapped[str | None] = mapped_column(String(1000))  # the patient's own words
+    # "early" or "late": answered before or after the point's window (migration 0016)
+    answered_timing: Mapped[str | None] = mapped_column(String(10))
+    outbox_id: Mapped[int | None]  # the email that carried it (no key: the outbox is pruned)
 
 
 class ReminderContact(Base):
@@ -724,3 +792,54 @@ class ImportedRecord(Base):
     reviewed_at: Mapped[dt.datetime | None]
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# -- CDS Hooks --------------------------------------------------------------------------------
+
+
+class CdsTokenId(Base):
+    """A CDS Hooks JWT's `jti`, kept until the token expires so a replay is refused in every
+    server process; only a hash of issuer and jti is kept."""
+
+    __tablename__ = "cds_token_ids"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class CdsFeedback(Base):
+    """What a clinician in the EHR did with one card: accepted it, or overrode it and why.
+    `rule` and `stop` come from the card's audit entry (what the card said), `ehr_user` is
+    the EHR's user the card was shown to."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (Index("ix_cds_feedback_rule", "rule", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(60))
+    card: Mapped[str] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issuer: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str | None] = mapped_column(String(100))
+    stop: Mapped[str | None] = mapped_column(String(100))
+    ehr_user: Mapped[str | None] = mapped_column(String(200))
+    reason_system: Mapped[str | None] = mapped_column(String(300))
+    reason_code: Mapped[str | None] = mapped_column(String(100))
+    reason_display: Mapped[str | None] = mapped_column(String(300))
+    comment: Mapped[str | None] = mapped_column(Text)
+    accepted_suggestions: Mapped[list[str] | None]
+
+
+class SmartLaunch(Base):
+    """A SMART launch on its way through the EHR's authorization server: the PKCE verifier
+    stays here, server-side, keyed by a hash of the `state` the browser carries; the row is
+    spent by the callback and useless after ten minutes."""
+
+    __tablename__ = "smart_launches"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sijcare.patient_words import flagged_words
@@ -31,21 +31,26 @@ class PatientComment:
     given_name: str
     point: str
     written_at: dt.datetime
-    text: str
+    text: str | None
     flags: tuple[str, ...]
+    timing: str | None  # "early", "late": answered outside the point's window
 
 
 def recent_comments(session: Session, clinic_ids: Iterable[int],
                     since: dt.datetime) -> list[PatientComment]:
-    """The comments the clinics' patients wrote since `since`: flagged first, newest first."""
+    """The comments the clinics' patients wrote since `since`, and answers given outside a
+    point's window (with or without a comment): flagged first, newest first."""
     rows = session.execute(
         select(QuestionnaireLink.id, QuestionnaireLink.episode_id, Patient.family_name,
                Patient.given_name, QuestionnaireLink.point, QuestionnaireLink.used_at,
-               QuestionnaireLink.comment)
+               QuestionnaireLink.comment, QuestionnaireLink.answered_timing)
         .join(Episode, Episode.id == QuestionnaireLink.episode_id)
         .join(Patient, Patient.id == Episode.patient_id)
-        .where(Patient.clinic_id.in_(list(clinic_ids)), QuestionnaireLink.comment.is_not(None),
+        .where(Patient.clinic_id.in_(list(clinic_ids)),
+               or_(QuestionnaireLink.comment.is_not(None),
+                   QuestionnaireLink.answered_timing.is_not(None)),
                QuestionnaireLink.used_at >= since)
         .order_by(QuestionnaireLink.used_at.desc(), QuestionnaireLink.id.desc()))
-    comments = [PatientComment(*row, flagged_words(row.comment)) for row in rows]
+    comments = [PatientComment(*row[:7], flagged_words(row.comment or ""), row.answered_timing)
+                for row in rows]
     return sorted(comments, key=lambda c: not c.flags)  # stable: newest first within each

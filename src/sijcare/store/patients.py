@@ -97,7 +97,8 @@ def search_patients(session: Session, clinic_ids: list[int], query: str | None =
                     page: int = 1, per_page: int = 20, sort: str = "family_name",
                     ) -> tuple[list[Patient], int]:
     """One page of the clinics' patients matching every word of `query` (a name or record
-    number contains it, case-insensitive; a date is the date of birth), and the total."""
+    number contains it, case-insensitive; a date is the date of birth), and the total.
+    Records merged into another are left out: the survivor is the one to find."""
     problems = []
     if sort not in SORTS:
         problems.append(("sort", f"not an allowed order; one of: {', '.join(SORTS)}"))
@@ -107,7 +108,7 @@ def search_patients(session: Session, clinic_ids: list[int], query: str | None =
         problems.append(("per_page", f"must be between 1 and {MAX_PER_PAGE}"))
     if problems:
         raise RecordError(problems)
-    where = [Patient.clinic_id.in_(clinic_ids)]
+    where = [Patient.clinic_id.in_(clinic_ids), Patient.merged_into_id.is_(None)]
     where += [_matching(term) for term in (query or "").split()]
     total = session.scalar(select(func.count()).select_from(Patient).where(*where)) or 0
     patients = session.scalars(select(Patient).where(*where).order_by(*SORTS[sort])
@@ -128,6 +129,9 @@ def create_episode(session: Session, patient_id: int, data: dict[str, Any],
     if patient is None:
         raise NotFound(f"no patient {patient_id}")
     require_member(session, actor_id, patient.clinic_id)
+    if patient.merged_into_id is not None:
+        raise RecordError([("", f"this record was merged into record #{patient.merged_into_id}"
+                                ": open the episode there")])
     episode = Episode(patient_id=patient_id, created_by=actor_id, **form.model_dump())
     session.add(episode)
     session.flush()

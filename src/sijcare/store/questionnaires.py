@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,7 @@ def issue_link(session: Session, point_id: int, actor_id: int | None, secret: by
     return link, token
 
 
-def open_link(session: Session, token: str, secret: bytes,
+def open_link(session: Session, token: str, secret: bytes | Sequence[bytes],
               now: dt.datetime | None = None) -> OpenLink:
     """The link a token names if it may still be answered, else LinkRefused."""
     try:
@@ -108,8 +109,19 @@ def open_link(session: Session, token: str, secret: bytes,
                     episode.patient.clinic_id)
 
 
-def answer_link(session: Session, token: str, secret: bytes, answers: dict[str, Any],
-                comment: str | None = None, now: dt.datetime | None = None) -> list[PromRecord]:
+def _timing(session: Session, link: QuestionnaireLink, day: dt.date) -> str | None:
+    """"early" or "late" when `day` is outside the window of the link's point, else None:
+    such answers are kept, and the point is done early or late (`store/follow_up.py`)."""
+    point = session.scalar(select(FollowUpPoint).where(
+        FollowUpPoint.episode_id == link.episode_id, FollowUpPoint.key == link.point_key))
+    if point is None or point.window_from <= day <= point.window_to:
+        return None
+    return "early" if day < point.window_from else "late"
+
+
+def answer_link(session: Session, token: str, secret: bytes | Sequence[bytes],
+                answers: dict[str, Any], comment: str | None = None,
+                now: dt.datetime | None = None) -> list[PromRecord]:
     """Save the patient's answers as PROM records of the episode (patient-reported), dated
     today, and use the link up. `answers` maps an instrument to its value (NRS, PGIC) or its
     list of ODI section answers. RecordError (nothing saved) for missing or invalid answers."""
@@ -139,7 +151,8 @@ def answer_link(session: Session, token: str, secret: bytes, answers: dict[str, 
         raise RecordError(problems)
     used = session.execute(update(QuestionnaireLink).where(
         QuestionnaireLink.id == link.id, QuestionnaireLink.used_at.is_(None)).values(
-        used_at=now, comment=comment).execution_options(synchronize_session="fetch"))
+        used_at=now, comment=comment, answered_timing=_timing(session, link, today))
+        .execution_options(synchronize_session="fetch"))
     if used.rowcount != 1:  # answered at the same moment in another request
         raise LinkRefused("used")
     rows = []

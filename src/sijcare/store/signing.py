@@ -1,17 +1,26 @@
-"""Signing an assessment: keep exactly what the clinician saw, sealed by a sha256."""
+"""Signing an assessment: keep exactly what the clinician saw, sealed.
+
+The seal is an HMAC of the snapshot under the audit key (`audit_key.py`), kept outside the
+database, so whoever owns the database can edit a signed assessment but not seal it again.
+Assessments signed before seals were keyed carry the plain sha256 (`seal_version` 1); the
+"sign" audit entry of every assessment records its seal and version, and the keyed audit
+chain holds that entry, so `seals_match_audit` shows a row rewritten as an old, unkeyed seal.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijcare.model.assessment import Assessment
 from sijcare.store.audit import canonical_json, record_event
+from sijcare.store.audit_key import audit_key
 from sijcare.store.episode_records import case_patient_id
 from sijcare.store.errors import NotFound, RecordError
-from sijcare.store.models import Episode, SignedAssessment, utcnow
+from sijcare.store.models import AuditEvent, Episode, SignedAssessment, utcnow
 from sijcare.store.users import require_member
 
 
@@ -26,9 +35,15 @@ def snapshot(signed: SignedAssessment) -> dict[str, Any]:
     }
 
 
-def snapshot_sha256(signed: SignedAssessment) -> str:
-    """The hash of the snapshot (canonical JSON), taken when it was signed."""
-    return hashlib.sha256(canonical_json(snapshot(signed)).encode()).hexdigest()
+UNKEYED, KEYED = 1, 2
+
+
+def snapshot_seal(signed: SignedAssessment, version: int = KEYED) -> str:
+    """The seal of the snapshot (canonical JSON): keyed, or the plain sha256 of version 1."""
+    text = canonical_json(snapshot(signed))
+    if version == UNKEYED:
+        return hashlib.sha256(text.encode()).hexdigest()
+    return audit_key().mac("assessment-seal", text)
 
 
 def sign_assessment(session: Session, episode_id: int, assessment: Assessment,
@@ -48,14 +63,35 @@ def sign_assessment(session: Session, episode_id: int, assessment: Assessment,
         knowledge_version=assessment.knowledge_version, stage=assessment.stage,
         assessment=assessment.model_dump(mode="json"), signer_id=signer_id,
         signed_at=utcnow())
-    signed.sha256 = snapshot_sha256(signed)
+    signed.sha256, signed.seal_version = snapshot_seal(signed), KEYED
     session.add(signed)
     session.flush()
     record_event(session, signer_id, "sign", "assessment", signed.id, clinic_id,
-                 {"episode_id": episode_id, "sha256": signed.sha256})
+                 {"episode_id": episode_id, "sha256": signed.sha256, "seal_version": KEYED})
     return signed
 
 
 def seal_intact(signed: SignedAssessment) -> bool:
-    """True while the stored snapshot still matches the hash taken when it was signed."""
-    return snapshot_sha256(signed) == signed.sha256
+    """True while the stored snapshot still matches the seal taken when it was signed."""
+    return snapshot_seal(signed, signed.seal_version) == signed.sha256
+
+
+def seals_match_audit(session: Session) -> list[str]:
+    """Problems with signed assessments: a seal that no longer matches, or one other than the
+    seal (and version) its "sign" audit entry recorded."""
+    recorded = {event.object_id: event.detail or {} for event in session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "sign",
+                                 AuditEvent.object_type == "assessment"))}
+    problems = []
+    for signed in session.scalars(select(SignedAssessment).order_by(SignedAssessment.id)):
+        entry = recorded.get(str(signed.id))
+        if not seal_intact(signed):
+            problems.append(f"signed assessment {signed.id} does not match its seal: it was "
+                            "changed after signing")
+        elif entry is None:
+            problems.append(f"signed assessment {signed.id} has no 'sign' audit entry")
+        elif (entry.get("sha256"), entry.get("seal_version", UNKEYED)) != (
+                signed.sha256, signed.seal_version):
+            problems.append(f"signed assessment {signed.id} carries another seal than the one "
+                            "its audit entry recorded: it was sealed again without the key")
+    return problems

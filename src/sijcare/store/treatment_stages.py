@@ -63,19 +63,17 @@ _SET = (update(ProcedureRecord.__table__)
         .values(stage_at_treatment=bindparam("stage")))
 
 
-def refresh_stages(session: Session, episode_ids: Iterable[int], *,
-                   imported: bool = True) -> None:
+def refresh_stages(session: Session, episode_ids: Iterable[int]) -> None:
     """Derive the stages of the episodes' procedures again and store the ones that changed.
 
     Written with a Core UPDATE, so the procedures do not read as changed records to the
     listeners (the follow-up schedule does not depend on the stage). Episodes without a
-    procedure, as most are while being worked up, are not read at all. `imported=False`
-    for a migration older than the imported records' table (nothing was imported then).
+    procedure, as most are while being worked up, are not read at all.
     """
     for episode_id in sorted(set(episode_ids)):
         if session.scalar(_TREATED, {"episode": episode_id}) is None:
             continue
-        records = load_episode_records(session, episode_id, imported=imported)
+        records = load_episode_records(session, episode_id)
         stages = episode_stages(records)
         changed = [record.row for record in records.by_kind["procedure"]
                    if record.row.stage_at_treatment != stages[record.row.id]]
@@ -84,6 +82,11 @@ def refresh_stages(session: Session, episode_ids: Iterable[int], *,
                                    for row in changed])
             for row in changed:
                 set_committed_value(row, "stage_at_treatment", stages[row.id])
+
+
+def refresh_all_stages(session: Session) -> None:
+    """Every treated episode's stages derived again (after migrations, or a new engine)."""
+    refresh_stages(session, session.scalars(select(ProcedureRecord.episode_id).distinct()))
 
 
 def _changed_episodes(session: Session) -> set[int]:

@@ -11,14 +11,15 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
-from sijcare.web import errors, fhir
-from sijcare.web.admin import account, security, two_factor, users
+from sijcare.web import cds_hooks, errors, fhir, smart
+from sijcare.web.admin import account, merges, security, two_factor, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
+from sijcare.web.api.idempotency import Replayed, replay
+from sijcare.web.auth import kept, reauth, second_step
 from sijcare.web.auth import pages as sign_in_pages
-from sijcare.web.auth import reauth, second_step
 from sijcare.web.auth.actors import ActorCache
-from sijcare.web.auth.csrf import check_csrf
+from sijcare.web.auth.csrf import SessionEnded, check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.auth.throttle import LoginThrottle
 from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
@@ -31,7 +32,8 @@ from sijcare.web.settings import Settings
 
 ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
            users.router, account.router, two_factor.router, security.router, *API_ROUTERS,
-           *PUBLIC_ROUTERS, fhir.router)
+           *PUBLIC_ROUTERS, fhir.router, cds_hooks.router, smart.router,
+           merges.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -44,7 +46,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings.database_url, settings.pool)
     app.state.sessions = session_factory(app.state.engine)
     app.state.db_gate = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
-    app.state.codec = SessionCodec(settings.secret_key)
+    app.state.codec = SessionCodec(settings.accepted_keys)
     app.state.actors = ActorCache(settings.actor_cache_seconds, settings.clock)
     app.state.throttle = LoginThrottle(settings.login_failures_allowed,
                                        settings.login_window_seconds, settings.clock,
@@ -63,6 +65,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.add_exception_handler(Replayed, replay)
+    app.add_exception_handler(SessionEnded, kept.session_ended)  # type: ignore[arg-type]
     fhir.install(app)
+    cds_hooks.install(app)
+    smart.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

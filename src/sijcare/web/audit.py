@@ -41,9 +41,10 @@ def audit_note(request: Request, db: DbSession, actor: CurrentActor) -> Iterator
         db.rollback()
         status = (error.status_code if isinstance(error, HTTPException)
                   else 422 if isinstance(error, RequestValidationError) else 500)
+        # an exception may name its own outcome (a replayed idempotent write: "replayed")
+        outcome = getattr(error, "audit_outcome", "refused" if status < 500 else "failed")
         record_event(db, actor.id, note.action or by_method, note.object_type, note.object_id,
-                     note.clinic_id, {**note.detail, "outcome": "refused" if status < 500
-                                      else "failed", "status": status})
+                     note.clinic_id, {**note.detail, "outcome": outcome, "status": status})
         db.commit()
         raise
     record_event(db, actor.id, note.action or by_method, note.object_type, note.object_id,

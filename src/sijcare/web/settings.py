@@ -12,6 +12,12 @@ from pathlib import Path
 
 from sijcare.notify import SmtpSettings
 from sijcare.store.db import PoolLimits, data_dir, env_number, pool_limits, private_directory
+from sijcare.store.keyring import (
+    PreviousKey,
+    accepted_keys,
+    previous_from_env,
+    previous_from_file,
+)
 
 SECRET_FILE = "secret_key"
 SECRET_ENV = "SIJCARE_SECRET_KEY"
@@ -22,7 +28,7 @@ class SecretKeyError(ValueError):
     """The configured session secret is unusable (too short to sign sessions safely)."""
 
 
-def _generate(path: Path) -> None:
+def generate_secret(path: Path) -> None:
     """A new key, written to a private (0600) temporary file and then moved into place."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -52,8 +58,25 @@ def secret_key(directory: Path) -> bytes:
         return key
     path = directory / SECRET_FILE
     if not path.exists() or len(path.read_text().strip().encode()) < MIN_SECRET_BYTES:
-        _generate(path)
+        generate_secret(path)
     return path.read_text().strip().encode()
+
+
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
+def previous_secret_key(directory: Path) -> PreviousKey | None:
+    """The key before the last rotation, accepted until its grace ends: beside
+    SIJCARE_SECRET_KEY, SIJCARE_PREVIOUS_SECRET_KEY and SIJCARE_PREVIOUS_SECRET_KEY_UNTIL;
+    beside the key file, what `sijcare keys rotate-secret` kept."""
+    previous = (previous_from_env(SECRET_ENV) if os.environ.get(SECRET_ENV) is not None
+                else previous_from_file(directory / SECRET_FILE))
+    if previous is not None and len(previous.secret) < MIN_SECRET_BYTES:
+        raise SecretKeyError(f"the previous secret key is {len(previous.secret)} bytes long; "
+                             f"a key needs at least {MIN_SECRET_BYTES}")
+    return previous
 
 
 def _flag(name: str) -> bool:
@@ -65,7 +88,8 @@ class Settings:
     """Everything the app needs besides the database; `clock` is injectable for timeouts."""
 
     database_url: str
-    secret_key: bytes
+    secret_key: bytes  # signs sessions and links
+    previous_secret_key: PreviousKey | None = None  # still accepted until its grace ends
     secure_cookies: bool = False
     idle_timeout_seconds: int = 30 * 60
     session_lifetime_seconds: int = 12 * 60 * 60
@@ -94,12 +118,25 @@ class Settings:
     # follow-up: how long a questionnaire link works, how often a point may be reminded
     questionnaire_days: int = 14
     reminder_every_days: int = 7
+    # CDS Hooks: the JSON file of the EHRs allowed to call (SIJCARE_CDS_ISSUERS), see
+    # web/cds_hooks/issuers.py; None: every call answers 401
+    cds_issuers: Path | None = None
+    # SMART App Launch: the EHRs sijcare may be launched from (SIJCARE_SMART_ISSUERS), see
+    # web/smart/issuers.py; None: every launch is refused
+    smart_issuers: Path | None = None
+
+    def accepted_keys(self) -> tuple[bytes, ...]:
+        """The keys a session cookie or a link may carry: the current one, then the previous
+        one until its grace period ends (by `clock`)."""
+        return accepted_keys(self.secret_key, self.previous_secret_key, self.clock)
 
     @classmethod
     def from_env(cls, database_url: str) -> Settings:
+        directory = private_directory(data_dir())
         return cls(
             database_url=database_url,
-            secret_key=secret_key(private_directory(data_dir())),
+            secret_key=secret_key(directory),
+            previous_secret_key=previous_secret_key(directory),
             secure_cookies=_flag("SIJCARE_SECURE_COOKIES"),
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
             reauth_seconds=60 * int(os.environ.get("SIJCARE_REAUTH_MINUTES", "10")),
@@ -108,6 +145,8 @@ class Settings:
             **capacity_from_env(database_url),
             **public_site_from_env(),
             **follow_up_from_env(),
+            cds_issuers=_path("SIJCARE_CDS_ISSUERS"),
+            smart_issuers=_path("SIJCARE_SMART_ISSUERS"),
         )
 
 

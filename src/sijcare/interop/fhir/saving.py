@@ -62,6 +62,7 @@ def same_name_and_birth(session: Session, clinic_id: int, incoming: IncomingPati
         return []
     return list(session.scalars(select(Patient.id).where(
         Patient.clinic_id == clinic_id, Patient.birth_date == born,
+        Patient.merged_into_id.is_(None),
         func.lower(Patient.family_name) == incoming.family_name.lower(),
         func.lower(Patient.given_name) == incoming.given_name.lower())))
 
@@ -72,8 +73,9 @@ def _find_patient(session: Session, clinic_id: int, incoming: IncomingPatient
         return known.record_id
     if incoming.external_id is None:
         return None
-    return session.scalar(select(Patient.id).where(Patient.clinic_id == clinic_id,
-                                                   Patient.external_id == incoming.external_id))
+    found = session.scalar(select(Patient).where(
+        Patient.clinic_id == clinic_id, Patient.external_id == incoming.external_id))
+    return None if found is None else found.merged_into_id or found.id  # merged: survivor
 
 
 def import_patient(session: Session, clinic_id: int, actor_id: int, incoming: IncomingPatient,

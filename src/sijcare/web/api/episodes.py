@@ -11,6 +11,7 @@ from starlette.responses import Response
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.model import Assessment
 from sijcare.store import Episode, sign_assessment
+from sijcare.web.api.idempotency import Idempotent
 from sijcare.web.api.policies import Policy
 from sijcare.web.api.schemas import EpisodeOut, SignatureIn, SignedOut
 from sijcare.web.as_of import AsOf, day_of
@@ -53,11 +54,11 @@ def episode_assessment(db: DbSession, episode: Reading, note: Audited,
 @router.post("/{episode_id}/signatures", response_model=SignedOut, status_code=201,
              responses={409: {"description": "The assessment changed since it was read."}})
 def sign(db: DbSession, actor: CurrentActor, episode: Signing, note: Audited,
-         body: SignatureIn) -> SignedOut:
+         body: SignatureIn, write: Idempotent) -> SignedOut:
     """Sign the assessment as of `as_of`, only if it is still the one whose ETag is `seen`."""
     assessment = _assessment(db, episode, body.policy, day_of(body.as_of, "body"))
     if fingerprint(assessment) != body.seen.strip('"'):
         raise HTTPException(409, "The assessment changed since it was read; read it again.")
     signed = sign_assessment(db, episode.id, assessment, actor.id)
     note.detail.update(signed_assessment_id=signed.id, stage=signed.stage)
-    return SignedOut.model_validate(signed)
+    return write.answer(SignedOut.model_validate(signed))

@@ -16,6 +16,7 @@ from sijcare.store import (
     search_patients,
 )
 from sijcare.store.patients import SORTS
+from sijcare.web.api.idempotency import Idempotent
 from sijcare.web.api.schemas import EpisodeIn, EpisodeOut, PatientIn, PatientOut, PatientPage
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
@@ -51,7 +52,7 @@ def list_patients(db: DbSession, actor: Listing, note: Audited,
 
 @router.post("", response_model=PatientOut, status_code=201)
 def register_patient(db: DbSession, actor: Registering, note: Audited,
-                     body: PatientIn) -> PatientOut:
+                     body: PatientIn, write: Idempotent) -> PatientOut:
     try:
         clinic_id = registering_clinic(actor, body.clinic_id)
         patient = create_patient(db, clinic_id, body.model_dump(
@@ -59,7 +60,7 @@ def register_patient(db: DbSession, actor: Registering, note: Audited,
     except RecordError as error:
         raise unprocessable(error.problems, "body") from None
     note.object_id, note.clinic_id = str(patient.id), clinic_id
-    return PatientOut.model_validate(patient)
+    return write.answer(PatientOut.model_validate(patient))
 
 
 @router.get("/{patient_id}", response_model=PatientOut)
@@ -74,7 +75,7 @@ def list_episodes(patient: Reading) -> list[EpisodeOut]:
 
 @router.post("/{patient_id}/episodes", response_model=EpisodeOut, status_code=201)
 def open_episode(db: DbSession, actor: CurrentActor, patient: Opening, note: Audited,
-                 body: EpisodeIn) -> EpisodeOut:
+                 body: EpisodeIn, write: Idempotent) -> EpisodeOut:
     try:
         episode = create_episode(db, patient.id, body.model_dump(mode="json",
                                                                  exclude_none=True), actor.id)
@@ -82,4 +83,4 @@ def open_episode(db: DbSession, actor: CurrentActor, patient: Opening, note: Aud
         problems = error.problems if isinstance(error, RecordError) else [("", str(error))]
         raise unprocessable(problems, "body") from None
     note.detail["episode_id"] = episode.id
-    return EpisodeOut.model_validate(episode)
+    return write.answer(EpisodeOut.model_validate(episode))

@@ -19,6 +19,7 @@ from sijcare.store import (
     list_timeline,
     void_record,
 )
+from sijcare.web.api.idempotency import Idempotent
 from sijcare.web.api.schemas import RecordIn, RecordOut, TimelineEntryOut, VoidIn, VoidOut
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
@@ -41,7 +42,7 @@ def timeline(db: DbSession, episode: Reading) -> list[TimelineEntry]:
 
 @router.post("/{episode_id}/records/{kind}", response_model=RecordOut, status_code=201)
 def add(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited, kind: RecordKind,
-        body: RecordIn) -> RecordOut:
+        body: RecordIn, write: Idempotent) -> RecordOut:
     """Add one record; 422 with the path of each bad field, and nothing saved."""
     try:
         row = add_record(db, episode.id, kind, body.data, actor.id, body.recorded_on)
@@ -49,13 +50,14 @@ def add(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited, kin
         raise unprocessable_record(error.problems) from None
     note.detail.update(kind=kind, record_id=row.id)
     # a confirmed none is a row of its own table: its id means nothing as a `kind` record's
-    return RecordOut(kind="none" if isinstance(row, NoneRecord) else kind, id=row.id)
+    return write.answer(RecordOut(kind="none" if isinstance(row, NoneRecord) else kind,
+                                  id=row.id))
 
 
 @router.post("/{episode_id}/records/{kind}/{record_id}/void", response_model=VoidOut,
              responses={404: {"description": "The episode has no such record."}})
 def void(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited,
-         kind: VoidableKind, record_id: RowId, body: VoidIn) -> VoidOut:
+         kind: VoidableKind, record_id: RowId, body: VoidIn, write: Idempotent) -> VoidOut:
     """Mark a record "entered in error" from today on (`kind` "none" for a confirmed-none
     record): it stays on the timeline, marked, and leaves the case from today; the case of an
     earlier day is unchanged. 422 if already marked or the reason is missing."""
@@ -66,4 +68,5 @@ def void(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited,
         raise HTTPException(404, "No such record in this episode.") from None
     except RecordError as error:
         raise unprocessable(error.problems, "body") from None
-    return VoidOut(kind=kind, id=row.id, voided_on=row.voided_on, void_reason=row.void_reason)
+    return write.answer(VoidOut(kind=kind, id=row.id, voided_on=row.voided_on,
+                                void_reason=row.void_reason))

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -51,6 +52,7 @@ class Session:
     # password right, one-time code still owed: (user id, password fingerprint, since when)
     pending: tuple[int, str, float] | None = None
     timed_out: bool = False
+    ended: tuple[str, int] | None = None  # (nonce, user id) of a sign-in that just timed out
     fresh: bool = False
     changed: bool = False
 
@@ -87,15 +89,23 @@ class Session:
         return message
 
 
+def _derived(purpose: bytes, secret: bytes) -> bytes:
+    return hashlib.sha256(purpose + secret).digest()
+
+
 class SessionCodec:
-    """Turns a `Session` into a signed cookie value and back."""
+    """Turns a `Session` into a signed cookie value and back.
 
-    def __init__(self, secret: bytes):
-        self._key = hashlib.sha256(b"sijcare-session|" + secret).digest()
-        self._csrf_key = hashlib.sha256(b"sijcare-csrf|" + secret).digest()
+    `keys` gives the accepted secrets, the current one first: cookies and form tokens are
+    made with it, and those made with a previous key still pass through a rotation's grace.
+    """
 
-    def _sign(self, payload: bytes) -> str:
-        digest = hmac.new(self._key, payload, hashlib.sha256).digest()
+    def __init__(self, keys: Callable[[], tuple[bytes, ...]]):
+        self._keys = keys
+
+    def _sign(self, payload: bytes, secret: bytes | None = None) -> str:
+        key = _derived(b"sijcare-session|", secret or self._keys()[0])
+        digest = hmac.new(key, payload, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def dump(self, session: Session) -> str:
@@ -112,7 +122,9 @@ class SessionCodec:
             return None
         payload, signature = value.split(".")
         # bytes, not str: compare_digest refuses non-ASCII str, and a cookie may hold anything
-        if not hmac.compare_digest(signature.encode(), self._sign(payload.encode()).encode()):
+        if not any(hmac.compare_digest(signature.encode(),
+                                       self._sign(payload.encode(), secret).encode())
+                   for secret in self._keys()):
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -130,7 +142,15 @@ class SessionCodec:
 
     def csrf_token(self, session: Session) -> str:
         """The form token: derived from the session nonce, so it needs no storage."""
-        return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
+        return self.csrf_token_of(session.nonce)
+
+    def csrf_token_of(self, nonce: str) -> str:
+        return self.csrf_tokens_of(nonce)[0]
+
+    def csrf_tokens_of(self, nonce: str) -> list[str]:
+        """The tokens a form may carry: made with each accepted key, the current one first."""
+        return [hmac.new(_derived(b"sijcare-csrf|", secret), nonce.encode(),
+                         hashlib.sha256).hexdigest() for secret in self._keys()]
 
 
 class SessionMiddleware:
@@ -162,6 +182,7 @@ class SessionMiddleware:
             session.sign_out()
         elif (now - held.last_seen > self.settings.idle_timeout_seconds
               or now - held.signed_in_at > self.settings.session_lifetime_seconds):
+            session.ended = (session.nonce, session.user_id)
             session.sign_out()
             session.timed_out = True
         else:

@@ -12,10 +12,10 @@ from functools import lru_cache
 from markupsafe import Markup
 
 from sijcare import labels
+from sijcare.decision import STATUS_WORDS
 from sijcare.knowledge import Stage, load_knowledge, short_citation
 from sijcare.model.assessment import Alert, PainPattern
 from sijcare.stops import status_words
-from sijcare.web.clinic.decision import STATUS_WORDS
 
 SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 SEVERITY_LABELS = {"block": "Blocks the option", "warn": "Warning", "info": "Note"}
@@ -133,6 +133,12 @@ def policy_names() -> dict[str, str]:
     return dict(policies())
 
 
+# Answers by link outside a follow-up point's window: kept, the point done early or late.
+TIMING_WORDS = {
+    "early": "Answered early, before the point's window opened: kept, the point is done early",
+    "late": "Answered late, after the point's window closed: kept, the point is done late",
+}
+
 TEMPLATE_GLOBALS = {
     "citations": citations, "sources_html": sources_html, "status_html": status_html,
     "status_label": status_label, "label": label, "stage": stage,
@@ -140,5 +146,6 @@ TEMPLATE_GLOBALS = {
     "severity_label": SEVERITY_LABELS.get, "policies": policies, "record_lines": record_lines,
     "words": labels.words, "inline": labels.inline, "clue_count": clue_count,
     "status_words": status_words,
-    "policy_names": policy_names,
+    "policy_names": policy_names, "questionnaire": labels.questionnaire,
+    "timing_words": TIMING_WORDS,
 }

@@ -18,10 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from sijcare.labels import questionnaire
+from sijcare.notify.delivery import link_deliveries, mail_trouble
 from sijcare.notify.reminders import Mailing, send_link
 from sijcare.store import Episode, NotFound, RecordError, User, worklist
 from sijcare.store.follow_up import OPEN_STATUSES, POINT_ORDER, response_rates
-from sijcare.store.models import FollowUpPoint, Membership, ReminderContact, utcnow
+from sijcare.store.models import (
+    FollowUpPoint,
+    Membership,
+    QuestionnaireLink,
+    ReminderContact,
+    utcnow,
+)
 from sijcare.store.patient_comments import RECENT_DAYS, recent_comments
 from sijcare.store.questionnaires import issue_link
 from sijcare.web.audit import Audited
@@ -39,6 +47,7 @@ PROCEDURE_KINDS = ("steroid_injection", "prolotherapy", "prp", "rfa_conventional
 # The filters take the listed values only (blank: any): they reach the SQL and the audit entry.
 PointFilter = Annotated[Literal[POINT_ORDER] | None, Blank, Query()]  # type: ignore[valid-type]
 KindFilter = Annotated[Literal[PROCEDURE_KINDS] | None, Blank, Query()]  # type: ignore[valid-type]
+MAIL_TROUBLE_WINDOW = timedelta(hours=1)  # a refusal older than this says nothing of now
 StatusFilter = Annotated[Literal[OPEN_STATUSES] | None, Blank, Query()]  # type: ignore[valid-type]
 
 
@@ -70,6 +79,7 @@ def _page(request: Request, db: Session, actor: Actor, filters: dict[str, str],
     comments = recent_comments(db, actor.clinic_ids, utcnow() - timedelta(days=RECENT_DAYS))
     return render(request, "clinic/worklist.html", {
         "items": items, "today": today, "filters": filters, "contacts": emails,
+        "deliveries": link_deliveries(db, [item.point_id for item in items]),
         "comments": comments, "comment_days": RECENT_DAYS,
         "points": POINT_ORDER, "kinds": PROCEDURE_KINDS, "statuses": OPEN_STATUSES,
         "clinicians": _clinicians(db, actor), "notice": notice}, status_code=status_code)
@@ -101,14 +111,24 @@ def send(request: Request, db: DbSession, actor: CurrentActor, episode: Writing,
     note.detail.update(point=point.key, action="send_link")
     email = raw.get("email")
     try:
-        send_link(db, point.id, actor.id, mailing(request),
-                  email if isinstance(email, str) else None)
+        link = send_link(db, point.id, actor.id, mailing(request),
+                         email if isinstance(email, str) else None)
     except (RecordError, NotFound) as error:
         db.rollback()
         note.detail["outcome"] = "invalid"
         return _page(request, db, actor, {}, f"No link was sent: {error}.", 422)
-    request.state.session.say("Questionnaire link queued for sending.")  # no patient data
+    request.state.session.say(_queued(db, link))  # no patient data
     return RedirectResponse("/worklist", status_code=303)
+
+
+def _queued(db: Session, link: QuestionnaireLink) -> str:
+    """What "send" did: the email is queued, not delivered, and why it may stay so."""
+    which = questionnaire(link.point).capitalize()
+    if why := mail_trouble(db, utcnow() - MAIL_TROUBLE_WINDOW):
+        return (f"{which} link queued, not delivered yet: the last email could not be sent "
+                f"({why}). It is retried automatically; the worklist shows when it is sent.")
+    return (f"{which} link queued: it goes out within a minute, not delivered yet; the "
+            "worklist shows when it is sent.")
 
 
 @router.post("/episodes/{episode_id}/follow-up/{point_id}/link", name="worklist.link")

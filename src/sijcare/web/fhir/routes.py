@@ -86,6 +86,7 @@ def search_patients(request: Request, db: DbSession, actor: Searching, note: Aud
     if value.startswith("patient-") and value[8:].isdigit():
         numbered.append(Patient.id == int(value[8:]))
     rows = db.scalars(select(Patient).where(Patient.clinic_id.in_(actor.clinic_ids),
+                                            Patient.merged_into_id.is_(None),
                                             or_(*numbered)).order_by(Patient.id)).all()
     found = [patient(r) for r in rows if system in (None, identifier_system(r.clinic))]
     note.object_type = "patient_list"

@@ -65,7 +65,7 @@ def check_submission(request: Request, db: Session, form_name: str, form: FormDa
         return Verdict(robot=True)
     token = str(form.get(STARTED, ""))
     try:
-        shown = int(check_link(request.app.state.settings.secret_key,
+        shown = int(check_link(request.app.state.settings.accepted_keys(),
                                f"form-start:{form_name}", token).split(".")[0])
     except (LinkError, ValueError):
         return Verdict(robot=True)  # no genuine form was shown

@@ -63,7 +63,7 @@ def check_your_email(request: Request) -> Response:
 
 def _subscription(request: Request, db: DbSession, purpose: str, token: str):
     try:
-        subject = check_link(request.app.state.settings.secret_key, purpose, token)
+        subject = check_link(request.app.state.settings.accepted_keys(), purpose, token)
     except LinkError:
         return None
     return newsletter.find(db, subject)

@@ -18,10 +18,17 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from sijcare.instruments.odi_text import odi_sections
+from sijcare.labels import questionnaire as questionnaire_name
 from sijcare.notify.reminders import OPT_OUT, opt_out
 from sijcare.store import Patient, RecordError, record_event
 from sijcare.store.public_forms import admit_attempt
-from sijcare.store.questionnaires import COMMENT_MAX, LinkRefused, answer_link, open_link
+from sijcare.store.questionnaires import (
+    COMMENT_MAX,
+    LinkRefused,
+    OpenLink,
+    answer_link,
+    open_link,
+)
 from sijcare.tokens import LinkError, check_link
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.forms import ODI_SECTIONS, PGIC
@@ -63,10 +70,11 @@ def _refused(request: Request, reason: str) -> Response:
                   status_code=status)
 
 
-def _form(request: Request, token: str, first_name: str, instruments: list[str],
-          values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Response:
+def _form(request: Request, token: str, opened: OpenLink, values: dict[str, Any],
+          errors: dict[str, str], status_code: int = 200) -> Response:
     return render_public(request, "public/questionnaire.html", {
-        "token": token, "first_name": first_name, "instruments": instruments,
+        "token": token, "first_name": opened.first_name, "instruments": opened.instruments,
+        "which": questionnaire_name(opened.link.point),
         "odi": odi_sections(), "pgic": PGIC, "values": values, "errors": errors,
         "comment_max": COMMENT_MAX}, status_code=status_code)
 
@@ -76,12 +84,12 @@ def questionnaire(request: Request, db: DbSession, token: str) -> Response:
     if (throttled := _throttled(request, db)) is not None:
         return throttled
     try:
-        opened = open_link(db, token, request.app.state.settings.secret_key)
+        opened = open_link(db, token, request.app.state.settings.accepted_keys())
     except LinkRefused as refused:
         return _refused(request, refused.reason)
     record_event(db, None, "read", "questionnaire_link", opened.link.id, opened.clinic_id,
                  {"episode_id": opened.link.episode_id, "via": "questionnaire_link"})
-    return _form(request, token, opened.first_name, opened.instruments, {}, {})
+    return _form(request, token, opened, {}, {})
 
 
 def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
@@ -109,13 +117,13 @@ def _answers(raw: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str, s
 def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> Response:
     if (throttled := _throttled(request, db)) is not None:
         return throttled
-    secret = request.app.state.settings.secret_key
+    secret = request.app.state.settings.accepted_keys()
     answers, values, unreadable = _answers(raw)
     comment = raw.get("comment")
     try:
         if unreadable:  # nothing is saved; a refused link says so first
             opened = open_link(db, token, secret)
-            return _form(request, token, opened.first_name, opened.instruments, values,
+            return _form(request, token, opened, values,
                          unreadable, status_code=422)
         answer_link(db, token, secret, answers, comment if isinstance(comment, str) else None)
     except LinkRefused as refused:
@@ -125,14 +133,14 @@ def answer(request: Request, db: DbSession, token: str, raw: SubmittedForm) -> R
         db.rollback()
         opened = open_link(db, token, secret)
         errors = {path.split(".")[0]: message for path, message in error.problems}
-        return _form(request, token, opened.first_name, opened.instruments, values, errors,
+        return _form(request, token, opened, values, errors,
                      status_code=422)
     return render_public(request, "public/questionnaire_done.html", {})
 
 
 def _opt_out_patient(request: Request, token: str) -> int | None:
     try:
-        subject = check_link(request.app.state.settings.secret_key, OPT_OUT, token)
+        subject = check_link(request.app.state.settings.accepted_keys(), OPT_OUT, token)
     except LinkError:
         return None
     return int(subject) if subject.isdigit() else None

@@ -1,10 +1,9 @@
 """The stage at treatment: `procedures.stage_at_treatment`, so the registry can filter by it.
 
-Existing procedures get theirs by running the engine over each episode's records, exactly as
-the store derives it on every change (`treatment_stages.refresh_stages`). That reads the
-records through today's models, so a later revision that changes a record table must move
-this backfill past itself: 0010 did (`medications.anticoagulant_plan`), and backfills there.
-Downgrade drops the column (it is derived, nothing is lost).
+Existing procedures get theirs once every migration has run (`store.db.upgrade`), by the
+engine over each episode's records, exactly as the store derives it on every change
+(`treatment_stages.refresh_stages`). Downgrade drops the column (it is derived, nothing is
+lost).
 
 Revision ID: 0007
 Revises: 0006

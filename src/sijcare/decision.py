@@ -97,13 +97,6 @@ def stage_notes(assessment: Assessment) -> tuple[str, ...]:
     return tuple(words(r.text) for r in assessment.stage_reasons if r.rule in STAGE_NOTES)
 
 
-def _params(policy: str, option_id: str, criterion_id: str) -> tuple[str, dict]:
-    option = next((o for o in load_knowledge().policies[policy].options if o.id == option_id),
-                  None)
-    found = next((c for c in option.criteria if c.id == criterion_id), None) if option else None
-    return (found.check, found.params) if found else ("", {})
-
-
 def criterion_view(c: CriterionResult, case: Case, policy: str, option_id: str) -> CriterionView:
     """Honest wording: "pending (...)" where only time stands between the criterion and a
     decision (the engine's `pending`), and no green "met" for a response to an earlier
@@ -111,19 +104,10 @@ def criterion_view(c: CriterionResult, case: Case, policy: str, option_id: str) 
     status, detail = c.status, words(c.detail)
     if status == "not_met" and getattr(c, "pending", None):
         status, detail = "pending", f"pending ({words(c.pending)})"
-    elif status == "met" and _none_before(case, policy, option_id, c.id):
+    elif status == "met" and c.none_before:  # the engine's: nothing before to judge
         status = "none_before"
     document = words(c.document) if status == "unknown" and c.document else None
     return CriterionView(c.text, status, detail, document, c.provisional, c.sources, c.safety)
-
-
-def _none_before(case: Case, policy: str, option_id: str, criterion_id: str) -> bool:
-    """A response-to-the-last-procedure criterion with no such procedure recorded."""
-    check, params = _params(policy, option_id, criterion_id)
-    if check != "repeat_response" or case.procedures is None:
-        return False
-    kinds = params.get("kinds", ("steroid_injection",))
-    return not any(p.kind in kinds for p in case.procedures)
 
 
 def option_view(option_id: str, option: OptionResult, assessment: Assessment,

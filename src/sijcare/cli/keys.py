@@ -1,0 +1,75 @@
+"""Key rotation commands: a new session secret or export key, the old one still accepted for
+a grace period (`store/keyring.py`). Each rotation is audited."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sijcare.cli.base import app, fail
+from sijcare.cli.database import StoreUrl, audited, command_detail, database
+
+keys_app = typer.Typer(help="Rotate the session secret and the research export key.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+GraceDays = Annotated[int, typer.Option(
+    help="Days the previous key is still accepted (1-365).")]
+
+
+def _rotate(key_path: Path, grace_days: int, write_new, what: str, url: str | None) -> None:
+    from sijcare.store import record_event
+    from sijcare.store.keyring import KeyRotationError, rotate_key_file
+
+    with database(url) as target:
+        try:
+            previous = rotate_key_file(key_path, grace_days, write_new, time.time())
+        except KeyRotationError as error:
+            fail(f"--grace-days: {error}" if "grace" in str(error) else str(error))
+        audited(target, lambda session: record_event(
+            session, None, "rotate", what, None, None, command_detail(
+                via=f"sijcare keys rotate-{what.split('_')[0]}", file=str(key_path),
+                previous_until=previous.until_text)))
+    typer.echo(f"new {what.replace('_', ' ')} in {key_path}; the previous one is accepted "
+               f"until {previous.until_text}")
+
+
+@keys_app.command("rotate-secret")
+def rotate_secret_command(grace_days: GraceDays = 14, url: StoreUrl = None) -> None:
+    """A new session secret in the data directory; sessions and links signed with the old
+    one keep working for the grace period. Restart the server processes afterwards. (Set in
+    SIJCARE_SECRET_KEY instead? Set the new one there, and the old one in
+    SIJCARE_PREVIOUS_SECRET_KEY with SIJCARE_PREVIOUS_SECRET_KEY_UNTIL.)"""
+    import os
+
+    from sijcare.store.db import data_dir, private_directory
+    from sijcare.web.settings import SECRET_ENV, SECRET_FILE, generate_secret
+
+    if os.environ.get(SECRET_ENV) is not None:
+        fail(f"{SECRET_ENV} is set: rotate it there (the old key goes in "
+             "SIJCARE_PREVIOUS_SECRET_KEY, its end in SIJCARE_PREVIOUS_SECRET_KEY_UNTIL)")
+    key_path = private_directory(data_dir()) / SECRET_FILE
+    if not key_path.exists():
+        fail(f"{key_path}: no secret key yet (the server makes one when it first starts)")
+    _rotate(key_path, grace_days, generate_secret, "secret_key", url)
+
+
+@keys_app.command("rotate-export")
+def rotate_export_command(
+    grace_days: GraceDays = 90,
+    key_file: Annotated[Path | None, typer.Option(
+        help="The export key to rotate; default the one in the data directory.")] = None,
+    url: StoreUrl = None,
+) -> None:
+    """A new research export key; while the previous one is in its grace period, each export
+    also writes `linkage.csv`, pairing every patient's and episode's previous id with its
+    new one, so studies can link exports made before the rotation."""
+    from sijcare.analytics.export import write_export_key
+    from sijcare.cli.registry import EXPORT_KEY
+    from sijcare.store.db import data_dir, private_directory
+
+    key_path = key_file or private_directory(data_dir()) / EXPORT_KEY
+    _rotate(key_path, grace_days, write_export_key, "export_key", url)

@@ -1,0 +1,64 @@
+"""Idempotency keys for writes: a client that sends a key with a write and retries it (after
+a timeout, a crash, a dropped connection) gets the first answer again, never a second record.
+
+The key is claimed in the write's own transaction, so the claim and the record commit, or
+roll back, together: a retry finds either both or neither. Keys are per user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sijcare.store.models import IdempotentRequest, utcnow
+
+MAX_KEY_LENGTH = 255
+
+
+class KeyReused(ValueError):
+    """The key was sent before with another request (another body, method or path)."""
+
+
+class KeyInFlight(ValueError):
+    """A request with this key is being carried out right now."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The stored answer of the first request with this key."""
+
+    status: int
+    body: Any
+
+
+def claim(session: Session, actor_id: int, key: str, method: str, path: str,
+          body: bytes) -> IdempotentRequest | Answered:
+    """The claim to fill in with the answer, or the answer stored for this key before."""
+    digest = hashlib.sha256(body).hexdigest()
+    found = session.scalar(select(IdempotentRequest).where(
+        IdempotentRequest.actor_id == actor_id, IdempotentRequest.key == key))
+    if found is None:
+        claimed = IdempotentRequest(actor_id=actor_id, key=key, method=method, path=path,
+                                    body_sha256=digest, created_at=utcnow())
+        try:
+            with session.begin_nested():
+                session.add(claimed)
+                session.flush()
+        except IntegrityError:  # the same key, sent at the same moment, committed first
+            raise KeyInFlight(key) from None
+        return claimed
+    if (found.method, found.path, found.body_sha256) != (method, path, digest):
+        raise KeyReused(key)
+    if found.status is None:
+        raise KeyInFlight(key)
+    return Answered(found.status, (found.response or {}).get("body"))
+
+
+def keep_answer(claimed: IdempotentRequest, status: int, body: Any) -> None:
+    """Store the answer on the claim, in the same transaction as the write it answers."""
+    claimed.status, claimed.response = status, {"body": body}

@@ -1,0 +1,171 @@
+"""Two records of one person made one, and undone.
+
+A merge moves everything the duplicate holds to the surviving record: its episodes (and with
+them every dated record, follow-up point, questionnaire link with the patient's comments,
+signed assessment and note), its appointment requests, its imported-record links, and its
+reminder contact when the survivor has none. Nothing is deleted: the duplicate stays, marked
+`merged_into_id`, hidden from lists. What moved is kept by id on the merge row and in the
+merge's audit entry; an admin's unmerge restores exactly that, after checking the two agree,
+and is itself appended to the audit chain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sijcare.store.audit import record_event
+from sijcare.store.errors import NotFound, RecordError
+from sijcare.store.models import (
+    AppointmentRequest,
+    AuditEvent,
+    Episode,
+    ImportedRecord,
+    Patient,
+    PatientMerge,
+    ReminderContact,
+    utcnow,
+)
+from sijcare.store.plausible import CONTROL_PROBLEM, control_characters
+from sijcare.store.users import require_member
+
+# What belongs to a patient by its `patient_id`: (name in `moved`, table, its id column).
+OWNED: tuple[tuple[str, Any, Any], ...] = (
+    ("episodes", Episode, Episode.id),
+    ("appointment_requests", AppointmentRequest, AppointmentRequest.id),
+    ("imported_records", ImportedRecord, ImportedRecord.id),
+)
+IMPORTED_PATIENT = "imported_patient"  # links naming the patient itself (`record_id`)
+REMINDER_CONTACT = "reminder_contact"
+
+
+def _reason(reason: object, field: str, what: str) -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise RecordError([(field, f"say why {what}")])
+    if len(text) > 200:
+        raise RecordError([(field, "at most 200 characters")])
+    if control_characters(text):
+        raise RecordError([(field, CONTROL_PROBLEM)])
+    return text
+
+
+def _patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient {patient_id}")
+    return patient
+
+
+def merge_problem(merged: Patient, survivor: Patient) -> str | None:
+    """Why `merged` cannot be merged into `survivor`, or None."""
+    if merged.id == survivor.id:
+        return "a record cannot be merged into itself"
+    if merged.clinic_id != survivor.clinic_id:
+        return "the two records belong to different clinics"
+    for patient in (merged, survivor):
+        if patient.merged_into_id is not None:
+            return f"record #{patient.id} was already merged into #{patient.merged_into_id}"
+    return None
+
+
+def merge_patients(session: Session, merged_id: int, survivor_id: int, reason: object,
+                   actor_id: int) -> PatientMerge:
+    """Move everything of `merged_id` to `survivor_id` (same clinic, neither merged already);
+    audited. RecordError, saving nothing, when the two cannot be merged."""
+    text = _reason(reason, "reason", "the two records are one person")
+    merged, survivor = _patient(session, merged_id), _patient(session, survivor_id)
+    if problem := merge_problem(merged, survivor):
+        raise RecordError([("", problem)])
+    require_member(session, actor_id, merged.clinic_id)
+    moved: dict[str, list[int]] = {}
+    for name, table, id_column in OWNED:
+        ids = sorted(session.scalars(select(id_column).where(table.patient_id == merged.id)))
+        session.execute(update(table).where(id_column.in_(ids))
+                        .values(patient_id=survivor.id).execution_options(
+                            synchronize_session=False))
+        moved[name] = ids
+    naming = sorted(session.scalars(select(ImportedRecord.id).where(
+        ImportedRecord.kind == "patient", ImportedRecord.record_id == merged.id)))
+    session.execute(update(ImportedRecord).where(ImportedRecord.id.in_(naming))
+                    .values(record_id=survivor.id).execution_options(synchronize_session=False))
+    moved[IMPORTED_PATIENT] = naming
+    contact = session.get(ReminderContact, merged.id)
+    moved[REMINDER_CONTACT] = []
+    if contact is not None and session.get(ReminderContact, survivor.id) is None:
+        contact.patient_id = survivor.id
+        moved[REMINDER_CONTACT] = [merged.id]
+    merged.merged_into_id = survivor.id
+    merge = PatientMerge(clinic_id=merged.clinic_id, survivor_id=survivor.id,
+                         merged_id=merged.id, reason=text, moved=moved, merged_by=actor_id)
+    session.add(merge)
+    session.flush()
+    session.expire_all()  # the moved rows were updated in SQL: reload what was cached
+    record_event(session, actor_id, "merge", "patient", merged_id, merge.clinic_id,
+                 {"merge": merge.id, "into": survivor_id, "moved": moved})
+    return merge
+
+
+def _audited_moves(session: Session, merge: PatientMerge) -> dict[str, list[int]] | None:
+    """What the merge's own entry in the audit chain says moved."""
+    for detail in session.scalars(select(AuditEvent.detail).where(
+            AuditEvent.action == "merge", AuditEvent.object_type == "patient",
+            AuditEvent.object_id == str(merge.merged_id))):
+        if detail and detail.get("merge") == merge.id:
+            return detail.get("moved")
+    return None
+
+
+def unmerge_patients(session: Session, merge_id: int, reason: object,
+                     actor_id: int) -> PatientMerge:
+    """Undo a merge: what it moved goes back to the merged record, which is listed again;
+    audited. Refused when a later merge of the survivor would have to be undone first."""
+    text = _reason(reason, "reason", "the merge is undone")
+    merge = session.get(PatientMerge, merge_id)
+    if merge is None:
+        raise NotFound(f"no merge {merge_id}")
+    if merge.unmerged_at is not None:
+        raise RecordError([("", "this merge was undone already")])
+    survivor, merged = _patient(session, merge.survivor_id), _patient(session, merge.merged_id)
+    if survivor.merged_into_id is not None:
+        raise RecordError([("", f"record #{survivor.id} was merged into "
+                                f"#{survivor.merged_into_id} since: undo that merge first")])
+    moved = merge.moved
+    if _audited_moves(session, merge) != moved:
+        raise RecordError([("", "what this merge recorded does not match its entry in the "
+                                "audit chain; nothing was changed")])
+    for name, table, id_column in OWNED:
+        session.execute(update(table).where(id_column.in_(moved[name]),
+                                            table.patient_id == survivor.id)
+                        .values(patient_id=merged.id)
+                        .execution_options(synchronize_session=False))
+    session.execute(update(ImportedRecord).where(
+        ImportedRecord.id.in_(moved[IMPORTED_PATIENT]),
+        ImportedRecord.record_id == survivor.id)
+        .values(record_id=merged.id).execution_options(synchronize_session=False))
+    if moved[REMINDER_CONTACT]:
+        session.execute(update(ReminderContact).where(ReminderContact.patient_id == survivor.id)
+                        .values(patient_id=merged.id)
+                        .execution_options(synchronize_session=False))
+    merged.merged_into_id = None
+    merge.unmerged_by, merge.unmerged_at, merge.unmerge_reason = actor_id, utcnow(), text
+    session.flush()
+    session.expire_all()
+    record_event(session, actor_id, "unmerge", "patient", merge.merged_id, merge.clinic_id,
+                 {"merge": merge.id, "from": merge.survivor_id, "restored": moved})
+    return merge
+
+
+def merges_into(session: Session, patient_id: int) -> list[PatientMerge]:
+    """The records merged into this one and not unmerged, oldest first."""
+    return list(session.scalars(select(PatientMerge).where(
+        PatientMerge.survivor_id == patient_id, PatientMerge.unmerged_at.is_(None))
+        .order_by(PatientMerge.id)))
+
+
+def all_merges(session: Session, limit: int = 200) -> list[PatientMerge]:
+    """The latest merges, newest first, for the admins' page."""
+    return list(session.scalars(select(PatientMerge).order_by(PatientMerge.id.desc())
+                                .limit(limit)))
