@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from sijcare.engine import assess
 from sijcare.model import Assessment, parse_case
+from tests.fuzzing import counts_since
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"  # copies of the contract's example cases, kept in step by a test
@@ -80,3 +83,12 @@ def alert_ids(result: Assessment) -> list[tuple[str, str]]:
 @pytest.fixture
 def base() -> dict[str, Any]:
     return make()
+
+
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The hostile-input suites' request and example counts, for the lead's report."""
+    for counts in counts_since(_STARTED):
+        terminalreporter.write_line(f"hostile input: {json.dumps(counts)}")

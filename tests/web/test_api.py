@@ -213,3 +213,22 @@ def test_an_unexpected_error_carries_the_security_headers(world: World) -> None:
         assert answer.headers["x-frame-options"] == "DENY"
         assert "secret detail" not in answer.text
     assert client.get("/api/v1/broken").json() == {"detail": "Internal server error."}
+
+
+@pytest.mark.parametrize("kind", ["imaging", "block", "procedure", "prom", "care_course"])
+def test_a_confirmed_none_is_voided_by_the_handle_its_answer_gives(clinician: TestClient,
+                                                                   world: World,
+                                                                   kind: str) -> None:
+    """Found by schemathesis following the OpenAPI links: the answer named the kind sent
+    with the id of the confirmed-none row, so voiding by it answered 404."""
+    records = f"/api/v1/episodes/{world.ids['episode']}/records"
+    added = clinician.post(f"{records}/{kind}", json={"recorded_on": TODAY.isoformat(),
+                                                      "data": {"none": True}})
+    assert added.status_code == 201 and added.json()["kind"] == "none"
+    handle = added.json()
+    voided = clinician.post(f"{records}/{handle['kind']}/{handle['id']}/void",
+                            json={"reason": "entered on the wrong patient"})
+    assert voided.status_code == 200, voided.text
+    entry = next(e for e in clinician.get(records).json() if e["data"] == {"none": True}
+                 and e["kind"] == kind and e["id"] == handle["id"])
+    assert entry["voided_on"] == TODAY.isoformat()

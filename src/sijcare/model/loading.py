@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +32,37 @@ _PlainLoader.yaml_implicit_resolvers = {
 }
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LONGEST_KEY = 60
+
+
+def _key(part: str) -> str:
+    """A key that is not a plain name (empty, spaced, dotted, control characters) quoted,
+    so the path still names it, and cut short."""
+    if _NAME.fullmatch(part) and len(part) <= LONGEST_KEY:
+        return part
+    shown = repr(part[:LONGEST_KEY]).encode("ascii", "backslashreplace").decode()
+    return f"[{shown}{'...' if len(part) > LONGEST_KEY else ''}]"
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
-    """`('blocks', 0, 'pain_before')` -> `blocks[0].pain_before`."""
+    """`('blocks', 0, 'pain_before')` -> `blocks[0].pain_before`; `('', 'a b')` ->
+    `[''].['a b']`."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else str(part)
+            path += f".{_key(part)}" if path else _key(str(part))
     return path
 
 
 # Parts of an error location that name a union member or a validator, not a field.
 _MEMBER_TAGS = frozenset({"int", "float", "str", "bool"})
+_SHORT = reprlib.Repr()  # a wrong choice named in a line one can read, however big it was
+_SHORT.maxstring = _SHORT.maxother = 40
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist = 1, 2, 2
+_TAG = re.compile(r"[\w-]+\[.*\]")  # `list[Block]`, `function-after[...]`; a key "[" is sent
 
 
 def problems_of(error: ValidationError, noun: str = "the case format",
@@ -54,14 +74,14 @@ def problems_of(error: ValidationError, noun: str = "the case format",
     found: dict[str, str] = {}
     for item in error.errors(include_url=False):
         loc = tuple(p for p in item["loc"]
-                    if not (isinstance(p, str) and (p in _MEMBER_TAGS or "[" in p)))
+                    if not (isinstance(p, str) and (p in _MEMBER_TAGS or _TAG.fullmatch(p))))
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = f"is not a field of {noun} (check the spelling)"
         elif item["type"] == "missing":
             message = "is required"
         elif item["type"] == "literal_error" and echo:
-            message = f"got {item['input']!r}; {message[0].lower()}{message[1:]}"
+            message = f"got {_SHORT.repr(item['input'])}; {message[0].lower()}{message[1:]}"
         found[field_path(loc)] = message
     return list(found.items())
 
@@ -98,6 +118,8 @@ def parse_text(text: str, *, kind: str = "yaml", name: str = "the input") -> Any
         return yaml.load(text, Loader=_PlainLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise CaseError([f"{name}: not valid {kind.upper()}: {_syntax_problem(error)}"]) from None
+    except RecursionError:  # `[[[[...` thousands deep: the parsers recurse once per level
+        raise CaseError([f"{name}: not valid {kind.upper()}: nested too deeply"]) from None
 
 
 def read_data(source: str | Path, stdin_text: str | None = None, *, noun: str = "case") -> Any:

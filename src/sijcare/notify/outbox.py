@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sijcare.notify.smtp import DeliveryError, SmtpSettings, send
 from sijcare.store.models import OutboxEmail, utcnow
+from sijcare.store.plausible import EMAIL
 
 # Wait after the 1st, 2nd, ... failed attempt; after the last one the message has failed.
 BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30),
@@ -39,7 +40,9 @@ def enqueue(session: Session, to: str, subject: str, text: str, html: str | None
             kind: str = "message", not_before: dt.datetime | None = None) -> OutboxEmail:
     """Queue one email (naive-UTC `not_before` for mail that must wait, e.g. reminders)."""
     to, subject = to.strip(), " ".join(subject.split())
-    if not to or len(to) > MAX_ADDRESS or any(c in to for c in "\r\n,;<> ") or "@" not in to:
+    # one plain address, as every form checks it: a line break of any kind (CR, LF, U+2028,
+    # NEL, a tab...) or a second address would become a header or a recipient of its own
+    if len(to) > MAX_ADDRESS or not EMAIL.match(to):
         raise ValueError(f"not one email address: {to!r}")
     if not subject or len(subject) > MAX_SUBJECT:
         raise ValueError(f"subject must be 1-{MAX_SUBJECT} characters")

@@ -94,9 +94,10 @@ def key(resource: dict[str, Any]) -> str:
 def vocabulary(concept: object) -> list[str]:
     """The vocabulary codes a CodeableConcept's codings stand for."""
     terms = load_terminology()
-    codings = concept.get("coding", []) if isinstance(concept, dict) else []
-    found = [terms.concept_of(c.get("system", ""), str(c.get("code", "")))
-             for c in codings if isinstance(c, dict)]
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    found = [terms.concept_of(c.get("system", ""), c["code"])
+             for c in codings if isinstance(c, dict) and isinstance(c.get("system", ""), str)
+             and isinstance(c.get("code"), str)] if isinstance(codings, list) else []
     return [code for code in found if code]
 
 
@@ -139,6 +140,12 @@ def _whole(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+# The readers take each field as FHIR R4 shapes it (a list of codings, a string code); a
+# resource that shapes one otherwise is skipped, with this reason, not read half-way.
+MISSHAPEN = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+WRONG_SHAPE = "has a field of a type FHIR R4 does not allow there (a list for a text, say)"
+
+
 class _Collector:
     """The facts of one patient's resources, grouped into records as they are read."""
 
@@ -165,7 +172,10 @@ class _Collector:
         kind = resource["resourceType"]
         reader = getattr(self, f"_{kind.lower()}", None)
         if reader is not None:
-            reader(resource)
+            try:
+                reader(resource)
+            except MISSHAPEN:
+                self.skip(resource, WRONG_SHAPE)
         elif kind in SIGNATURE_TYPES:
             self.skip(resource, "part of a signed assessment: signatures stay with the clinic "
                                 "that signed; the assessment is made again from the records")
@@ -393,8 +403,9 @@ class _Collector:
                                        f"({url or 'none named'})")
         if day is None:
             return self.skip(resource, "has no authored date")
-        answers = {item.get("linkId"): (item.get("answer") or [None])[0]
-                   for item in resource.get("item") or [] if isinstance(item, dict)}
+        answers = {item["linkId"]: (item.get("answer") or [None])[0]
+                   for item in resource.get("item") or []
+                   if isinstance(item, dict) and isinstance(item.get("linkId"), str)}
         data: dict[str, Any] = {"date": day.isoformat(), "instrument": instrument}
         if instrument == "odi":
             data["answers"] = [_answer_value(answers.get(f"odi-{n}")) for n in range(1, 11)]
@@ -463,7 +474,7 @@ def _answer_value(answer: object) -> int | float | None:
     if isinstance(coding, dict):
         try:
             return int(coding.get("code", ""))
-        except ValueError:
+        except (TypeError, ValueError):
             return None
     value = _number(answer)
     return _whole(value) if value is not None else None

@@ -59,8 +59,51 @@ def _standard_limits(node: Any) -> None:
             _standard_limits(value)
 
 
+# What a created object's answer lets a client do next (OpenAPI links): a new patient's id
+# opens their episodes, a new episode's id its records and assessment, a new record's id
+# its voiding. Clients and stateful testers (schemathesis) follow them from the 201.
+PATIENT = "/api/v1/patients/{patient_id}"
+EPISODE = "/api/v1/episodes/{episode_id}"
+LINKS: dict[tuple[str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
+    ("/api/v1/patients", "post"): {
+        "ThePatient": (PATIENT, "get", {"patient_id": "$response.body#/id"}),
+        "TheirEpisodes": (f"{PATIENT}/episodes", "get", {"patient_id": "$response.body#/id"}),
+        "OpenAnEpisode": (f"{PATIENT}/episodes", "post",
+                          {"patient_id": "$response.body#/id"}),
+    },
+    (f"{PATIENT}/episodes", "post"): {
+        "TheEpisode": (EPISODE, "get", {"episode_id": "$response.body#/id"}),
+        "ItsRecords": (f"{EPISODE}/records", "get", {"episode_id": "$response.body#/id"}),
+        "AddARecord": (f"{EPISODE}/records/{{kind}}", "post",
+                       {"episode_id": "$response.body#/id"}),
+        "ItsAssessment": (f"{EPISODE}/assessment", "get",
+                          {"episode_id": "$response.body#/id"}),
+        "SignIt": (f"{EPISODE}/signatures", "post", {"episode_id": "$response.body#/id"}),
+    },
+    (f"{EPISODE}/records/{{kind}}", "post"): {
+        "VoidIt": (f"{EPISODE}/records/{{kind}}/{{record_id}}/void", "post",
+                   {"episode_id": "$request.path.episode_id", "kind": "$response.body#/kind",
+                    "record_id": "$response.body#/id"}),
+    },
+}
+
+
+def _pointer(path: str, method: str) -> str:
+    """A JSON pointer to an operation of this document (`/` written `~1`)."""
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+def _link(spec: dict[str, Any]) -> None:
+    for (path, method), links in LINKS.items():
+        created = spec["paths"][path][method]["responses"]["201"]
+        created["links"] = {name: {"operationRef": _pointer(target, verb),
+                                   "parameters": parameters}
+                            for name, (target, verb, parameters) in links.items()}
+
+
 def documented(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema of `app` with the refusals added and standard limits (built once)."""
+    """FastAPI's schema of `app` with the refusals added, standard limits and the links from
+    what a POST creates (built once)."""
     if app.openapi_schema is None:
         spec = get_openapi(title=app.title, version=app.version, description=app.description,
                            routes=app.routes)
@@ -70,5 +113,6 @@ def documented(app: FastAPI) -> dict[str, Any]:
             if path.startswith("/api/"):
                 for operation in operations.values():
                     _document(operation)
+        _link(spec)
         app.openapi_schema = spec
     return app.openapi_schema

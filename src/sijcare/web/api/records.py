@@ -11,6 +11,7 @@ from sijcare.store import (
     RECORD_KINDS,
     VOIDABLE_KINDS,
     Episode,
+    NoneRecord,
     NotFound,
     RecordError,
     TimelineEntry,
@@ -48,7 +49,9 @@ def add(db: DbSession, actor: CurrentActor, episode: Writing, note: Audited, kin
     except RecordError as error:
         raise unprocessable_record(error.problems) from None
     note.detail.update(kind=kind, record_id=row.id)
-    return write.answer(RecordOut(kind=kind, id=row.id))
+    # a confirmed none is a row of its own table: its id means nothing as a `kind` record's
+    return write.answer(RecordOut(kind="none" if isinstance(row, NoneRecord) else kind,
+                                  id=row.id))
 
 
 @router.post("/{episode_id}/records/{kind}/{record_id}/void", response_model=VoidOut,

@@ -104,7 +104,8 @@ TimelineEntryOut = _shaped(
 
 
 class RecordOut(BaseModel):
-    kind: str
+    kind: str = Field(description="The kind to void it by: the kind sent, or `none` when "
+                                  "the record confirms there is none of it.")
     id: int
 
 
