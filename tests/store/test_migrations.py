@@ -25,7 +25,7 @@ from tests.store.helpers import migrated
 def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
-    assert current_revision(engine) == head_revision() == "0010"
+    assert current_revision(engine) == head_revision() == "0015"
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:

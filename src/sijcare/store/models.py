@@ -80,6 +80,10 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Set by an admin's password reset: the user must choose a new one at next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # How signed notes name the signer (migration 0015): "Dr Ana Ruiz", "MD, FIPP".
+    full_name: Mapped[str | None] = mapped_column(String(120))
+    credentials: Mapped[str | None] = mapped_column(String(120))
+    last_sign_in_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
@@ -118,6 +122,10 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
+    # What the patient takes and is allergic to, in the clinician's words (migration 0015),
+    # beside the coded allergies and anticoagulant of the medications record the engine reads.
+    medication_list: Mapped[str | None] = mapped_column(String(2000))
+    allergy_notes: Mapped[str | None] = mapped_column(String(500))
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -374,6 +382,50 @@ class SignedAssessment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
 
     signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
+
+
+class AssessmentAddendum(Base):
+    """A signed addition to a signed assessment: the original is never edited; the addendum is
+    sealed like it (sha256 of its text, the assessment it amends, signer and time)."""
+
+    __tablename__ = "assessment_addenda"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signed_assessment_id: Mapped[int] = mapped_column(ForeignKey("signed_assessments.id"),
+                                                      index=True)
+    text: Mapped[str] = mapped_column(String(4000))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[dt.datetime]
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    signer: Mapped[User] = relationship(lazy="joined")
+
+
+class PatientDocument(Base):
+    """A file on a patient (an imaging report, a referral letter). The bytes live in the
+    private data directory under their sha256 (`store/documents.py`), never in the web root."""
+
+    __tablename__ = "patient_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RecentPatient(Base):
+    """The patients a user opened last, for the header's "recent patients"."""
+
+    __tablename__ = "recent_patients"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    viewed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEvent(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -39,15 +39,18 @@ from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
 from sijcare.web.auth.scope import RowId, episode_scope
 from sijcare.web.clinic import decision
+from sijcare.web.clinic.chart_cache import chart_tag, drawn, matches
 from sijcare.web.clinic.course_chart import course_chart
 from sijcare.web.clinic.forms import record_forms
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm, end_reads
+from sijcare.web.middleware.headers import REVALIDATE
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
 Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
 Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
+ChartWidth = Literal["wide", "narrow"]  # narrow: for phones, the same text size on 390 px
 LIST_KINDS = ("imaging", "care_course", "block", "procedure")
 # Built once (building costs more than running it). The signed snapshots are read too, to
 # check each seal: a signature whose snapshot no longer matches its hash is shown as altered.
@@ -107,22 +110,32 @@ def episode_page(request: Request, db: DbSession, episode: Reading, note: Audite
 
 
 @router.get("/episodes/{episode_id}/course-chart.svg", name="episodes.course_chart")
-def course_chart_image(db: DbSession, episode: Reading, note: Audited,
-                       as_of: AsOf = None) -> Response:
+def course_chart_image(request: Request, db: DbSession, episode: Reading, note: Audited,
+                       as_of: AsOf = None, width: ChartWidth = "wide") -> Response:
     """The episode page's course chart, drawn in a request of its own so that the page's text
-    does not wait for the drawing. The courses it shades do not depend on the policy."""
+    does not wait for the drawing, once per (episode, day, last record): a repeat view with
+    the chart's ETag is a 304. The courses it shades do not depend on the policy."""
     as_of = day_of(as_of)
     note.detail.update(as_of=as_of.isoformat())
     records = load_episode_records(db, episode.id)
     end_reads(db)
-    try:
-        _, assessment = case_and_assessment(records, default_policy(episode.patient), as_of)
-    except CaseProblems:
-        assessment = None
-    chart = course_chart(records.timeline(), as_of, assessment)
-    if chart is None:  # nothing scored (the page then links no chart): nothing to draw
+    tag = chart_tag(records, as_of, width)
+    cached = {"etag": tag, "cache-control": REVALIDATE}
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=cached)
+
+    def draw() -> bytes | None:
+        try:
+            _, assessment = case_and_assessment(records, default_policy(episode.patient), as_of)
+        except CaseProblems:
+            assessment = None
+        chart = course_chart(records.timeline(), as_of, assessment)
+        return chart.svg(narrow=width == "narrow") if chart is not None else None
+
+    svg = drawn(tag, draw)
+    if svg is None:  # nothing scored (the page then links no chart): nothing to draw
         return Response(status_code=204)
-    return Response(chart.svg(), media_type="image/svg+xml")
+    return Response(svg, media_type="image/svg+xml", headers=cached)
 
 
 @router.get("/episodes/{episode_id}/note", name="episodes.note")

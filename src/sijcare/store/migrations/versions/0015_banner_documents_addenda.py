@@ -1,0 +1,83 @@
+"""The clinic app, round two (issue 22, part B): who signs and when they last signed in
+(`users.full_name`, `credentials`, `last_sign_in_at`), the patient's medication list and
+allergies in words beside the coded ones (`patients.medication_list`, `allergy_notes`),
+addenda to signed assessments, documents on a patient (their bytes stay in the private data
+directory), and each user's recent patients. Every new column is NULL on existing rows: not
+recorded. Downgrade drops them.
+
+Revision ID: 0015
+Revises: 0010
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+USER_COLUMNS = (("full_name", sa.String(120)), ("credentials", sa.String(120)),
+                ("last_sign_in_at", sa.DateTime()))
+PATIENT_COLUMNS = (("medication_list", sa.String(2000)), ("allergy_notes", sa.String(500)))
+
+
+def upgrade() -> None:
+    for table, columns in (("users", USER_COLUMNS), ("patients", PATIENT_COLUMNS)):
+        for name, kind in columns:
+            op.add_column(table, sa.Column(name, kind, nullable=True))
+    op.create_table(
+        "assessment_addenda",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("signed_assessment_id", sa.Integer(),
+                  sa.ForeignKey("signed_assessments.id",
+                                name="fk_assessment_addenda_signed_assessment_id_signed_assessments"),
+                  nullable=False),
+        sa.Column("text", sa.String(4000), nullable=False),
+        sa.Column("signer_id", sa.Integer(),
+                  sa.ForeignKey("users.id", name="fk_assessment_addenda_signer_id_users"),
+                  nullable=False),
+        sa.Column("signed_at", sa.DateTime(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_assessment_addenda"))
+    op.create_index("ix_assessment_addenda_signed_assessment_id", "assessment_addenda",
+                    ["signed_assessment_id"])
+    op.create_table(
+        "patient_documents",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("patient_id", sa.Integer(),
+                  sa.ForeignKey("patients.id", name="fk_patient_documents_patient_id_patients"),
+                  nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("filename", sa.String(200), nullable=False),
+        sa.Column("media_type", sa.String(40), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("uploaded_by", sa.Integer(),
+                  sa.ForeignKey("users.id", name="fk_patient_documents_uploaded_by_users"),
+                  nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_patient_documents"))
+    op.create_index("ix_patient_documents_patient_id", "patient_documents", ["patient_id"])
+    op.create_table(
+        "recent_patients",
+        sa.Column("user_id", sa.Integer(),
+                  sa.ForeignKey("users.id", name="fk_recent_patients_user_id_users"),
+                  nullable=False),
+        sa.Column("patient_id", sa.Integer(),
+                  sa.ForeignKey("patients.id", name="fk_recent_patients_patient_id_patients"),
+                  nullable=False),
+        sa.Column("viewed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "patient_id", name="pk_recent_patients"))
+    op.create_index("ix_recent_patients_viewed_at", "recent_patients", ["viewed_at"])
+
+
+def downgrade() -> None:
+    for table in ("recent_patients", "patient_documents", "assessment_addenda"):
+        op.drop_table(table)
+    for table, columns in (("patients", PATIENT_COLUMNS), ("users", USER_COLUMNS)):
+        for name, _ in columns:  # SQLite drops a column in place (no table copy, no FK churn)
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
