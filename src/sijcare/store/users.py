@@ -82,6 +82,54 @@ def set_active(session: Session, user_id: int, active: bool, actor_id: int) -> U
     return user
 
 
+def set_access(session: Session, user_id: int, role: str, clinic_ids: list[int],
+               actor_id: int) -> User:
+    """An admin changes what a user may do and whose patients they see; audited with the
+    before and after. An admin cannot change their own role (one admin always remains)."""
+    user = _user(session, user_id)
+    if user_id == actor_id and role != user.role:
+        raise RecordError([("role", "you cannot change your own role")])
+    known = set(session.scalars(select(Clinic.id).where(Clinic.id.in_(clinic_ids))))
+    if unknown := sorted(set(clinic_ids) - known):
+        raise RecordError([("clinic_ids", f"no clinic with id {', '.join(map(str, unknown))}")])
+    before = {"role": user.role, "clinic_ids": sorted(m.clinic_id for m in user.memberships)}
+    after = {"role": role, "clinic_ids": sorted(known)}
+    if before == after:
+        return user
+    user.role = role
+    kept = [m for m in user.memberships if m.clinic_id in known]
+    user.memberships = kept + [Membership(clinic_id=cid) for cid in sorted(known)
+                               if cid not in {m.clinic_id for m in kept}]
+    session.flush()
+    record_event(session, actor_id, "change_access", "user", user.id,
+                 detail={"before": before, "after": after})
+    return user
+
+
+def set_profile(session: Session, user_id: int, full_name: str, credentials: str,
+                actor_id: int) -> User:
+    """How signed notes name the user ("Dr Ana Ruiz", "MD, FIPP"); blank clears. Audited."""
+    user = _user(session, user_id)
+    if problems := profile_problems(full_name, credentials):
+        raise RecordError(problems)
+    user.full_name, user.credentials = full_name.strip() or None, credentials.strip() or None
+    session.flush()
+    record_event(session, actor_id, "update", "user", user.id,
+                 detail={"full_name": user.full_name, "credentials": user.credentials})
+    return user
+
+
+def profile_problems(full_name: str, credentials: str) -> list[tuple[str, str]]:
+    return [(name, "needs at most 120 characters") for name, value in
+            (("full_name", full_name), ("credentials", credentials)) if len(value.strip()) > 120]
+
+
+def signer_name(user: User) -> str:
+    """The name a signature shows: "Dr Ana Ruiz, MD" when known, else the username."""
+    name = user.full_name or user.username
+    return f"{name}, {user.credentials}" if user.credentials else name
+
+
 def reset_password(session: Session, user_id: int, password_hash: str, actor_id: int) -> User:
     """An admin sets a temporary password; the user must choose a new one at next sign-in.
     The user's open sessions are deleted."""

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
 from sijcare.web import errors, fhir
-from sijcare.web.admin import account, users
+from sijcare.web.admin import account, user_edit, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
 from sijcare.web.auth import pages as sign_in_pages
@@ -28,8 +28,8 @@ from sijcare.web.middleware.methods import AllowedMethods
 from sijcare.web.public import ROUTERS as PUBLIC_ROUTERS
 from sijcare.web.settings import Settings
 
-ROUTERS = (sign_in_pages.router, *CLINIC_ROUTERS, users.router, account.router, *API_ROUTERS,
-           *PUBLIC_ROUTERS, fhir.router)
+ROUTERS = (sign_in_pages.router, *CLINIC_ROUTERS, users.router, user_edit.router, account.router,
+           *API_ROUTERS, *PUBLIC_ROUTERS, fhir.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -16,6 +16,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from sijcare.store import User, get_user_by_username, record_event
+from sijcare.store.models import utcnow
 from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
 from sijcare.web.auth.passwords import verify_password
 from sijcare.web.auth.throttle import Key, LoginThrottle
@@ -42,14 +43,21 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
     _refuse_if_locked(db, throttle, key, actor_id, username, address)
     db.commit()  # nothing held while the password is checked
     valid = verify_password(user.password_hash if user else None, password)
-    if user is None or not valid or not user.active:
+    if user is None or not valid:
         throttle.failed(db, key)
         record_event(db, actor_id, "sign_in", "user", username[:64],
                      detail={"outcome": "failed", "address": address})
         db.commit()  # counted at once: other attempts look at the count
         raise SignInRefused(401, "Wrong username or password.")
+    if not user.active:  # said only to whoever knows the password: it tells a guesser nothing
+        record_event(db, actor_id, "sign_in", "user", username[:64],
+                     detail={"outcome": "deactivated", "address": address})
+        db.commit()
+        raise SignInRefused(403, "This account is deactivated. Ask your clinic's "
+                                 "administrator to reactivate it.")
     _refuse_if_locked(db, throttle, key, actor_id, username, address)  # failed meanwhile?
     throttle.succeeded(db, key)
+    user.last_sign_in_at = utcnow()
     renew_sign_in(request, db, user)
     forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
     record_event(db, user.id, "sign_in", "user", str(user.id),
