@@ -48,6 +48,12 @@ PATIENT_ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/episodes/{episode_id}/signed/{signed_id}"): P.clinical_read,
     ("GET", "/episodes/{episode_id}/report.pdf"): P.clinical_read,
     ("GET", "/episodes/{episode_id}/prior-auth.pdf"): P.clinical_read,
+    ("POST", "/episodes/{episode_id}/signed/{signed_id}/addenda"): P.assessment_sign,
+    ("GET", "/episodes/{episode_id}/signed/{signed_id}/assessment.pdf"): P.clinical_read,
+    ("GET", "/patients/{patient_id}/medication-list"): P.clinical_write,
+    ("POST", "/patients/{patient_id}/medication-list"): P.clinical_write,
+    ("GET", "/patients/{patient_id}/documents"): P.clinical_read,
+    ("POST", "/patients/{patient_id}/documents"): P.clinical_write,
 }
 # Routes that show or change no particular patient, and what they need (None: anyone).
 OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
@@ -71,6 +77,7 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/account/password"): None,
     ("POST", "/account/password"): None,
     ("GET", "/inbox"): P.demographics_read,
+    ("GET", "/recent"): P.demographics_read,
     # the registry: clinicians and researchers, the two roles holding case_assess
     ("GET", "/registry"): P.case_assess,
     ("GET", "/registry/report.pdf"): P.case_assess,
@@ -106,6 +113,10 @@ FOLLOW_UP_ROUTES = {
     ("GET", "/q/stop/{token}"), ("POST", "/q/stop/{token}"),
 }
 
+# A patient's document file (issue 22): access tested in test_documents.py (clinicians of
+# the patient's clinic; another patient's document is a 404).
+DOCUMENT_ROUTES = {("GET", "/patients/{patient_id}/documents/{document_id}")}
+
 # The FHIR face (issue 23): access tested in test_fhir_api.py (clinicians of the patient's
 # clinic; the CapabilityStatement is open, as FHIR clients read it before signing in).
 FHIR_ROUTES = {
@@ -132,7 +143,7 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 def test_every_route_is_in_the_matrix() -> None:
     listed = (set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES)
-              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES)
+              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES | DOCUMENT_ROUTES)
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
+from sijcare.store.documents import MAX_BYTES
 from sijcare.web import errors, fhir
 from sijcare.web.admin import account, user_edit, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
@@ -22,7 +23,7 @@ from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.auth.throttle import LoginThrottle
 from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
 from sijcare.web.middleware.admission import Admission
-from sijcare.web.middleware.bodies import RequestBodies
+from sijcare.web.middleware.bodies import UPLOAD_OVERHEAD, RequestBodies
 from sijcare.web.middleware.headers import SecurityHeaders
 from sijcare.web.middleware.methods import AllowedMethods
 from sijcare.web.public import ROUTERS as PUBLIC_ROUTERS
@@ -54,7 +55,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(Admission, limit=settings.max_requests,
                        wait_seconds=settings.queue_seconds)
     app.add_middleware(AllowedMethods)
-    app.add_middleware(RequestBodies, limit=settings.max_body_bytes)
+    app.add_middleware(RequestBodies, limit=settings.max_body_bytes,
+                       upload_limit=MAX_BYTES + UPLOAD_OVERHEAD)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(errors.ServerErrors)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -1,13 +1,17 @@
 """The clinic's pages for clinicians and staff: patients, episodes and their records, the
 signed assessments, the worklist, the appointment inbox, the registry and reports."""
 
+from sijcare.store.users import signer_name
 from sijcare.web.clinic import (
+    banner,
     course_chart,
+    documents,
     episodes,
     home,
     inbox,
     patients,
     presenters,
+    recent,
     records,
     registry,
     reports,
@@ -17,6 +21,8 @@ from sijcare.web.clinic import (
 from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
-           inbox.router, registry.router, reports.router, worklist.router)
+           inbox.router, registry.router, reports.router, worklist.router, recent.router,
+           documents.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
-templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)
+templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
+                             signer_name=signer_name, clinical_banner=banner.clinical_banner)

@@ -93,13 +93,21 @@ class TooLarge(Exception):
     """The body grew past the limit while it was read."""
 
 
+# Paths whose bodies are files (a patient's document upload) take `upload_limit` instead:
+# the file's own limit and room for the form's other fields and multipart framing.
+UPLOADS = re.compile(r"^/patients/[0-9]+/documents$")
+UPLOAD_OVERHEAD = 64 * 1024
+
+
 class RequestBodies:
-    """Reads each request body up to `limit` bytes and checks JSON before the app runs."""
+    """Reads each request body up to `limit` bytes (`upload_limit` for a document upload)
+    and checks JSON before the app runs."""
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None):
+        self.app, self.base_limit = app, limit
+        self.upload_limit = max(limit, upload_limit or limit)
 
-    async def _read(self, receive: Receive) -> bytes | None:
+    async def _read(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, None if the client went away; TooLarge past the limit."""
         chunks, size = [], 0
         while True:
@@ -108,7 +116,7 @@ class RequestBodies:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 raise TooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -118,15 +126,16 @@ class RequestBodies:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limit if UPLOADS.match(scope["path"]) else self.base_limit
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         # the rest of a refused body is never read, so the connection cannot be reused
-        too_large = refusal(413, f"The request body is larger than {self.limit} bytes.",
+        too_large = refusal(413, f"The request body is larger than {limit} bytes.",
                             close=True)
-        if length is not None and length.isdigit() and int(length) > self.limit:
+        if length is not None and length.isdigit() and int(length) > limit:
             await too_large(scope, receive, send)
             return
         try:
-            body = await self._read(receive)
+            body = await self._read(receive, limit)
         except TooLarge:
             await too_large(scope, receive, send)
             return
