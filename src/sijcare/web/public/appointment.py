@@ -16,8 +16,8 @@ from sijcare.engine.screen import self_screen
 from sijcare.notify import send_due
 from sijcare.notify.confirmations import queue_confirmation
 from sijcare.store.appointments import create_request, public_clinics
-from sijcare.store.models import Clinic
 from sijcare.store.errors import RecordError
+from sijcare.store.models import Clinic
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.public.guard import HONEYPOT, address_key, check_submission, start_token
 from sijcare.web.public.page import render_public
