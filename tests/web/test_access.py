@@ -116,6 +116,8 @@ FOLLOW_UP_ROUTES = {
 # A patient's document file (issue 22): access tested in test_documents.py (clinicians of
 # the patient's clinic; another patient's document is a 404).
 DOCUMENT_ROUTES = {("GET", "/patients/{patient_id}/documents/{document_id}")}
+# The research export's download: researchers only, tested in test_research_export.py.
+RESEARCH_ROUTES = {("GET", "/registry/research-export.zip")}
 
 # The FHIR face (issue 23): access tested in test_fhir_api.py (clinicians of the patient's
 # clinic; the CapabilityStatement is open, as FHIR clients read it before signing in).
@@ -143,7 +145,8 @@ def depends_on(dependant: Dependant, call: object) -> bool:
 
 def test_every_route_is_in_the_matrix() -> None:
     listed = (set(PATIENT_ROUTES) | set(OTHER_ROUTES) | PUBLIC | set(REQUEST_ROUTES)
-              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES | DOCUMENT_ROUTES)
+              | PATIENT_SITE | FOLLOW_UP_ROUTES | FHIR_ROUTES | DOCUMENT_ROUTES
+              | RESEARCH_ROUTES)
     assert {(method, path) for method, path, _ in app_routes()} == listed
 
 

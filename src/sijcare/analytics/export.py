@@ -35,7 +35,7 @@ from sijcare.analytics.registry import DEFINITIONS, registry_figures
 from sijcare.analytics.suppression import SMALL_CELL, suppressed
 from sijcare.analytics.tables import EXPORT_TABLES, database_tables
 from sijcare.knowledge import load_knowledge
-from sijcare.store.db import private_directory, private_tree
+from sijcare.store.db import data_dir, private_directory, private_tree
 from sijcare.store.models import (
     Episode,
     Patient,
@@ -50,6 +50,12 @@ KEY_BYTES = 32
 TABLES = ("patients", "episodes", "procedures", "procedure_outcomes", "proms", "prom_answers")
 ARROW_TYPES = {"String": pa.string(), "Date": pa.date32(), "Float": pa.float64(),
                "Integer": pa.int64(), "Boolean": pa.bool_()}
+
+
+def default_key_path() -> Path:
+    """Where the export key is kept unless a command names another: the private data
+    directory (the command and the registry page's download share it)."""
+    return private_directory(data_dir()) / "export_key"
 
 
 def export_key(path: Path) -> bytes:

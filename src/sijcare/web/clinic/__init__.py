@@ -14,6 +14,7 @@ from sijcare.web.clinic import (
     recent,
     records,
     registry,
+    research_export,
     reports,
     signed,
     worklist,
@@ -22,7 +23,7 @@ from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
            inbox.router, registry.router, reports.router, worklist.router, recent.router,
-           documents.router)
+           documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
                              signer_name=signer_name, clinical_banner=banner.clinical_banner)
