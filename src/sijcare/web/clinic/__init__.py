@@ -14,8 +14,8 @@ from sijcare.web.clinic import (
     recent,
     records,
     registry,
-    research_export,
     reports,
+    research_export,
     signed,
     worklist,
 )
