@@ -28,7 +28,8 @@ def admin(world: World) -> TestClient:
 def account(world: World, username: str) -> User:
     with world.sessions() as db:
         found = db.scalar(select(User).where(User.username == username))
-        db.expunge(found)
+        assert found.profile is None or found.profile.user_id == found.id  # loaded
+        db.expunge_all()
         return found
 
 
@@ -55,7 +56,7 @@ def test_an_admin_edits_role_clinics_name_and_credentials(world: World, admin: T
         "full_name": "Dr Ana Ruiz", "credentials": "MD, FIPP"}, follow_redirects=False)
     assert saved.status_code == 303
     changed = account(world, "south_staff")
-    assert (changed.role, changed.full_name, changed.credentials) == (
+    assert (changed.role, changed.profile.full_name, changed.profile.credentials) == (
         "clinician", "Dr Ana Ruiz", "MD, FIPP")
     assert sorted(m.clinic_id for m in changed.memberships) == sorted(
         [world.ids["north"], world.ids["south"]])
@@ -95,7 +96,7 @@ def test_deactivation_is_confirmed_first(world: World, admin: TestClient) -> Non
 def test_last_sign_in_and_a_locked_name_shown_and_unlocked(world: World,
                                                           admin: TestClient) -> None:
     world.signed_in("researcher")
-    assert account(world, "researcher").last_sign_in_at is not None
+    assert account(world, "researcher").profile.last_sign_in_at is not None
     client = world.client()
     for _ in range(world.app.state.settings.login_failures_allowed):
         attempt(client, "staff", "wrong guess 1")

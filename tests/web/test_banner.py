@@ -90,7 +90,7 @@ def test_the_medication_list_and_allergies_in_words(clinician: TestClient,
     shown = banner_of(clinician.get(f"/patients/{patient}").text)
     assert "Latex; penicillin: rash" in shown and "apixaban 5 mg twice daily" in shown
     with world.sessions() as db:
-        assert db.get(Patient, patient).allergy_notes == "penicillin: rash"
+        assert db.get(Patient, patient).medication_words.allergy_notes == "penicillin: rash"
         changed = db.scalars(select(AuditEvent).where(
             AuditEvent.object_type == "patient", AuditEvent.object_id == str(patient),
             AuditEvent.action == "update")).all()

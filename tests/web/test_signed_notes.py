@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sijcare.store import AuditEvent, SignedAssessment, seal_intact
-from sijcare.store.models import AssessmentAddendum, User
+from sijcare.store.models import AssessmentAddendum
+from sijcare.store.users import set_profile
 from tests.web.conftest import TODAY, World, build_world
 from tests.web.test_safety_pages import pdf_text
 
@@ -23,8 +24,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     settings = built.app.state.settings
     built.app.state.settings = replace(settings, clinic_address="1 Sacrum Street, Iliac Town")
     with built.sessions() as db:
-        user = db.get(User, built.ids["clinician"])
-        user.full_name, user.credentials = "Dr Ana Ruiz", "MD, FIPP"
+        set_profile(db, built.ids["clinician"], "Dr Ana Ruiz", "MD, FIPP", built.ids["admin"])
         db.commit()
     yield built
     built.engine.dispose()

@@ -80,13 +80,22 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Set by an admin's password reset: the user must choose a new one at next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # How signed notes name the signer (migration 0015): "Dr Ana Ruiz", "MD, FIPP".
-    full_name: Mapped[str | None] = mapped_column(String(120))
-    credentials: Mapped[str | None] = mapped_column(String(120))
-    last_sign_in_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+    # read when used (a table of its own since 0015, so older migrations never touch it)
+    profile: Mapped[UserProfile | None] = relationship(lazy="select", uselist=False)
+
+
+class UserProfile(Base):
+    """How signed notes name a user ("Dr Ana Ruiz", "MD, FIPP") and when they last signed in."""
+
+    __tablename__ = "user_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(120))
+    credentials: Mapped[str | None] = mapped_column(String(120))
+    last_sign_in_at: Mapped[dt.datetime | None]
 
 
 class Membership(Base):
@@ -122,14 +131,26 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
-    # What the patient takes and is allergic to, in the clinician's words (migration 0015),
-    # beside the coded allergies and anticoagulant of the medications record the engine reads.
-    medication_list: Mapped[str | None] = mapped_column(String(2000))
-    allergy_notes: Mapped[str | None] = mapped_column(String(500))
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
         back_populates="patient", order_by="Episode.opened_on")
+    # read when used (a table of its own since 0015, so older migrations never touch it)
+    medication_words: Mapped[MedicationWords | None] = relationship(lazy="select",
+                                                                    uselist=False)
+
+
+class MedicationWords(Base):
+    """What the patient takes and is allergic to, in the clinician's words, beside the coded
+    allergies and anticoagulant of the medications record, which the engine reads."""
+
+    __tablename__ = "patient_medication_words"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    medication_list: Mapped[str | None] = mapped_column(String(2000))
+    allergy_notes: Mapped[str | None] = mapped_column(String(500))
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Episode(Base):

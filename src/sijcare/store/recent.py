@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError
-from sijcare.store.models import Patient, RecentPatient, utcnow
+from sijcare.store.models import MedicationWords, Patient, RecentPatient, utcnow
 from sijcare.store.users import require_member
 
 RECENT = 10  # how many a user is shown
@@ -48,10 +48,16 @@ def set_medication_list(session: Session, patient_id: int, medication_list: str,
     if problems := [(name, f"needs at most {LIMITS[name]} characters")
                     for name, value in values.items() if len(value) > LIMITS[name]]:
         raise RecordError(problems)
-    before = {name: getattr(patient, name) for name in values}
+    words = patient.medication_words
+    before = {name: getattr(words, name) if words else None for name in values}
+    if words is None:
+        words = patient.medication_words = MedicationWords(patient_id=patient.id,
+                                                           updated_by=actor_id)
+        session.add(words)
     for name, value in values.items():
-        setattr(patient, name, value or None)
+        setattr(words, name, value or None)
+    words.updated_by, words.updated_at = actor_id, utcnow()
     session.flush()
     record_event(session, actor_id, "update", "patient", patient.id, patient.clinic_id,
-                 {"before": before, "after": {name: getattr(patient, name) for name in values}})
+                 {"before": before, "after": {name: getattr(words, name) for name in values}})
     return patient

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import UserForm
-from sijcare.store.models import Clinic, Membership, User
+from sijcare.store.models import Clinic, Membership, User, UserProfile, utcnow
 from sijcare.store.web_sessions import end_user_sessions
 
 
@@ -112,11 +112,24 @@ def set_profile(session: Session, user_id: int, full_name: str, credentials: str
     user = _user(session, user_id)
     if problems := profile_problems(full_name, credentials):
         raise RecordError(problems)
-    user.full_name, user.credentials = full_name.strip() or None, credentials.strip() or None
+    profile = _profile(session, user)
+    profile.full_name, profile.credentials = full_name.strip() or None, credentials.strip() or None
     session.flush()
     record_event(session, actor_id, "update", "user", user.id,
-                 detail={"full_name": user.full_name, "credentials": user.credentials})
+                 detail={"full_name": profile.full_name, "credentials": profile.credentials})
     return user
+
+
+def _profile(session: Session, user: User) -> UserProfile:
+    if user.profile is None:
+        user.profile = UserProfile(user_id=user.id)
+        session.add(user.profile)
+    return user.profile
+
+
+def note_sign_in(session: Session, user: User) -> None:
+    """The user signed in now (the admin's list shows when each last did)."""
+    _profile(session, user).last_sign_in_at = utcnow()
 
 
 def profile_problems(full_name: str, credentials: str) -> list[tuple[str, str]]:
@@ -126,8 +139,9 @@ def profile_problems(full_name: str, credentials: str) -> list[tuple[str, str]]:
 
 def signer_name(user: User) -> str:
     """The name a signature shows: "Dr Ana Ruiz, MD" when known, else the username."""
-    name = user.full_name or user.username
-    return f"{name}, {user.credentials}" if user.credentials else name
+    profile = user.profile
+    name = (profile and profile.full_name) or user.username
+    return f"{name}, {profile.credentials}" if profile and profile.credentials else name
 
 
 def reset_password(session: Session, user_id: int, password_hash: str, actor_id: int) -> User:

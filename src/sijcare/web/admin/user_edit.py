@@ -48,7 +48,8 @@ def _edit_page(request: Request, db: DbSession, account: User, values: dict, err
 def edit(request: Request, db: DbSession, admin: Admin, user_id: RowId) -> Response:
     account = _account(db, user_id)
     values = {"role": account.role, "clinic_ids": [str(m.clinic_id) for m in account.memberships],
-              "full_name": account.full_name or "", "credentials": account.credentials or ""}
+              "full_name": (account.profile and account.profile.full_name) or "",
+              "credentials": (account.profile and account.profile.credentials) or ""}
     return _edit_page(request, db, account, values, {})
 
 

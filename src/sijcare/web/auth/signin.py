@@ -16,7 +16,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from sijcare.store import User, get_user_by_username, record_event
-from sijcare.store.models import utcnow
+from sijcare.store.users import note_sign_in
 from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
 from sijcare.web.auth.passwords import verify_password
 from sijcare.web.auth.throttle import Key, LoginThrottle
@@ -57,7 +57,7 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
                                  "administrator to reactivate it.")
     _refuse_if_locked(db, throttle, key, actor_id, username, address)  # failed meanwhile?
     throttle.succeeded(db, key)
-    user.last_sign_in_at = utcnow()
+    note_sign_in(db, user)
     renew_sign_in(request, db, user)
     forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
     record_event(db, user.id, "sign_in", "user", str(user.id),

@@ -1,7 +1,6 @@
 """The clinic's pages for clinicians and staff: patients, episodes and their records, the
 signed assessments, the worklist, the appointment inbox, the registry and reports."""
 
-from sijcare.store.users import signer_name
 from sijcare.web.clinic import (
     banner,
     course_chart,
@@ -26,4 +25,4 @@ ROUTERS = (home.router, patients.router, episodes.router, records.router, signed
            documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
-                             signer_name=signer_name, clinical_banner=banner.clinical_banner)
+                             clinical_banner=banner.clinical_banner)

@@ -50,8 +50,9 @@ def _form(request: Request, patient: Patient, values: dict, errors: dict,
 
 @router.get("/patients/{patient_id}/medication-list", name="patients.medication_list")
 def medication_list(request: Request, patient: Writing) -> Response:
-    return _form(request, patient, {"medication_list": patient.medication_list or "",
-                                    "allergy_notes": patient.allergy_notes or ""}, {})
+    words = patient.medication_words
+    return _form(request, patient, {name: (getattr(words, name) if words else None) or ""
+                                    for name in ("medication_list", "allergy_notes")}, {})
 
 
 @router.post("/patients/{patient_id}/medication-list", name="patients.save_medication_list")

@@ -1,9 +1,9 @@
-"""The clinic app, round two (issue 22, part B): who signs and when they last signed in
-(`users.full_name`, `credentials`, `last_sign_in_at`), the patient's medication list and
-allergies in words beside the coded ones (`patients.medication_list`, `allergy_notes`),
-addenda to signed assessments, documents on a patient (their bytes stay in the private data
-directory), and each user's recent patients. Every new column is NULL on existing rows: not
-recorded. Downgrade drops them.
+"""The clinic app, round two (issue 22, part B): how signed notes name a user and when they
+last signed in (`user_profiles`), the patient's medication list and allergies in words beside
+the coded ones (`patient_medication_words`), addenda to signed assessments, documents on a
+patient (their bytes stay in the private data directory), and each user's recent patients.
+New tables only, so every older migration that loads users or patients through today's
+models still works; nothing is recorded for existing rows. Downgrade drops them.
 
 Revision ID: 0015
 Revises: 0010
@@ -20,15 +20,33 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-USER_COLUMNS = (("full_name", sa.String(120)), ("credentials", sa.String(120)),
-                ("last_sign_in_at", sa.DateTime()))
-PATIENT_COLUMNS = (("medication_list", sa.String(2000)), ("allergy_notes", sa.String(500)))
+TABLES = ("recent_patients", "patient_documents", "assessment_addenda",
+          "patient_medication_words", "user_profiles")
 
 
 def upgrade() -> None:
-    for table, columns in (("users", USER_COLUMNS), ("patients", PATIENT_COLUMNS)):
-        for name, kind in columns:
-            op.add_column(table, sa.Column(name, kind, nullable=True))
+    op.create_table(
+        "user_profiles",
+        sa.Column("user_id", sa.Integer(),
+                  sa.ForeignKey("users.id", name="fk_user_profiles_user_id_users"),
+                  nullable=False),
+        sa.Column("full_name", sa.String(120), nullable=True),
+        sa.Column("credentials", sa.String(120), nullable=True),
+        sa.Column("last_sign_in_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("user_id", name="pk_user_profiles"))
+    op.create_table(
+        "patient_medication_words",
+        sa.Column("patient_id", sa.Integer(),
+                  sa.ForeignKey("patients.id",
+                                name="fk_patient_medication_words_patient_id_patients"),
+                  nullable=False),
+        sa.Column("medication_list", sa.String(2000), nullable=True),
+        sa.Column("allergy_notes", sa.String(500), nullable=True),
+        sa.Column("updated_by", sa.Integer(),
+                  sa.ForeignKey("users.id", name="fk_patient_medication_words_updated_by_users"),
+                  nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("patient_id", name="pk_patient_medication_words"))
     op.create_table(
         "assessment_addenda",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -76,8 +94,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("recent_patients", "patient_documents", "assessment_addenda"):
+    for table in TABLES:
         op.drop_table(table)
-    for table, columns in (("patients", PATIENT_COLUMNS), ("users", USER_COLUMNS)):
-        for name, _ in columns:  # SQLite drops a column in place (no table copy, no FK churn)
-            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
