@@ -89,9 +89,14 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-def sign_in(page, base: str, username: str) -> None:
+def sign_in(page, base: str, username: str, code: str | None = None) -> None:
+    """The sign-in form, and the code form after it for a user with a second factor."""
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if code is not None:
+        page.wait_for_url("**/login/code**")
+        page.get_by_label("One-time code").fill(code)
+        page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -27,11 +28,14 @@ from sijcare.store import (
     sign_assessment,
     upgrade,
 )
+from sijcare.store.second_factors import confirm_enrolment, start_enrolment
 from sijcare.web import Settings, create_app
 from sijcare.web.assessing import assess_episode
 from sijcare.web.auth.passwords import hash_password
 
 PASSWORD = "correct horse battery"
+# Admins must sign in with a second factor: the world's admin has this authenticator.
+ADMIN_SECRET = "KRSXG5CTMVRXEZLUKN2XAZLSONSWG4TF"
 ROLES = ("clinician", "staff", "researcher", "admin")
 TODAY = dt.date.today()
 
@@ -53,16 +57,28 @@ class World:
     sessions: sessionmaker[Session]
     clock: Clock
     ids: dict[str, int] = field(default_factory=dict)
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> TestClient:
         return TestClient(self.app)
+
+    def one_time_code(self, username: str) -> str | None:
+        """The user's current code, if they have an authenticator. The clock moves on a step
+        first: a code is accepted once, and the world's clock stands still."""
+        secret = self.totp_secrets.get(username)
+        if secret is None:
+            return None
+        self.clock.now += 30
+        return pyotp.TOTP(secret).at(self.clock.now)
 
     def signed_in(self, username: str, password: str = PASSWORD) -> TestClient:
         """A client with a session; it sends its CSRF token on every request."""
         client = self.client()
         token = client.get("/api/v1/session").json()["csrf_token"]
-        answer = client.post("/api/v1/session", json={"username": username,
-                                                      "password": password},
+        credentials = {"username": username, "password": password}
+        if (code := self.one_time_code(username)) is not None:
+            credentials["one_time_code"] = code
+        answer = client.post("/api/v1/session", json=credentials,
                              headers={"x-csrf-token": token})
         assert answer.status_code == 200, answer.text
         client.headers["x-csrf-token"] = answer.json()["csrf_token"]
@@ -85,6 +101,9 @@ def build_world(directory, clock: Clock | None = None, url: str | None = None) -
         for role in ROLES:
             clinics = [north.id] if role in ("clinician", "staff") else []
             world.ids[role] = create_user(db, role, hashed, role, clinics).id
+        start_enrolment(db, world.ids["admin"], ADMIN_SECRET)
+        confirm_enrolment(db, world.ids["admin"], 0, [])
+        world.totp_secrets["admin"] = ADMIN_SECRET
         for role in ("clinician", "staff"):
             world.ids[f"south_{role}"] = create_user(db, f"south_{role}", hashed, role,
                                                      [south.id]).id

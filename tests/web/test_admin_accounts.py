@@ -58,6 +58,7 @@ def test_an_admin_edits_role_clinics_name_and_credentials(world: World, admin: T
     changed = account(world, "south_staff")
     assert (changed.role, changed.profile.full_name, changed.profile.credentials) == (
         "clinician", "Dr Ana Ruiz", "MD, FIPP")
+    assert changed.approval_pending  # a new clinician waits for another admin's approval
     assert sorted(m.clinic_id for m in changed.memberships) == sorted(
         [world.ids["north"], world.ids["south"]])
     audit = [e for e in events(world, staff_id) if e.action == "change_access"]

@@ -19,8 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sijcare.store import create_clinic, create_user, session_factory
-from sijcare.web import Settings, create_app, signin
+from sijcare.web import Settings, create_app
 from sijcare.web.admin.accounts import AccountError, add_user
+from sijcare.web.auth import signin
 from sijcare.web.auth.passwords import hash_password, password_problem
 from tests.store.helpers import fresh_database, migrated
 from tests.web.conftest import PASSWORD, World
@@ -100,8 +101,10 @@ def test_a_right_password_found_after_the_lock_is_refused_too(
         racing.setattr(signin, "verify_password", slow_right_guess)
         assert sign_in_form(client, "admin", PASSWORD).status_code == 429
     world.clock.now += 15 * 60 + 1
-    assert sign_in_form(client, "admin", PASSWORD).status_code == 200
-
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    assert client.post("/api/v1/session", headers={"x-csrf-token": token}, json={
+        "username": "admin", "password": PASSWORD,
+        "one_time_code": world.one_time_code("admin")}).status_code == 200
 
 
 # -- L7: new passwords ---------------------------------------------------------------------

@@ -4,7 +4,17 @@ Bad input exits with status 2 and one line per problem on stderr, never a traceb
 Each module below registers its commands on the one `app`.
 """
 
-from sijcare.cli import clinical, database, interop, notify, registry, reminders, web
+from sijcare.cli import (
+    clinical,
+    database,
+    importing,
+    interop,
+    notify,
+    registry,
+    reminders,
+    web,
+)
 from sijcare.cli.base import app
 
-__all__ = ["app", "clinical", "database", "interop", "notify", "registry", "reminders", "web"]
+__all__ = ["app", "clinical", "database", "importing", "interop", "notify", "registry",
+           "reminders", "web"]

@@ -65,4 +65,5 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
         disclaimer=kb.disclaimer,
         courses=courses(f),
         follow_up=follow_up(f),
+        unreviewed=case.unreviewed or [],
     )

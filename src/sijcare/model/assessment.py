@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sijcare.model.case import UnreviewedFact
+
 Status = Literal["met", "not_met", "unknown", "not_covered"]
 CriterionStatus = Literal["met", "not_met", "unknown"]
 Severity = Literal["block", "warn", "info"]
@@ -246,3 +248,6 @@ class Assessment(Out):
     disclaimer: str
     courses: Courses = Field(default_factory=Courses)
     follow_up: list[FollowUpPoint] = Field(default_factory=list)
+    # imported facts no clinician has reviewed: what counts of them already (the stops) and
+    # what waits for review (anything that could open an option)
+    unreviewed: list[UnreviewedFact] = Field(default_factory=list)

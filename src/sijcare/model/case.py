@@ -259,6 +259,17 @@ class Prom(Record):
         return self
 
 
+class UnreviewedFact(Record):
+    """An imported record no clinician has reviewed yet. `counted` names the facts of it that
+    count already (those that can stop an option: `allergy:corticosteroid`, `anticoagulant`,
+    `red_flag:cancer_history`, `pregnant`, `procedure:mis_fusion`); the rest of it counts
+    only once a clinician accepts it."""
+
+    kind: Name
+    record_id: Annotated[int, Field(ge=1)]
+    counted: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list)
+
+
 class Case(Record):
     """The engine's whole input. `as_of` fixes the date every window counts back from."""
 
@@ -274,6 +285,7 @@ class Case(Record):
     medications: Medications | None = None
     allergies: list[Allergy] | None = None
     proms: list[Prom] | None = None
+    unreviewed: list[UnreviewedFact] | None = None  # imported, not yet reviewed
 
     @field_validator("schema_version", mode="before")
     @classmethod

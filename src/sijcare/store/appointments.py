@@ -16,12 +16,12 @@ from sijcare.store.audit import record_event
 from sijcare.store.errors import RecordError
 from sijcare.store.models import AppointmentRequest, Clinic, utcnow
 from sijcare.store.patients import _form, create_episode, create_patient
+from sijcare.store.plausible import EMAIL
 
 Status = Literal["new", "contacted", "declined", "registered"]
 STATUSES: tuple[Status, ...] = ("new", "contacted", "declined", "registered")
 # One plain address: no spaces, no control characters (a header injection, a stray NUL), and
 # nothing after it (`$` would also match before a final line break).
-EMAIL = re.compile(r"^[^@\s<>,;\"\x00-\x1f\x7f-\x9f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,40}$")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from sijcare.labels import inline, words
-from sijcare.model.case import Case
+from sijcare.model.case import Case, UnreviewedFact
 from sijcare.model.case import Patient as CasePatient
 from sijcare.patient_words import flagged_words
 from sijcare.store.errors import NotFound
@@ -27,6 +27,7 @@ from sijcare.store.kinds import KINDS, Kind
 from sijcare.store.models import (
     Episode,
     EpisodeNote,
+    ImportedRecord,
     NoneRecord,
     Patient,
     QuestionnaireLink,
@@ -34,6 +35,7 @@ from sijcare.store.models import (
     User,
 )
 from sijcare.store.outcomes import relief_as_of
+from sijcare.store.unreviewed import stopping_facts, with_stops
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class EpisodeRecords:
     notes: tuple[EpisodeNote, ...] = ()  # free-text notes, by id
     comments: tuple[QuestionnaireLink, ...] = ()  # answered links that carry a comment, by id
     authors: dict[int, str] | None = None  # username by user id, of everyone who recorded
+    unreviewed: frozenset[tuple[str, int]] = frozenset()  # (kind, id) imported, not reviewed
 
     def timeline(self) -> list[TimelineEntry]:
         """Every record, note and patient's comment of the episode, newest first (by its
@@ -194,7 +197,7 @@ class EpisodeRecords:
         patient = self.episode.patient
         if as_of < patient.birth_date:
             raise ValueError(f"{as_of} is before the patient's birth date ({patient.birth_date})")
-        intake, exam, medications = (self._latest(kind, as_of)
+        intake, exam, medications = (self._counted_latest(kind, as_of)
                                      for kind in ("intake", "exam", "medications"))
         return Case(
             as_of=as_of,
@@ -205,7 +208,31 @@ class EpisodeRecords:
             medications=medications.engine() if medications else None,
             allergies=medications.allergies if medications else None,
             **self._lists(as_of),
+            unreviewed=self._unreviewed_facts(as_of),
         )
+
+    def _pending(self, record: StoredRecord) -> bool:
+        return (record.spec.name, record.row.id) in self.unreviewed
+
+    def _counted(self, kind: str, as_of: dt.date) -> list[StoredRecord]:
+        """The kind's records the case counts on `as_of`: reviewed ones, and unreviewed ones
+        that can stop an option (`unreviewed.stopping_facts`)."""
+        return [record for record in self._dated(kind, as_of) if not self._pending(record)
+                or stopping_facts(kind, record.form)]
+
+    def _counted_latest(self, kind: str, as_of: dt.date) -> Any:
+        """The latest reviewed form, with the stops of later unreviewed ones laid over it."""
+        dated = self._dated(kind, as_of)
+        reviewed = [record for record in dated if not self._pending(record)]
+        return with_stops(kind, reviewed[-1].form if reviewed else None,
+                          [record.form for record in dated if self._pending(record)])
+
+    def _unreviewed_facts(self, as_of: dt.date) -> list[UnreviewedFact] | None:
+        found = [UnreviewedFact(kind=record.spec.name, record_id=record.row.id,
+                                counted=stopping_facts(record.spec.name, record.form))
+                 for kind in KINDS for record in self._dated(kind, as_of)
+                 if self._pending(record)]
+        return found or None
 
     def _dated(self, kind: str, as_of: dt.date) -> list[StoredRecord]:
         """The kind's records known on `as_of`: recorded by then, describing then or earlier."""
@@ -222,7 +249,7 @@ class EpisodeRecords:
         lists: dict[str, Any] = {}
         for spec in KINDS.values():
             if spec.case_field:
-                found = [record.form.engine() for record in self._dated(spec.name, as_of)]
+                found = [record.form.engine() for record in self._counted(spec.name, as_of)]
                 if spec.case_field == "conservative_care":
                     found = [_ongoing_on(course, as_of) for course in found]
                 lists[spec.case_field] = found or ([] if spec.name in confirmed_none else None)
@@ -232,10 +259,10 @@ class EpisodeRecords:
 
     def _with_relief(self, as_of: dt.date) -> list[Any]:
         """The procedures known on `as_of`, each with its relief from the outcomes known then."""
-        known = self._dated("procedure_outcome", as_of)
+        known = self._counted("procedure_outcome", as_of)
         return [relief_as_of(record.form.engine(),
                              [o.form for o in known if o.form.procedure_id == record.row.id])
-                for record in self._dated("procedure", as_of)]
+                for record in self._counted("procedure", as_of)]
 
 
 def _ongoing_on(course: Any, as_of: dt.date) -> Any:
@@ -269,11 +296,13 @@ def _read(session: Session, spec: Kind, episode_id: int) -> list[StoredRecord]:
 
 
 def load_episode_records(session: Session, episode_id: int,
-                         kinds: Iterable[str] | None = None) -> EpisodeRecords:
+                         kinds: Iterable[str] | None = None, *,
+                         imported: bool = True) -> EpisodeRecords:
     """Read every record of the episode once: one query per record table, its notes and
     patients' comments, the usernames of who recorded them, and the episode with its
     patient (no query if the session holds them already, as on the episode page). `kinds`
-    reads only those record tables (the others read as empty), for callers that need less."""
+    reads only those record tables (the others read as empty), for callers that need less;
+    `imported=False` skips which imported records await review (a migration before 0011)."""
     wanted = set(KINDS if kinds is None else kinds)
     by_kind = {spec.name: _read(session, spec, episode_id) if spec.name in wanted else []
                for spec in KINDS.values()}
@@ -286,7 +315,9 @@ def load_episode_records(session: Session, episode_id: int,
     ids.discard(None)
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids)))
                    .all()) if ids else {}
-    return EpisodeRecords(episode_id, episode, by_kind, nones, notes, comments, authors)
+    return EpisodeRecords(episode_id, episode, by_kind, nones, notes, comments, authors,
+                          unreviewed_in(session, [episode_id]).get(episode_id, frozenset())
+                          if imported else frozenset())
 
 
 @cache
@@ -317,6 +348,21 @@ def load_many_episode_records(session: Session, episodes: list[Episode]
              for r in rs} - {None}
     authors = dict(session.execute(select(User.id, User.username).where(User.id.in_(users)))
                    .all()) if users else {}
-    return {e.id: EpisodeRecords(e.id, e, by_episode[e.id], nones[e.id], authors=authors)
+    pending = unreviewed_in(session, ids)
+    return {e.id: EpisodeRecords(e.id, e, by_episode[e.id], nones[e.id], authors=authors,
+                                 unreviewed=pending.get(e.id, frozenset()))
             for e in episodes}
+
+
+def unreviewed_in(session: Session, episode_ids: list[int]
+                  ) -> dict[int, frozenset[tuple[str, int]]]:
+    """(kind, id) of each episode's imported records no clinician has reviewed."""
+    found: dict[int, set[tuple[str, int]]] = {}
+    rows = session.execute(select(ImportedRecord.episode_id, ImportedRecord.kind,
+                                  ImportedRecord.record_id)
+                           .where(ImportedRecord.episode_id.in_(episode_ids),
+                                  ImportedRecord.review == "unreviewed"))
+    for episode_id, kind, record_id in rows:
+        found.setdefault(episode_id, set()).add((kind, record_id))
+    return {episode_id: frozenset(kinds) for episode_id, kinds in found.items()}
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     StringConstraints,
@@ -40,6 +41,7 @@ from sijcare.model.case import (
     TestResult,
 )
 from sijcare.model.case import Patient as CasePatient
+from sijcare.store.plausible import EMAIL
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ProvocationTest = Literal[tuple(Provocation.model_fields)]  # type: ignore[valid-type]
@@ -228,12 +230,20 @@ def _folded(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def _one_mailbox(value: str) -> str:
+    """A user's address for security notices: one mailbox, no header injection."""
+    if len(value) > 254 or not EMAIL.match(value):
+        raise ValueError("is not one email address (like name@example.org)")
+    return value
+
+
 class UserForm(Record):
     username: Annotated[str, BeforeValidator(_folded),
                         StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,59}$")]
     password_hash: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     role: Name
     clinic_ids: list[int]
+    email: Annotated[str, AfterValidator(_one_mailbox)] | None = None
 
 
 def dump(form: Record) -> dict[str, Any]:

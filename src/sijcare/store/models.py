@@ -67,6 +67,9 @@ class Clinic(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # IANA zone the clinic's pages show times in (stored times stay UTC).
     time_zone: Mapped[str] = mapped_column(String(60), default="UTC", server_default="UTC")
+    # The clinic's clinicians must sign in with a second factor (admins always must).
+    second_factor_required: Mapped[bool] = mapped_column(default=False,
+                                                         server_default=false())
 
 
 class User(Base):
@@ -80,6 +83,11 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Set by an admin's password reset: the user must choose a new one at next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where security notices go (lockout, password reset, a new device); optional.
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A clinician account an admin created waits for a second admin before it reads patients.
+    created_by: Mapped[int | None]  # the admin who created it (no key: users stay)
+    approval_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
@@ -496,6 +504,62 @@ class WebSession(Base):
     password_fingerprint: Mapped[str] = mapped_column(String(16))
     signed_in_at: Mapped[float]
     last_seen: Mapped[float] = mapped_column(index=True)
+    # When the user last proved who they are (password, and code if enrolled): admin actions
+    # ask again after a while. NULL: at sign-in.
+    verified_at: Mapped[float | None]
+
+
+class SecondFactor(Base):
+    """A user's TOTP secret (RFC 6238). `enrolled_at` is set once the user has typed a first
+    right code; `last_step` is the last time step accepted, so a code is never used twice."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    enrolled_at: Mapped[dt.datetime | None]
+    last_step: Mapped[int | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code for a user who lost the authenticator; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+class KnownDevice(Base):
+    """A browser a user signed in from (a long-lived cookie id, stored as its SHA-256), so a
+    sign-in from any other is announced to the user."""
+
+    __tablename__ = "known_devices"
+    __table_args__ = (UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BreakGlassGrant(Base):
+    """Emergency read access of a clinician to a patient of a clinic they do not belong to:
+    time-limited, with a reason, audited and reported to the admins."""
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (Index("ix_break_glass_grants_user_patient", "user_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
 
 
 class SignInFailure(Base):
@@ -708,3 +772,28 @@ class ConfirmationMail(Base):
     recipient_key: Mapped[str] = mapped_column(String(64))
     sender_key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ImportedRecord(Base):
+    """Where a patient, episode or record came from when it was imported (FHIR), and whether a
+    clinician has reviewed it. `source` names the resource in the sending system (its type and
+    id, or its identifier), so importing the same file again finds it and changes nothing.
+    `kind` is "patient", "episode" or a record kind; `review` is "unreviewed", "accepted" or
+    "rejected" (a rejected record is also marked entered in error)."""
+
+    __tablename__ = "imported_records"
+    __table_args__ = (UniqueConstraint("clinic_id", "source"),
+                      Index("ix_imported_records_episode", "episode_id", "review"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    source: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int]
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    review: Mapped[str] = mapped_column(String(12), default="unreviewed")
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[dt.datetime | None]
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 EARLIEST = dt.date(1900, 1, 1)
+# One mailbox, nothing a mail header could be split on (no CR, LF, comma, angle brackets).
+EMAIL = re.compile(r"^[^@\s<>,;\"\x00-\x1f\x7f-\x9f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # \t \n \r kept
 

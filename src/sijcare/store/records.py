@@ -90,6 +90,20 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
     `recorded_on`). The case as of a day holds only records recorded on or before that day.
     No date may lie after `today` (default: the real today) or before 1900.
     """
+    row, clinic_id = checked_row(session, episode_id, kind, data, actor_id, recorded_on,
+                                 today=today)
+    session.add(row)
+    session.flush()
+    record_event(session, actor_id, "create", kind, row.id, clinic_id,
+                 {"episode_id": episode_id})
+    return row
+
+
+def checked_row(session: Session, episode_id: int, kind: str, data: dict[str, Any],
+                actor_id: int, recorded_on: dt.date | str, *,
+                today: dt.date | None = None) -> tuple[RecordRow, int]:
+    """The record `add_record` would add (not yet in the session) and its clinic's id, once
+    every check has passed; RecordError or NotFound as `add_record`."""
     spec, today = _kind(kind), today or dt.date.today()
     try:
         entered = _RECORDED_ON.validate_python(recorded_on, strict=True)
@@ -115,11 +129,7 @@ def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any
     common = {"episode_id": episode_id, "recorded_on": entered, "recorded_by": actor_id}
     row = (NoneRecord(kind=kind, **common) if isinstance(form, NoneForm)
            else spec.build(form, **common))
-    session.add(row)
-    session.flush()
-    record_event(session, actor_id, "create", kind, row.id, episode.patient.clinic_id,
-                 {"episode_id": episode_id})
-    return row
+    return row, episode.patient.clinic_id
 
 
 VOIDABLE_KINDS: tuple[str, ...] = (*RECORD_KINDS, "none")  # "none": a confirmed-none record

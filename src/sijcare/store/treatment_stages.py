@@ -63,17 +63,19 @@ _SET = (update(ProcedureRecord.__table__)
         .values(stage_at_treatment=bindparam("stage")))
 
 
-def refresh_stages(session: Session, episode_ids: Iterable[int]) -> None:
+def refresh_stages(session: Session, episode_ids: Iterable[int], *,
+                   imported: bool = True) -> None:
     """Derive the stages of the episodes' procedures again and store the ones that changed.
 
     Written with a Core UPDATE, so the procedures do not read as changed records to the
     listeners (the follow-up schedule does not depend on the stage). Episodes without a
-    procedure, as most are while being worked up, are not read at all.
+    procedure, as most are while being worked up, are not read at all. `imported=False`
+    for a migration older than the imported records' table (nothing was imported then).
     """
     for episode_id in sorted(set(episode_ids)):
         if session.scalar(_TREATED, {"episode": episode_id}) is None:
             continue
-        records = load_episode_records(session, episode_id)
+        records = load_episode_records(session, episode_id, imported=imported)
         stages = episode_stages(records)
         changed = [record.row for record in records.by_kind["procedure"]
                    if record.row.stage_at_treatment != stages[record.row.id]]

@@ -28,11 +28,15 @@ def create_clinic(session: Session, name: str, *, demo: bool = False) -> Clinic:
 
 
 def create_user(session: Session, username: str, password_hash: str, role: str,
-                clinic_ids: list[int]) -> User:
-    """A user who may see the patients of `clinic_ids`; usernames are case-insensitive."""
+                clinic_ids: list[int], *, email: str | None = None,
+                created_by: int | None = None) -> User:
+    """A user who may see the patients of `clinic_ids`; usernames are case-insensitive.
+
+    A clinician an admin creates (`created_by`) reads no patient until another admin
+    approves the account (`approve_user`)."""
     try:
         form = UserForm(username=username, password_hash=password_hash, role=role,
-                        clinic_ids=clinic_ids)
+                        clinic_ids=clinic_ids, email=email or None)
     except ValidationError as error:
         raise RecordError(problems_of(error)) from None
     if get_user_by_username(session, form.username) is not None:
@@ -41,6 +45,8 @@ def create_user(session: Session, username: str, password_hash: str, role: str,
     if unknown := sorted(set(form.clinic_ids) - known):
         raise RecordError([("clinic_ids", f"no clinic with id {', '.join(map(str, unknown))}")])
     user = User(username=form.username, password_hash=form.password_hash, role=form.role,
+                email=form.email, created_by=created_by,
+                approval_pending=created_by is not None and form.role == "clinician",
                 memberships=[Membership(clinic_id=cid) for cid in sorted(known)])
     session.add(user)
     session.flush()
@@ -85,7 +91,9 @@ def set_active(session: Session, user_id: int, active: bool, actor_id: int) -> U
 def set_access(session: Session, user_id: int, role: str, clinic_ids: list[int],
                actor_id: int) -> User:
     """An admin changes what a user may do and whose patients they see; audited with the
-    before and after. An admin cannot change their own role (one admin always remains)."""
+    before and after. An admin cannot change their own role (one admin always remains). A
+    user made a clinician waits for another admin's approval, as a clinician account created
+    by an admin does (`approve_user`): the admin who grants the role stands as its creator."""
     user = _user(session, user_id)
     if user_id == actor_id and role != user.role:
         raise RecordError([("role", "you cannot change your own role")])
@@ -96,6 +104,8 @@ def set_access(session: Session, user_id: int, role: str, clinic_ids: list[int],
     after = {"role": role, "clinic_ids": sorted(known)}
     if before == after:
         return user
+    if role == "clinician" and user.role != "clinician":
+        user.approval_pending, user.created_by = True, actor_id
     user.role = role
     kept = [m for m in user.memberships if m.clinic_id in known]
     user.memberships = kept + [Membership(clinic_id=cid) for cid in sorted(known)
@@ -154,6 +164,33 @@ def reset_password(session: Session, user_id: int, password_hash: str, actor_id:
     record_event(session, actor_id, "reset_password", "user", user.id,
                  detail={"sessions_ended": ended})
     return user
+
+
+def approve_user(session: Session, user_id: int, actor_id: int) -> User:
+    """A second admin's approval of a clinician account; the creator cannot approve it."""
+    user = _user(session, user_id)
+    if not user.approval_pending:
+        raise RecordError([("", "the account needs no approval")])
+    if actor_id in (user.created_by, user.id):
+        raise RecordError([("", "another administrator must approve an account you created")])
+    user.approval_pending = False
+    session.flush()
+    record_event(session, actor_id, "approve", "user", user.id,
+                 detail={"created_by": user.created_by})
+    return user
+
+
+def set_second_factor_required(session: Session, clinic_id: int, required: bool,
+                               actor_id: int) -> Clinic:
+    """Whether the clinic's clinicians must sign in with a second factor; audited."""
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise NotFound(f"no clinic {clinic_id}")
+    clinic.second_factor_required = required
+    session.flush()
+    record_event(session, actor_id, "update", "clinic", clinic.id,
+                 detail={"second_factor_required": required})
+    return clinic
 
 
 def change_password(session: Session, user_id: int, password_hash: str) -> User:

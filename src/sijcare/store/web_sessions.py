@@ -70,3 +70,15 @@ def standing(connection: Connection, token: str) -> Standing | None:
 def touch_web_session(connection: Connection, token: str, now: float) -> None:
     connection.execute(update(WebSession).where(WebSession.token_hash == token_hash(token))
                        .values(last_seen=now))
+
+
+def verified_at(db: Session, token: str) -> float | None:
+    """When the sign-in of `token` last proved its user (password, and code if enrolled)."""
+    row = db.execute(select(WebSession.verified_at, WebSession.signed_in_at)
+                     .where(WebSession.token_hash == token_hash(token))).one_or_none()
+    return None if row is None else (row[0] or row[1])
+
+
+def mark_verified(db: Session, token: str, now: float) -> None:
+    db.execute(update(WebSession).where(WebSession.token_hash == token_hash(token))
+               .values(verified_at=now))

@@ -13,10 +13,11 @@ from sijcare import __version__
 from sijcare.store import make_engine, session_factory
 from sijcare.store.documents import MAX_BYTES
 from sijcare.web import errors, fhir
-from sijcare.web.admin import account, user_edit, users
+from sijcare.web.admin import account, security, two_factor, user_edit, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
 from sijcare.web.auth import pages as sign_in_pages
+from sijcare.web.auth import reauth, second_step
 from sijcare.web.auth.actors import ActorCache
 from sijcare.web.auth.csrf import check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
@@ -29,7 +30,8 @@ from sijcare.web.middleware.methods import AllowedMethods
 from sijcare.web.public import ROUTERS as PUBLIC_ROUTERS
 from sijcare.web.settings import Settings
 
-ROUTERS = (sign_in_pages.router, *CLINIC_ROUTERS, users.router, user_edit.router, account.router,
+ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
+           users.router, user_edit.router, account.router, two_factor.router, security.router,
            *API_ROUTERS, *PUBLIC_ROUTERS, fhir.router)
 
 

@@ -88,13 +88,22 @@ class PasswordChangeRequired(Exception):
     """An admin reset the password: the user must choose a new one before anything else."""
 
 
+class SecondFactorRequired(Exception):
+    """The account must enrol an authenticator before anything else (admins; clinicians of a
+    clinic that requires it)."""
+
+
 PASSWORD_CHANGE_PATH = "/account/password"
+ENROLMENT_PATH = "/account/two-factor"
 
 
 async def current_actor_checked(request: Request,
                                 actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if actor.must_change_password and request.url.path != PASSWORD_CHANGE_PATH:
         raise PasswordChangeRequired()
+    if (actor.must_enrol_second_factor and not actor.must_change_password
+            and request.url.path != ENROLMENT_PATH):
+        raise SecondFactorRequired()
     return actor
 
 

@@ -22,7 +22,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sijcare.web.deps import PASSWORD_CHANGE_PATH, NotSignedIn, PasswordChangeRequired
+from sijcare.web.deps import (
+    ENROLMENT_PATH,
+    PASSWORD_CHANGE_PATH,
+    NotSignedIn,
+    PasswordChangeRequired,
+    SecondFactorRequired,
+)
 from sijcare.web.middleware.asgi import HTTPMiddleware
 from sijcare.web.middleware.headers import security_headers
 from sijcare.web.templating import render
@@ -76,6 +82,14 @@ async def password_change_required(request: Request, error: PasswordChangeRequir
         return JSONResponse({"detail": "Your password was reset: change it first (sign in to "
                                        "the app)."}, status_code=403)
     return RedirectResponse(PASSWORD_CHANGE_PATH, status_code=303)
+
+
+async def second_factor_required(request: Request, error: SecondFactorRequired) -> Response:
+    if is_api(request):
+        return JSONResponse({"detail": "Your account needs a second factor: enrol an "
+                                       "authenticator first (sign in to the app)."},
+                            status_code=403)
+    return RedirectResponse(ENROLMENT_PATH, status_code=303)
 
 
 async def http_error(request: Request, error: HTTPException) -> Response:
@@ -170,5 +184,6 @@ class ServerErrors(HTTPMiddleware):
 def install(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, not_signed_in)
     app.add_exception_handler(PasswordChangeRequired, password_change_required)
+    app.add_exception_handler(SecondFactorRequired, second_factor_required)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

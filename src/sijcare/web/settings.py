@@ -73,6 +73,12 @@ class Settings:
     login_window_seconds: int = 15 * 60
     login_failures_per_username: int = 20  # from any address: rotating addresses gains nothing
     actor_cache_seconds: int = 5
+    # sign-in and access (issue 25): admin actions ask for the password (and code) again when
+    # the last proof is older than this; a break-glass grant lasts this long; the code step
+    # of a sign-in must follow the password within this
+    reauth_seconds: int = 10 * 60
+    break_glass_seconds: int = 60 * 60
+    second_step_seconds: int = 5 * 60
     max_body_bytes: int = 1024 * 1024  # larger request bodies answer 413, unread
     # Requests at a time per process (below the pool's connections, see `admission.py`); one
     # over it waits up to `queue_seconds` for a turn, then answers 503.
@@ -97,6 +103,8 @@ class Settings:
             secret_key=secret_key(private_directory(data_dir())),
             secure_cookies=_flag("SIJCARE_SECURE_COOKIES"),
             idle_timeout_seconds=60 * int(os.environ.get("SIJCARE_IDLE_MINUTES", "30")),
+            reauth_seconds=60 * int(os.environ.get("SIJCARE_REAUTH_MINUTES", "10")),
+            break_glass_seconds=60 * int(os.environ.get("SIJCARE_BREAK_GLASS_MINUTES", "60")),
             max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
             **capacity_from_env(database_url),
             **public_site_from_env(),

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sijcare.store import RecordError, User, record_event
 from sijcare.store.users import profile_problems, set_access, set_profile
-from sijcare.web.admin.users import Admin, user_fields
+from sijcare.web.admin.users import Admin, FreshAdmin, user_fields
 from sijcare.web.auth.access import Role
 from sijcare.web.auth.scope import RowId
 from sijcare.web.deps import DbSession, SubmittedForm
@@ -54,7 +54,7 @@ def edit(request: Request, db: DbSession, admin: Admin, user_id: RowId) -> Respo
 
 
 @router.post("/admin/users/{user_id}", name="users.update")
-def update(request: Request, db: DbSession, admin: Admin, user_id: RowId,
+def update(request: Request, db: DbSession, admin: FreshAdmin, user_id: RowId,
            form: SubmittedForm) -> Response:
     """Saves role, clinics, name and credentials together, or nothing with every problem."""
     account = _account(db, user_id)
@@ -88,7 +88,7 @@ def confirm_deactivate(request: Request, db: DbSession, admin: Admin, user_id: R
 
 
 @router.post("/admin/users/{user_id}/unlock", name="users.unlock")
-def unlock(request: Request, db: DbSession, admin: Admin, user_id: RowId) -> Response:
+def unlock(request: Request, db: DbSession, admin: FreshAdmin, user_id: RowId) -> Response:
     """Forgets the failed sign-ins that locked the name (audited), so the user may try again."""
     account = _account(db, user_id)
     forgotten = request.app.state.throttle.unlock(db, account.username)

@@ -142,6 +142,9 @@ class SignedOut(Out):
 class Credentials(In):
     username: Annotated[str, AfterValidator(one_line)] = Field(max_length=200)
     password: str = Field(max_length=1000)
+    one_time_code: str | None = Field(
+        None, max_length=40, description="Required if the account has a second factor: the "
+        "authenticator's current 6 digits, or one of its recovery codes.")
 
 
 class UserOut(BaseModel):

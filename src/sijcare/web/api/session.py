@@ -9,7 +9,8 @@ from sijcare.web.api.schemas import Credentials, SessionOut, UserOut
 from sijcare.web.auth.access import Actor
 from sijcare.web.auth.actors import actor_of
 from sijcare.web.auth.csrf import csrf_token
-from sijcare.web.auth.signin import SignInRefused, sign_in, sign_out
+from sijcare.web.auth.devices import remember_device
+from sijcare.web.auth.signin import SecondFactorNeeded, SignInRefused, sign_in, sign_out
 from sijcare.web.deps import DbSession, NotSignedIn, current_actor
 
 router = APIRouter(prefix="/api/v1/session", tags=["session"])
@@ -34,14 +35,19 @@ async def current_session(request: Request) -> SessionOut:
 
 @router.post("", response_model=SessionOut, responses={401: {}, 403: {}, 429: {}})
 def create_session(request: Request, db: DbSession, credentials: Credentials) -> Response:
-    """Sign in; 5 failures per username and address, or 20 per username from anywhere, in 15
-    minutes lock it for a while (429)."""
+    """Sign in (with `one_time_code` if the account has a second factor); 5 failures per
+    username and address, or 20 per username from anywhere, in 15 minutes lock it for a while
+    (429): wrong codes count as failures too."""
     try:
-        user = sign_in(request, db, credentials.username, credentials.password)
+        user = sign_in(request, db, credentials.username, credentials.password,
+                       credentials.one_time_code)
+    except SecondFactorNeeded:
+        return JSONResponse({"detail": "This account has a second factor: send "
+                                       "one_time_code with the password."}, 401)
     except SignInRefused as refused:
         headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
         return JSONResponse({"detail": refused.message}, refused.status_code, headers)
-    return JSONResponse(_session(request, actor_of(user)).model_dump())
+    return remember_device(request, JSONResponse(_session(request, actor_of(user)).model_dump()))
 
 
 @router.delete("", status_code=204)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from sijcare.store import User
+from sijcare.store.second_factors import enrolled, second_factor_required
 from sijcare.web.auth.access import Actor, Role
 from sijcare.web.auth.sessions import fingerprint
 
@@ -46,10 +47,11 @@ class ActorCache:
             self._entries[key] = (now + self.ttl, actor)
 
 
-def actor_of(user: User) -> Actor:
-    """The user as the web layer sees them: role and clinics, nothing else."""
+def actor_of(user: User, must_enrol_second_factor: bool = False) -> Actor:
+    """The user as the web layer sees them: role, clinics and what they must do first."""
     return Actor(user.id, user.username, Role(user.role),
-                 frozenset(m.clinic_id for m in user.memberships), user.must_change_password)
+                 frozenset(m.clinic_id for m in user.memberships), user.must_change_password,
+                 must_enrol_second_factor, user.approval_pending)
 
 
 def load_actor(sessions: sessionmaker[Session], key: Key) -> Actor | None:
@@ -60,4 +62,4 @@ def load_actor(sessions: sessionmaker[Session], key: Key) -> Actor | None:
         if (user is None or not user.active
                 or fingerprint(user.password_hash) != password_fingerprint):
             return None
-        return actor_of(user)
+        return actor_of(user, second_factor_required(db, user) and not enrolled(db, user.id))

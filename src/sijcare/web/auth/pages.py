@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from pydantic import AfterValidator
 from starlette.responses import RedirectResponse, Response
 
-from sijcare.web.auth.signin import SignInRefused, sign_in, sign_out
+from sijcare.web.auth.devices import remember_device
+from sijcare.web.auth.signin import SecondFactorNeeded, SignInRefused, sign_in, sign_out
 from sijcare.web.deps import DbSession
 from sijcare.web.strict import one_line
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+CODE_PATH = "/login/code"  # the second step (`second_step.py`)
 
 
 def safe_next(path: str | None) -> str:
@@ -46,11 +49,16 @@ def login(request: Request, db: DbSession,
           next: Annotated[str, Form()] = "/") -> Response:
     try:
         sign_in(request, db, username, password)
+    except SecondFactorNeeded as needed:
+        request.state.session.await_code(needed.user.id, needed.user.password_hash,
+                                         request.app.state.settings.clock())
+        return RedirectResponse(f"{CODE_PATH}?{urlencode({'next': safe_next(next)})}",
+                                status_code=303)
     except SignInRefused as refused:
         headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
         return _page(request, safe_next(next), username, refused.message,
                      refused.status_code, headers)
-    return RedirectResponse(safe_next(next), status_code=303)
+    return remember_device(request, RedirectResponse(safe_next(next), status_code=303))
 
 
 @router.post("/logout", name="sign_out")

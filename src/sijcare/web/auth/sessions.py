@@ -48,6 +48,8 @@ class Session:
     user_id: int | None = None
     password_fingerprint: str | None = None  # of the sign-in, as the database holds it
     flash: str | None = None
+    # password right, one-time code still owed: (user id, password fingerprint, since when)
+    pending: tuple[int, str, float] | None = None
     timed_out: bool = False
     fresh: bool = False
     changed: bool = False
@@ -56,11 +58,19 @@ class Session:
         """A new nonce on sign-in, so a token planted before it (fixation) is worthless."""
         self.nonce = secrets.token_urlsafe(18)
         self.user_id, self.password_fingerprint = user_id, fingerprint(password_hash)
-        self.timed_out, self.changed = False, True
+        self.pending, self.timed_out, self.changed = None, False, True
+
+    def await_code(self, user_id: int, password_hash: str, now: float) -> None:
+        """The password was right; the one-time code must come next, on this browser."""
+        self.pending, self.changed = (user_id, fingerprint(password_hash), now), True
+
+    def stop_awaiting_code(self) -> None:
+        if self.pending is not None:
+            self.pending, self.changed = None, True
 
     def sign_out(self) -> None:
         self.nonce = secrets.token_urlsafe(18)
-        self.user_id = self.password_fingerprint = None
+        self.user_id = self.password_fingerprint = self.pending = None
         self.changed = True
 
     def say(self, message: str) -> None:
@@ -90,6 +100,8 @@ class SessionCodec:
 
     def dump(self, session: Session) -> str:
         data = {"n": session.nonce, "u": session.user_id, "f": session.flash}
+        if session.pending:
+            data["p"] = list(session.pending)
         payload = base64.urlsafe_b64encode(
             json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=")
         return f"{payload.decode()}.{self._sign(payload)}"
@@ -107,7 +119,12 @@ class SessionCodec:
             user_id = data["u"]
             if user_id is not None and not isinstance(user_id, int):
                 return None
-            return Session(nonce=str(data["n"]), user_id=user_id, flash=data["f"])
+            pending = data.get("p")
+            if pending is not None:
+                user, print_, since = pending
+                pending = (int(user), str(print_), float(since))
+            return Session(nonce=str(data["n"]), user_id=user_id, flash=data["f"],
+                           pending=pending)
         except (ValueError, KeyError, TypeError):
             return None
 

@@ -1,5 +1,8 @@
 """Signing in and out, shared by the sign-in page and `POST /api/v1/session`.
 
+A user with a second factor signs in in two steps: the password, then a one-time code (or a
+recovery code); both steps count failures under the same username, and only a complete
+sign-in forgets them, so a known password does not buy endless guesses at the code.
 Every attempt is audited (success, wrong credentials, throttled); a throttled attempt is
 refused even with the right password, so guessing cannot go on in the background. Only
 failures are counted (see `throttle.py`): the count is read before the (slow) password check
@@ -15,11 +18,22 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from sijcare.notify.security import notify_security
 from sijcare.store import User, get_user_by_username, record_event
+from sijcare.store.second_factors import enrolled
 from sijcare.store.users import note_sign_in
 from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
+from sijcare.web.auth.devices import recognise_device
 from sijcare.web.auth.passwords import verify_password
+from sijcare.web.auth.second_factor import verify_code
 from sijcare.web.auth.throttle import Key, LoginThrottle
+
+
+@dataclass
+class SecondFactorNeeded(Exception):
+    """The password was right; the user's one-time code must follow."""
+
+    user: User
 
 
 @dataclass
@@ -33,9 +47,25 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def sign_in(request: Request, db: Session, username: str, password: str) -> User:
-    """The signed-in user, with the session rotated; or `SignInRefused` (401 or 429)."""
-    throttle, settings = request.app.state.throttle, request.app.state.settings
+def sign_in(request: Request, db: Session, username: str, password: str,
+            code: str | None = None) -> User:
+    """The signed-in user, with the session rotated; or `SignInRefused` (401 or 429), or
+    `SecondFactorNeeded` when the password was right and the user has a second factor but
+    no `code` came with it (the page then asks for it; the API wants it in the same call)."""
+    user = check_password(request, db, username, password)
+    if enrolled(db, user.id):
+        if code is None:
+            raise SecondFactorNeeded(user)
+        complete_sign_in(request, db, user, check_code(request, db, user, code))
+    else:
+        complete_sign_in(request, db, user)
+    return user
+
+
+def check_password(request: Request, db: Session, username: str, password: str) -> User:
+    """The active user these credentials name, or SignInRefused; a failure is counted and
+    audited. Nothing is forgotten on success: failures of the second step still count."""
+    throttle = request.app.state.throttle
     address = client_address(request)
     key = throttle.key(username, address)
     user = get_user_by_username(db, username.strip().lower())
@@ -44,10 +74,7 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
     db.commit()  # nothing held while the password is checked
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid:
-        throttle.failed(db, key)
-        record_event(db, actor_id, "sign_in", "user", username[:64],
-                     detail={"outcome": "failed", "address": address})
-        db.commit()  # counted at once: other attempts look at the count
+        count_failure(request, db, key, user, "failed")
         raise SignInRefused(401, "Wrong username or password.")
     if not user.active:  # said only to whoever knows the password: it tells a guesser nothing
         record_event(db, actor_id, "sign_in", "user", username[:64],
@@ -56,13 +83,54 @@ def sign_in(request: Request, db: Session, username: str, password: str) -> User
         raise SignInRefused(403, "This account is deactivated. Ask your clinic's "
                                  "administrator to reactivate it.")
     _refuse_if_locked(db, throttle, key, actor_id, username, address)  # failed meanwhile?
-    throttle.succeeded(db, key)
+    return user
+
+
+def check_code(request: Request, db: Session, user: User, code: str) -> str:
+    """The second step: which factor the code was ("totp" or "recovery_code"), or
+    SignInRefused; throttled and counted like the password, under the same username."""
+    throttle = request.app.state.throttle
+    address = client_address(request)
+    key = throttle.key(user.username, address)
+    _refuse_if_locked(db, throttle, key, user.id, user.username, address)
+    factor = verify_code(db, user.id, code, request.app.state.settings.clock())
+    if factor is None:
+        count_failure(request, db, key, user, "wrong_code")
+        raise SignInRefused(401, "Wrong or already used code.")
+    return factor
+
+
+def count_failure(request: Request, db: Session, key: Key, user: User | None,
+                  outcome: str) -> None:
+    """One failure, audited and committed at once (other attempts look at the count); the
+    failure that locks the username tells the user and the admins."""
+    throttle = request.app.state.throttle
+    username, address = key
+    throttle.failed(db, key)
+    record_event(db, user.id if user else None, "sign_in", "user", username[:64],
+                 detail={"outcome": outcome, "address": address})
+    if throttle.wait(db, key) is not None:
+        notify_security(db, "lockout", user, admins=True, username=username, address=address)
+    db.commit()
+
+
+def complete_sign_in(request: Request, db: Session, user: User,
+                     factor: str | None = None) -> None:
+    """Every check passed: the failures from this address are forgotten, the browser is
+    signed in under a new token, the sign-in audited, and a new device announced."""
+    throttle, settings = request.app.state.throttle, request.app.state.settings
+    address = client_address(request)
+    throttle.succeeded(db, throttle.key(user.username, address))
     note_sign_in(db, user)
     renew_sign_in(request, db, user)
     forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
-    record_event(db, user.id, "sign_in", "user", str(user.id),
-                 detail={"outcome": "signed_in", "address": address})
-    return user
+    detail = {"outcome": "signed_in", "address": address}
+    if factor:
+        detail["second_factor"] = factor
+    if recognise_device(request, db, user.id):
+        detail["new_device"] = True
+        notify_security(db, "new_device", user, admins=user.role == "admin", address=address)
+    record_event(db, user.id, "sign_in", "user", str(user.id), detail=detail)
 
 
 def _refuse_if_locked(db: Session, throttle: LoginThrottle, key: Key, actor_id: int | None,

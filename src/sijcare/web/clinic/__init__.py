@@ -3,6 +3,7 @@ signed assessments, the worklist, the appointment inbox, the registry and report
 
 from sijcare.web.clinic import (
     banner,
+    break_glass,
     course_chart,
     documents,
     episodes,
@@ -21,8 +22,8 @@ from sijcare.web.clinic import (
 from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
-           inbox.router, registry.router, reports.router, worklist.router, recent.router,
-           documents.router, research_export.router)
+           inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
+           recent.router, documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
                              clinical_banner=banner.clinical_banner)

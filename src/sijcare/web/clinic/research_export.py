@@ -15,19 +15,11 @@ from starlette.responses import Response
 
 from sijcare.analytics.export import default_key_path, export_key, export_research
 from sijcare.store import record_export
-from sijcare.web.auth.access import Actor, Role
-from sijcare.web.deps import CurrentActor, DbSession, forbidden
+from sijcare.web.auth.access import Actor, Permission
+from sijcare.web.deps import DbSession, require
 
 router = APIRouter(include_in_schema=False)
-
-
-async def researcher(actor: CurrentActor) -> Actor:
-    if actor.role != Role.researcher:
-        raise forbidden(actor)
-    return actor
-
-
-Researcher = Annotated[Actor, Depends(researcher)]
+Researcher = Annotated[Actor, Depends(require(Permission.research_export))]
 
 
 @router.get("/registry/research-export.zip", name="registry.research_export")

@@ -33,7 +33,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     episodes = bind.execute(sa.text("SELECT DISTINCT episode_id FROM procedures")).scalars()
     with Session(bind=bind) as session:
-        refresh_stages(session, list(episodes))
+        refresh_stages(session, list(episodes), imported=False)
         session.flush()
 
 
