@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
@@ -138,8 +140,14 @@ def _profile(session: Session, user: User) -> UserProfile:
 
 
 def note_sign_in(session: Session, user: User) -> None:
-    """The user signed in now (the admin's list shows when each last did)."""
-    _profile(session, user).last_sign_in_at = utcnow()
+    """The user signed in now (the admin's list shows when each last did): one statement
+    that adds or updates the profile, so sign-ins of one user at once never collide."""
+    upsert = (postgresql_insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)
+    now = utcnow()
+    statement = upsert(UserProfile).values(user_id=user.id, last_sign_in_at=now)
+    session.execute(statement.on_conflict_do_update(index_elements=["user_id"],
+                                                    set_={"last_sign_in_at": now}))
 
 
 def profile_problems(full_name: str, credentials: str) -> list[tuple[str, str]]:
