@@ -90,7 +90,7 @@ def test_the_admin_edits_a_user_and_is_asked_before_deactivating(
         demo: tuple[str, World], browser: Browser, width: str) -> None:
     base, world = demo
     page = page_at(browser, width)
-    sign_in(page, base, "admin")
+    sign_in(page, base, "admin", world.one_time_code("admin"))
     page.goto(f"{base}/admin/users")
     accessible(page, f"{width} users")
     page.goto(f"{base}/admin/users/{world.ids['researcher']}")
