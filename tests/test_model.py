@@ -77,7 +77,8 @@ def test_block_with_zero_pain_before_is_invalid():
 def test_course_ending_before_start_is_invalid():
     found = problems(make(conservative_care=[
         {"type": "physical_therapy", "start": "2026-05-01", "end": "2026-04-01"}]))
-    assert any(p.startswith("conservative_care[0]") and "before start" in p for p in found)
+    assert any(p.startswith("conservative_care[0].end") and "before the start" in p
+               for p in found)
 
 
 def test_events_after_as_of_are_invalid():

@@ -121,7 +121,7 @@ INVALID = [
     ("imaging", {"date": "2026-02-30", "modality": "mri"}, "date"),
     ("imaging", {"none": True, "date": "2026-01-01"}, "date"),
     ("care_course", {"type": "physical_therapy", "start": "2026-03-01", "end": "2026-02-01"},
-     ""),
+     "end"),
     ("block", {**BLOCK, "diary": [{"minutes": 15, "pain": 3}, {"minutes": 30, "pain": 1}]},
      "diary"),
     ("block", {**BLOCK, "diary": [{"minutes": 0, "pain": 8}, {"minutes": 30, "pain": 11}]},

@@ -132,6 +132,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/fhir/Questionnaire"): Rule(P.clinical_read),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): Rule(P.clinical_read),
     ("GET", "/fhir/CodeSystem/sijcare"): Rule(P.clinical_read),
+    # what clinicians did with sijcare's cards in the EHR (CDS Hooks feedback): no patient
+    ("GET", "/cds-overrides"): Rule(P.clinical_read),
+    # CDS Hooks and the SMART launch: no session, the EHR's credentials (a signed JWT on
+    # every call, the authorization server's code); tested in tests/cds_hooks and tests/smart
+    **{(method, path): Rule(PUBLIC) for method, path in (
+        ("GET", "/cds-services"), ("POST", "/cds-services/{service_id}"),
+        ("POST", "/cds-services/{service_id}/feedback"),
+        ("GET", "/smart/launch"), ("GET", "/smart/callback"))},
     # the patient site, and links whose token is the credential
     **{(method, path): Rule(PUBLIC) for method, path in (
         ("GET", "/learn"), ("GET", "/learn/sources"), ("GET", "/learn/{slug}"),

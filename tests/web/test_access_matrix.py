@@ -118,7 +118,7 @@ def url(world: World, path: str, rule: Rule, owner: str) -> str:
         request_id=ids[f"{owner}_request"], user_id=ids["target"], clinic_id=ids["north"],
         document_id=ids[f"{owner}_document"],
         questionnaire_id="odi", slug="what-is-si-joint-pain", action="unsubscribe",
-        token="not-a-real-token")
+        token="not-a-real-token", service_id="sijcare-patient-view")
     return filled
 
 

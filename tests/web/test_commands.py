@@ -117,3 +117,11 @@ def test_serve_refuses_a_short_secret_key(tmp_path: Path, monkeypatch: pytest.Mo
     assert done.output.startswith(f"error: SIJCARE_SECRET_KEY is {len(secret)} bytes long; "
                                   "use at least 32")
     assert "first sign-in" not in done.output  # refused before anything was prepared
+
+
+def test_serve_warns_when_emails_would_link_to_this_computer() -> None:
+    from sijcare.cli.web import public_url_warning
+
+    assert "SIJCARE_PUBLIC_URL is not set" in public_url_warning({})
+    assert "127.0.0.1" in public_url_warning({"SIJCARE_PUBLIC_URL": "  "})
+    assert public_url_warning({"SIJCARE_PUBLIC_URL": "https://clinic.example.org"}) is None

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from sijcare import decision
 from sijcare.engine import assess
 from sijcare.model.case import Case
-from sijcare.web.clinic import decision
 from sijcare.web.clinic.presenters import clue_count
 from tests.web.conftest import World
 

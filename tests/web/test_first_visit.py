@@ -83,7 +83,7 @@ def test_a_half_valid_visit_saves_nothing_and_shows_every_error_in_plain_words(
     assert records(clinician, episode) == []  # all or nothing
     page = answer.text
     assert error_of(page, "intake.pain_nrs") == "must be 10 or less"
-    assert "is after the day it was recorded" in error_of(page, "intake.pain_onset")
+    assert "is after today" in error_of(page, "intake.pain_onset")
     assert "familiar pain" in error_of(page, "exam.provocation.faber.result")
     assert error_of(page, "care_course.start") == "is required"
     assert "Input should" not in page
@@ -168,3 +168,29 @@ def test_v2_fields_reach_the_case(world: World, clinician: TestClient, episode: 
     bad = clinician.post(f"/episodes/{episode}/records/prom",
                          data={"date": DAY, "pgic": "9", "recorded_on": DAY})
     assert bad.status_code == 422 and error_of(bad.text, "pgic")
+
+
+def test_every_problem_of_the_visit_shows_in_one_round_once_and_in_form_order(
+        clinician: TestClient) -> None:
+    """The issue's three rounds in one: an impossible date, a non-number, a contradictory tick,
+    a negative duration, NRS 11, shares summing to 70, an end before its start, and a visit
+    day in the future (which the store used to report before anything else, once per part)."""
+    episode = new_episode(clinician)
+    broken = {**VISIT, "intake.pain_onset": "2024-02-30", "intake.pain_nrs": "abc",
+              "intake.red_flags": ["__none__", "fever"], "intake.pain_duration_months": "-3",
+              "intake.pain_areas.sij_region": "50", "intake.pain_areas.buttock_leg": "20",
+              "prom.nrs": "11",
+              "care_course.start": (TODAY - timedelta(days=10)).isoformat(),
+              "care_course.end": (TODAY - timedelta(days=20)).isoformat(),
+              "recorded_on": (TODAY + timedelta(days=3)).isoformat()}
+    page = first_visit(clinician, episode, broken).text
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    items = re.findall(r'<a href="#(f-[a-z-]+)">[^<]*</a>', summary)
+    assert items == ["f-intake-pain-onset", "f-intake-pain-duration-months", "f-intake-pain-nrs",
+                     "f-intake-pain-areas-axial-low-back", "f-intake-red-flags", "f-prom-nrs",
+                     "f-care-course-end", "f-recorded-on"]
+    assert summary.count("<li>") == len(items)  # nothing above the form, nothing twice
+    assert error_of(page, "care_course.end").startswith("is before the start")
+    assert error_of(page, "prom.nrs") == "must be 10 or less"
+    assert page.count("it cannot have happened yet") == 2  # the field and its summary line
+    assert records(clinician, episode) == []

@@ -157,6 +157,15 @@ def test_confirming_none_is_recorded(clinician: TestClient, episode: int) -> Non
     assert answer.status_code == 303
     assert any(e["kind"] == "imaging" and e["data"] == {"none": True}
                for e in timeline(clinician, episode))
+    episode_page = clinician.get(answer.headers["location"]).text
+    assert "Recorded: no imaging." in episode_page and "Imaging saved" not in episode_page
+
+
+def test_choices_read_as_the_knowledge_base_labels_them(clinician: TestClient,
+                                                        episode: int) -> None:
+    page = clinician.get(f"/episodes/{episode}/records/care_course").text
+    assert ">NSAIDs</option>" in page and ">SI-joint belt</option>" in page
+    assert "Nsaid" not in page and "Sij belt" not in page
 
 
 def test_an_unknown_record_kind_is_not_found(clinician: TestClient, episode: int) -> None:

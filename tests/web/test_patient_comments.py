@@ -65,6 +65,8 @@ def test_the_episode_timeline_shows_it_escaped_marked_and_flagged(
     assert "Read today: the patient mentions numbness" in entry
     calm = timeline_item(clinician.get(f"/episodes/{written['calm']}").text, CALM)
     assert "patient-reported" in calm and "Read today" not in calm
+    assert "Entered by the patient, by questionnaire link" in page  # the answers' entries
+    assert "unknown user" not in page
 
 
 def test_the_worklist_lists_it_flagged_first_for_its_clinic_only(

@@ -5,7 +5,9 @@ Web imports live inside the commands, so `sijcare assess` starts without loading
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -16,6 +18,15 @@ from sijcare.cli.database import StoreUrl, database, shown
 
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+
+
+def public_url_warning(environ: Mapping[str, str]) -> str | None:
+    """Emails (questionnaire links, confirmations) link to SIJCARE_PUBLIC_URL: unset, they
+    would send patients to 127.0.0.1, their own computer."""
+    if environ.get("SIJCARE_PUBLIC_URL", "").strip():
+        return None
+    return ("warning: SIJCARE_PUBLIC_URL is not set, so links in emails to patients point to "
+            "http://127.0.0.1:8000; set it to the address patients reach the site at.")
 
 
 @app.command("serve")
@@ -43,6 +54,8 @@ def serve_command(
             fail(str(error))
         engine, created = prepare(target, demo, settings.pool)
     typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
+    if warning := public_url_warning(os.environ):
+        typer.echo(warning, err=True)
     for username, role, password in created:
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
     if demo:

@@ -41,6 +41,7 @@ class Terminology(Item):
     categories: dict[str, Code]
     anticoagulants: dict[str, list[Ingredient]]
     anticoagulant_sources: list[str] = Field(min_length=1)
+    override_reasons: list[Code] = Field(min_length=1)
 
     @property
     def codesystem(self) -> str:
@@ -53,6 +54,10 @@ class Terminology(Item):
     def codings(self, concept: str) -> list[Coding]:
         """The standard codings meaning the same as the vocabulary code (often none)."""
         return self._codings.get(concept, [])
+
+    def override_reasons_codings(self) -> list[Coding]:
+        """A CDS Hooks safety stop's overrideReasons (each with its display)."""
+        return [self._coding(c) for c in self.override_reasons]
 
     def category(self, name: str) -> Coding:
         return self._categories[name]
@@ -106,6 +111,7 @@ def problems(terminology: Terminology, billed: set[tuple[str, str]]) -> list[str
     coded = [(f"concepts.{name}", c) for name, codes in terminology.concepts.items()
              for c in codes] + [(f"categories.{name}", c)
                                 for name, c in terminology.categories.items()]
+    coded += [(f"override_reasons[{i}]", c) for i, c in enumerate(terminology.override_reasons)]
     for where, code in coded:
         if code.system not in terminology.systems:
             found.append(f"{where}: unknown system '{code.system}'")
@@ -132,3 +138,21 @@ def load_terminology() -> Terminology:
     if found := problems(terminology, _billed()):
         raise KnowledgeError("fhir_codes.yaml: " + "; ".join(found))
     return terminology
+
+
+@cache
+def ordered_options() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(system URL, code) -> the policy options an order so coded asks for: the billing
+    codes codes.yaml lists per option, and sijcare's own code of each option's treatments.
+    One code may order more than one option (27096 is a diagnostic or a therapeutic
+    injection)."""
+    terms = load_terminology()
+    names = {"CPT": "cpt", "HCPCS": "hcpcs"}
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for option in _read("codes.yaml")["options"]:
+        keys = [(terms.url(names[c["system"]]), str(c["code"])) for c in option["codes"]
+                if c["system"] in names]
+        keys += [(terms.codesystem, t) for t in [option["option"], *option["treatments"]]]
+        for key in keys:
+            found[key] = (*found.get(key, ()), option["option"])
+    return found

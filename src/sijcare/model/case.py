@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -149,11 +150,14 @@ class CareCourse(Record):
     start: IsoDate
     end: IsoDate | None = None
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> CareCourse:
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        """On the end itself, so that it is reported even when other fields are wrong."""
+        start = info.data.get("start")
+        if end is not None and start is not None and end < start:
+            raise ValueError(f"is before the start ({start})")
+        return end
 
 
 class Tenderness(Record):

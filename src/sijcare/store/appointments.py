@@ -4,7 +4,6 @@ clinic's staff and clinicians, turned into a registered patient without retyping
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, StringConstraints, field_validator, model_validator
@@ -13,16 +12,14 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate, Record
 from sijcare.store.audit import record_event
+from sijcare.store.contacts import checked_email, checked_phone
 from sijcare.store.errors import RecordError
 from sijcare.store.models import AppointmentRequest, Clinic, utcnow
 from sijcare.store.patients import _form, create_episode, create_patient
-from sijcare.store.plausible import EMAIL
+from sijcare.store.plausible import EMAIL as EMAIL  # where the reminders and newsletter look
 
 Status = Literal["new", "contacted", "declined", "registered"]
 STATUSES: tuple[Status, ...] = ("new", "contacted", "declined", "registered")
-# One plain address: no spaces, no control characters (a header injection, a stray NUL), and
-# nothing after it (`$` would also match before a final line break).
-PHONE = re.compile(r"^\+?[0-9 ()./-]{6,40}$")
 
 
 def _line(max_length: int) -> Any:
@@ -58,16 +55,12 @@ class AppointmentForm(Record):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError("is not an email address (like name@example.org)")
-        return value
+        return checked_email(value)
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value is not None and not PHONE.match(value):
-            raise ValueError("use digits, spaces and + ( ) - only, at least 6 digits")
-        return value
+        return checked_phone(value)
 
     @field_validator("birth_date")
     @classmethod
@@ -155,7 +148,8 @@ def register_from_request(session: Session, request: AppointmentRequest,
     patient = create_patient(session, request.clinic_id, {
         "given_name": request.given_name, "family_name": request.family_name,
         "birth_date": request.birth_date.isoformat(), "sex": data.get("sex"),
-        "external_id": data.get("external_id") or None}, actor_id)
+        "external_id": data.get("external_id") or None,
+        "email": request.email, "phone": request.phone}, actor_id)  # how they asked to be reached
     episode = create_episode(session, patient.id, {
         "complaint": data.get("complaint"), "opened_on": data.get("opened_on")}, actor_id)
     request.patient_id, request.episode_id = patient.id, episode.id

@@ -41,6 +41,7 @@ from sijcare.model.case import (
     TestResult,
 )
 from sijcare.model.case import Patient as CasePatient
+from sijcare.store.contacts import checked_email, checked_phone
 from sijcare.store.plausible import EMAIL
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -188,6 +189,12 @@ class PatientForm(Record):
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                   max_length=120)] | None = None
     payer: Name | None = None  # a policy id; it selects the policy episodes open under
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40),
+                     AfterValidator(checked_phone)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
+                     AfterValidator(checked_email)] | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=300)] | None = None
 
     @field_validator("birth_date")
     @classmethod

@@ -139,6 +139,9 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payer: Mapped[str | None] = mapped_column(String(60))  # a policy id: the default policy
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
 
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
@@ -562,6 +565,21 @@ class BreakGlassGrant(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class KeptEntries(Base):
+    """A form submitted after its session ended: sealed by the web app, for the user who typed
+    it, until it is saved after signing in again or `expires_at` passes. Only a hash of the
+    token the browser holds is stored; times are seconds, from the web app's clock."""
+
+    __tablename__ = "kept_entries"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    sealed: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[float]
+    expires_at: Mapped[float]
+
+
 class SignInFailure(Base):
     """One failed sign-in, for the throttle of every server process."""
 
@@ -797,3 +815,54 @@ class ImportedRecord(Base):
     reviewed_at: Mapped[dt.datetime | None]
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# -- CDS Hooks --------------------------------------------------------------------------------
+
+
+class CdsTokenId(Base):
+    """A CDS Hooks JWT's `jti`, kept until the token expires so a replay is refused in every
+    server process; only a hash of issuer and jti is kept."""
+
+    __tablename__ = "cds_token_ids"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class CdsFeedback(Base):
+    """What a clinician in the EHR did with one card: accepted it, or overrode it and why.
+    `rule` and `stop` come from the card's audit entry (what the card said), `ehr_user` is
+    the EHR's user the card was shown to."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (Index("ix_cds_feedback_rule", "rule", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(60))
+    card: Mapped[str] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issuer: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str | None] = mapped_column(String(100))
+    stop: Mapped[str | None] = mapped_column(String(100))
+    ehr_user: Mapped[str | None] = mapped_column(String(200))
+    reason_system: Mapped[str | None] = mapped_column(String(300))
+    reason_code: Mapped[str | None] = mapped_column(String(100))
+    reason_display: Mapped[str | None] = mapped_column(String(300))
+    comment: Mapped[str | None] = mapped_column(Text)
+    accepted_suggestions: Mapped[list[str] | None]
+
+
+class SmartLaunch(Base):
+    """A SMART launch on its way through the EHR's authorization server: the PKCE verifier
+    stays here, server-side, keyed by a hash of the `state` the browser carries; the row is
+    spent by the callback and useless after ten minutes."""
+
+    __tablename__ = "smart_launches"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)

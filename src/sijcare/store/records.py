@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.case import IsoDate
 from sijcare.store.audit import record_event
-from sijcare.store.consistency import born_after, first_problems
+from sijcare.store.consistency import Problem, born_after, first_problems
 from sijcare.store.episode_records import TimelineEntry, load_episode_records
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import NoneForm
@@ -80,6 +80,18 @@ def _late(dates: dict[str, dt.date], entered: dt.date) -> list[tuple[str, str]]:
             for name, value in dates.items() if name in _NOT_AFTER_RECORDING and value > entered]
 
 
+def _entered(recorded_on: dt.date | str, today: dt.date) -> tuple[dt.date, list[Problem]]:
+    """The day of entry and its problems; an unusable day stands in as `today`, so that the
+    record's own problems are still found and reported with it."""
+    try:
+        entered = _RECORDED_ON.validate_python(recorded_on, strict=True)
+    except ValidationError as error:
+        return today, [("recorded_on", problems_of(error)[0][1])]
+    if problem := date_problem(entered, today):
+        return today, [("recorded_on", problem)]
+    return entered, []
+
+
 def add_record(session: Session, episode_id: int, kind: str, data: dict[str, Any],
                actor_id: int, recorded_on: dt.date | str, *,
                today: dt.date | None = None) -> RecordRow:
@@ -105,26 +117,22 @@ def checked_row(session: Session, episode_id: int, kind: str, data: dict[str, An
     """The record `add_record` would add (not yet in the session) and its clinic's id, once
     every check has passed; RecordError or NotFound as `add_record`."""
     spec, today = _kind(kind), today or dt.date.today()
-    try:
-        entered = _RECORDED_ON.validate_python(recorded_on, strict=True)
-    except ValidationError as error:
-        raise RecordError([("recorded_on", problems_of(error)[0][1])]) from None
-    if problem := date_problem(entered, today):
-        raise RecordError([("recorded_on", problem)])
+    entered, day_problems = _entered(recorded_on, today)
     episode = session.get(Episode, episode_id)
     dates = _dates(data)
-    # the dates' problems are known before the form is read, so they show with its own
-    dated = _late(dates, entered) + born_after(
+    # the dates' problems (the day of entry's too) are known before the form is read, so they
+    # show with its own: a form is answered with every problem at once, never in rounds
+    dated = (_late(dates, entered) if not day_problems else []) + born_after(
         {**dates, "recorded_on": entered}, episode.patient.birth_date if episode else None)
     try:
         form = _validate(spec, data, today)
-    except RecordError as error:  # every problem at once, the dates' too
-        raise RecordError(first_problems(error.problems, dated)) from None
+    except RecordError as error:
+        raise RecordError(first_problems(day_problems, error.problems, dated)) from None
     if episode is None:
         raise NotFound(f"no episode {episode_id}")
     require_member(session, actor_id, episode.patient.clinic_id)
-    if problems := first_problems(dated, spec.problems(session, episode_id, form, entered)
-                                  if isinstance(form, spec.form) else ()):
+    if problems := first_problems(day_problems, dated, spec.problems(
+            session, episode_id, form, entered) if isinstance(form, spec.form) else ()):
         raise RecordError(problems)
     common = {"episode_id": episode_id, "recorded_on": entered, "recorded_by": actor_id}
     row = (NoneRecord(kind=kind, **common) if isinstance(form, NoneForm)

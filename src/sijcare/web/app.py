@@ -12,14 +12,14 @@ from sqlalchemy import Engine
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
 from sijcare.store.documents import MAX_BYTES
-from sijcare.web import errors, fhir
+from sijcare.web import cds_hooks, errors, fhir, smart
 from sijcare.web.admin import account, security, two_factor, user_edit, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
+from sijcare.web.auth import kept, reauth, second_step
 from sijcare.web.auth import pages as sign_in_pages
-from sijcare.web.auth import reauth, second_step
 from sijcare.web.auth.actors import ActorCache
-from sijcare.web.auth.csrf import check_csrf
+from sijcare.web.auth.csrf import SessionEnded, check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.auth.throttle import LoginThrottle
 from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
@@ -32,7 +32,7 @@ from sijcare.web.settings import Settings
 
 ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
            users.router, user_edit.router, account.router, two_factor.router, security.router,
-           *API_ROUTERS, *PUBLIC_ROUTERS, fhir.router)
+           *API_ROUTERS, *PUBLIC_ROUTERS, fhir.router, cds_hooks.router, smart.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -65,6 +65,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    app.add_exception_handler(SessionEnded, kept.session_ended)  # type: ignore[arg-type]
     fhir.install(app)
+    cds_hooks.install(app)
+    smart.install(app)
     app.openapi = lambda: api_openapi.documented(app)  # type: ignore[method-assign]
     return app

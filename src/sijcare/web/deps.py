@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import nullcontext
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from anyio import CancelScope
 from fastapi import Depends, HTTPException, Query, Request
@@ -53,6 +53,23 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+T = TypeVar("T")
+
+
+def _run(sessions: Callable[[], Session], work: Callable[[Session], T]) -> T:
+    with sessions() as db:
+        result = work(db)
+        db.commit()
+        return result
+
+
+async def in_db(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(session)` in a short committed transaction of its own, in a worker thread: for
+    a request whose slow part (calls to another server, the engine) must hold no connection
+    and, on SQLite, no write lock."""
+    state = request.app.state
+    async with state.db_gate or nullcontext():
+        return await run_in_threadpool(_run, state.sessions, work)
 
 
 def end_reads(db: Session) -> None:

@@ -56,6 +56,11 @@ def secret_key(directory: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -95,6 +100,12 @@ class Settings:
     # follow-up: how long a questionnaire link works, how often a point may be reminded
     questionnaire_days: int = 14
     reminder_every_days: int = 7
+    # CDS Hooks: the JSON file of the EHRs allowed to call (SIJCARE_CDS_ISSUERS), see
+    # web/cds_hooks/issuers.py; None: every call answers 401
+    cds_issuers: Path | None = None
+    # SMART App Launch: the EHRs sijcare may be launched from (SIJCARE_SMART_ISSUERS), see
+    # web/smart/issuers.py; None: every launch is refused
+    smart_issuers: Path | None = None
 
     @classmethod
     def from_env(cls, database_url: str) -> Settings:
@@ -109,6 +120,8 @@ class Settings:
             **capacity_from_env(database_url),
             **public_site_from_env(),
             **follow_up_from_env(),
+            cds_issuers=_path("SIJCARE_CDS_ISSUERS"),
+            smart_issuers=_path("SIJCARE_SMART_ISSUERS"),
         )
 
 

@@ -56,21 +56,35 @@ def attach(problems: list[tuple[str, str]], errors: dict[str, str], names: Itera
     """Put each store-reported `(path, message)` next to the input it came from.
 
     A path names an input directly, through the draft's `inputs` map, or as the parent of
-    inputs (`pain_areas` -> its first share); anything else is shown above the form. In a
-    combined form, only the inputs named `prefix...` are the record's, and keep the prefix.
+    inputs (`pain_areas` -> its first share); anything else is shown above the form, once. In
+    a combined form, only the inputs named `prefix...` are the record's, and keep the prefix;
+    a path naming an input of the whole form (the visit's day) lands there, once for all parts.
     """
-    names = [n.removeprefix(prefix) for n in names if n.startswith(prefix)]
+    every = list(names)
+    own = [n.removeprefix(prefix) for n in every if n.startswith(prefix)]
     for path, message in problems:
         message = plain(message)
         name = (inputs or {}).get(path)
         if name is None and path:
-            name = ((path if path in names else None)
-                    or next((n for n in names if n.startswith(path + ".")), None))
-        if name:
+            name = ((path if path in own else None)
+                    or next((n for n in own if n.startswith(path + ".")), None))
+        name = name or path
+        if prefix + name in every:
             errors.setdefault(prefix + name, message)
+        elif name in every:  # an input of the whole combined form (the visit's day)
+            errors.setdefault(name, message)
         else:
+            lines = errors[FORM_LEVEL].split("; ") if errors.get(FORM_LEVEL) else []
             line = f"{path}: {message}" if path else message
-            errors[FORM_LEVEL] = "; ".join(filter(None, [errors.get(FORM_LEVEL), line]))
+            errors[FORM_LEVEL] = "; ".join(lines if line in lines else [*lines, line])
+
+
+def in_form_order(errors: dict[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The errors as the form asks its inputs (the form's own problems first), so the summary
+    reads top to bottom like the form."""
+    rank = {name: i for i, name in enumerate(names)}
+    return dict(sorted(errors.items(), key=lambda item: (
+        item[0] != FORM_LEVEL, rank.get(item[0], len(rank)))))
 
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -106,7 +120,7 @@ def _read(spec: FormField, raw: Value) -> Any:
         except ValueError:
             raise ValueError("enter a real date as YYYY-MM-DD") from None
     if spec.kind == "number":
-        return parse_number(text)
+        return _within(spec, parse_number(text))
     if spec.kind == "text":
         return text
     if spec.kind == "password":
@@ -118,6 +132,16 @@ def _read(spec: FormField, raw: Value) -> Any:
     if text not in {value for value, _ in spec.choices}:
         raise ValueError("choose one of the listed options")
     return int(text) if spec.whole else text
+
+
+def _within(spec: FormField, number: float) -> float:
+    """The number if the field's range holds it: checked here, in the field's words, so a
+    record is not refused later in a second round (or in the store's words)."""
+    if spec.low is not None and number < spec.low:
+        raise ValueError(f"must be {spec.low:g} or more")
+    if spec.high is not None and number > spec.high:
+        raise ValueError(f"must be {spec.high:g} or less")
+    return number
 
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:

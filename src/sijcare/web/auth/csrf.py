@@ -12,6 +12,17 @@ from fastapi import HTTPException, Request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Authenticated by a bearer JWT alone, never by the session cookie: nothing to forge.
+BEARER_ONLY = ("/cds-services/",)
+
+
+class SessionEnded(Exception):
+    """A form typed in this app under a sign-in that has since timed out: its entries are kept
+    for `user_id` (`auth/kept.py`) instead of refused with the rest."""
+
+    def __init__(self, user_id: int):
+        super().__init__(user_id)
+        self.user_id = user_id
 
 
 def csrf_token(request: Request) -> str:
@@ -24,14 +35,20 @@ def csrf_token(request: Request) -> str:
 
 async def check_csrf(request: Request) -> None:
     """App-wide dependency: refuse an unsafe request without this session's token."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.url.path.startswith(BEARER_ONLY):
         return
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         sent = (await request.form()).get("csrf_token")
-    expected = request.app.state.codec.csrf_token(request.state.session)
-    # bytes, not str: compare_digest refuses non-ASCII str, and a header may hold anything
-    if not isinstance(sent, str) or not hmac.compare_digest(
-            sent.encode(errors="replace"), expected.encode()):
+    codec, session = request.app.state.codec, request.state.session
+    if not _matches(sent, codec.csrf_token(session)):
+        if session.ended and _matches(sent, codec.csrf_token_of(session.ended[0])):
+            raise SessionEnded(session.ended[1])  # typed in this app, signed out meanwhile
         raise HTTPException(403, "The form has expired or did not come from this site "
                                  "(missing or wrong CSRF token). Reload the page and retry.")
+
+
+def _matches(sent: object, expected: str) -> bool:
+    # bytes, not str: compare_digest refuses non-ASCII str, and a header may hold anything
+    return isinstance(sent, str) and hmac.compare_digest(sent.encode(errors="replace"),
+                                                         expected.encode())

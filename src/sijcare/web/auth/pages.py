@@ -10,6 +10,7 @@ from pydantic import AfterValidator
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.web.auth.devices import remember_device
+from sijcare.web.auth.kept import resume
 from sijcare.web.auth.signin import SecondFactorNeeded, SignInRefused, sign_in, sign_out
 from sijcare.web.deps import DbSession
 from sijcare.web.strict import one_line
@@ -28,9 +29,10 @@ def safe_next(path: str | None) -> str:
 
 
 def _page(request: Request, next_path: str, username: str = "", problem: str | None = None,
-          status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+          status_code: int = 200, headers: dict[str, str] | None = None,
+          kept: str = "") -> Response:
     response = render(request, "auth/login.html", {
-        "next_path": next_path, "username": username, "problem": problem,
+        "next_path": next_path, "username": username, "problem": problem, "kept": kept,
         "idle_minutes": request.app.state.settings.idle_timeout_seconds // 60},
         status_code=status_code)
     response.headers.update(headers or {})
@@ -46,9 +48,11 @@ def login_form(request: Request, next: str | None = None) -> Response:
 def login(request: Request, db: DbSession,
           username: Annotated[str, AfterValidator(one_line), Form(max_length=200)],
           password: Annotated[str, Form(max_length=1000)],
-          next: Annotated[str, Form()] = "/") -> Response:
+          next: Annotated[str, Form()] = "/",
+          kept: Annotated[str, AfterValidator(one_line), Form(max_length=100)] = "") -> Response:
+    """With `kept`, the entries kept when the session ended are sent on after signing in."""
     try:
-        sign_in(request, db, username, password)
+        user = sign_in(request, db, username, password)
     except SecondFactorNeeded as needed:
         request.state.session.await_code(needed.user.id, needed.user.password_hash,
                                          request.app.state.settings.clock())
@@ -57,7 +61,9 @@ def login(request: Request, db: DbSession,
     except SignInRefused as refused:
         headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
         return _page(request, safe_next(next), username, refused.message,
-                     refused.status_code, headers)
+                     refused.status_code, headers, kept)
+    if kept and (sent_on := resume(request, db, user, kept)):
+        return remember_device(request, sent_on)
     return remember_device(request, RedirectResponse(safe_next(next), status_code=303))
 
 

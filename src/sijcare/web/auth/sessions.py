@@ -51,6 +51,7 @@ class Session:
     # password right, one-time code still owed: (user id, password fingerprint, since when)
     pending: tuple[int, str, float] | None = None
     timed_out: bool = False
+    ended: tuple[str, int] | None = None  # (nonce, user id) of a sign-in that just timed out
     fresh: bool = False
     changed: bool = False
 
@@ -130,7 +131,10 @@ class SessionCodec:
 
     def csrf_token(self, session: Session) -> str:
         """The form token: derived from the session nonce, so it needs no storage."""
-        return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
+        return self.csrf_token_of(session.nonce)
+
+    def csrf_token_of(self, nonce: str) -> str:
+        return hmac.new(self._csrf_key, nonce.encode(), hashlib.sha256).hexdigest()
 
 
 class SessionMiddleware:
@@ -162,6 +166,7 @@ class SessionMiddleware:
             session.sign_out()
         elif (now - held.last_seen > self.settings.idle_timeout_seconds
               or now - held.signed_in_at > self.settings.session_lifetime_seconds):
+            session.ended = (session.nonce, session.user_id)
             session.sign_out()
             session.timed_out = True
         else:

@@ -1,9 +1,11 @@
 """The clinic's pages for clinicians and staff: patients, episodes and their records, the
-signed assessments, the worklist, the appointment inbox, the registry and reports."""
+signed assessments, the worklist, the appointment inbox, the registry and reports, and what
+clinicians did with sijcare's cards in the EHR."""
 
 from sijcare.web.clinic import (
     banner,
     break_glass,
+    cds_overrides,
     course_chart,
     documents,
     episodes,
@@ -23,7 +25,7 @@ from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
            inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
-           recent.router, documents.router, research_export.router)
+           cds_overrides.router, recent.router, documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
                              clinical_banner=banner.clinical_banner)

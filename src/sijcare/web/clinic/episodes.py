@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from sijcare import decision
 from sijcare.engine import DEFAULT_POLICY
 from sijcare.knowledge import load_knowledge
 from sijcare.labels import located
@@ -40,7 +41,6 @@ from sijcare.web.assessing import (
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
 from sijcare.web.auth.scope import RowId, episode_scope
-from sijcare.web.clinic import decision
 from sijcare.web.clinic.banner import banner
 from sijcare.web.clinic.chart_cache import chart_tag, drawn, matches
 from sijcare.web.clinic.course_chart import course_chart

@@ -27,7 +27,8 @@ RESULT: Choices = (("positive", "Positive"), ("negative", "Negative"))
 
 
 def _words(ids: tuple[str, ...]) -> Choices:
-    return tuple((i, i.replace("_", " ").capitalize()) for i in ids)
+    """The codes with their labels from the knowledge base ("NSAIDs", not "Nsaid")."""
+    return tuple((i, label(i)) for i in ids)
 
 
 def _pain(name: str, label: str, hint: str = "") -> FormField:
@@ -328,6 +329,9 @@ def patient_fields(clinics: Choices) -> list[FormField]:
         FormField("payer", "Payer", "choice",
                   tuple((p.id, p.name) for p in load_knowledge().policies.values()),
                   hint="Selects the policy the patient's episodes are assessed under."),
+        FormField("phone", "Phone", "text", hint="Optional; like +41 79 123 45 67."),
+        FormField("email", "Email", "text", hint="Optional; like name@example.org."),
+        FormField("address", "Postal address", "text", hint="Optional; one line."),
     ]
     if len(clinics) > 1:
         fields.append(FormField("clinic_id", "Clinic", "choice", clinics))

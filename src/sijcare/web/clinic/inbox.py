@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from sijcare.screen_questions import answers_in_words
-from sijcare.store import RecordError
+from sijcare.store import Patient, RecordError
 from sijcare.store.appointments import (
     STATUSES,
     list_requests,
@@ -26,6 +26,7 @@ from sijcare.store.models import AppointmentRequest
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import RowId, _admit, clinic_scope
+from sijcare.web.clinic.duplicates import CONFIRM_NEW, unconfirmed_duplicates
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.templating import render
 
@@ -63,9 +64,10 @@ def inbox(request: Request, db: DbSession, actor: Listing, note: Audited,
 
 
 def _request_page(request: Request, item: AppointmentRequest, errors: dict[str, str] | None
-                  = None, values: dict[str, str] | None = None, status_code: int = 200
-                  ) -> Response:
+                  = None, values: dict[str, str] | None = None, status_code: int = 200,
+                  candidates: list[Patient] | None = None) -> Response:
     return render(request, "clinic/inbox_show.html", {
+        "candidates": candidates or [], "confirm": CONFIRM_NEW,
         "item": item, "answers": answers_in_words(item.screen_answers or {}),
         "result_words": RESULT_WORDS, "sex_choices": SEX_CHOICES, "errors": errors or {},
         "values": values or {"complaint": "Low back or buttock pain (appointment request)",
@@ -99,6 +101,12 @@ def register(request: Request, db: DbSession, actor: CurrentActor, item: Handlin
     """A registered patient with an open episode, from the request's own details."""
     values = {k: str(form.get(k, "")).strip() for k in ("sex", "external_id", "complaint",
                                                         "opened_on")}
+    if item.patient_id is None and (candidates := unconfirmed_duplicates(db, item.clinic_id, {
+            "given_name": item.given_name, "family_name": item.family_name,
+            "birth_date": item.birth_date.isoformat(),
+            "external_id": values["external_id"] or None}, form)):
+        note.detail["outcome"] = "possible duplicate"
+        return _request_page(request, item, values=values, candidates=candidates)
     try:
         register_from_request(db, item, values, actor.id)
     except RecordError as error:

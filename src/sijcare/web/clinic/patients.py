@@ -29,6 +29,7 @@ from sijcare.store.recent import note_opened
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
+from sijcare.web.clinic.duplicates import CONFIRM_NEW, unconfirmed_duplicates
 from sijcare.web.clinic.forms import CLOSING, CORRECTION_REASON, EPISODE_FIELDS, patient_fields
 from sijcare.web.deps import CurrentActor, DbSession, Page, SubmittedForm
 from sijcare.web.forms import Choices, FormField
@@ -69,11 +70,13 @@ def patient_list(request: Request, db: DbSession, actor: Listing, note: Audited,
 
 
 def _registration(request: Request, db: DbSession, actor: Actor, values: dict,
-                  errors: dict, status_code: int = 200) -> Response:
+                  errors: dict, status_code: int = 200,
+                  candidates: list[Patient] | None = None) -> Response:
     fields = patient_fields(clinic_choices(db, actor))
     return render(request, "clinic/patients/new.html", {
         "fields": fields, "fields_by_name": {f.name: f for f in fields}, "values": values,
-        "errors": errors}, status_code=status_code)
+        "errors": errors, "candidates": candidates or [], "confirm": CONFIRM_NEW},
+        status_code=status_code)
 
 
 @router.get("/patients/new", name="patients.new")
@@ -90,6 +93,9 @@ def register_patient(request: Request, db: DbSession, actor: Registering, note: 
     requested = data.pop("clinic_id", None)
     try:  # even with typing errors, so that every problem shows at once
         clinic_id = registering_clinic(actor, None if requested is None else int(requested))
+        if not errors and (candidates := unconfirmed_duplicates(db, clinic_id, data, form)):
+            note.detail["outcome"] = "possible duplicate"
+            return _registration(request, db, actor, values, {}, 200, candidates)
         patient = create_patient(db, clinic_id, data, actor.id)
     except RecordError as error:
         attach(error.problems, errors, values)

@@ -12,10 +12,10 @@ from functools import lru_cache
 from markupsafe import Markup
 
 from sijcare import labels
+from sijcare.decision import STATUS_WORDS
 from sijcare.knowledge import Stage, load_knowledge, short_citation
 from sijcare.model.assessment import Alert, PainPattern
 from sijcare.stops import status_words
-from sijcare.web.clinic.decision import STATUS_WORDS
 
 SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 SEVERITY_LABELS = {"block": "Blocks the option", "warn": "Warning", "info": "Note"}

@@ -36,7 +36,7 @@ from sijcare.web.clinic.forms import (
 from sijcare.web.clinic.submissions import Draft, Submission, fill, read_form, values_from
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import Choices, RecordForm
-from sijcare.web.submissions import attach
+from sijcare.web.submissions import attach, in_form_order
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -128,11 +128,13 @@ def add(request: Request, db: DbSession, actor: CurrentActor, episode: Writing, 
     else:
         submission = read_form(form, raw)
     _save(db, actor.id, episode, form, submission)
+    submission.errors = in_form_order(submission.errors, (f.name for f in form.fields()))
     if submission.errors:
         db.rollback()  # a half-valid form saves nothing, not even its valid parts
         note.detail["outcome"] = "invalid"
         return _form_page(request, episode, form, submission, 422)
-    request.state.session.say(f"{form.title} saved.")
+    request.state.session.say(f"Recorded: no {form.title.lower()}." if raw.get("none") ==
+                              "confirmed" else f"{form.title} saved.")
     return RedirectResponse(f"/episodes/{episode.id}#timeline", status_code=303)
 
 

@@ -66,7 +66,8 @@ def _first_visit(data: dict[str, Any], errors: dict[str, str],
             part["date"] = recorded_on
         part_errors: dict[str, str] = {}
         for draft in FINISH.get(kind, _single)(part, part_errors):
-            drafts.append(Draft(draft.data, draft.inputs, kind, kind + "."))
+            inputs = {**draft.inputs, "date": "recorded_on"} if kind == "prom" else draft.inputs
+            drafts.append(Draft(draft.data, inputs, kind, kind + "."))
         if kind == "prom":
             part_errors.pop("date", None)  # the visit's date, asked (and reported) once
         errors.update({f"{kind}.{name}" if name else name: message

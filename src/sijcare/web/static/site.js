@@ -6,6 +6,10 @@ document.addEventListener("change", (event) => {
   if (select && select.form) select.form.requestSubmit();
 });
 
+// Entries kept while signed out: sent on at once after signing in again (the button without
+// this file).
+document.querySelector("form[data-send-on-load]")?.submit();
+
 // After a refused form, move focus to the list of problems so it is read out first.
 document.querySelector(".error-summary:not([hidden])")?.focus();
 

@@ -6,7 +6,7 @@ known devices, and break-glass grants.
 Every existing account stays as it was: no approval pending, no factor enrolled (admins are
 asked to enrol at their next sign-in), no email.
 
-Revision ID: 0016
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-20
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
