@@ -155,3 +155,20 @@ def test_registry_command_refuses_an_unknown_stage(clinic, tmp_path: Path) -> No
     assert done.stderr.startswith("error: --stage: 'Diagnostic block' is not a stage; one of: "
                                   "urgent_referral, ")
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_the_kaplan_meier_legend_sits_below_the_curves(clinic) -> None:
+    """The legend once covered the curves (upper right); now it is below the plotting area,
+    and the bands are light enough that the curves stay on top."""
+    engine, _ = clinic
+    with engine.connect() as connection:
+        view = registry_view(connection, Filters(), suppress=False)
+    chart = view.charts["durability"]
+    axes = chart.figure.axes[0]
+    legend = axes.get_legend()
+    assert legend is not None
+    assert "<svg" in chart.svg  # drawn, so the boxes below are where they are shown
+    renderer = chart.figure._get_renderer()
+    assert legend.get_window_extent(renderer).y1 < axes.get_window_extent(renderer).y0
+    bands = [c for c in axes.collections if hasattr(c, "get_alpha")]
+    assert bands and all((c.get_alpha() or 1) <= 0.1 for c in bands)

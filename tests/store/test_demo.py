@@ -177,3 +177,28 @@ def test_every_drawn_episode_makes_a_valid_case_on_every_day_it_was_recorded(
                 days += 1
     engine.dispose()
     assert days > 3 * len(episodes)
+
+
+def test_a_drawn_cohort_arrives_with_its_follow_up_schedule_derived(fresh_url: str) -> None:
+    """`sijcare demo-data` bulk-inserts past the listener that derives schedules: it derives
+    them itself, the same points a clinician's records would give, so the worklist shows
+    due, missed and done points on the demo."""
+    from sijcare.analytics.cohort import store_cohort
+    from sijcare.store.follow_up import refresh_schedule, status_on
+    from sijcare.store.models import FollowUpPoint, ProcedureRecord
+
+    engine = migrated(fresh_url)
+    with session_factory(engine)() as session:
+        store_cohort(session, 40, seed=6, today=TODAY, batch=15)
+        session.commit()
+        assert count(session, ProcedureRecord) > 20
+        stored = session.scalars(select(FollowUpPoint)).all()
+        assert {status_on(p, TODAY) for p in stored} >= {"done", "missed"}
+        assert len({p.episode_id for p in stored}) >= count(session, Episode) * 3 // 4
+        before = {(p.id, p.key, p.window_from, p.done) for p in stored}
+        for episode_id in {p.episode_id for p in stored}:
+            refresh_schedule(session, episode_id, TODAY)
+        again = {(p.id, p.key, p.window_from, p.done)
+                 for p in session.scalars(select(FollowUpPoint))}
+        assert again == before
+    engine.dispose()

@@ -64,6 +64,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # no merge in the matrix's world: the admin's answer is "no such merge"
     ("POST", "/admin/merges/{merge_id}/unmerge"): Rule(P.users_manage,
                                                       own_answers=frozenset({404})),
+    ("GET", "/admin/users/{user_id}"): Rule(P.users_manage),
+    ("POST", "/admin/users/{user_id}"): Rule(P.users_manage),
+    ("GET", "/admin/users/{user_id}/deactivate"): Rule(P.users_manage),
+    ("POST", "/admin/users/{user_id}/unlock"): Rule(P.users_manage),
     # patients and episodes: pages
     ("GET", "/patients"): Rule(P.demographics_read),
     ("GET", "/patients/new"): Rule(P.patient_register),
@@ -80,6 +84,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/episodes/{episode_id}/report.pdf"): scoped(P.clinical_read),
     ("GET", "/episodes/{episode_id}/prior-auth.pdf"): scoped(P.clinical_read),
     ("GET", "/episodes/{episode_id}/signed/{signed_id}"): scoped(P.clinical_read),
+    ("POST", "/episodes/{episode_id}/signed/{signed_id}/addenda"): scoped(P.assessment_sign),
+    ("GET", "/episodes/{episode_id}/signed/{signed_id}/assessment.pdf"):
+        scoped(P.clinical_read),
+    ("GET", "/patients/{patient_id}/medication-list"): scoped(P.clinical_write),
+    ("POST", "/patients/{patient_id}/medication-list"): scoped(P.clinical_write),
+    ("GET", "/patients/{patient_id}/documents"): scoped(P.clinical_read),
+    ("POST", "/patients/{patient_id}/documents"): scoped(P.clinical_write),
+    ("GET", "/patients/{patient_id}/documents/{document_id}"): scoped(P.clinical_read),
+    ("GET", "/recent"): Rule(P.demographics_read),
     ("POST", "/episodes/{episode_id}/sign"): scoped(P.assessment_sign),
     ("GET", "/episodes/{episode_id}/records/{kind}"): scoped(P.clinical_write),
     ("POST", "/episodes/{episode_id}/records/{kind}"): scoped(P.clinical_write),
@@ -100,6 +113,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/worklist"): Rule(P.clinical_read),
     ("GET", "/worklist/response-rates"): Rule(P.clinical_read),
     ("GET", "/registry"): Rule(P.case_assess), ("GET", "/registry/report.pdf"): Rule(P.case_assess),
+    ("GET", "/registry/research-export.zip"): Rule(P.research_export),
     # the JSON API
     ("GET", "/api/v1/patients"): Rule(P.demographics_read),
     ("POST", "/api/v1/patients"): Rule(P.patient_register),

@@ -27,6 +27,7 @@ from sijcare.store import (
     sign_assessment,
 )
 from sijcare.store.appointments import create_request
+from sijcare.store.documents import add_document, documents_dir
 from sijcare.store.models import FollowUpPoint
 from sijcare.web.assessing import assess_episode
 from sijcare.web.auth.access import ROLE_PERMISSIONS, Role
@@ -69,6 +70,9 @@ def _clinic_objects(world: World, db, clinic: str, author: str) -> None:
     request = create_request(db, world.ids[clinic], {
         "given_name": "Ann", "family_name": "Request", "birth_date": "1970-01-01",
         "phone": "555 0199", "consent": True})
+    document = add_document(db, documents_dir(str(world.engine.url)), patient.id, "Letter",
+                            "letter.pdf", b"%PDF-1.4\n%%EOF\n", world.ids[author])
+    world.ids[f"{clinic}_document"] = document.id
     world.ids.update({f"{clinic}_patient": patient.id, f"{clinic}_episode": episode.id,
                       f"{clinic}_intake": intake.id, f"{clinic}_signed": signed.id,
                       f"{clinic}_point": point, f"{clinic}_request": request.id})
@@ -113,6 +117,7 @@ def url(world: World, path: str, rule: Rule, owner: str) -> str:
         signed_id=ids[f"{owner}_signed"], point_id=ids[f"{owner}_point"],
         request_id=ids[f"{owner}_request"], user_id=ids["target"], clinic_id=ids["north"],
         merge_id=ids.get("merge", 999_999),
+        document_id=ids[f"{owner}_document"],
         questionnaire_id="odi", slug="what-is-si-joint-pain", action="unsubscribe",
         token="not-a-real-token", service_id="sijcare-patient-view")
     return filled

@@ -61,7 +61,10 @@ def test_deactivation_ends_open_sessions_at_once_and_reactivation_restores(
     token = staff.get("/api/v1/session").json()["csrf_token"]
     refused = staff.post("/api/v1/session", json={"username": "staff", "password": PASSWORD},
                          headers={"x-csrf-token": token})
-    assert refused.status_code == 401
+    assert refused.status_code == 403 and "deactivated" in refused.text
+    guessed = staff.post("/api/v1/session", json={"username": "staff", "password": "guess" * 3},
+                         headers={"x-csrf-token": token})
+    assert guessed.status_code == 401 and "deactivated" not in guessed.text  # tells nothing
     assert "Reactivate" in admin.get("/admin/users").text
     again = admin.post(f"/admin/users/{staff_id}/deactivate", follow_redirects=False)
     assert again.status_code == 422 and "inactive already" in again.text

@@ -42,7 +42,8 @@ def test_the_page_links_its_chart_and_the_chart_draws_the_scores(
     answer = clinician.get(image.group(1).replace("&amp;", "&"))
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/svg+xml"
-    assert answer.headers["cache-control"] == "no-store"  # patient data, as the page
+    # patient data: kept by this browser only, and asked for again each time (a 304 or new)
+    assert answer.headers["cache-control"] == "private, no-cache"
     svg = ElementTree.fromstring(answer.content)
     assert svg.tag.endswith("svg")
     assert round(float(svg.get("height").removesuffix("pt")) * 96 / 72) == int(image.group(3))
@@ -84,3 +85,54 @@ def test_no_scores_no_chart(clinician: TestClient) -> None:
     assert "course-chart.svg" not in clinician.get(f"/episodes/{episode}").text
     answer = clinician.get(f"/episodes/{episode}/course-chart.svg")
     assert (answer.status_code, answer.content) == (204, b"")
+
+
+def test_a_repeat_view_is_a_304_until_a_record_changes_the_chart(
+        clinician: TestClient, world: World) -> None:
+    episode = scored_episode(clinician, [("2026-09-01", 8), ("2026-10-01", 5)])
+    path = f"/episodes/{episode}/course-chart.svg"
+    first = clinician.get(path)
+    tag = first.headers["etag"]
+    again = clinician.get(path, headers={"if-none-match": tag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == tag
+    assert clinician.get(path, headers={"if-none-match": '"other"'}).content == first.content
+    assert clinician.get(path, params={"as_of": "2026-09-15"}).headers["etag"] != tag
+    assert clinician.get(path, params={"width": "narrow"}).headers["etag"] != tag
+    clinician.post(f"/api/v1/episodes/{episode}/records/prom", json={
+        "recorded_on": DAY, "data": {"date": DAY, "instrument": "nrs", "value": 3}})
+    changed = clinician.get(path, headers={"if-none-match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert changed.content != first.content
+    with world.sessions() as db:
+        reads = db.scalars(select(AuditEvent).where(
+            AuditEvent.object_type == "episode", AuditEvent.object_id == str(episode),
+            AuditEvent.action == "read")).all()
+    assert sum(e.detail["route"] == "episodes.course_chart" for e in reads) >= 6  # 304s too
+
+
+def _texts(svg: bytes) -> list[ElementTree.Element]:
+    return [t for t in ElementTree.fromstring(svg).iter() if t.tag.endswith("text")]
+
+
+def test_the_legend_sits_below_the_curves_and_a_phone_gets_a_narrow_chart(
+        clinician: TestClient) -> None:
+    episode = scored_episode(clinician, [("2026-08-01", 8), ("2026-09-01", 6),
+                                         ("2026-10-01", 4)])
+    wide = clinician.get(f"/episodes/{episode}/course-chart.svg").content
+    root = ElementTree.fromstring(wide)
+    words = " ".join(t.text or "" for t in _texts(wide))
+    assert "change smaller than the MCID" in words
+    # the legend is the figure's, not an axes' (matplotlib names the groups it draws)
+    figure = next(g for g in root.iter() if g.get("id") == "figure_1")
+    assert any(g.get("id", "").startswith("legend") for g in figure)
+    for axes in (g for g in figure if g.get("id", "").startswith("axes")):
+        assert not any(g.get("id", "").startswith("legend") for g in axes.iter())
+    narrow = clinician.get(f"/episodes/{episode}/course-chart.svg",
+                           params={"width": "narrow"}).content
+    assert float(ElementTree.fromstring(narrow).get("width").removesuffix("pt")) * 96 / 72 \
+        <= 390
+    page = clinician.get(f"/episodes/{episode}").text
+    assert 'media="(max-width: 600px)"' in page and "width=narrow" in page
+    assert clinician.get(f"/episodes/{episode}/course-chart.svg",
+                         params={"width": "huge"}).status_code in (400, 422)

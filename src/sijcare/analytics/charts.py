@@ -70,9 +70,13 @@ def durability_chart(figures: RegistryFigures) -> Chart:
         months = [0.0, *(d / DAYS_PER_MONTH for d in survival.days)]
         colour = COLOURS.get(kind, "#444444")
         axes.step(months, [1.0, *survival.relieved], where="post", color=colour,
-                  label=f"{KIND_NAMES.get(kind, kind)} (n={survival.n})")
+                  linewidth=2, zorder=3, label=f"{KIND_NAMES.get(kind, kind)} (n={survival.n})")
+        # light bands with a dotted edge: overlapping bands stay apart, the curves on top
         axes.fill_between(months, [1.0, *survival.low], [1.0, *survival.high], step="post",
-                          color=colour, alpha=0.12, linewidth=0)
+                          color=colour, alpha=0.07, linewidth=0)
+        for edge in (survival.low, survival.high):
+            axes.step(months, [1.0, *edge], where="post", color=colour, linewidth=0.6,
+                      linestyle=":", alpha=0.8)
         median = (f"median {survival.median / DAYS_PER_MONTH:.1f} months"
                   if survival.median is not None else "median beyond the follow-up shown"
                   if survival.truncated else "median not reached")
@@ -81,8 +85,9 @@ def durability_chart(figures: RegistryFigures) -> Chart:
     axes.set_ylabel("Share still relieved (at least 50%)")
     axes.set_ylim(0, 1.02)
     axes.grid(alpha=0.3)
-    if described:
-        axes.legend(fontsize=8, loc="upper right")
+    if described:  # below the plot, never over the curves (the saved figure grows to hold it)
+        axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2,
+                    frameon=False)
     alt = ("Kaplan-Meier curves of how long relief lasted after each kind of procedure. "
            + ("; ".join(described) if described else "No follow-up data yet."))
     return Chart(figure, alt)

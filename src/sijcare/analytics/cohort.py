@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sijcare.analytics.cohort_stages import drawn_stage
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, CohortCurve, load_registry
 from sijcare.store.audit import record_event
+from sijcare.store.follow_up import refresh_schedules
 from sijcare.store.kinds import KINDS
 from sijcare.store.models import Clinic, Episode, Membership, Patient, User, utcnow
 from sijcare.store.synthetic import SYNTHETIC_CLINIC, TESTS
@@ -255,7 +256,9 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
     """Add `n` synthetic patients (demo=True) to the synthetic clinic in batches; return `n`.
 
     Each patient's records are recorded by one of three synthetic clinicians (so the
-    registry's clinician filter has something to filter). `advance(k)` is called after each
+    registry's clinician filter has something to filter). Each episode's follow-up schedule
+    is derived batch by batch, as a clinician's records would derive it, so the worklist and
+    the response rates show due, missed and done points. `advance(k)` is called after each
     batch of `k` patients, for a progress bar.
     """
     clinic = (session.scalar(select(Clinic).where(Clinic.name == SYNTHETIC_CLINIC))
@@ -295,6 +298,8 @@ def store_cohort(session: Session, n: int, *, seed: int = 0, today: dt.date | No
             _insert_records(session, "procedure_outcome", [
                 (episode_id, clinician, _outcome_of(data, procedure_ids[episode_id]), day)
                 for episode_id, clinician, data, day in outcomes])
+        # bulk INSERTs skip the listener that keeps each schedule current: derive it here
+        refresh_schedules(session, episode_ids, today)
         if advance:
             advance(len(chunk))
     if session.get_bind().dialect.name == "postgresql":

@@ -35,7 +35,7 @@ from sijcare.analytics.registry import DEFINITIONS, registry_figures
 from sijcare.analytics.suppression import SMALL_CELL, suppressed
 from sijcare.analytics.tables import EXPORT_TABLES, database_tables
 from sijcare.knowledge import load_knowledge
-from sijcare.store.db import private_directory, private_tree
+from sijcare.store.db import data_dir, private_directory, private_tree
 from sijcare.store.models import (
     Episode,
     Patient,
@@ -58,6 +58,12 @@ def write_export_key(path: Path) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_hex(KEY_BYTES))
+
+
+def default_key_path() -> Path:
+    """Where the export key is kept unless a command names another: the private data
+    directory (the command and the registry page's download share it)."""
+    return private_directory(data_dir()) / "export_key"
 
 
 def export_key(path: Path) -> bytes:

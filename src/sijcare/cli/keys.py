@@ -67,9 +67,7 @@ def rotate_export_command(
     """A new research export key; while the previous one is in its grace period, each export
     also writes `linkage.csv`, pairing every patient's and episode's previous id with its
     new one, so studies can link exports made before the rotation."""
-    from sijcare.analytics.export import write_export_key
-    from sijcare.cli.registry import EXPORT_KEY
-    from sijcare.store.db import data_dir, private_directory
+    from sijcare.analytics.export import default_key_path, write_export_key
 
-    key_path = key_file or private_directory(data_dir()) / EXPORT_KEY
+    key_path = key_file or default_key_path()
     _rotate(key_path, grace_days, write_export_key, "export_key", url)

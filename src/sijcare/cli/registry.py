@@ -18,8 +18,6 @@ from sijcare.cli.database import StoreUrl, audited, command_detail, database, sh
 export_app = typer.Typer(help="Exports of the clinic's data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
-EXPORT_KEY = "export_key"
-
 
 @app.command("demo-data")
 def demo_data_command(
@@ -61,12 +59,11 @@ def export_research_command(
     """De-identified research export: Parquet and CSV by clinic and year, a data dictionary."""
     import time
 
-    from sijcare.analytics.export import export_key, export_research
+    from sijcare.analytics.export import default_key_path, export_key, export_research
     from sijcare.store import make_engine, record_export
-    from sijcare.store.db import data_dir, private_directory
     from sijcare.store.keyring import KeyRotationError, previous_from_file
 
-    key_path = key_file or private_directory(data_dir()) / EXPORT_KEY
+    key_path = key_file or default_key_path()
     if out.resolve() in (key_path.resolve(), *key_path.resolve().parents):
         fail(f"--out: {out} would hold the export key; choose a directory outside it")
     try:

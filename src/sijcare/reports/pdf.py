@@ -8,6 +8,7 @@ lay it out, so the HTML and the PDF say the same. Pictures go in as PNG.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,10 +161,15 @@ def episode_report(session: Session, episode_id: int) -> Report:
                        p.id: p.name for p in load_knowledge().policies.values()})
 
 
-def signed_report(signed: SignedAssessment, patient: Any, signer: str) -> Report:
-    """A signed assessment as it was signed (the stored snapshot, not a new assessment)."""
+def signed_report(signed: SignedAssessment, patient: Any, signer: str, *,
+                  addenda: Sequence[tuple[Any, bool, str]] = (),
+                  letterhead: Any = None) -> Report:
+    """A signed assessment as it was signed (the stored snapshot, not a new assessment), with
+    its addenda (addendum, seal intact, signer's name) under it and the clinic's letterhead
+    (name, address, phone) above it when given."""
     return _render("signed.html", "Signed assessment", signed=signed, patient=patient,
-                   signer=signer, a=signed.assessment, intact=seal_intact(signed))
+                   signer=signer, a=signed.assessment, intact=seal_intact(signed),
+                   addenda=addenda, letterhead=letterhead)
 
 
 # -- prior authorisation ---------------------------------------------------------------------------

@@ -77,21 +77,31 @@ class AppointmentForm(Record):
         return self
 
 
-def public_clinic(session: Session, name: str) -> Clinic | None:
-    """The clinic the public site takes requests for: the one named in the settings, else
-    the only clinic (a one-clinic installation needs no setting)."""
+def public_clinics(session: Session, name: str) -> list[Clinic]:
+    """The clinics the public site takes requests for: the one named in the settings
+    (SIJCARE_CLINIC_NAME), else every clinic, by name, for the person to choose from (a
+    one-clinic installation needs no setting and asks nothing)."""
     named = session.scalar(select(Clinic).where(Clinic.name == name))
     if named is not None:
-        return named
-    clinics = session.scalars(select(Clinic).limit(2)).all()
-    return clinics[0] if len(clinics) == 1 else None
+        return [named]
+    return list(session.scalars(select(Clinic).order_by(Clinic.name)))
 
 
-def create_request(session: Session, clinic_id: int, data: dict[str, Any],
+CHOOSE_CLINIC = "choose the clinic you want to see"
+
+
+def create_request(session: Session, clinic_id: int | None, data: dict[str, Any],
                    screen_answers: dict[str, Any] | None = None,
                    screen_result: dict[str, Any] | None = None) -> AppointmentRequest:
-    """Store a request (RecordError, and nothing stored, if any field is wrong)."""
-    form: AppointmentForm = _form(AppointmentForm, data, None)
+    """Store a request (RecordError naming every wrong field, and nothing stored); with no
+    clinic chosen among several, `clinic_id` is None and that is one of the problems."""
+    missing = [] if clinic_id is not None else [("clinic_id", CHOOSE_CLINIC)]
+    try:
+        form: AppointmentForm = _form(AppointmentForm, data, None)
+    except RecordError as error:
+        raise RecordError(missing + error.problems) from None
+    if missing:
+        raise RecordError(missing)
     request = AppointmentRequest(clinic_id=clinic_id, consent_at=utcnow(),
                                  screen_answers=screen_answers, screen_result=screen_result,
                                  **form.model_dump(exclude={"consent"}))

@@ -1,6 +1,7 @@
 """Consistent online backups to a single SQLite file, and restoring one into any backend.
 
-A backup is always a SQLite file at the schema head: on SQLite it is made with the sqlite3
+A backup is always a SQLite file at the schema head (with the patients' document files in a
+table of their own, `documents.BACKUP_TABLE`): on SQLite it is made with the sqlite3
 backup API; on PostgreSQL every table is read inside one REPEATABLE READ, READ ONLY
 transaction, so the copy is one snapshot even while the clinic keeps working. Restoring
 replaces everything in the target, audit chain included, with the backup's rows.
@@ -17,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
+from sijcare.store import documents
 from sijcare.store.db import (
     current_revision,
     head_revision,
@@ -53,6 +55,7 @@ def backup(url: str, dest_path: str | Path) -> Path:
             _sqlite_backup(engine, partial)
         else:
             _dump(engine, partial)
+        _pack_documents(url, partial)
         os.replace(partial, dest)
     finally:
         engine.dispose()
@@ -86,6 +89,7 @@ def restore(src_path: str | Path, url: str) -> dict[str, int]:
                 counts = _copy_tables(copying, writing)
                 if writing.dialect.name == "postgresql":
                     _advance_sequences(writing)
+            documents.unpack(copy, url)  # the files the restored rows name
         finally:
             source.dispose()
             target.dispose()
@@ -117,6 +121,14 @@ def _require_head(engine: Engine, what: str) -> None:
         shown = make_url(str(engine.url)).render_as_string(hide_password=True)
         raise BackupError(f"{what} at {shown} is at schema revision {at or 'none'}, not "
                           f"{head}; run `sijcare db upgrade` first")
+
+
+def _pack_documents(url: str, copy: Path) -> None:
+    """The files of the documents the copy names (read from the copy: the same snapshot)."""
+    with sqlite3.connect(copy) as connection:
+        hashes = [row[0] for row in connection.execute("SELECT sha256 FROM patient_documents")]
+    connection.close()
+    documents.pack(url, copy, hashes)
 
 
 def _sqlite_backup(engine: Engine, dest: Path) -> None:

@@ -24,6 +24,7 @@ from sijcare.store.models import (
     Episode,
     ImportedRecord,
     Patient,
+    PatientDocument,
     PatientMerge,
     ReminderContact,
     utcnow,
@@ -36,6 +37,7 @@ OWNED: tuple[tuple[str, Any, Any], ...] = (
     ("episodes", Episode, Episode.id),
     ("appointment_requests", AppointmentRequest, AppointmentRequest.id),
     ("imported_records", ImportedRecord, ImportedRecord.id),
+    ("patient_documents", PatientDocument, PatientDocument.id),
 )
 IMPORTED_PATIENT = "imported_patient"  # links naming the patient itself (`record_id`)
 REMINDER_CONTACT = "reminder_contact"
@@ -137,7 +139,7 @@ def unmerge_patients(session: Session, merge_id: int, reason: object,
         raise RecordError([("", "what this merge recorded does not match its entry in the "
                                 "audit chain; nothing was changed")])
     for name, table, id_column in OWNED:
-        session.execute(update(table).where(id_column.in_(moved[name]),
+        session.execute(update(table).where(id_column.in_(moved.get(name, [])),
                                             table.patient_id == survivor.id)
                         .values(patient_id=merged.id)
                         .execution_options(synchronize_session=False))

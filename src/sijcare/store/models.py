@@ -91,6 +91,19 @@ class User(Base):
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+    # read when used (a table of its own since 0015, so older migrations never touch it)
+    profile: Mapped[UserProfile | None] = relationship(lazy="select", uselist=False)
+
+
+class UserProfile(Base):
+    """How signed notes name a user ("Dr Ana Ruiz", "MD, FIPP") and when they last signed in."""
+
+    __tablename__ = "user_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(120))
+    credentials: Mapped[str | None] = mapped_column(String(120))
+    last_sign_in_at: Mapped[dt.datetime | None]
 
 
 class Membership(Base):
@@ -136,6 +149,22 @@ class Patient(Base):
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
         back_populates="patient", order_by="Episode.opened_on")
+    # read when used (a table of its own since 0015, so older migrations never touch it)
+    medication_words: Mapped[MedicationWords | None] = relationship(lazy="select",
+                                                                    uselist=False)
+
+
+class MedicationWords(Base):
+    """What the patient takes and is allergic to, in the clinician's words, beside the coded
+    allergies and anticoagulant of the medications record, which the engine reads."""
+
+    __tablename__ = "patient_medication_words"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    medication_list: Mapped[str | None] = mapped_column(String(2000))
+    allergy_notes: Mapped[str | None] = mapped_column(String(500))
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Episode(Base):
@@ -410,6 +439,50 @@ class SignedAssessment(Base):
     seal_version: Mapped[int] = mapped_column(default=2, server_default="1")
 
     signer: Mapped[User] = relationship(lazy="joined")  # named on every signature shown
+
+
+class AssessmentAddendum(Base):
+    """A signed addition to a signed assessment: the original is never edited; the addendum is
+    sealed like it (sha256 of its text, the assessment it amends, signer and time)."""
+
+    __tablename__ = "assessment_addenda"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signed_assessment_id: Mapped[int] = mapped_column(ForeignKey("signed_assessments.id"),
+                                                      index=True)
+    text: Mapped[str] = mapped_column(String(4000))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[dt.datetime]
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    signer: Mapped[User] = relationship(lazy="joined")
+
+
+class PatientDocument(Base):
+    """A file on a patient (an imaging report, a referral letter). The bytes live in the
+    private data directory under their sha256 (`store/documents.py`), never in the web root."""
+
+    __tablename__ = "patient_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RecentPatient(Base):
+    """The patients a user opened last, for the header's "recent patients"."""
+
+    __tablename__ = "recent_patients"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    viewed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEvent(Base):

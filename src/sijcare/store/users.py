@@ -6,12 +6,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
 from sijcare.store.errors import NotFound, RecordError, problems_of
 from sijcare.store.forms import UserForm
-from sijcare.store.models import Clinic, Membership, User
+from sijcare.store.models import Clinic, Membership, User, UserProfile, utcnow
 from sijcare.store.web_sessions import end_user_sessions
 
 
@@ -86,6 +88,78 @@ def set_active(session: Session, user_id: int, active: bool, actor_id: int) -> U
     record_event(session, actor_id, "activate" if active else "deactivate", "user", user.id,
                  detail=None if active else {"sessions_ended": ended})
     return user
+
+
+def set_access(session: Session, user_id: int, role: str, clinic_ids: list[int],
+               actor_id: int) -> User:
+    """An admin changes what a user may do and whose patients they see; audited with the
+    before and after. An admin cannot change their own role (one admin always remains). A
+    user made a clinician waits for another admin's approval, as a clinician account created
+    by an admin does (`approve_user`): the admin who grants the role stands as its creator."""
+    user = _user(session, user_id)
+    if user_id == actor_id and role != user.role:
+        raise RecordError([("role", "you cannot change your own role")])
+    known = set(session.scalars(select(Clinic.id).where(Clinic.id.in_(clinic_ids))))
+    if unknown := sorted(set(clinic_ids) - known):
+        raise RecordError([("clinic_ids", f"no clinic with id {', '.join(map(str, unknown))}")])
+    before = {"role": user.role, "clinic_ids": sorted(m.clinic_id for m in user.memberships)}
+    after = {"role": role, "clinic_ids": sorted(known)}
+    if before == after:
+        return user
+    if role == "clinician" and user.role != "clinician":
+        user.approval_pending, user.created_by = True, actor_id
+    user.role = role
+    kept = [m for m in user.memberships if m.clinic_id in known]
+    user.memberships = kept + [Membership(clinic_id=cid) for cid in sorted(known)
+                               if cid not in {m.clinic_id for m in kept}]
+    session.flush()
+    record_event(session, actor_id, "change_access", "user", user.id,
+                 detail={"before": before, "after": after})
+    return user
+
+
+def set_profile(session: Session, user_id: int, full_name: str, credentials: str,
+                actor_id: int) -> User:
+    """How signed notes name the user ("Dr Ana Ruiz", "MD, FIPP"); blank clears. Audited."""
+    user = _user(session, user_id)
+    if problems := profile_problems(full_name, credentials):
+        raise RecordError(problems)
+    profile = _profile(session, user)
+    profile.full_name, profile.credentials = full_name.strip() or None, credentials.strip() or None
+    session.flush()
+    record_event(session, actor_id, "update", "user", user.id,
+                 detail={"full_name": profile.full_name, "credentials": profile.credentials})
+    return user
+
+
+def _profile(session: Session, user: User) -> UserProfile:
+    if user.profile is None:
+        user.profile = UserProfile(user_id=user.id)
+        session.add(user.profile)
+    return user.profile
+
+
+def note_sign_in(session: Session, user: User) -> None:
+    """The user signed in now (the admin's list shows when each last did): one statement
+    that adds or updates the profile, so sign-ins of one user at once never collide."""
+    upsert = (postgresql_insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)
+    now = utcnow()
+    statement = upsert(UserProfile).values(user_id=user.id, last_sign_in_at=now)
+    session.execute(statement.on_conflict_do_update(index_elements=["user_id"],
+                                                    set_={"last_sign_in_at": now}))
+
+
+def profile_problems(full_name: str, credentials: str) -> list[tuple[str, str]]:
+    return [(name, "needs at most 120 characters") for name, value in
+            (("full_name", full_name), ("credentials", credentials)) if len(value.strip()) > 120]
+
+
+def signer_name(user: User) -> str:
+    """The name a signature shows: "Dr Ana Ruiz, MD" when known, else the username."""
+    profile = user.profile
+    name = (profile and profile.full_name) or user.username
+    return f"{name}, {profile.credentials}" if profile and profile.credentials else name
 
 
 def reset_password(session: Session, user_id: int, password_hash: str, actor_id: int) -> User:

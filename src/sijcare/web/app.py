@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 
 from sijcare import __version__
 from sijcare.store import make_engine, session_factory
+from sijcare.store.documents import MAX_BYTES
 from sijcare.web import cds_hooks, errors, fhir, smart
-from sijcare.web.admin import account, merges, security, two_factor, users
+from sijcare.web.admin import account, merges, security, two_factor, user_edit, users
 from sijcare.web.api import ROUTERS as API_ROUTERS
 from sijcare.web.api import openapi as api_openapi
 from sijcare.web.api.idempotency import Replayed, replay
@@ -24,19 +25,20 @@ from sijcare.web.auth.csrf import SessionEnded, check_csrf
 from sijcare.web.auth.sessions import SessionCodec, SessionMiddleware
 from sijcare.web.auth.throttle import LoginThrottle
 from sijcare.web.clinic import ROUTERS as CLINIC_ROUTERS
-from sijcare.web.clinic.imports import UPLOAD_PATH
+from sijcare.web.clinic.documents import UPLOADS as DOCUMENTS
+from sijcare.web.clinic.imports import UPLOADS as IMPORTS
 from sijcare.web.clinic.uploads import Uploads
 from sijcare.web.middleware.admission import Admission
-from sijcare.web.middleware.bodies import RequestBodies
+from sijcare.web.middleware.bodies import UPLOAD_OVERHEAD, RequestBodies
 from sijcare.web.middleware.headers import SecurityHeaders
 from sijcare.web.middleware.methods import AllowedMethods
 from sijcare.web.public import ROUTERS as PUBLIC_ROUTERS
 from sijcare.web.settings import Settings
 
 ROUTERS = (sign_in_pages.router, second_step.router, reauth.router, *CLINIC_ROUTERS,
-           users.router, account.router, two_factor.router, security.router, *API_ROUTERS,
-           *PUBLIC_ROUTERS, fhir.router, cds_hooks.router, smart.router,
-           merges.router)
+           users.router, user_edit.router, account.router, two_factor.router, security.router,
+           merges.router, *API_ROUTERS, *PUBLIC_ROUTERS, fhir.router, cds_hooks.router,
+           smart.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -64,7 +66,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                        wait_seconds=settings.queue_seconds)
     app.add_middleware(AllowedMethods)
     app.add_middleware(RequestBodies, limit=settings.max_body_bytes,
-                       larger={UPLOAD_PATH: settings.max_upload_bytes})
+                       larger={IMPORTS: settings.max_upload_bytes,
+                               DOCUMENTS: MAX_BYTES + UPLOAD_OVERHEAD})
     app.add_middleware(SecurityHeaders)
     app.add_middleware(errors.ServerErrors)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -117,6 +117,7 @@ class Settings:
     # the public site: who the clinic is, where mail goes out, how links in it start
     clinic_name: str = "The clinic"
     clinic_phone: str = ""
+    clinic_address: str = ""  # the letterhead of visit notes and signed assessments
     public_url: str = "http://127.0.0.1:8000"
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     # follow-up: how long a questionnaire link works, how often a point may be reminded
@@ -167,7 +168,7 @@ def capacity_from_env(database_url: str) -> dict[str, object]:
 
 
 def public_site_from_env() -> dict[str, object]:
-    """SIJCARE_CLINIC_NAME / _PHONE, SIJCARE_PUBLIC_URL and the SIJCARE_SMTP_* variables."""
+    """SIJCARE_CLINIC_NAME / _PHONE / _ADDRESS, SIJCARE_PUBLIC_URL and SIJCARE_SMTP_*."""
     env = os.environ.get
     port = env("SIJCARE_SMTP_PORT", "").strip()
     security = env("SIJCARE_SMTP_SECURITY", "none").strip().lower()
@@ -176,6 +177,7 @@ def public_site_from_env() -> dict[str, object]:
     return {
         "clinic_name": env("SIJCARE_CLINIC_NAME", "").strip() or Settings.clinic_name,
         "clinic_phone": env("SIJCARE_CLINIC_PHONE", "").strip(),
+        "clinic_address": env("SIJCARE_CLINIC_ADDRESS", "").strip(),
         "public_url": (env("SIJCARE_PUBLIC_URL", "").strip() or Settings.public_url).rstrip("/"),
         "smtp": SmtpSettings(
             host=env("SIJCARE_SMTP_HOST", "").strip() or SmtpSettings.host,

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from sijcare.knowledge import load_knowledge
+from sijcare.store.users import signer_name
 from sijcare.web.auth.csrf import csrf_token
 from sijcare.web.forms import NONE_OF_THESE
 from sijcare.web.timezones import local_time
@@ -21,7 +22,8 @@ from sijcare.web.timezones import local_time
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.trim_blocks = templates.env.lstrip_blocks = True
 templates.env.globals.update(none_of_these=NONE_OF_THESE)
-templates.env.globals.update(local_time=local_time, today_date=date.today)
+templates.env.globals.update(local_time=local_time, today_date=date.today,
+                             signer_name=signer_name)  # signatures and the users' list
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

@@ -65,7 +65,8 @@ def _page(request: Request, db: DbSession, values: dict, errors: dict,
         "users": users, "clinic_names": {c.id: c.name for c in clinics}, "clinics": clinics,
         "fields": fields, "fields_by_name": {f.name: f for f in fields}, "values": values,
         "errors": errors, "role_prompt": ROLE_PROMPT, "zones": time_zones(),
-        "account_error": account_error, "zone_error": zone_error,
+        "account_error": account_error, "zone_error": zone_error, "zone": "UTC",
+        "locked": request.app.state.throttle.locked(db),
         "enrolled_ids": enrolled_users(db)}, status_code=status_code)
 
 

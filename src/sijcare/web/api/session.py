@@ -33,7 +33,7 @@ async def current_session(request: Request) -> SessionOut:
     return _session(request, actor)
 
 
-@router.post("", response_model=SessionOut, responses={401: {}, 429: {}})
+@router.post("", response_model=SessionOut, responses={401: {}, 403: {}, 429: {}})
 def create_session(request: Request, db: DbSession, credentials: Credentials) -> Response:
     """Sign in (with `one_time_code` if the account has a second factor); 5 failures per
     username and address, or 20 per username from anywhere, in 15 minutes lock it for a while

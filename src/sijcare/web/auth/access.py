@@ -36,6 +36,7 @@ class Permission(StrEnum):
     assessment_sign = "assessment_sign"
     case_assess = "case_assess"
     users_manage = "users_manage"
+    research_export = "research_export"  # de-identified rows of every clinic, for research
 
 
 P = Permission
@@ -45,7 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.clinician: frozenset({P.demographics_read, P.patient_register, P.clinical_read,
                                P.clinical_write, P.assessment_sign, P.case_assess}),
     Role.staff: frozenset({P.demographics_read, P.patient_register}),
-    Role.researcher: frozenset({P.case_assess}),
+    Role.researcher: frozenset({P.case_assess, P.research_export}),
     Role.admin: frozenset({P.users_manage}),
 }
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sijcare.notify.security import notify_security
 from sijcare.store import User, get_user_by_username, record_event
 from sijcare.store.second_factors import enrolled
+from sijcare.store.users import note_sign_in
 from sijcare.store.web_sessions import end_web_session, forget_stale_sessions, open_web_session
 from sijcare.web.auth.devices import recognise_device
 from sijcare.web.auth.passwords import verify_password
@@ -72,9 +73,15 @@ def check_password(request: Request, db: Session, username: str, password: str) 
     _refuse_if_locked(db, throttle, key, actor_id, username, address)
     db.commit()  # nothing held while the password is checked
     valid = verify_password(user.password_hash if user else None, password)
-    if user is None or not valid or not user.active:
+    if user is None or not valid:
         count_failure(request, db, key, user, "failed")
         raise SignInRefused(401, "Wrong username or password.")
+    if not user.active:  # said only to whoever knows the password: it tells a guesser nothing
+        record_event(db, actor_id, "sign_in", "user", username[:64],
+                     detail={"outcome": "deactivated", "address": address})
+        db.commit()
+        raise SignInRefused(403, "This account is deactivated. Ask your clinic's "
+                                 "administrator to reactivate it.")
     _refuse_if_locked(db, throttle, key, actor_id, username, address)  # failed meanwhile?
     return user
 
@@ -114,6 +121,7 @@ def complete_sign_in(request: Request, db: Session, user: User,
     throttle, settings = request.app.state.throttle, request.app.state.settings
     address = client_address(request)
     throttle.succeeded(db, throttle.key(user.username, address))
+    note_sign_in(db, user)
     renew_sign_in(request, db, user)
     forget_stale_sessions(db, settings.clock() - settings.session_lifetime_seconds)
     detail = {"outcome": "signed_in", "address": address}

@@ -78,6 +78,28 @@ class LoginThrottle:
         db.execute(delete(SignInFailure).where(SignInFailure.username == username,
                                                SignInFailure.address == address))
 
+    def locked(self, db: Session) -> dict[str, int]:
+        """Usernames locked now (from some address, or from anywhere): seconds left, the
+        longest wait of each. For the admin's list of accounts."""
+        now = self.clock()
+        found: dict[str, int] = {}
+        for per_address in (True, False):
+            columns = (SignInFailure.username, SignInFailure.address) if per_address else (
+                SignInFailure.username,)
+            allowed = self.allowed if per_address else self.allowed_per_username
+            rows = db.execute(select(*columns, func.min(SignInFailure.at), func.count())
+                              .where(SignInFailure.at > now - self.window)
+                              .group_by(*columns).having(func.count() >= allowed))
+            for row in rows:
+                wait = max(1, int(row[-2] + self.window - now) + 1)
+                found[row[0]] = max(wait, found.get(row[0], 0))
+        return found
+
+    def unlock(self, db: Session, username: str) -> int:
+        """Forget every failure of `username` (an admin unlocks it); how many there were."""
+        return db.execute(delete(SignInFailure).where(
+            SignInFailure.username == username)).rowcount
+
     def tracked(self, db: Session | Connection) -> int:
         """How many failures are held (for tests of growth)."""
         return db.scalar(select(func.count()).select_from(SignInFailure)) or 0

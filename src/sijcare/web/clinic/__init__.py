@@ -4,9 +4,11 @@ records of one person, FHIR imports and their review, and what clinicians did wi
 cards in the EHR."""
 
 from sijcare.web.clinic import (
+    banner,
     break_glass,
     cds_overrides,
     course_chart,
+    documents,
     episodes,
     home,
     imports,
@@ -14,9 +16,11 @@ from sijcare.web.clinic import (
     merges,
     patients,
     presenters,
+    recent,
     records,
     registry,
     reports,
+    research_export,
     review,
     signed,
     worklist,
@@ -25,6 +29,8 @@ from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
            inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
-           cds_overrides.router, merges.router, imports.router, review.router)
+           cds_overrides.router, merges.router, imports.router, review.router, recent.router,
+           documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
-templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)
+templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
+                             clinical_banner=banner.clinical_banner)

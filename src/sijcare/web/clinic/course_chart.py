@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge
@@ -65,8 +66,14 @@ class CourseChart:
         """The drawing's height in pixels (96 per inch), so the page keeps its place."""
         return round(_inches(self) * DPI)
 
-    def svg(self) -> bytes:
-        return _svg(self.nrs, self.odi, self.procedures, self.spans)
+    @property
+    def narrow_height(self) -> int:
+        return round(_inches(self, NARROW) * DPI)
+
+    def svg(self, narrow: bool = False) -> bytes:
+        """The drawing, `narrow` for phones (the same text size on a 390 px screen)."""
+        return _svg(self.nrs, self.odi, self.procedures, self.spans,
+                    NARROW if narrow else WIDTH)
 
 
 def _mcid_level(baseline: float, points: float, percent: float) -> float:
@@ -155,48 +162,77 @@ def _rows(nrs: list[Point], odi: list[Point],
 
 
 DPI = 96
-WIDTH, PANEL, MARGIN = 7.5, 2.2, 0.6  # inches: the figure, each panel, the axis labels below
+WIDTH, NARROW = 7.5, 4.0  # inches: the figure on a desktop, on a phone (384 px)
+PANEL, MARGIN = 2.2, 0.6  # inches: each panel, the axis labels below
 LEFT, RIGHT, TOP, GAP = 0.8, 0.15, 0.15, 0.35  # inches around and between the panels
+LEGEND_ROW = 0.22  # inches per line of the legend, below the panels (never over the curves)
 
 
-def _inches(chart: CourseChart) -> float:
-    return PANEL * sum(1 for s in (chart.nrs, chart.odi) if s.points) + MARGIN
+def _legend(spans: tuple[tuple[str, dt.date, dt.date], ...],
+            procedures: tuple[tuple[dt.date, str], ...]) -> list[tuple[str, dict[str, Any]]]:
+    """(label, patch or line style) of everything drawn besides the curve, in drawing order."""
+    entries = [("change smaller than the MCID", {"color": BAND, "alpha": BAND_ALPHA})]
+    entries += [(label, {"color": SPAN, "alpha": SPAN_ALPHA}) for label, start, end in spans
+                if start != end]
+    if any(start == end for _, start, end in spans):
+        entries.append(("RFA: may repeat from", {"color": "#6a3d9a", "linestyle": ":"}))
+    if procedures:
+        entries.append(("procedure", {"color": "#444444", "linestyle": "--"}))
+    return entries
 
 
-@lru_cache(maxsize=256)
+def _inches(chart: CourseChart, width: float = WIDTH) -> float:
+    panels = sum(1 for s in (chart.nrs, chart.odi) if s.points)
+    rows = _legend_rows(len(_legend(chart.spans, chart.procedures)), width)
+    return PANEL * panels + MARGIN + LEGEND_ROW * rows
+
+
+def _legend_rows(entries: int, width: float) -> int:
+    return -(-entries // (3 if width >= WIDTH else 1))
+
+
+BAND, BAND_ALPHA = "#cfe3f1", 0.45  # light enough that the curve and its points stay clear
+SPAN, SPAN_ALPHA = "#fde3b8", 0.35
+
+
 def _svg(nrs: Series, odi: Series, procedures: tuple[tuple[dt.date, str], ...],
-         spans: tuple[tuple[str, dt.date, dt.date], ...]) -> bytes:
+         spans: tuple[tuple[str, dt.date, dt.date], ...], width: float) -> bytes:
     shown = [s for s in (nrs, odi) if s.points]
-    height = PANEL * len(shown) + MARGIN
-    figure = Figure(figsize=(WIDTH, height), dpi=DPI)
+    legend = _legend(spans, procedures)
+    rows = _legend_rows(len(legend), width)
+    bottom = MARGIN + LEGEND_ROW * rows
+    height = PANEL * len(shown) + bottom
+    figure = Figure(figsize=(width, height), dpi=DPI)
     axes = figure.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
-    figure.subplots_adjust(left=LEFT / WIDTH, right=1 - RIGHT / WIDTH, top=1 - TOP / height,
-                           bottom=(MARGIN - TOP) / height, hspace=GAP / PANEL)
+    figure.subplots_adjust(left=LEFT / width, right=1 - RIGHT / width, top=1 - TOP / height,
+                           bottom=(bottom - TOP) / height, hspace=GAP / PANEL)
     for ax, series in zip(axes, shown, strict=True):
         days, values = zip(*series.points, strict=True)
         if series.mcid_level is not None and series.baseline is not None:
-            ax.axhspan(series.mcid_level, series.baseline, color="#b9d7ea", alpha=0.6,
-                       label="change below MCID")
-        for label, start, end in spans:
+            ax.axhspan(series.mcid_level, series.baseline, color=BAND, alpha=BAND_ALPHA,
+                       linewidth=0)
+        for _, start, end in spans:
             if start == end:
                 ax.axvline(start, color="#6a3d9a", linestyle=":", linewidth=1.2)
             else:
-                ax.axvspan(start, end, color="#fdd9a0", alpha=0.5, label=label)
+                ax.axvspan(start, end, color=SPAN, alpha=SPAN_ALPHA, linewidth=0)
         for day, kind in procedures:
             ax.axvline(day, color="#444444", linestyle="--", linewidth=1)
             if ax is axes[0]:
                 ax.annotate(kind.replace("_", " "), (day, series.top), fontsize=7,
                             rotation=90, va="top", ha="right")
-        ax.plot(days, values, marker="o", color="#1f4e79", linewidth=2)
+        ax.plot(days, values, marker="o", color="#1f4e79", linewidth=2, zorder=3)
         ax.set_ylim(0, series.top)
         ax.set_ylabel(series.name)
         ax.grid(axis="y", color="#dddddd")
-    locator = AutoDateLocator()
+    locator = AutoDateLocator(maxticks=4) if width < WIDTH else AutoDateLocator()
     axes[-1].xaxis.set_major_locator(locator)
     axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        axes[0].legend(handles, labels, fontsize=7, loc="lower left")
+    handles = [Line2D([], [], linewidth=1.2, **style) if "linestyle" in style
+               else Patch(**style) for _, style in legend]
+    figure.legend(handles, [label for label, _ in legend], fontsize=8,
+                  loc="lower left", bbox_to_anchor=(LEFT / width, 0.02),
+                  ncol=3 if width >= WIDTH else 1, frameon=False)
     buffer = io.BytesIO()
     with rc_context({"svg.fonttype": "none"}):  # text as text: smaller, and drawn faster
         figure.savefig(buffer, format="svg", metadata={"Date": None})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -28,7 +28,9 @@ from sijcare.store import (
     sign_assessment,
     void_record,
 )
+from sijcare.store.addenda import addenda
 from sijcare.store.patients import default_policy
+from sijcare.store.recent import note_opened
 from sijcare.web.as_of import AsOf, day_of
 from sijcare.web.assessing import (
     CaseProblems,
@@ -39,15 +41,20 @@ from sijcare.web.assessing import (
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
 from sijcare.web.auth.scope import RowId, episode_scope
+from sijcare.web.clinic.banner import banner
+from sijcare.web.clinic.chart_cache import chart_tag, drawn, matches
 from sijcare.web.clinic.course_chart import course_chart
 from sijcare.web.clinic.forms import record_forms
+from sijcare.web.clinic.letterhead import letterhead, note_facts
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm, end_reads
+from sijcare.web.middleware.headers import REVALIDATE
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
 Signing = Annotated[Episode, Depends(episode_scope(Permission.assessment_sign))]
 Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
+ChartWidth = Literal["wide", "narrow"]  # narrow: for phones, the same text size on 390 px
 LIST_KINDS = ("imaging", "care_course", "block", "procedure")
 # Built once (building costs more than running it). The signed snapshots are read too, to
 # check each seal: a signature whose snapshot no longer matches its hash is shown as altered.
@@ -78,7 +85,14 @@ def _decision(records: EpisodeRecords, policy: str, as_of: date) -> dict[str, An
     views = decision.options(assessment, case)
     return {"assessment": assessment, "case_problems": [], "options": views,
             "summary": decision.summary(assessment, case, views),
-            "seen": fingerprint(assessment)}
+            "seen": fingerprint(assessment), "case": case}
+
+
+def _with_banner(episode: Episode, as_of: date, decided: dict[str, Any]) -> dict[str, Any]:
+    """The decision's context with the clinical banner drawn from the same case."""
+    assessment = decided["assessment"]
+    return {**decided, "banner": banner(episode.patient, as_of, decided.get("case"),
+                                        assessment.stage if assessment else None)}
 
 
 def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecords,
@@ -91,38 +105,50 @@ def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecor
     return render(request, "clinic/episodes/show.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
-        "timeline": records.timeline(), **_decision(records, policy, as_of),
+        "timeline": records.timeline(),
+        **_with_banner(episode, as_of, _decision(records, policy, as_of)),
         "signatures": signed, "forms": record_forms(),
         "list_kinds": LIST_KINDS, "notice": notice, "void_error": void_error},
         status_code=status_code)
 
 
 @router.get("/episodes/{episode_id}", name="episodes.view")
-def episode_page(request: Request, db: DbSession, episode: Reading, note: Audited,
-                 policy: str | None = None, as_of: AsOf = None) -> Response:
+def episode_page(request: Request, db: DbSession, actor: CurrentActor, episode: Reading,
+                 note: Audited, policy: str | None = None, as_of: AsOf = None) -> Response:
     policy = known_policy(policy or default_policy(episode.patient))
     as_of = day_of(as_of)
     note.detail.update(policy=policy, as_of=as_of.isoformat())
+    note_opened(db, actor.id, episode.patient_id)
     return _page(request, db, episode, load_episode_records(db, episode.id), policy, as_of)
 
 
 @router.get("/episodes/{episode_id}/course-chart.svg", name="episodes.course_chart")
-def course_chart_image(db: DbSession, episode: Reading, note: Audited,
-                       as_of: AsOf = None) -> Response:
+def course_chart_image(request: Request, db: DbSession, episode: Reading, note: Audited,
+                       as_of: AsOf = None, width: ChartWidth = "wide") -> Response:
     """The episode page's course chart, drawn in a request of its own so that the page's text
-    does not wait for the drawing. The courses it shades do not depend on the policy."""
+    does not wait for the drawing, once per (episode, day, last record): a repeat view with
+    the chart's ETag is a 304. The courses it shades do not depend on the policy."""
     as_of = day_of(as_of)
     note.detail.update(as_of=as_of.isoformat())
     records = load_episode_records(db, episode.id)
     end_reads(db)
-    try:
-        _, assessment = case_and_assessment(records, default_policy(episode.patient), as_of)
-    except CaseProblems:
-        assessment = None
-    chart = course_chart(records.timeline(), as_of, assessment)
-    if chart is None:  # nothing scored (the page then links no chart): nothing to draw
+    tag = chart_tag(records, as_of, width)
+    cached = {"etag": tag, "cache-control": REVALIDATE}
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=cached)
+
+    def draw() -> bytes | None:
+        try:
+            _, assessment = case_and_assessment(records, default_policy(episode.patient), as_of)
+        except CaseProblems:
+            assessment = None
+        chart = course_chart(records.timeline(), as_of, assessment)
+        return chart.svg(narrow=width == "narrow") if chart is not None else None
+
+    svg = drawn(tag, draw)
+    if svg is None:  # nothing scored (the page then links no chart): nothing to draw
         return Response(status_code=204)
-    return Response(chart.svg(), media_type="image/svg+xml")
+    return Response(svg, media_type="image/svg+xml", headers=cached)
 
 
 @router.get("/episodes/{episode_id}/note", name="episodes.note")
@@ -135,11 +161,16 @@ def visit_note(request: Request, db: DbSession, episode: Reading, note: Audited,
     records = load_episode_records(db, episode.id)
     signed = next((s for s in signatures(db, episode.id)
                    if s[1] and s[0].policy == policy and s[0].as_of == as_of), None)
+    added = addenda(db, signed[0].id) if signed else []
+    signer = db.get(User, signed[0].signer_id) if signed else None
     end_reads(db)
+    decided = _decision(records, policy, as_of)
     return render(request, "clinic/episodes/note.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
-        "signed": signed, **_decision(records, policy, as_of)})
+        "signed": signed, "letterhead": letterhead(request), "addenda": added,
+        "signer": signer,
+        **_with_banner(episode, as_of, decided), "facts": note_facts(decided.get("case"))})
 
 
 @router.post("/episodes/{episode_id}/sign", name="assessments.sign")

@@ -7,6 +7,7 @@ The import itself is the command's (`interop.fhir.importing`), audited the same 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -27,6 +28,7 @@ from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_PATH = "/imports/fhir"
+UPLOADS = re.compile(f"^{UPLOAD_PATH}$")  # takes the larger upload limit (SIJCARE_MAX_UPLOAD_KB)
 VIA = "clinic upload page"
 SUFFIXES = (".json", ".ndjson")
 Importing = Annotated[Actor, Depends(clinic_scope(Permission.clinical_write))]

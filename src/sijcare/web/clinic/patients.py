@@ -25,6 +25,7 @@ from sijcare.store import (
     reopen_episode,
 )
 from sijcare.store import search_patients as search
+from sijcare.store.recent import note_opened
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
@@ -122,7 +123,9 @@ def _patient_page(request: Request, db: DbSession, patient: Patient,
 
 
 @router.get("/patients/{patient_id}", name="patients.view")
-def patient_page(request: Request, db: DbSession, patient: Reading) -> Response:
+def patient_page(request: Request, db: DbSession, actor: CurrentActor,
+                 patient: Reading) -> Response:
+    note_opened(db, actor.id, patient.id)  # the header's "recent patients"
     return _patient_page(request, db, patient)
 
 

@@ -93,11 +93,17 @@ class TooLarge(Exception):
     """The body grew past the limit while it was read."""
 
 
-class RequestBodies:
-    """Reads each request body up to `limit` bytes (or the larger limit of its path, for
-    uploads) and checks JSON before the app runs."""
+# Room a file upload's body needs beside the file itself: the form's other fields and the
+# multipart framing.
+UPLOAD_OVERHEAD = 64 * 1024
 
-    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None):
+
+class RequestBodies:
+    """Reads each request body up to `limit` bytes (or the larger limit of a path that takes
+    files, `larger`: path pattern -> bytes) and checks JSON before the app runs."""
+
+    def __init__(self, app: ASGIApp, limit: int,
+                 larger: dict[re.Pattern[str], int] | None = None):
         self.app, self.default, self.larger = app, limit, larger or {}
 
     async def _read(self, receive: Receive, limit: int) -> bytes | None:
@@ -119,7 +125,8 @@ class RequestBodies:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope["path"], self.default)
+        limit = next((size for path, size in self.larger.items() if path.match(scope["path"])),
+                     self.default)
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         # the rest of a refused body is never read, so the connection cannot be reused
         too_large = refusal(413, f"The request body is larger than {limit} bytes.",

@@ -10,6 +10,9 @@ from sijcare.web.middleware.asgi import HTTPMiddleware
 # Everything is served from this origin: no CDN, no inline script, no framing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# A response may ask for this instead of `no-store`: the browser keeps it privately but asks
+# each time, sending its ETag back (the course chart: a repeat view is a 304, not a drawing).
+REVALIDATE = "private, no-cache"
 
 
 def security_headers(static: bool = False) -> dict[str, str]:
@@ -27,7 +30,11 @@ class SecurityHeaders(HTTPMiddleware):
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(security_headers(static))
+                headers = MutableHeaders(scope=message)
+                own = headers.get("cache-control")
+                headers.update(security_headers(static))
+                if own == REVALIDATE:
+                    headers["cache-control"] = own
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -15,8 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from sijcare.engine.screen import self_screen
 from sijcare.notify import send_due
 from sijcare.notify.confirmations import queue_confirmation
-from sijcare.store.appointments import create_request, public_clinic
+from sijcare.store.appointments import create_request, public_clinics
 from sijcare.store.errors import RecordError
+from sijcare.store.models import Clinic
 from sijcare.web.deps import DbSession, SubmittedForm
 from sijcare.web.public.guard import HONEYPOT, address_key, check_submission, start_token
 from sijcare.web.public.page import render_public
@@ -29,26 +30,41 @@ FIELDS = ("given_name", "family_name", "birth_date", "email", "phone", "preferre
 LABELS = {"given_name": "First name", "family_name": "Last name",
           "birth_date": "Date of birth", "email": "Email", "phone": "Phone",
           "preferred_times": "Good times to reach you", "message": "Message",
-          "consent": "Consent to keep your request", "": "Your request"}
+          "consent": "Consent to keep your request", "clinic_id": "Clinic",
+          "": "Your request"}
 
 
-def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
-               screen: str = "", status_code: int = 200) -> Response:
+def _call_us(settings: Any) -> str:
+    return f"call us on {settings.clinic_phone}" if settings.clinic_phone else "call the clinic"
+
+
+def _form_page(request: Request, clinics: list[Clinic], values: dict[str, Any],
+               errors: dict[str, str], screen: str = "", status_code: int = 200) -> Response:
+    """The form, or, with no clinic to ask, the page that says so (and how to call) before
+    anyone types a word."""
+    settings = request.app.state.settings
+    if not clinics:
+        return render_public(request, "public/appointment_closed.html", {
+            "call": _call_us(settings)}, status_code=503)
     return render_public(request, "public/appointment.html", {
         "values": values, "errors": errors, "labels": LABELS, "screen": screen,
+        "clinics": clinics if len(clinics) > 1 else [], "call": _call_us(settings),
         "started": start_token(request, FORM), "honeypot": HONEYPOT}, status_code=status_code)
 
 
 @router.get("/appointment", name="appointment.form")
-def appointment_form(request: Request) -> Response:
-    return _form_page(request, {}, {})
+def appointment_form(request: Request, db: DbSession) -> Response:
+    return _form_page(request, public_clinics(db, request.app.state.settings.clinic_name),
+                      {}, {})
 
 
 @router.post("/appointment/with-self-check", name="appointment.with_screen")
-def appointment_after_screen(request: Request, form: SubmittedForm) -> Response:
+def appointment_after_screen(request: Request, db: DbSession, form: SubmittedForm) -> Response:
     """The form again, carrying the self-check answers (not stored until it is sent)."""
     answers = carried_answers(str(form.get("screen", "")))
-    return _form_page(request, {}, {}, screen="" if answers is None else str(form["screen"]))
+    clinics = public_clinics(db, request.app.state.settings.clinic_name)
+    return _form_page(request, clinics, {}, {},
+                      screen="" if answers is None else str(form["screen"]))
 
 
 def _confirmation(settings: Any) -> tuple[str, str]:
@@ -70,27 +86,28 @@ def _confirmation(settings: Any) -> tuple[str, str]:
 def send_request(request: Request, db: DbSession, form: SubmittedForm,
                  background: BackgroundTasks) -> Response:
     settings = request.app.state.settings
-    values = {name: str(form.get(name, "")) for name in FIELDS}
+    values = {name: str(form.get(name, "")) for name in (*FIELDS, "clinic_id")}
     screen = str(form.get("screen", ""))
+    clinics = public_clinics(db, settings.clinic_name)
     verdict = check_submission(request, db, FORM, form)
     if verdict.robot:
         return RedirectResponse("/appointment/sent", status_code=303)  # tell it nothing
     if verdict.limited:
-        return _form_page(request, values, {"": "Too many requests from this connection. "
-                                            "Please try again in an hour, or call us."},
-                          screen, 429)
+        return _form_page(request, clinics, values, {
+            "": f"Too many requests from this connection. Please try again in an hour, or "
+                f"{_call_us(settings)}."}, screen, 429)
     if verdict.too_fast:
-        return _form_page(request, values, {"": "That was very quick. Please check your "
-                                            "answers and send the form again."}, screen, 422)
-    clinic = public_clinic(db, settings.clinic_name)
-    if clinic is None:
-        return _form_page(request, values, {"": "Requests cannot be sent online at the "
-                                            "moment. Please call the clinic."}, screen, 503)
+        return _form_page(request, clinics, values, {"": "That was very quick. Please check "
+                                                     "your answers and send the form again."},
+                          screen, 422)
+    chosen = (clinics[0] if len(clinics) == 1 else
+              next((c for c in clinics if str(c.id) == values["clinic_id"]), None))
     answers = carried_answers(screen)
-    data = {**values, "consent": form.get("consent") == "yes" or None}
+    data = {name: values[name] for name in FIELDS} | {
+        "consent": form.get("consent") == "yes" or None}
     try:
         saved = create_request(
-            db, clinic.id, data,
+            db, chosen.id if chosen else None, data,
             None if answers is None else answers.model_dump(mode="json", exclude_none=True),
             None if answers is None else self_screen(answers).model_dump(mode="json"))
     except RecordError as error:
@@ -100,7 +117,7 @@ def send_request(request: Request, db: DbSession, form: SubmittedForm,
             if path == "consent":
                 message = "please tick the box to let us keep your request"
             errors.setdefault(path if path in LABELS else "", message)
-        return _form_page(request, values, errors, screen, 422)
+        return _form_page(request, clinics, values, errors, screen, 422)
     if saved.email:
         subject, text = _confirmation(settings)
         if queue_confirmation(db, settings.secret_key, address_key(request), saved.email,
