@@ -31,6 +31,7 @@ from sijcare.store.recent import set_medication_list
 from sijcare.store.records import void_record
 from sijcare.store.users import set_profile
 from sijcare.web.assessing import assess_episode
+from sijcare.web.middleware.headers import CSP
 from tests.fuzzing import report_counts
 from tests.web.browsing import browser, served, sign_in
 from tests.web.conftest import TODAY, World, build_world
@@ -185,6 +186,22 @@ def new_page(browser: Browser, sweep: Sweep) -> Page:
 
     page.on("dialog", on_dialog)
     return page
+
+
+def test_the_checks_see_an_injection_the_csp_stopped(browser: Browser, base: str) -> None:
+    """The checks can fail: a page of this origin with the app's CSP and unescaped payloads
+    shows the injected elements and the CSP's reports, and nothing ran."""
+    page = new_page(browser, Sweep())
+    page.route(f"{base}/probe", lambda route: route.fulfill(
+        status=200, body=f"<!doctype html><body>{long('pr')}</body>",
+        headers={"content-type": "text/html", "content-security-policy": CSP}))
+    page.goto(f"{base}/probe")
+    page.wait_for_timeout(200)  # the reports are events, sent after the page is parsed
+    state = page.evaluate(STATE)
+    assert state["xss"] == "undefined"
+    assert state["scripts"] and state["handlers"] and state["stray_img"]
+    assert any(report.startswith("script-src") for report in state["csp"]), state["csp"]
+    page.context.close()
 
 
 def test_the_public_forms_take_the_payloads_as_text(
