@@ -13,6 +13,7 @@ report, signed assessment) are read with pdftotext and must hold the payloads as
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from collections.abc import Iterator
@@ -24,8 +25,9 @@ from playwright.sync_api import Browser, Page
 
 from sijcare.store import add_note, add_record, create_episode, create_patient, sign_assessment
 from sijcare.store.addenda import add_addendum
+from sijcare.store.cds_hooks import add_feedback
 from sijcare.store.documents import add_document, documents_dir
-from sijcare.store.merges import merge_patients
+from sijcare.store.merges import merge_patients, unmerge_patients
 from sijcare.store.patients import correct_patient
 from sijcare.store.recent import set_medication_list
 from sijcare.store.records import void_record
@@ -118,6 +120,17 @@ def seed(world: World) -> Seeded:
             "given_name": put("mg"), "family_name": "Twin", "birth_date": "1971-03-04",
             "sex": "female"}, clinician)
         merge_patients(db, twin.id, patient.id, put("mr"), clinician)
+        other = create_patient(db, world.ids["north"], {
+            "given_name": "Other", "family_name": "Twin", "birth_date": "1971-03-04",
+            "sex": "female"}, clinician)
+        undone = merge_patients(db, other.id, patient.id, "registered twice by mistake",
+                                clinician)
+        unmerge_patients(db, undone.id, put("ur"), world.ids["admin"])
+        add_feedback(db, "sijcare-sij", "https://ehr.example.org", {  # the EHR's text, parsed
+            "card": "4a8f6c1e-0000-4000-8000-000000000001", "outcome": "overridden",
+            "outcomeTimestamp": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+            "overrideReason": {"reason": {"code": "other", "display": put("od", long)},
+                               "userComment": put("oc", long)}}, {"rule": "sij_injection"})
         add_document(db, documents_dir(str(world.engine.url)), patient.id, put("dt"),
                      put("df", file_name), b"%PDF-1.4\n%%EOF\n", clinician)
         db.commit()
@@ -284,6 +297,7 @@ def clinic_pages(seeded: Seeded, world: World) -> list[tuple[str, str, list[str]
         ("commented episode", f"/episodes/{seeded.ids['commented']}", ["qc"]),
         ("worklist", "/worklist", ["qc"]),
         ("inbox", "/inbox", ["ag", "af"]),
+        ("CDS Hooks overrides", "/cds-overrides", ["od", "oc"]),
     ]
 
 
@@ -294,7 +308,8 @@ def test_every_clinic_page_shows_the_payloads_as_text(
     for name, path, tags in clinic_pages(seeded, world):
         assert page.goto(f"{base}{path}").status == 200, (name, path)
         check(page, name, seeded, tags, sweep)
-    page.get_by_role("link", name=re.compile(r"\[af\]")).first.click()  # the inbox request
+    page.goto(f"{base}/inbox")
+    page.get_by_role("link", name=re.compile(r"\[af\]")).first.click()  # the request
     page.wait_for_load_state()
     check(page, "inbox request", seeded, ["ag", "af", "at", "am"], sweep)
     page.context.close()
@@ -307,7 +322,7 @@ def test_the_admin_pages_show_the_payloads_as_text(
     for name, path, tags in [("admin users", "/admin/users", ["un", "uc"]),
                              ("admin user", f"/admin/users/{world.ids['clinician']}",
                               ["un", "uc"]),
-                             ("admin merges", "/admin/merges", ["mr"])]:
+                             ("admin merges", "/admin/merges", ["mr", "ur"])]:
         assert page.goto(f"{base}{path}").status == 200, (name, path)
         check(page, name, seeded, tags, sweep)
     page.context.close()
@@ -346,7 +361,7 @@ def test_the_counts_are_reported(seeded: Seeded, sweep: Sweep) -> None:
                                    "field_page_checks": len(sweep.checked)})
     unshown = set(seeded.values) - {tag for _, tag in sweep.checked}
     assert not unshown, f"payloads no page was checked for: {sorted(unshown)}"
-    assert fields >= 25 and sweep.pages >= 25 and len(sweep.checked) >= 70, (
+    assert fields >= 28 and sweep.pages >= 26 and len(sweep.checked) >= 73, (
         fields, sweep.pages, len(sweep.checked))
     assert not sweep.dialogs
 
