@@ -89,10 +89,11 @@ def ehr_case(resources: list[dict[str, Any]], as_of: dt.date, patient_id: str) -
     """The Case the EHR's resources tell of on `as_of`, the patient named `patient_id`.
     UnusableRecord when a record could not be saved by a clinician; ValueError or pydantic's
     ValidationError when the whole tells an impossible case."""
-    patient = next((r for r in resources if r.get("resourceType") == "Patient"),
+    sent = [r for r in resources if isinstance(r, dict) and r.get("resourceType")
+            and r.get("id")]  # the mapping names each resource by Type/id
+    patient = next((r for r in sent if r["resourceType"] == "Patient"),
                    {"resourceType": "Patient", "id": patient_id})
-    others = [r for r in resources if r is not patient and r.get("resourceType")
-              and r.get("id")]
+    others = [r for r in sent if r is not patient]
     found = incoming_patient(patient, others, as_of)
     by_kind, nones = _rows(_current(found, as_of), as_of)
     born = found.birth_date
