@@ -356,7 +356,8 @@ def clinic_pages(seeded: Seeded, world: World) -> list[tuple[str, str, list[str]
 
 
 def test_every_clinic_page_shows_the_payloads_as_text(
-        browser: Browser, base: str, world: World, filled: Seeded, sweep: Sweep) -> None:
+        browser: Browser, base: str, world: World, filled: Seeded, sweep: Sweep,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
     seeded = filled
     page = new_page(browser, sweep)
     sign_in(page, base, "clinician")
@@ -367,6 +368,11 @@ def test_every_clinic_page_shows_the_payloads_as_text(
     page.get_by_role("link", name=re.compile(r"\[af\]")).first.click()  # the request
     page.wait_for_load_state()
     check(page, "inbox request", seeded, ["ag", "af", "at", "am"], sweep)
+    page.goto(f"{base}/episodes/{seeded.ids['episode']}/note")  # printed as the clinic prints it
+    printed = "".join(raw_text(page.pdf(), tmp_path_factory).split())
+    for tag in ("gn", "fn", "un", "dd"):
+        assert "".join(seeded.values[tag].split()) in printed, ("visit note printed", tag)
+        sweep.checked.append(("visit note printed", tag))
     page.context.close()
 
 
@@ -418,7 +424,7 @@ def test_the_counts_are_reported(filled: Seeded, sweep: Sweep) -> None:
                                    "field_page_checks": len(sweep.checked)})
     unshown = set(seeded.values) - {tag for _, tag in sweep.checked}
     assert not unshown, f"payloads no page was checked for: {sorted(unshown)}"
-    assert fields >= 32 and len(sweep.seen) >= 30 and len(sweep.checked) >= 79, (
+    assert fields >= 32 and len(sweep.seen) >= 30 and len(sweep.checked) >= 83, (
         fields, len(sweep.seen), len(sweep.checked))
     assert not sweep.dialogs
 
