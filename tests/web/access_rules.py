@@ -79,6 +79,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/patients/{patient_id}/merge"): scoped(P.clinical_write, query="into={patient_id}"),
     ("POST", "/patients/{patient_id}/merge"): scoped(P.clinical_write),
     ("GET", "/episodes/{episode_id}"): scoped(P.clinical_read),
+    # reviewing imported records (issue 23): clinicians of the patient's clinic only
+    ("GET", "/episodes/{episode_id}/review"): scoped(P.clinical_write),
+    ("POST", "/episodes/{episode_id}/review"): scoped(P.clinical_write),
     ("GET", "/episodes/{episode_id}/note"): scoped(P.clinical_read),
     ("GET", "/episodes/{episode_id}/course-chart.svg"): scoped(P.clinical_read),
     ("GET", "/episodes/{episode_id}/report.pdf"): scoped(P.clinical_read),
@@ -112,6 +115,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/inbox/{request_id}/register"): scoped(P.patient_register),
     ("GET", "/worklist"): Rule(P.clinical_read),
     ("GET", "/worklist/response-rates"): Rule(P.clinical_read),
+    # importing FHIR files (issue 23): clinicians, into their own clinics
+    ("GET", "/imports/fhir"): Rule(P.clinical_write),
+    ("POST", "/imports/fhir"): Rule(P.clinical_write),
+    ("POST", "/imports/fhir/confirm"): Rule(P.clinical_write),
+    ("GET", "/imports/fhir/report.csv"): Rule(P.clinical_write),
+    ("GET", "/imports/review"): Rule(P.clinical_write),
     ("GET", "/registry"): Rule(P.case_assess), ("GET", "/registry/report.pdf"): Rule(P.case_assess),
     ("GET", "/registry/research-export.zip"): Rule(P.research_export),
     # the JSON API
