@@ -24,11 +24,15 @@ READERS = ("anonymous", "staff", "clinician", "south_clinician", "researcher", "
 LIBRARY_MESSAGES = ("Input should be", "unable to parse", "Field required", "value_error",
                     "Traceback", "validation error for", "type=", "NoneType")
 URL = re.compile(r"https?://\S+")  # an address is shown as it is
+USERS = {"south_staff", "south_clinician"}  # usernames are the users' own words
 RAW_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 SKIPPED = {"script", "style", "template", "svg"}
 ITEMS = {"li", "tr", "article"}
 LITERAL = {"pre", "code"}
 TRACKED = SKIPPED | ITEMS | LITERAL | {"details"}
+BLOCKS = ITEMS | {"p", "td", "th", "h1", "h2", "h3", "h4", "dt", "dd", "label", "legend",
+                  "option", "button", "summary", "caption", "figcaption", "title", "div",
+                  "section", "br", "blockquote", "pre", "details", "ul", "ol", "table"}
 
 
 @dataclass
@@ -50,11 +54,14 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = dict(attrs)
-        summary = "error-summary" in (names.get("class") or "")
-        if tag in TRACKED or summary:
+        classes = (names.get("class") or "").split()
+        field_error = tag == "p" and "error" in classes  # said beside each field it is about
+        if tag in TRACKED or "error-summary" in classes or field_error:
             closed = tag == "details" and "open" not in names
-            self.open.append((tag, closed or (tag in ITEMS and not self.in_error_summary)))
-        self.lines.append(Line(""))
+            item = tag in ITEMS and not self.in_error_summary
+            self.open.append((tag, closed or item or field_error))
+        if tag in BLOCKS:
+            self.lines.append(Line(""))
 
     @property
     def in_error_summary(self) -> bool:
@@ -64,7 +71,8 @@ class VisibleText(HTMLParser):
         tags = [t for t, _ in self.open]
         if tag in tags:
             del self.open[len(tags) - 1 - tags[::-1].index(tag):]
-        self.lines.append(Line(""))
+        if tag in BLOCKS:
+            self.lines.append(Line(""))
 
     def handle_data(self, data: str) -> None:
         tags = {t for t, _ in self.open}
@@ -100,6 +108,44 @@ def problems(html: str, data: set[str]) -> list[str]:
     found += [f"library message {m!r}" for m in LIBRARY_MESSAGES if m in text]
     found += [f"said {n} times: {s!r}" for s, n in Counter(sentences(lines)).items() if n > 1]
     return found
+
+
+WRONG = {"number": "twelve", "date": "31/02/2026", "email": "nobody", "tel": "phone"}
+
+
+class DataEntryForms(HTMLParser):
+    """The page's data-entry forms (`novalidate`: the server's checks are the ones that
+    speak) as (action, fields), every field given a wrong or empty value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, list[tuple[str, str]]]] = []
+        self.current: list[tuple[str, str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            entry = (names.get("method") == "post" and "novalidate" in names)
+            self.current = [] if entry else None
+            if entry:
+                self.forms.append((names.get("action", ""), self.current))
+        elif self.current is not None and "name" in names:
+            kind = names.get("type", "text")
+            value = (names.get("value", "") if kind == "hidden" else
+                     "nonsense" if tag == "select" or kind in ("radio", "checkbox") else
+                     WRONG.get(kind, ""))
+            if tag in ("input", "select", "textarea") and kind != "file":
+                self.current.append((names["name"], value))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.current = None
+
+
+def data_entry_forms(html: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    parser = DataEntryForms()
+    parser.feed(html)
+    return parser.forms
 
 
 @pytest.fixture(scope="module")
@@ -145,15 +191,42 @@ def pages(world: World, who: str) -> Iterator[str]:
 @pytest.mark.parametrize("who", READERS)
 def test_every_page_speaks_the_clinics_words(demo: tuple[World, dict], who: str) -> None:
     world, clients = demo
-    data = {"south_staff", "south_clinician", "must_change"}  # usernames are the users' own
     wrong, read = [], 0
     for address in pages(world, who):
         answer = clients[who].get(address)
         if "text/html" not in answer.headers.get("content-type", ""):
             continue
         read += 1
-        wrong += [f"{address}: {p}" for p in problems(answer.text, data)]
+        wrong += [f"{address}: {p}" for p in problems(answer.text, USERS)]
     assert read >= 10, f"only {read} pages read as {who}"
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_every_form_refuses_wrong_entries_in_the_clinics_words(demo: tuple[World, dict],
+                                                               who: str) -> None:
+    """Each data-entry form sent with every field wrong or empty: the answer names the
+    problems in the form's words, never a library's."""
+    world, clients = demo
+    wrong, sent, seen = [], 0, set()
+    for address in pages(world, who):
+        answer = clients[who].get(address)
+        if "text/html" not in answer.headers.get("content-type", ""):
+            continue
+        for action, fields in data_entry_forms(answer.text):
+            key = re.sub(r"\d+", "N", f"{action or address} {sorted(n for n, _ in fields)}")
+            if key in seen:
+                continue
+            seen.add(key)
+            sent += 1
+            body: dict[str, list[str]] = {}
+            for name, value in fields:
+                body.setdefault(name, []).append(value)
+            refused = clients[who].post(action or address, data=body)
+            assert refused.status_code < 500, f"{action}: {refused.status_code}"
+            wrong += [f"{action} (from {address}): {p}" for p in problems(refused.text, USERS)]
+    if who != "researcher":  # a researcher has no data-entry form
+        assert sent >= 3, f"only {sent} forms sent as {who}"
     assert not wrong, "\n".join(wrong)
 
 
