@@ -147,7 +147,7 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from jwt.algorithms import ECAlgorithm
 
-    from sijcare.interop.fhir.case_from_resources import case_from_resources
+    from sijcare.interop.fhir.ehr_case import ehr_case
     from sijcare.interop.fhir.export import patient_resources
     from sijcare.store import Episode, session_factory
     from sijcare.web.cds_hooks.prefetch import TEMPLATES
@@ -162,7 +162,7 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
     engine.dispose()
     patient_id = str(episode.patient_id)
     prefetch = _prefetch(resources, TEMPLATES)
-    case = case_from_resources(resources, dt.date.today(), patient_id)
+    case = ehr_case(resources, dt.date.today(), patient_id)
     issuers = directory / "issuers.json"
     issuers.write_text(json.dumps({"https://ehr.bench": {"jwks": {"keys": [jwk]}}}))
     port = bench.free_port()

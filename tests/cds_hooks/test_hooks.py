@@ -9,7 +9,7 @@ import re
 import pytest
 
 from sijcare.engine import assess
-from sijcare.interop.fhir.case_from_resources import case_from_resources
+from sijcare.interop.fhir.ehr_case import REVIEW_RULE, ehr_case
 from sijcare.knowledge import load_knowledge
 from sijcare.web.assessing import assess_episode
 from sijcare.web.cds_hooks.prefetch import TEMPLATES
@@ -50,7 +50,7 @@ def test_discovery_lists_the_three_services(hooks: Hooks) -> None:  # A1-A4
             assert tokens and all(re.fullmatch(r"context\.[A-Za-z]+", t) for t in tokens)
 
 
-@pytest.mark.parametrize("demo", ["demo-01", "demo-02", "demo-07", "demo-08"])
+@pytest.mark.parametrize("demo", [f"demo-{n:02d}" for n in range(1, 9)])
 def test_patient_view_agrees_with_the_episode_page(hooks: Hooks, demo: str) -> None:
     """The stage the hook shows is the stage the episode page shows for the same patient."""
     patient_id = hooks.patients[demo]
@@ -66,7 +66,7 @@ def test_patient_view_agrees_with_the_episode_page(hooks: Hooks, demo: str) -> N
     assert page.status_code == 200 and _stage_name(stage) in page.text
 
 
-def test_the_case_from_resources_is_assessed_as_the_stored_case(hooks: Hooks) -> None:
+def test_the_ehr_case_is_assessed_as_the_stored_case(hooks: Hooks) -> None:
     """Every part the FHIR export carries comes back: demo 4's block, exam, red-flag screen
     and pain give the same block finding and likelihood as its stored records."""
     patient_id = hooks.patients["demo-04"]
@@ -74,11 +74,23 @@ def test_the_case_from_resources_is_assessed_as_the_stored_case(hooks: Hooks) ->
         from sijcare.store.models import Patient
         episode_id = db.get(Patient, patient_id).episodes[0].id
         stored = assess_episode(db, episode_id, "medicare", DEMO_DAY)
-    case = case_from_resources(hooks.resources(patient_id), DEMO_DAY, stored.patient_id)
+    case = ehr_case(hooks.resources(patient_id), DEMO_DAY, stored.patient_id)
     from_ehr = assess(case, "medicare")
     assert from_ehr.block == stored.block
     assert from_ehr.sij_likelihood == stored.sij_likelihood
     assert from_ehr.red_flags == stored.red_flags
+
+
+def test_facts_from_the_ehr_count_as_recorded_and_the_card_says_so(hooks: Hooks) -> None:
+    """The hook's safety rule: the EHR's record is the record, so a fact that opens an
+    option (demo 4's block with its relief) counts at once, nothing waits for review, and
+    the stage card says so; the same facts imported into sijcare would wait."""
+    patient_id = hooks.patients["demo-04"]
+    case = ehr_case(hooks.resources(patient_id), DEMO_DAY, "demo-04")
+    assert case.blocks and case.blocks[0].pain_before > case.blocks[0].pain_after
+    assert case.unreviewed is None
+    card = check_response(hooks.post(VIEW, hooks.request("patient-view", patient_id)).json())[0]
+    assert REVIEW_RULE in card["detail"]
 
 
 def test_cards_carry_why_rule_versions_source_and_smart_link(hooks: Hooks) -> None:  # C6-C11
@@ -301,3 +313,17 @@ def test_the_card_checks_can_fail(broken: dict) -> None:
     with pytest.raises((AssertionError, KeyError)):
         check_card(card)
         no_empty_values(card)
+
+
+def test_a_record_no_clinician_could_save_is_named_on_the_warning_card(hooks: Hooks) -> None:
+    """An EHR record the record forms refuse (a pain rating of 14) is not read half-way:
+    the card names the resource and the field."""
+    request = hooks.request("patient-view", hooks.patients["demo-01"])
+    pain = {"resourceType": "Observation", "id": "pain-14", "status": "final",
+            "subject": {"reference": "Patient/x"}, "effectiveDateTime": DEMO_DAY.isoformat(),
+            "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+            "valueInteger": 14}
+    request["prefetch"]["observations"]["entry"].append({"resource": pain})
+    cards = check_response(hooks.post(VIEW, request).json())
+    assert len(cards) == 1 and cards[0]["indicator"] == "warning"
+    assert "Observation/pain-14" in cards[0]["detail"] and "pain_nrs" in cards[0]["detail"]

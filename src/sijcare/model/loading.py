@@ -57,8 +57,9 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-# Parts of an error location that name a union member or a validator, not a field.
-_MEMBER_TAGS = frozenset({"int", "float", "str", "bool"})
+# Parts of an error location that name a union member, a validator or a mapping's key (the
+# key itself is the part before it), not a field.
+_MEMBER_TAGS = frozenset({"int", "float", "str", "bool", "[key]"})
 _SHORT = reprlib.Repr()  # a wrong choice named in a line one can read, however big it was
 _SHORT.maxstring = _SHORT.maxother = 40
 _SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist = 1, 2, 2

@@ -201,7 +201,7 @@ class EpisodeRecords:
         if self.episode is None:
             raise NotFound(f"no episode {self.episode_id}")
         patient = self.episode.patient
-        if as_of < patient.birth_date:
+        if patient.birth_date and as_of < patient.birth_date:  # none: a record without one
             raise ValueError(f"{as_of} is before the patient's birth date ({patient.birth_date})")
         intake, exam, medications = (self._counted_latest(kind, as_of)
                                      for kind in ("intake", "exam", "medications"))

@@ -44,7 +44,7 @@ def _kind(name: str) -> Kind:
     return KINDS[name]
 
 
-def _validate(kind: Kind, data: object, today: dt.date) -> Any:
+def valid_form(kind: Kind, data: object, today: dt.date) -> Any:
     """The kind's form from plain data (`{"none": true}` for a list kind), or RecordError.
 
     Strict: a date is a `YYYY-MM-DD` string (or a date), a yes/no is true or false, never
@@ -128,7 +128,7 @@ def checked_row(session: Session, episode_id: int, kind: str, data: dict[str, An
     dated = (_late(dates, entered) if not day_problems else []) + born_after(
         {**dates, "recorded_on": entered}, episode.patient.birth_date if episode else None)
     try:
-        form = _validate(spec, data, today)
+        form = valid_form(spec, data, today)
     except RecordError as error:
         raise RecordError(first_problems(day_problems, error.problems, dated)) from None
     if episode is None:

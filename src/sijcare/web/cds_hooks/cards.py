@@ -17,6 +17,7 @@ from typing import Any
 from sijcare import __version__
 from sijcare.decision import options as option_views
 from sijcare.decision import stage_notes, stage_why, to_document
+from sijcare.interop.fhir.ehr_case import REVIEW_RULE
 from sijcare.knowledge import load_knowledge
 from sijcare.knowledge.terminology import load_terminology
 from sijcare.labels import inline, label, words
@@ -82,7 +83,7 @@ def stage_card(public_url: str, assessment: Assessment, case: Case) -> Issued:
     stage = next(s for s in load_knowledge().pathway.stages if s.id == assessment.stage)
     why = stage_why(assessment)
     views = option_views(assessment, case)
-    lines = [f"**{stage.name}**: {stage.text}", why, *stage_notes(assessment)]
+    lines = [f"**{stage.name}**: {stage.text}", why, *stage_notes(assessment), REVIEW_RULE]
     reasons = [f"- {words(r.text)} — rule `{r.rule}`{_sources(r.sources)}"
                for r in assessment.stage_reasons]
     if reasons:
@@ -163,6 +164,7 @@ def option_cards(public_url: str, assessment: Assessment, option_id: str,
     lines = [f"**{option.name}** under {policy}: {status_words(option)}", _checklist(option)]
     if document:
         lines += ["**What to document**", "\n".join(f"- {d}" for d in dict.fromkeys(document))]
+    lines.append(REVIEW_RULE)
     indicator = "info" if option.status == "met" and not found else "warning"
     found.append(Issued(_card(public_url, assessment, option_id,
                               f"{option.name} under {policy}: {status_words(option)}",

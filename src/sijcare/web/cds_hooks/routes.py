@@ -1,6 +1,7 @@
 """`/cds-services`: discovery, the three hooks, and feedback on their cards.
 
-A hook builds the `Case` from the EHR's resources (`interop.fhir.case_from_resources`) and
+A hook builds the `Case` from the EHR's resources through the importer's mapping, saving
+nothing (`interop.fhir.ehr_case`: every fact counts, the EHR's record being the record), and
 assesses it with the engine's `assess()` under the patient's policy (their payer's when
 sijcare knows the patient by an identifier it gave them), as the episode page does. Nothing
 the EHR sent is kept: each card leaves an audit entry (its uuid, rule and stop, the EHR's
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from sijcare.engine import DEFAULT_POLICY, assess
-from sijcare.interop.fhir.case_from_resources import case_from_resources
+from sijcare.interop.fhir.ehr_case import UnusableRecord, ehr_case
 from sijcare.interop.fhir.matching import matching_patient_id
 from sijcare.model.loading import describe
 from sijcare.store import record_event
@@ -77,9 +78,13 @@ def _options(hook: HookRequest) -> dict[str, list[str]]:
 def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
            public_url: str) -> list[Issued]:
     try:
-        case = case_from_resources(resources, dt.date.today(), hook.context.patientId)
+        case = ehr_case(resources, dt.date.today(), hook.context.patientId)
+    except UnusableRecord as error:
+        return [unusable(public_url, error.problems)]
     except ValidationError as error:
         return [unusable(public_url, describe(error))]
+    except ValueError as error:  # a day before the birth date
+        return [unusable(public_url, [str(error)])]
     assessment = assess(case, policy=policy)
     if hook.hook == "patient-view":
         return patient_view(public_url, assessment, case)
