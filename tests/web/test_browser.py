@@ -66,7 +66,7 @@ def test_a_clinician_works_up_a_patient_and_signs(served: tuple[str, World],
     page.get_by_role("link", name="Register a patient").click()
     page.get_by_label("Family name").fill("Browser")
     page.get_by_label("Given name").fill("Bea")
-    page.get_by_label("Date of birth").fill("1968-04-12")
+    page.get_by_label("Date of birth", exact=True).fill("1968-04-12")
     page.get_by_label("Sex").select_option("female")
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status")).to_have_text("Patient registered.")

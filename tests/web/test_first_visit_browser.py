@@ -62,7 +62,7 @@ def test_a_first_visit_in_one_form_and_a_corrected_birth_date(
     page.goto(f"{base}/patients/new")
     page.get_by_label("Family name").fill(f"Visit{width}")
     page.get_by_label("Given name").fill("Fiona")
-    page.get_by_label("Date of birth").fill("1969-07-21")
+    page.get_by_label("Date of birth", exact=True).fill("1969-07-21")
     page.get_by_label("Sex").select_option("female")
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status")).to_have_text("Patient registered.")
@@ -93,7 +93,7 @@ def test_a_first_visit_in_one_form_and_a_corrected_birth_date(
 
     page.goto(patient_url)
     page.get_by_role("link", name="Correct demographics").click()
-    page.get_by_label("Date of birth").fill("1969-07-12")
+    page.get_by_label("Date of birth", exact=True).fill("1969-07-12")
     page.get_by_label("Reason for the correction").fill("Day and month typed the wrong way")
     page.get_by_role("button", name="Save the correction").click()
     expect(page.get_by_role("status")).to_contain_text("Demographics corrected")

@@ -15,6 +15,7 @@ from sijcare.analytics.registry import RegistryFigures, TreatmentFigures
 from sijcare.analytics.stats import Mean, Proportion
 from sijcare.knowledge import load_knowledge, short_citation
 from sijcare.knowledge.content import source_label
+from sijcare.labels import label
 
 LOW_RESPONSE = 0.6  # below this share of due follow-ups answered, say the figure may be biased
 FEW = 20  # fewer judged than this: say the interval is wide
@@ -49,11 +50,12 @@ def _compare(trial: Trial, figure: Figure, mine: TreatmentFigures | None) -> Com
     if figure.point:
         months = registry.point(figure.point).days / DAYS_PER_MONTH
         if abs(months - figure.months) > 0.25:
-            warnings.append(f"The trial reported at {figure.months:g} months; the clinic's "
-                            f"nearest follow-up point is {figure.point}.")
+            unit = "month" if figure.months == 1 else "months"
+            warnings.append(f"The trial reported at {figure.months:g} {unit}; the clinic's "
+                            f"nearest follow-up point is at {label(figure.point)}.")
         if point and point.answered.share is not None and point.answered.share < LOW_RESPONSE:
             warnings.append(f"Only {_percent(point.answered.share)} of the clinic's due "
-                            f"{figure.point} follow-ups were answered; missing answers can "
+                            f"{label(figure.point)} follow-ups were answered; missing answers can "
                             "bias its figure.")
     clinic: Proportion | Mean | float | None = None
     withheld = bool(mine and mine.withheld)

@@ -40,6 +40,7 @@ _PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), wo
     (r"^String should match pattern .*$", "use lower-case letters, digits and _ only"),
     (r"^List should have at least (\d+) items?.*$", r"needs at least \1 entries"),
     (r"^got .*; input should be .*$", "choose one of the listed options"),
+    (r"^Input should be '.*$", "choose one of the listed options"),  # an enumeration's
 ))
 
 

@@ -28,6 +28,7 @@ from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import RowId, _admit, clinic_scope
 from sijcare.web.clinic.duplicates import CONFIRM_NEW, unconfirmed_duplicates
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
+from sijcare.web.submissions import plain
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -113,7 +114,7 @@ def register(request: Request, db: DbSession, actor: CurrentActor, item: Handlin
         db.rollback()
         note.detail["outcome"] = "invalid"
         return _request_page(request, db.get(AppointmentRequest, item.id) or item,
-                             {p or "": m for p, m in error.problems}, values, 422)
+                             {p or "": plain(m) for p, m in error.problems}, values, 422)
     note.detail.update(patient_id=item.patient_id, episode_id=item.episode_id)
     request.state.session.say("Patient registered from the request, with an open episode.")
     return RedirectResponse(f"/patients/{item.patient_id}", status_code=303)

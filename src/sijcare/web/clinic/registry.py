@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BeforeValidator
 from sqlalchemy import select
 from starlette.responses import Response
@@ -55,6 +55,13 @@ def _filters(actor: Actor, date_from: dt.date | None, date_to: dt.date | None,
                    clinics=clinics, stage=stage)
 
 
+def _period_problem(date_from: dt.date | None, date_to: dt.date | None) -> str | None:
+    """A "from" after its "to" leaves no procedure: said, rather than shown as no data."""
+    if date_from and date_to and date_from > date_to:
+        return f"is before the from date ({date_from.isoformat()})"
+    return None
+
+
 def _clinicians(db: DbSession, actor: Actor) -> list[tuple[int, str]]:
     query = select(User.id, User.username).where(User.role == Role.clinician)
     if actor.role != Role.researcher:
@@ -69,14 +76,17 @@ def registry_page(request: Request, db: DbSession, actor: Reader,
                   stage: StageAt = None) -> Response:
     filters = _filters(actor, date_from, date_to, clinician, side, stage)
     suppress = actor.role == Role.researcher
+    page = {"filters": filters, "clinicians": _clinicians(db, actor), "suppressed": suppress,
+            "sides": ("left", "right", "bilateral"), "stages": stage_choices()}
+    if problem := _period_problem(date_from, date_to):
+        return render(request, "clinic/registry.html", {
+            **page, "view": None, "query": "", "period_problem": problem}, status_code=422)
     view = registry_view(db.connection(), filters, suppress=suppress)
     record_event(db, actor.id, "read", "registry", None, None,
                  {"route": "registry.show", "aggregates_only": True,
                   "filters": filters.applied(), "suppressed": suppress})
     return render(request, "clinic/registry.html", {
-        "view": view, "filters": filters, "clinicians": _clinicians(db, actor),
-        "sides": ("left", "right", "bilateral"), "stages": stage_choices(),
-        "query": request.url.query})
+        **page, "view": view, "query": request.url.query})
 
 
 @router.get("/registry/report.pdf", name="registry.report")
@@ -87,6 +97,8 @@ def registry_report(request: Request, db: DbSession, actor: Reader,
     from sijcare.reports.pdf import registry_report as build
 
     filters = _filters(actor, date_from, date_to, clinician, side, stage)
+    if problem := _period_problem(date_from, date_to):
+        raise HTTPException(422, f"to: {problem}")
     suppress = actor.role == Role.researcher
     report = build(db.connection(), filters, suppress=suppress)
     record_export(db, actor.id, "registry", via="registry.report", detail={

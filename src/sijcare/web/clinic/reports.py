@@ -50,7 +50,7 @@ def prior_auth_pdf(db: DbSession, episode: Reading, note: Audited, option: Name 
     note.detail.update(report="prior_auth", option=option, policy=policy,
                        as_of=as_of.isoformat() if as_of else None)
     if option is None:
-        raise HTTPException(422, "option: name the option to request (e.g. sij_rfa)")
+        raise HTTPException(422, "option: choose the treatment to request on the episode page")
     try:
         report = prior_auth_report(db, episode.id, option, policy, as_of)
     except ValueError as error:
