@@ -13,7 +13,7 @@ import asyncio
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,7 +37,7 @@ from sijcare.store.db import PoolLimits
 from sijcare.web import Settings, create_app
 from sijcare.web.auth.passwords import hash_password
 from sijcare.web.auth.sessions import COOKIE
-from sijcare.web.clinic import episodes
+from sijcare.web.clinic import chart_cache, episodes
 from tests.store.helpers import fresh_database, migrated
 from tests.web.conftest import PASSWORD, World
 from tests.web.processes import SECRET, servers
@@ -118,6 +118,7 @@ def test_the_page_path_holds_no_connection_while_the_engine_and_template_run(
 
     for name in ("case_and_assessment", "render", "course_chart"):
         monkeypatch.setattr(episodes, name, watched(name, getattr(episodes, name)))
+    monkeypatch.setattr(chart_cache, "_drawn", OrderedDict())  # drawn here, not remembered
     episode = world.ids["episode"]
     for path in (f"/episodes/{episode}", f"/episodes/{episode}/note",
                  f"/episodes/{episode}/course-chart.svg"):

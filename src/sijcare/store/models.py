@@ -92,7 +92,8 @@ class User(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
     # read when used (a table of its own since 0015, so older migrations never touch it)
-    profile: Mapped[UserProfile | None] = relationship(lazy="select", uselist=False)
+    # joined to the user, so a template naming a signer never reads the database
+    profile: Mapped[UserProfile | None] = relationship(lazy="joined", uselist=False)
 
 
 class UserProfile(Base):
@@ -149,8 +150,9 @@ class Patient(Base):
     clinic: Mapped[Clinic] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
         back_populates="patient", order_by="Episode.opened_on")
-    # read when used (a table of its own since 0015, so older migrations never touch it)
-    medication_words: Mapped[MedicationWords | None] = relationship(lazy="select",
+    # a table of its own (older migrations never touch it), joined to the patient, so a
+    # page's template never reads the database while it renders (the banner)
+    medication_words: Mapped[MedicationWords | None] = relationship(lazy="joined",
                                                                     uselist=False)
 
 

@@ -4,6 +4,7 @@ medication list and allergies in words, which sit beside the coded ones the engi
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
@@ -14,14 +15,19 @@ from sijcare.store.users import require_member
 RECENT = 10  # how many a user is shown
 
 
+_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def note_opened(session: Session, user_id: int, patient_id: int) -> None:
-    """The user opened the patient now (one row per user and patient, its time moved on)."""
-    seen = session.get(RecentPatient, (user_id, patient_id))
-    if seen is None:
-        session.add(RecentPatient(user_id=user_id, patient_id=patient_id, viewed_at=utcnow()))
-    else:
-        seen.viewed_at = utcnow()
-    session.flush()
+    """The user opened the patient now (one row per user and patient, its time moved on).
+
+    One INSERT ... ON CONFLICT, so the same user opening the patient in two requests at once
+    (tabs, a reload) cannot both insert the row and fail the second page."""
+    now = utcnow()
+    insert = _UPSERT[session.get_bind().dialect.name](RecentPatient)
+    session.execute(insert.values(user_id=user_id, patient_id=patient_id, viewed_at=now)
+                    .on_conflict_do_update(index_elements=["user_id", "patient_id"],
+                                           set_={"viewed_at": now}))
 
 
 def recent_patients(session: Session, user_id: int, clinic_ids: list[int]) -> list[Patient]:
