@@ -170,12 +170,7 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
     os.environ.update(SIJCARE_CDS_ISSUERS=str(issuers), SIJCARE_PUBLIC_URL=base)
     server = bench.serve(url, port)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        bench.wait_until_up(base)
         order = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
             "resourceType": "ServiceRequest", "id": "bench", "status": "draft",
             "intent": "proposal", "subject": {"reference": f"Patient/{patient_id}"},

@@ -130,13 +130,18 @@ def started(url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server = serve(url, port)
     base = f"http://127.0.0.1:{port}"
+    wait_until_up(base)
+    return server, base
+
+
+def wait_until_up(base: str) -> None:
+    """Until the server at `base` answers its health check (at most about 30 s)."""
     for _ in range(600):
         try:
             if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                break
+                return
         except httpx.TransportError:
             time.sleep(0.05)
-    return server, base
 
 
 def stopped(server: subprocess.Popen) -> None:

@@ -146,6 +146,16 @@ def _audit_failure(target: str, problems: list[str]) -> None:
     raise typer.Exit(1)
 
 
+def _audit_key() -> bytes:
+    """The audit chain's key, or exit 2 saying why it cannot be had."""
+    from sijcare.store.audit_key import AuditKeyError, audit_key
+
+    try:
+        return audit_key()
+    except AuditKeyError as error:
+        fail(str(error))
+
+
 @audit_app.command("verify")
 def audit_verify_command(
     url: StoreUrl = None,
@@ -158,14 +168,10 @@ def audit_verify_command(
     from sqlalchemy.orm import Session
 
     from sijcare.store import make_engine, verify_chain
-    from sijcare.store.audit_key import AuditKeyError, audit_key
     from sijcare.store.checkpoint import CheckpointError, verify_with_checkpoint
     from sijcare.store.signing import seals_match_audit
 
-    try:
-        key = audit_key()
-    except AuditKeyError as error:
-        fail(str(error))
+    key = _audit_key()
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session:
@@ -198,13 +204,9 @@ def audit_checkpoint_command(
 
     from sijcare.store import make_engine, record_event, verify_chain
     from sijcare.store.audit import AuditReport
-    from sijcare.store.audit_key import AuditKeyError, audit_key
     from sijcare.store.checkpoint import write_checkpoint
 
-    try:
-        key = audit_key()
-    except AuditKeyError as error:
-        fail(str(error))
+    key = _audit_key()
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session, session.begin():
