@@ -119,7 +119,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/imports/fhir"): Rule(P.clinical_write),
     ("POST", "/imports/fhir"): Rule(P.clinical_write),
     ("POST", "/imports/fhir/confirm"): Rule(P.clinical_write),
-    ("GET", "/imports/fhir/report.csv"): Rule(P.clinical_write),
+    # no upload in the matrix's world: a clinician's answer is "no such upload of yours"
+    ("GET", "/imports/fhir/report.csv"): Rule(P.clinical_write, own_answers=frozenset({404})),
     ("GET", "/imports/review"): Rule(P.clinical_write),
     ("GET", "/registry"): Rule(P.case_assess), ("GET", "/registry/report.pdf"): Rule(P.case_assess),
     ("GET", "/registry/research-export.zip"): Rule(P.research_export),

@@ -147,8 +147,9 @@ def confirm(request: Request, db: DbSession, actor: Importing, note: Audited,
 
 
 @router.get(f"{UPLOAD_PATH}/report.csv", name="imports.report")
-def report_csv(request: Request, actor: Importing, note: Audited, upload: str) -> Response:
-    """Every resource of the upload not imported, with why (the command's `--report`)."""
+def report_csv(request: Request, actor: Importing, note: Audited, upload: str = "") -> Response:
+    """Every resource of the upload not imported, with why (the command's `--report`); without
+    an upload named, the same plain 404 as for one that is gone."""
     note.object_type, note.action = "import", "export"
     try:
         text = _uploads(request).report(upload, actor.id)
