@@ -77,7 +77,6 @@ OTHER_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/imports/fhir"): P.clinical_write,
     ("POST", "/imports/fhir"): P.clinical_write,
     ("POST", "/imports/fhir/confirm"): P.clinical_write,
-    ("GET", "/imports/fhir/report.csv"): P.clinical_write,
     ("GET", "/imports/review"): P.clinical_write,
 }
 USERS = ("clinician", "staff", "researcher", "admin", "south_clinician", "south_staff")
