@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.web.browsing import browser, demo_world, free_port, served
 from tests.web.conftest import PASSWORD, World
 from tests.web.test_browser import ago, record, sign_in
-from tests.web.test_first_visit_browser import fill_first_visit
+from tests.web.test_first_visit_browser import fill_first_visit, save_with_every_mistake
 from tests.web.test_public_browser import WIDTHS, accessible, shot
 
 __all__ = ["browser"]
@@ -65,15 +65,7 @@ def first_visit_every_error_then_kept(page: Page, base: str, world: World, width
     page.get_by_role("button", name="Open episode").click()
     page.get_by_role("link", name="Record a first visit").click()
     fill_first_visit(page)
-    page.locator("#f-intake-pain-duration-months").fill("-3")
-    page.locator("#f-intake-pain-areas-sij-region").fill("50")
-    page.locator("#f-intake-pain-areas-buttock-leg").fill("20")
-    page.get_by_label("Pain NRS").fill("11")
-    page.get_by_label("Ended on").fill(ago(90))  # before it started
-    page.evaluate("document.querySelector('form.record').noValidate = true")
-    page.get_by_role("button", name="Save first visit").click()
-    summary = page.locator(".error-summary")
-    expect(summary).to_be_focused()
+    summary = save_with_every_mistake(page)
     expect(summary.locator("li")).to_have_count(4)
     accessible(page, f"{width} first visit with every error")
     shot(page, width, "clinic-day-every-error")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.web.conftest import World
 from tests.web.test_browser import (  # noqa: F401 - fixtures shared with the browser suite
@@ -26,6 +26,22 @@ def no_sideways_scroll(page: Page) -> bool:
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def save_with_every_mistake(page: Page) -> Locator:
+    """Spoil a filled first visit with the issue's three rounds of mistakes at once (a
+    negative duration, shares summing to 70, NRS 11, a course ending before it began), save
+    with the browser's own checks off, and return the error summary."""
+    page.locator("#f-intake-pain-duration-months").fill("-3")
+    page.locator("#f-intake-pain-areas-sij-region").fill("50")
+    page.locator("#f-intake-pain-areas-buttock-leg").fill("20")
+    page.get_by_label("Pain NRS").fill("11")
+    page.get_by_label("Ended on").fill(ago(90))  # before it started (60 days ago)
+    page.evaluate("document.querySelector('form.record').noValidate = true")
+    page.get_by_role("button", name="Save first visit").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    return summary
 
 
 def fill_first_visit(page: Page) -> None:

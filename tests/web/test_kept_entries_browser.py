@@ -14,7 +14,7 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures shared with the br
     served,
     sign_in,
 )
-from tests.web.test_first_visit_browser import fill_first_visit, shot
+from tests.web.test_first_visit_browser import fill_first_visit, save_with_every_mistake, shot
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
@@ -36,17 +36,7 @@ def test_every_error_at_once_and_an_ended_session_keeps_the_visit(
     page.get_by_role("link", name="Record a first visit").click()
     fill_first_visit(page)
 
-    # the three rounds of mistakes, in one submission
-    page.locator("#f-intake-pain-duration-months").fill("-3")
-    page.locator("#f-intake-pain-areas-sij-region").fill("50")
-    page.locator("#f-intake-pain-areas-buttock-leg").fill("20")
-    page.get_by_label("Pain NRS").fill("11")
-    page.get_by_label("Ended on").fill(ago(90))  # before it started (60 days ago)
-    page.evaluate("document.querySelector('form.record').noValidate = true")
-    page.get_by_role("button", name="Save first visit").click()
-    summary = page.locator(".error-summary")
-    expect(summary).to_be_focused()
-    items = summary.locator("li")
+    items = save_with_every_mistake(page).locator("li")
     expect(items).to_have_count(4)
     expect(items).to_have_text([
         "Or: duration in months: must be 0 or more",
