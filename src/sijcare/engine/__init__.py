@@ -40,10 +40,11 @@ def assess(case: Case, policy: str = DEFAULT_POLICY, prior: float | None = None,
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"prior must be a probability strictly between 0 and 1, got {prior}")
     f = Facts(case, kb)
+    reviewed = Facts(case.reviewed, kb) if case.reviewed else None  # what may open an option
     chance = likelihood(f, profile.prior if prior is None else prior)
     block = interpret_block(f, profile)
-    stage_id, why = choose_stage(f, profile, chance.cluster, block)
-    options = eligibility(f, profile)
+    stage_id, why = choose_stage(f, profile, chance.cluster, block, reviewed)
+    options = eligibility(f, profile, reviewed)
     stage_why = stage_reasons(kb, stage_id, why, profile, f, options)
     return Assessment(
         knowledge_version=kb.version,

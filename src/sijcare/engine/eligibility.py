@@ -626,13 +626,24 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
         provisional=option.provisional, reasons=[entry.summary(text)]))
 
 
-def eligibility(f: Facts, policy: Policy) -> dict[str, OptionResult]:
+RANK = {"not_met": 0, "unknown": 1, "met": 2}
+
+
+def eligibility(f: Facts, policy: Policy, reviewed: Facts | None = None
+                ) -> dict[str, OptionResult]:
     """Every option under `policy`; a check shared by several options runs once.
 
+    With `reviewed` (the case without its unreviewed imports) each check takes the worse of
+    its two verdicts: an unreviewed fact stops at once and never opens.
     Verdicts travel as plain tuples: as shelf keys they are then invisible to the collector.
     """
     compiled = plan(f.kb, policy.id)
     verdicts = [tuple(step.check(Context(f, policy, step.criterion.params)))
                 for step in compiled.checks]
+    if reviewed is not None:
+        verdicts = [min(verdict, tuple(step.check(Context(reviewed, policy,
+                                                          step.criterion.params))),
+                        key=lambda v: RANK[v[0]])
+                    for step, verdict in zip(compiled.checks, verdicts, strict=True)]
     return {entry.option.id: _option_result(entry, tuple([verdicts[i] for i in entry.checks]))
             for entry in compiled.options}

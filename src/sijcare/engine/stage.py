@@ -32,8 +32,13 @@ def confirmed_sessions(f: Facts, policy: Policy) -> int:
 
 
 def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
-                 block: BlockFinding) -> tuple[str, str]:
-    """(stage id, the plain-words why) for the first stage rule that applies."""
+                 block: BlockFinding, reviewed: Facts | None = None) -> tuple[str, str]:
+    """(stage id, the plain-words why) for the first stage rule that applies.
+
+    `reviewed` is the case without its unreviewed imports: a failed ladder or a treatment
+    still helping (which move the pathway on) are read there, the stops on `f`.
+    """
+    opening = reviewed or f
     pathway = f.kb.pathway
     weeks = f.care_weeks
     flags = f.red_flags
@@ -51,7 +56,7 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
             "no image-guided block and the provocation cluster is negative")
     surgical_ground = (joint_confirmed(f, policy) and weeks is not None
                        and weeks >= pathway.surgical_conservative_weeks
-                       and ladder_failed(f, policy))
+                       and ladder_failed(opening, policy))
     differential = differential_state(f)
     if surgical_ground and differential.status == "open":
         return "evaluate_other_source", (
@@ -74,7 +79,7 @@ def choose_stage(f: Facts, policy: Policy, cluster: ClusterResult,
         return "diagnostic_block", (
             "the provocation cluster is negative but a block confirmed the joint: the exam and "
             "the block disagree, so a second confirming block comes first")
-    helping = [p for p in last_session(f.procedures)
+    helping = [p for p in last_session(opening.procedures)
                if relief_ongoing(p, pathway.relief_ongoing_percent)]
     if helping:
         last = helping[-1]

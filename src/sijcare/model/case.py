@@ -290,6 +290,9 @@ class Case(Record):
     allergies: list[Allergy] | None = None
     proms: list[Prom] | None = None
     unreviewed: list[UnreviewedFact] | None = None  # imported, not yet reviewed
+    # The same day without its unreviewed records: what may open an option (issue 23's
+    # safety rule). Set with `unreviewed`; the engine lets no check read better than here.
+    reviewed: Case | None = None
 
     @field_validator("schema_version", mode="before")
     @classmethod
@@ -297,6 +300,19 @@ class Case(Record):
         if value != 1 or isinstance(value, bool):
             raise ValueError("only schema_version 1 is supported")
         return value
+
+    @model_validator(mode="after")
+    def _reviewed_is_the_same_case_before_review(self) -> Case:
+        """A case's reviewed part holds no unreviewed records and no reviewed part of its own,
+        and describes the same patient on the same day."""
+        part = self.reviewed
+        if part is not None and (part.unreviewed or part.reviewed or part.as_of != self.as_of
+                                 or part.patient.id != self.patient.id):
+            raise ValidationError.from_exception_data("Case", [InitErrorDetails(
+                type=PydanticCustomError("value_error", "must be the same patient on the same "
+                                         "day, without unreviewed records"),
+                loc=("reviewed",), input=None)])
+        return self
 
     @model_validator(mode="after")
     def _could_have_happened(self) -> Case:

@@ -197,7 +197,25 @@ class EpisodeRecords:
         So records added later, whatever day they describe, never change the case of an earlier
         day: the assessment of a past date is reproducible, and what a clinician saw is also kept
         verbatim in signed assessments.
+
+        - Imported records no clinician reviewed give the case only what can stop an option;
+          the case then also carries, as `reviewed`, itself without them, and the engine lets
+          no check read better than it does there (`store/unreviewed.py`).
         """
+        case = self._case(as_of)
+        if not case.unreviewed:
+            return case
+        return case.model_copy(update={"reviewed": self._reviewed_only()._case(as_of)})
+
+    def _reviewed_only(self) -> EpisodeRecords:
+        """These records without the unreviewed ones: what may open an option."""
+        return replace(self, unreviewed=frozenset(),
+                       by_kind={kind: [r for r in records if not self._pending(r)]
+                                for kind, records in self.by_kind.items()},
+                       nones=[none for none in self.nones
+                              if ("none", none.id) not in self.unreviewed])
+
+    def _case(self, as_of: dt.date) -> Case:
         if self.episode is None:
             raise NotFound(f"no episode {self.episode_id}")
         patient = self.episode.patient

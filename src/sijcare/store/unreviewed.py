@@ -4,7 +4,10 @@ The safety rule (issue 23): an imported fact that can stop an option (an allergy
 anticoagulant, pregnancy, a red flag such as cancer history, an earlier fusion or steroid
 injection) counts for the safety stops at once, reviewed or not; a fact that could open an
 option (a block's relief, a negative screen, no anticoagulant, an outcome) counts only once
-a clinician accepts it. So a record no one reviewed gives the case only its stopping part.
+a clinician accepts it. So a record no one reviewed gives the case only its stopping part,
+and since a stopping record can still open (an allergy list names what the patient is not
+allergic to; an earlier treatment is also a rung tried), the case also carries itself without
+the unreviewed records, and the engine reads every check at its worse on the two.
 """
 
 from __future__ import annotations
@@ -12,9 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from sijcare.store.forms import IntakeForm, MedicationsForm
-
-# Earlier procedures that stop an option (a repeat fusion, steroid injections too often).
-STOPPING_PROCEDURES = ("mis_fusion", "steroid_injection")
 
 
 def stopping_facts(kind: str, form: Any) -> list[str]:
@@ -25,8 +25,8 @@ def stopping_facts(kind: str, form: Any) -> list[str]:
     if kind == "intake":
         return ([f"red_flag:{f}" for f in form.red_flags or []]
                 + (["pregnant"] if form.pregnant else []))
-    if kind == "procedure" and form.kind in STOPPING_PROCEDURES:
-        return [f"procedure:{form.kind}"]
+    if kind == "procedure":  # every treatment can stop its repeat (an interval, a series
+        return [f"procedure:{form.kind}"]  # limit, a second fusion, steroids too often)
     return []
 
 
