@@ -191,7 +191,7 @@ def new_page(browser: Browser, sweep: Sweep) -> Page:
     context = browser.new_context()
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(60_000)  # a ceiling for a loaded machine, not a timing
 
     def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
         sweep.dialogs.append(f"{dialog.type}: {dialog.message}")
