@@ -81,7 +81,8 @@ def serve_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str
     import uvicorn
 
     runs: list[dict] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append({**options,
+                                                                            "app": app}))
     monkeypatch.setenv("SIJCARE_DATA_DIR", str(tmp_path / "data"))
     if secret is None:
         monkeypatch.delenv("SIJCARE_SECRET_KEY", raising=False)
@@ -119,9 +120,16 @@ def test_serve_refuses_a_short_secret_key(tmp_path: Path, monkeypatch: pytest.Mo
     assert "first sign-in" not in done.output  # refused before anything was prepared
 
 
-def test_serve_warns_when_emails_would_link_to_this_computer() -> None:
-    from sijcare.cli.web import public_url_warning
-
-    assert "SIJCARE_PUBLIC_URL is not set" in public_url_warning({})
-    assert "127.0.0.1" in public_url_warning({"SIJCARE_PUBLIC_URL": "  "})
-    assert public_url_warning({"SIJCARE_PUBLIC_URL": "https://clinic.example.org"}) is None
+def test_serve_warns_when_emails_would_link_to_this_computer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, emails link to the address served, port included; the warning says which."""
+    monkeypatch.delenv("SIJCARE_PUBLIC_URL", raising=False)
+    done, runs = serve_in_process(tmp_path, monkeypatch, "--port", "9123")
+    assert done.exit_code == 0, done.output
+    assert ("SIJCARE_PUBLIC_URL is not set, so links in emails to patients point to "
+            "http://127.0.0.1:9123;") in done.output
+    assert runs[0]["app"].state.settings.public_url == "http://127.0.0.1:9123"
+    monkeypatch.setenv("SIJCARE_PUBLIC_URL", "https://clinic.example.org/")
+    done, runs = serve_in_process(tmp_path, monkeypatch, "--port", "9123")
+    assert "SIJCARE_PUBLIC_URL is not set" not in done.output
+    assert runs[0]["app"].state.settings.public_url == "https://clinic.example.org"

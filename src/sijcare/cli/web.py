@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -20,13 +21,13 @@ user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 
-def public_url_warning(environ: Mapping[str, str]) -> str | None:
+def public_url_warning(environ: Mapping[str, str], serving: str) -> str | None:
     """Emails (questionnaire links, confirmations) link to SIJCARE_PUBLIC_URL: unset, they
-    would send patients to 127.0.0.1, their own computer."""
+    link to the address served (`serving`), which for 127.0.0.1 is the patient's own computer."""
     if environ.get("SIJCARE_PUBLIC_URL", "").strip():
         return None
     return ("warning: SIJCARE_PUBLIC_URL is not set, so links in emails to patients point to "
-            "http://127.0.0.1:8000; set it to the address patients reach the site at.")
+            f"{serving}; set it to the address patients reach the site at.")
 
 
 @app.command("serve")
@@ -56,9 +57,12 @@ def serve_command(
         except ValueError as error:  # a short secret or audit key, a previous key without its
             fail(str(error))         # end, SIJCARE_SMTP_* settings, a bad number
         engine, created = prepare(target, demo, settings.pool)
-    typer.echo(f"sijcare {__version__} at http://{host}:{port}/ (database {shown(target)})")
+    serving = f"http://{host}:{port}"
+    if not os.environ.get("SIJCARE_PUBLIC_URL", "").strip():  # links follow --host and --port
+        settings = replace(settings, public_url=serving)
+    typer.echo(f"sijcare {__version__} at {serving}/ (database {shown(target)})")
     typer.echo(f"  audit chain {key.describe()}")
-    if warning := public_url_warning(os.environ):
+    if warning := public_url_warning(os.environ, serving):
         typer.echo(warning, err=True)
     for username, role, password in created:
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
