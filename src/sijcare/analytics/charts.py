@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import io
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure  # drawn with Agg; pyplot (and its global state) unused
+if TYPE_CHECKING:  # imported where drawn: matplotlib costs a second at every start-up
+    from matplotlib.figure import Figure
 
 from sijcare.analytics.knowledge import DAYS_PER_MONTH, load_registry
 from sijcare.analytics.registry import RegistryFigures
@@ -55,6 +57,8 @@ class Chart:
 
 def _figure(width: float, height: float) -> tuple[Figure, object]:
     """A figure outside pyplot's global registry: nothing to close, safe across threads."""
+    from matplotlib.figure import Figure  # drawn with Agg; pyplot (and its global state) unused
+
     figure = Figure(figsize=(width, height))
     return figure, figure.subplots()
 

@@ -9,9 +9,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as scipy_stats
-from statsmodels.duration.survfunc import SurvfuncRight
-from statsmodels.stats.proportion import proportion_confint
+
+# scipy and statsmodels are imported where first used: together they cost seconds at start-up
+# (every server process, every CLI call), and most requests draw no statistic.
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ def wilson(count: int, total: int) -> Proportion:
     """The share with its Wilson 95% interval (sound for small n and shares near 0 or 1)."""
     if not total:
         return Proportion(count, total, None, None)
+    from statsmodels.stats.proportion import proportion_confint
+
     low, high = proportion_confint(count, total, alpha=0.05, method="wilson")
     share = count / total  # at 0 % or 100 % the bound can miss the share by a rounding error
     return Proportion(count, total, min(float(low), share), max(float(high), share))
@@ -53,6 +55,8 @@ def mean_interval(n: int, total: float, squares: float) -> Mean:
     if n < 2:
         return Mean(n, mean, None, None)
     variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    from scipy import stats as scipy_stats
+
     half = float(scipy_stats.t.ppf(0.975, n - 1)) * math.sqrt(variance / n)
     return Mean(n, mean, mean - half, mean + half)
 
@@ -90,6 +94,8 @@ def kaplan_meier(days: list[int], lost: list[int], counts: list[int]) -> Surviva
     """KM from grouped rows (day, 1 when relief was lost else 0 for censored, how many)."""
     if not counts or sum(counts) == 0:
         return None
+    from statsmodels.duration.survfunc import SurvfuncRight
+
     with np.errstate(all="ignore"):  # log(0) at the curve's ends gives an open bound
         fit = SurvfuncRight(np.asarray(days, float), np.asarray(lost, float),
                             freq_weights=np.asarray(counts, float))

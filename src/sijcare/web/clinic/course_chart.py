@@ -15,12 +15,6 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from matplotlib import rc_context
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge
 from sijcare.model.assessment import Assessment
@@ -197,6 +191,13 @@ SPAN, SPAN_ALPHA = "#fde3b8", 0.35
 
 def _svg(nrs: Series, odi: Series, procedures: tuple[tuple[dt.date, str], ...],
          spans: tuple[tuple[str, dt.date, dt.date], ...], width: float) -> bytes:
+    # matplotlib is imported where drawn: it costs a second at every server start-up
+    from matplotlib import rc_context
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     shown = [s for s in (nrs, odi) if s.points]
     legend = _legend(spans, procedures)
     rows = _legend_rows(len(legend), width)
