@@ -152,3 +152,46 @@ def test_0010_adds_the_anticoagulation_plan_as_not_recorded(fresh_url: str) -> N
         assert "anticoagulant_plan" not in columns and "anticoagulant" in columns
     finally:
         engine.dispose()
+
+
+def test_0018_links_each_older_request_to_the_email_that_confirmed_it(fresh_url: str) -> None:
+    """A 0017 database's requests get their confirmation from the outbox when the store
+    upgrades (the mail queued to the address with the request, no other request's); a
+    request whose mail is not found stays unknown, not "withheld". Down again drops only the
+    columns."""
+    engine = make_engine(fresh_url)
+    at = "2026-05-20 10:00:0{}"
+    with engine.begin() as connection:
+        _migrate(connection, ("upgrade", "0017"))
+        connection.execute(text("INSERT INTO clinics (id, name, demo, created_at, time_zone) "
+                                "VALUES (1, 'C', false, :at, 'UTC')"), {"at": at.format(0)})
+        for request_id, email, second in ((1, "a@example.org", 0), (2, "a@example.org", 4),
+                                          (3, "b@example.org", 6), (4, None, 7)):
+            connection.execute(text(
+                "INSERT INTO appointment_requests (id, clinic_id, given_name, family_name, "
+                "birth_date, email, consent_at, status, created_at) VALUES (:id, 1, 'A', 'B', "
+                "'1970-05-01', :email, :at, 'new', :at)"),
+                {"id": request_id, "email": email, "at": at.format(second)})
+        for mail_id, address, second in ((7, "a@example.org", 1), (8, "a@example.org", 5),
+                                         (9, "c@example.org", 6)):
+            connection.execute(text(
+                "INSERT INTO outbox (id, kind, to_address, subject, text, created_at, "
+                "next_attempt_at, attempts) VALUES (:id, 'appointment_confirmation', :to, "
+                "'s', 't', :at, :at, 0)"), {"id": mail_id, "to": address,
+                                            "at": at.format(second)})
+    try:
+        upgrade(engine)
+        no_drift(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT id, confirmation_outbox_id, confirmation_withheld FROM "
+                "appointment_requests ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(1, 7, None), (2, 8, None), (3, None, None),
+                                                (4, None, None)]
+        with engine.begin() as connection:
+            _migrate(connection, ("downgrade", "0017"))
+        columns = {c["name"] for c in inspect(engine).get_columns("appointment_requests")}
+        assert not columns & {"confirmation_outbox_id", "confirmation_withheld"}
+        assert "email" in columns
+    finally:
+        engine.dispose()

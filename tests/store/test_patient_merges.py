@@ -4,7 +4,7 @@ restores exactly what moved, checked against the audit chain (issue 22, item 2).
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Column, func, select, update
 from sqlalchemy.orm import Session
 
 from sijcare.engine import assess
@@ -21,20 +21,36 @@ from sijcare.store import (
 from sijcare.store.appointments import create_request
 from sijcare.store.duplicates import possible_duplicates
 from sijcare.store.errors import RecordError
-from sijcare.store.merges import all_merges, merge_patients, merges_into, unmerge_patients
+from sijcare.store.merges import (
+    MOVED_WHOLE,
+    OWNED,
+    STAYS,
+    all_merges,
+    merge_patients,
+    merges_into,
+    unmerge_patients,
+)
 from sijcare.store.models import (
     AppointmentRequest,
     AuditEvent,
+    Base,
+    BreakGlassGrant,
     Episode,
     FollowUpPoint,
     ImportedRecord,
+    MedicationWords,
     Patient,
+    PatientDocument,
     PatientMerge,
     QuestionnaireLink,
+    RecentPatient,
     ReminderContact,
     SignedAssessment,
+    User,
+    utcnow,
 )
 from sijcare.store.questionnaires import issue_link
+from sijcare.store.recent import note_opened, set_medication_list
 from tests.store.helpers import TODAY, World, make_world
 
 SECRET = b"merge test secret"
@@ -175,3 +191,103 @@ def test_merges_that_cannot_be_are_refused_and_save_nothing(session: Session,
         unmerge_patients(session, first.id, "undo", world.user_id)
     session.rollback()
     assert session.get(Patient, twin.id).merged_into_id == world.patient_id
+
+
+def _patient_tables() -> dict[str, list[Column]]:
+    """Every table with a column naming a patient (a key to `patients.id`), read from the
+    schema: what a merge has to decide about."""
+    found: dict[str, list[Column]] = {}
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(key.column.table.name == "patients" for key in column.foreign_keys):
+                found.setdefault(table.name, []).append(column)
+    return found
+
+
+def test_every_table_naming_a_patient_is_moved_by_a_merge_or_stays_for_a_reason() -> None:
+    moved = {table.__tablename__ for _, table, _ in OWNED} | {
+        table.__tablename__ for table in MOVED_WHOLE}
+    tables = set(_patient_tables())
+    assert tables - moved - set(STAYS) == set(), "a table naming a patient the merge forgets"
+    assert moved | set(STAYS) <= tables  # nothing listed that names no patient
+    assert not moved & set(STAYS)
+
+
+def _words(session: Session, patient_id: int) -> tuple[str | None, str | None] | None:
+    row = session.get(MedicationWords, patient_id)
+    return None if row is None else (row.medication_list, row.allergy_notes)
+
+
+def test_after_a_merge_nothing_points_at_the_merged_record_but_what_stays(
+        session: Session, world: World) -> None:
+    """The twin holds a row in every table a merge moves; afterwards, of every table naming
+    a patient, only those in STAYS still name the twin."""
+    twin = _twin(session, world)
+    clinician = session.get(User, world.user_id)
+    set_medication_list(session, world.patient_id, "apixaban 5 mg twice daily",
+                        "penicillin: rash", world.user_id)
+    set_medication_list(session, twin.id, "ibuprofen as needed", "", world.user_id)
+    other = create_user(session, f"reader_{twin.id}", "$argon2id$stub", "clinician",
+                        [world.clinic_id])
+    for user_id, patient_id in ((clinician.id, twin.id), (clinician.id, world.patient_id),
+                                (other.id, twin.id)):
+        note_opened(session, user_id, patient_id)
+    session.add_all([
+        PatientDocument(patient_id=twin.id, title="MRI report", filename="mri.pdf",
+                        media_type="application/pdf", size=1, sha256="0" * 64,
+                        uploaded_by=world.user_id),
+        BreakGlassGrant(user_id=other.id, patient_id=twin.id, reason="night call",
+                        expires_at=utcnow())])
+    session.commit()
+    naming = _patient_tables()
+    assert all(session.scalar(select(func.count()).select_from(column.table)
+                              .where(column == twin.id))
+               for name, columns in naming.items() if name not in STAYS
+               for column in columns if column.name == "patient_id"), "the twin lacks a row"
+
+    merge = merge_patients(session, twin.id, world.patient_id, "same person", world.user_id)
+    session.commit()
+    left = {name: session.scalar(select(func.count()).select_from(column.table)
+                                 .where(column == twin.id))
+            for name, columns in naming.items() for column in columns}
+    assert {name for name, count in left.items() if count} <= set(STAYS), left
+    assert _words(session, world.patient_id) == (
+        "apixaban 5 mg twice daily; ibuprofen as needed", "penicillin: rash")
+    assert session.scalars(select(RecentPatient.user_id).where(
+        RecentPatient.patient_id == world.patient_id)).all() == sorted([clinician.id, other.id])
+
+    admin = create_user(session, f"admin_{twin.id}", "$argon2id$stub", "admin", []).id
+    unmerge_patients(session, merge.id, "different people", admin)
+    session.commit()
+    assert _words(session, world.patient_id) == ("apixaban 5 mg twice daily",
+                                                 "penicillin: rash")
+    assert _words(session, twin.id) == ("ibuprofen as needed", None)
+
+
+def test_the_words_of_a_record_without_them_move_whole_and_come_back(
+        session: Session, world: World) -> None:
+    twin = _twin(session, world)
+    set_medication_list(session, twin.id, "ibuprofen as needed", "plaster: itch", world.user_id)
+    session.commit()
+    merge = merge_patients(session, twin.id, world.patient_id, "same person", world.user_id)
+    session.commit()
+    assert _words(session, world.patient_id) == ("ibuprofen as needed", "plaster: itch")
+    assert _words(session, twin.id) is None
+    unmerge_patients(session, merge.id, "different people", world.user_id)
+    session.commit()
+    assert _words(session, world.patient_id) is None
+    assert _words(session, twin.id) == ("ibuprofen as needed", "plaster: itch")
+
+
+def test_words_too_long_together_refuse_the_merge_and_move_nothing(
+        session: Session, world: World) -> None:
+    twin = _twin(session, world)
+    set_medication_list(session, world.patient_id, "a" * 1500, "", world.user_id)
+    set_medication_list(session, twin.id, "b" * 1500, "", world.user_id)
+    session.commit()
+    before = {p: _owned(session, p) for p in (world.patient_id, twin.id)}
+    with pytest.raises(RecordError, match="medication list together need more than 2000"):
+        merge_patients(session, twin.id, world.patient_id, "same person", world.user_id)
+    session.rollback()
+    assert {p: _owned(session, p) for p in (world.patient_id, twin.id)} == before
+    assert _words(session, twin.id) == ("b" * 1500, None)

@@ -5,12 +5,14 @@ the clinic's own staff and clinicians can open."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from sijcare.store.mail_limits import PER_RECIPIENT
 from sijcare.store.models import AppointmentRequest, AuditEvent, OutboxEmail, Patient
 from tests.smtp_server import Mailbox, smtp_server
 from tests.web.conftest import World
@@ -191,6 +193,53 @@ def test_a_request_becomes_a_patient_with_an_episode_without_retyping(
     again = clinician.post(f"/inbox/{saved.id}/register", data={
         "sex": "female", "complaint": "x", "opened_on": "2026-12-01"})
     assert again.status_code == 422
+
+
+def confirmation_in_inbox(staff: TestClient, request_id: int) -> tuple[str, str]:
+    """The confirmation cell of the request's row in the inbox, and the line on its page."""
+    listing = staff.get("/inbox?status=all").text
+    row = re.search(rf'<tr>(?:(?!</tr>).)*href="/inbox/{request_id}"(?:(?!</tr>).)*</tr>',
+                    listing, re.S)
+    assert row, f"request {request_id} not listed"
+    cell = re.search(r'<td class="delivery [a-z_]+">([^<]*)</td>', row.group(0))
+    page = staff.get(f"/inbox/{request_id}").text
+    line = re.search(r'<dt>Confirmation email</dt><dd class="delivery [a-z_]+">([^<]*)</dd>',
+                     page)
+    assert cell and line
+    return cell.group(1), line.group(1)
+
+
+def test_the_inbox_says_whether_each_request_was_confirmed_by_email(
+        world: World, mailbox: Mailbox, staff: TestClient) -> None:
+    """Read back from the real SMTP server: sent, refused by it, no address, held back."""
+    def ask(person: dict) -> int:
+        assert request_appointment(world, visitor(world), person).status_code == 303
+        return latest(world).id
+
+    sent = ask({**PERSON, "email": "sent@example.org"})
+    assert [m["To"] for m in mailbox.messages][-1] == "sent@example.org"
+    mailbox.refuse = (550, "5.1.1 mailbox unavailable")
+    try:
+        refused = ask({**PERSON, "email": "refused@example.org"})
+    finally:
+        mailbox.refuse = None
+    no_email = ask({**PERSON, "email": "", "phone": "+1 (555) 010-0400"})
+    for _ in range(PER_RECIPIENT):
+        ask({**PERSON, "email": "often@example.org"})
+    withheld = ask({**PERSON, "email": "often@example.org"})
+    day = f"{latest(world).created_at:%Y-%m-%d}"
+    expected = {
+        sent: f"Confirmation sent {day}",
+        refused: "Confirmation not delivered: the mail server refused the message",
+        no_email: "No email given: not confirmed by email",
+        withheld: "Not sent: too many confirmations to this address or from this "
+                  "connection in a day"}
+    for request_id, words in expected.items():
+        assert confirmation_in_inbox(staff, request_id) == (words, words), request_id
+    with world.sessions() as db:
+        failed = db.get(OutboxEmail, db.get(AppointmentRequest, refused).confirmation_outbox_id)
+        assert failed.failed_at is not None and "550" in failed.last_error
+        assert db.get(AppointmentRequest, withheld).confirmation_outbox_id is None
 
 
 def test_no_one_outside_the_clinics_staff_sees_a_request(world: World,

@@ -4,6 +4,7 @@ and the others folded, the urgent referral alone with a red flag, and honest wor
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import re
 from html.parser import HTMLParser
 
@@ -12,7 +13,9 @@ from fastapi.testclient import TestClient
 
 from sijcare import decision
 from sijcare.engine import assess
-from sijcare.model.case import Case
+from sijcare.engine.likelihood import CLUSTER_ID
+from sijcare.knowledge import load_knowledge
+from sijcare.model.case import Case, Provocation
 from sijcare.reports.pdf import prior_auth_report
 from sijcare.store import add_record, create_episode
 from sijcare.web.clinic.presenters import clue_count
@@ -333,3 +336,58 @@ def test_unrecorded_relief_is_said_once(percent: float | None, weeks: float | No
                               "relief_weeks": weeks}])
     shown = criterion(given, "therapeutic_sij_injection", "previous steroid injection")
     assert said in shown.detail and "for not recorded" not in shown.detail
+
+
+# Positive, negative and not performed (absent), so that the whole examination, the cluster
+# and each payer's list count differently: 4 positive of 6 performed (2 not), 3 of 5 (1 not)
+# for the cluster, and Gaenslen's two sides as one test on the payers' lists.
+MIXED = {"distraction": "positive", "thigh_thrust": "positive", "compression": "negative",
+         "gaenslen_left": "positive", "gaenslen_right": "negative", "faber": "positive"}
+COUNT = re.compile(r"(\d+) positive of (\d+) performed(?:, (\d+) not performed)?")
+
+
+def _expected(tests: list[str]) -> str:
+    """The count of `tests` in MIXED, worked out here by hand ("gaenslen": either side)."""
+    def result(test: str) -> str | None:
+        if test == "gaenslen":
+            sides = {MIXED.get("gaenslen_left"), MIXED.get("gaenslen_right")}
+            return "positive" if "positive" in sides else next(iter(sides - {None}), None)
+        return MIXED.get(test)
+
+    results = [result(t) for t in tests]
+    positive, missing = results.count("positive"), results.count(None)
+    said = f"{positive} positive of {len(tests) - missing} performed"
+    return f"{said}, {missing} not performed" if missing else said
+
+
+@pytest.mark.parametrize("policy", ["medicare", "clinic"])
+def test_every_provocation_count_on_the_page_is_positive_of_performed(
+        policy: str, world: World, clinician: TestClient) -> None:
+    """The timeline's examination, the cluster card and the payers' criteria each count
+    their own tests, one way: positive of performed, the not performed said apart."""
+    kb = load_knowledge()
+    with world.sessions() as db:
+        episode = create_episode(db, world.ids["patient"], {
+            "complaint": "Mixed provocation", "opened_on": TODAY.isoformat()},
+            world.ids["clinician"])
+        add_record(db, episode.id, "exam", {"provocation": MIXED}, world.ids["clinician"],
+                   TODAY)
+        db.commit()
+    page = clinician.get(f"/episodes/{episode.id}", params={"policy": policy}).text
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    cluster = next(c for c in kb.examination.clusters if c.id == CLUSTER_ID)
+    listed = {c.text: _expected(c.params["tests"])
+              for option in kb.policies[policy].options for c in option.criteria
+              if c.check == "provocation_count"}
+    timeline = _expected(list(Provocation.model_fields))
+    assert (timeline, _expected(cluster.tests)) == ("4 positive of 6 performed, 2 not performed",
+                                                    "3 positive of 5 performed, 1 not performed")
+    assert f"Examination: provocation tests {timeline}" in text
+    assert f"Provocation cluster Positive: {_expected(cluster.tests)}." in text
+    for criterion, count in listed.items():
+        assert f"{criterion} : {count}" in text, criterion
+    found = {match.group(0) for match in COUNT.finditer(text)}
+    assert found == {timeline, _expected(cluster.tests), *listed.values()}
+    for other in (r"\d+ of \d+ (?:performed )?(?:cluster |provocation )?tests",
+                  r"listed tests", r"positive of \d+(?! performed)"):
+        assert not re.search(other, text), other  # no count of another kind on the page

@@ -100,9 +100,9 @@ def test_a_first_visit_in_one_form_and_a_corrected_birth_date(
     print(f"\nfirst visit at {width} px: entered and saved in one form in {seconds:.1f} s "
           "(scripted input; a clinician types the same ~40 answers)")
     timeline = page.locator("#timeline")
-    for summary in ("History: pain 7/10", "Examination: 3 of 8 provocation tests positive",
-                    "ODI: 10 of 10", "Medications: no anticoagulant; allergies: none",
-                    "Conservative care"):
+    for summary in ("History: pain 7/10",
+                    "Examination: provocation tests 3 positive of 8 performed", "ODI: 10 of 10",
+                    "Medications: no anticoagulant; allergies: none", "Conservative care"):
         expect(timeline).to_contain_text(summary)
     expect(timeline).to_contain_text("By clinician, entered")
     shot(page, f"first-visit-episode-{width}.png")

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sijcare.store import add_record, create_episode, create_patient
-from sijcare.store.models import AuditEvent, Episode, Patient
+from sijcare.store.models import AuditEvent, Episode, MedicationWords, Patient
 from tests.web.conftest import TODAY, World
+from tests.web.test_banner import banner_of
 
 
 def _registered_twice(world: World) -> tuple[int, int]:
@@ -80,3 +81,22 @@ def test_staff_and_other_clinics_cannot_merge(world: World, staff: TestClient) -
     south = world.signed_in("south_clinician")
     assert south.get(f"/patients/{twin}/merge?into={kept}").status_code == 404
     assert "merge into this record" not in staff.get(f"/patients/{kept}").text
+
+
+def test_the_surviving_record_shows_the_medications_of_both(
+        world: World, clinician: TestClient) -> None:
+    kept, twin = _registered_twice(world)
+    for patient, medications, allergies in ((kept, "apixaban 5 mg twice daily", ""),
+                                            (twin, "paracetamol as needed", "penicillin: rash")):
+        saved = clinician.post(f"/patients/{patient}/medication-list", data={
+            "medication_list": medications, "allergy_notes": allergies}, follow_redirects=False)
+        assert saved.status_code == 303
+    done = clinician.post(f"/patients/{twin}/merge",
+                          data={"into": str(kept), "reason": "registered twice"},
+                          follow_redirects=False)
+    assert done.status_code == 303
+    shown = banner_of(clinician.get(f"/patients/{kept}").text)
+    assert "apixaban 5 mg twice daily; paracetamol as needed" in shown
+    assert "penicillin: rash" in shown
+    with world.sessions() as db:
+        assert db.get(MedicationWords, twin) is None

@@ -4,6 +4,7 @@ links and their emails name their point; every link's delivery is shown, with wh
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sijcare.notify import deliver_due
 from sijcare.notify.delivery import plain_error
 from sijcare.store import status_on
 from sijcare.store.models import FollowUpPoint, OutboxEmail, PromRecord, QuestionnaireLink
+from sijcare.web.assessing import assess_episode
 from tests.smtp_server import smtp_server
 from tests.web.conftest import TODAY, World
 from tests.web.test_worklist import injection, points
@@ -117,3 +119,33 @@ def test_outbox_errors_in_plain_words() -> None:
         "the mail server did not accept the clinic's mail account")
     assert plain_error("SMTPServerDisconnected: gone") == "the mail server could not take it"
     assert plain_error(None) is None
+
+
+def _text(html: str) -> str:
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_the_episode_page_says_a_point_answered_early_was_answered_not_upcoming(
+        world: World, clinician: TestClient) -> None:
+    """The engine counts answers inside the window only, so for it the 6-week point is still
+    upcoming; the page says it was answered early, and when, wherever it shows the point."""
+    episode_id, _ = injection(world, days_ago=12)
+    _answer(world, clinician, episode_id, points(world, episode_id)["6w"])
+    with world.sessions() as db:
+        answered_on = db.scalar(select(QuestionnaireLink.used_at).where(
+            QuestionnaireLink.episode_id == episode_id, QuestionnaireLink.point == "6w")).date()
+        engine = {p.point: p.status for p in assess_episode(db, episode_id, "medicare",
+                                                             TODAY).follow_up}
+    assert engine["6w"] == "upcoming"  # its counting unchanged
+    said = f"Done early: answered {answered_on.isoformat()}, before the window opened"
+    page = clinician.get(f"/episodes/{episode_id}").text
+    chart_row = re.search(r'<tr data-point="6w" data-status="([a-z_]+)">(.*?)</tr>', page, re.S)
+    assert chart_row.group(1) == "done_early"
+    assert said in _text(chart_row.group(2)) and "Upcoming" not in chart_row.group(2)
+    schedule = page.split("<h3>Follow-up schedule</h3>")[1].split("</table>")[0]
+    six_weeks = next(row for row in schedule.split("<tr>") if "<td>6 weeks" in row)
+    assert said in _text(six_weeks) and "Upcoming" not in six_weeks
+    others = [row for row in schedule.split("<tr>")[2:] if "<td>6 weeks" not in row]
+    assert others and not any("Done early" in row for row in others)  # only that point
+    band = _text(page.split('class="follow-up-due">')[1].split("</p>")[0])
+    assert band.startswith("Follow-up done early: 6 weeks") and said.lower()[12:] in band

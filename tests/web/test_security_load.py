@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sijcare.store import (
     Clinic,
@@ -38,9 +38,12 @@ from sijcare.web import Settings, create_app
 from sijcare.web.auth.passwords import hash_password
 from sijcare.web.auth.sessions import COOKIE
 from sijcare.web.clinic import chart_cache, episodes
+from sijcare.web.templating import templates
 from tests.store.helpers import fresh_database, migrated
+from tests.web.access_rules import RULES
 from tests.web.conftest import PASSWORD, World
 from tests.web.processes import SECRET, servers
+from tests.web.test_access_matrix import _clinic_objects, url
 
 CLIENTS = 200
 BUDGET_SECONDS = 60
@@ -125,6 +128,57 @@ def test_the_page_path_holds_no_connection_while_the_engine_and_template_run(
         assert clinician.get(path).status_code in (200, 204), path
     assert {name for name, _ in held} == {"case_and_assessment", "render", "course_chart"}
     assert held == [(name, 0) for name, _ in held]
+
+
+def test_no_page_with_the_banner_reads_the_database_while_its_template_renders(
+        world: World, clinician: TestClient, staff: TestClient,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch above, on every page: each GET route naming a patient or an episode (from
+    the access matrix, so a new page is included) is opened by a clinician and by staff, and
+    wherever the answer carries the clinical banner, its template ran holding no pooled
+    connection and sent no SQL (a lazy load, or a banner read from the template)."""
+    with world.sessions() as db:
+        _clinic_objects(world, db, "north", "clinician")
+        db.commit()
+    world.ids.setdefault("target", world.ids["staff"])  # a user: no scoped route names one
+    sent: list[str] = []
+    rendering: list[tuple[str, int, int]] = []  # (template, connections held, statements)
+
+    def count(*args: Any) -> None:
+        sent.append(args[2])
+
+    def watched(request: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        before, sent_before = world.engine.pool.checkedout(), len(sent)
+        answer = render(request, name, *args, **kwargs)
+        rendering.append((name, max(before, world.engine.pool.checkedout()),
+                          len(sent) - sent_before))
+        return answer
+
+    render = templates.TemplateResponse
+    monkeypatch.setattr(templates, "TemplateResponse", watched)
+    event.listen(world.engine, "before_cursor_execute", count)
+    pages: dict[tuple[str, str], tuple[str, int, int]] = {}
+    try:
+        for method, path in sorted(RULES):
+            rule = RULES[method, path]
+            if method != "GET" or not rule.scoped:
+                continue
+            for who, client in (("clinician", clinician), ("staff", staff)):
+                rendering.clear()
+                answer = client.get(url(world, path, rule, "north"))
+                if answer.status_code == 200 and 'class="clinical-banner"' in answer.text:
+                    [pages[path, who]] = rendering
+    finally:
+        event.remove(world.engine, "before_cursor_execute", count)
+    assert ("/patients/{patient_id}", "staff") in pages
+    assert {"/patients/{patient_id}", "/patients/{patient_id}/edit",
+            "/patients/{patient_id}/documents", "/patients/{patient_id}/medication-list",
+            "/episodes/{episode_id}", "/episodes/{episode_id}/note",
+            "/episodes/{episode_id}/records/{kind}", "/episodes/{episode_id}/notes/new",
+            "/episodes/{episode_id}/signed/{signed_id}",
+            "/episodes/{episode_id}/review"} <= {path for path, _ in pages}
+    assert {page: (name, held, statements) for page, (name, held, statements) in pages.items()
+            if held or statements} == {}
 
 
 def test_over_the_limit_a_request_waits_its_turn_briefly_then_answers_503(

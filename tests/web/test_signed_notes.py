@@ -43,7 +43,8 @@ def test_the_visit_note_is_on_the_letterhead_with_findings_and_the_signer(
     head = note.split('class="letterhead"')[1].split("</header>")[0]
     assert "North Clinic" in head and "1 Sacrum Street, Iliac Town" in head
     assert "Phone 555 0100" in head
-    assert "Provocation tests: 2 of 3 positive (distraction, thigh thrust)" in note
+    assert ("Provocation tests: 2 positive of 3 performed, 5 not performed; positive: "
+            "distraction, thigh thrust; negative: compression.") in note
     assert "Pain NRS 6 of 10 on " + DAY in note
     assert "Pain onset:</strong> not recorded" in note
 

@@ -21,11 +21,11 @@ from sijcare.engine.facts import (
     combined_gaenslen,
     last_session,
     lasting_relief,
-    positives,
     sessions,
 )
 from sijcare.engine.ladder import rungs
 from sijcare.engine.memo import Shelf, shared
+from sijcare.engine.provocation_count import count_provocation
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Criterion, Knowledge, Option, Policy
 from sijcare.model.assessment import CriterionResult, EvidenceLine, OptionResult, Reason
@@ -156,15 +156,14 @@ def provocation_count(ctx: Context) -> Verdict:
 def _provocation(kb: Knowledge, wanted: tuple[str, ...], need: int,
                  results: tuple[str | None, ...]) -> Verdict:
     """The verdict follows from the listed tests' results alone: worked out once for each."""
-    chosen = dict(zip(wanted, results, strict=True))
-    positive, performed = positives(chosen)
-    missing = [t for t, r in chosen.items() if r is None]
-    summary = f"{positive} positive of {len(wanted)} listed tests ({performed} performed)"
-    if positive >= need:
+    count = count_provocation(results)
+    missing = [t for t, r in zip(wanted, results, strict=True) if r is None]
+    summary = count.words  # of the tests the criterion lists (Gaenslen's two sides as one)
+    if count.positive >= need:
         return Verdict("met", summary)
-    if positive + len(missing) < need:
+    if count.positive + count.not_performed < need:
         return Verdict("not_met", f"{summary}; {need} can no longer be reached")
-    return Verdict("unknown", f"{summary}; not performed: {', '.join(missing)}",
+    return Verdict("unknown", f"{summary} ({', '.join(missing)})",
                    f"Perform and record: {', '.join(missing)}.")
 
 

@@ -101,12 +101,6 @@ def lasting_relief(procedure: Procedure, percent: float, weeks: float) -> bool |
     return None if shown is None or lasted is None else True
 
 
-def positives(tests: dict[str, str | None]) -> tuple[int, int]:
-    """(positive, performed) counts of a test -> result mapping."""
-    done = [r for r in tests.values() if r is not None]
-    return sum(r == "positive" for r in done), len(done)
-
-
 def combined_gaenslen(tests: dict[str, str | None]) -> str | None:
     """Gaenslen as one test: positive if either side is, performed if either side was."""
     sides = (tests["gaenslen_left"], tests["gaenslen_right"])

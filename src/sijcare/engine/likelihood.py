@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sijcare.engine.facts import Facts, positives
+from sijcare.engine.facts import Facts
 from sijcare.engine.memo import shared
+from sijcare.engine.provocation_count import count_provocation
 from sijcare.engine.reasons import because
 from sijcare.knowledge import Cluster, Knowledge
 from sijcare.model.assessment import ClusterResult, Likelihood, PooledLikelihood
@@ -28,15 +29,15 @@ def _cluster(kb: Knowledge, results: tuple[str | None, ...]) -> ClusterResult:
     """Positive at `min_positive`; negative when even the untested could not reach it."""
     rule = _rule(kb)
     chosen = dict(zip(rule.tests, results, strict=True))
-    positive, performed = positives(chosen)
-    if positive >= rule.min_positive:
+    count = count_provocation(results)
+    if count.positive >= rule.min_positive:
         result = "positive"
-    elif positive + (len(chosen) - performed) < rule.min_positive:
+    elif count.positive + count.not_performed < rule.min_positive:
         result = "negative"
     else:
         result = "incomplete"
-    return ClusterResult(rule=rule.id, performed=performed, positive=positive, result=result,
-                         tests=chosen)
+    return ClusterResult(rule=rule.id, performed=count.performed, positive=count.positive,
+                         result=result, tests=chosen)
 
 
 def posterior(prior: float, likelihood_ratio: float) -> float:
@@ -57,8 +58,7 @@ def _likelihood(kb: Knowledge, results: tuple[str | None, ...], prior: float) ->
     ratio = {"positive": rule.lr_positive, "negative": rule.lr_negative,
              "incomplete": 1.0}[found.result]
     post = round(posterior(prior, ratio), 3)
-    text = (f"{found.positive} of {found.performed} performed cluster tests positive "
-            f"({len(found.tests) - found.performed} not performed): cluster {found.result}, "
+    text = (f"Cluster tests {count_provocation(results).words}: cluster {found.result}, "
             f"LR {ratio:g}; probability {prior:.0%} -> {post:.1%}.")
     pooled, sources = None, list(rule.sources)
     if rule.pooled is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
+from sijcare.engine.provocation_count import count_provocation
 from sijcare.knowledge import Knowledge, load_knowledge, short_citation
 from sijcare.labels import inline, label, words
 from sijcare.model.assessment import Assessment
@@ -69,8 +70,8 @@ def _routine(a: Assessment, kb: Knowledge, referrals: list, alerts: list) -> lis
     chance, cluster = a.sij_likelihood, a.sij_likelihood.cluster
     pooled = chance.pooled
     out = [Section("Work-up", [
-        f"Provocation cluster: {inline(cluster.result)} ({cluster.positive} positive of "
-        f"{cluster.performed} performed); probability {chance.prior:.0%} -> "
+        f"Provocation cluster: {inline(cluster.result)} "
+        f"({count_provocation(cluster.tests.values()).words}); probability {chance.prior:.0%} -> "
         f"{chance.posterior:.1%} (LR {chance.likelihood_ratio:g})"
         + (f"; with the pooled cluster ratio of {short_citation(kb.sources[pooled.source])} "
            f"(LR {pooled.likelihood_ratio:g}): {pooled.posterior:.1%}"

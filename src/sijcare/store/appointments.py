@@ -14,11 +14,13 @@ from sijcare.model.case import IsoDate, Record
 from sijcare.store.audit import record_event
 from sijcare.store.contacts import checked_email, checked_phone
 from sijcare.store.errors import RecordError
-from sijcare.store.models import AppointmentRequest, Clinic, utcnow
+from sijcare.store.models import AppointmentRequest, Clinic, OutboxEmail, utcnow
 from sijcare.store.patients import _form, create_episode, create_patient
 from sijcare.store.plausible import EMAIL as EMAIL  # where the reminders and newsletter look
 
 Status = Literal["new", "contacted", "declined", "registered"]
+CONFIRMATION = "appointment_confirmation"  # the outbox kind of a request's confirmation
+SAME_TRANSACTION = dt.timedelta(minutes=1)  # a confirmation is queued with its request
 STATUSES: tuple[Status, ...] = ("new", "contacted", "declined", "registered")
 
 
@@ -157,3 +159,31 @@ def register_from_request(session: Session, request: AppointmentRequest,
     request.status_changed_at = utcnow()
     session.flush()
     return request
+
+
+def link_confirmations(session: Session) -> int:
+    """Link requests stored before migration 0018 to the email that confirmed them: the
+    confirmation to their address queued in the same transaction, within `SAME_TRANSACTION`
+    of the request, and no other request's. Derived data, so `store.db.upgrade` runs it;
+    linked or held-back requests are left alone. Returns how many were linked."""
+    linked = set(session.scalars(select(AppointmentRequest.confirmation_outbox_id).where(
+        AppointmentRequest.confirmation_outbox_id.is_not(None))))
+    mails: dict[str, list[OutboxEmail]] = {}
+    for mail in session.scalars(select(OutboxEmail).where(OutboxEmail.kind == CONFIRMATION)
+                                .order_by(OutboxEmail.id)):
+        if mail.id not in linked:
+            mails.setdefault(mail.to_address, []).append(mail)
+    count = 0
+    for request in session.scalars(select(AppointmentRequest).where(
+            AppointmentRequest.email.is_not(None),
+            AppointmentRequest.confirmation_outbox_id.is_(None),
+            AppointmentRequest.confirmation_withheld.is_(None)).order_by(AppointmentRequest.id)):
+        waiting = mails.get(request.email or "", [])
+        found = next((m for m in waiting if request.created_at <= m.created_at
+                      <= request.created_at + SAME_TRANSACTION), None)
+        if found is not None:
+            waiting.remove(found)
+            request.confirmation_outbox_id = found.id
+            count += 1
+    session.flush()
+    return count

@@ -171,8 +171,10 @@ def _migrate(connection: Connection, *steps: tuple[str, str]) -> None:
 def upgrade(engine: Engine) -> None:
     """Run the packaged Alembic migrations up to head on `engine`; when any ran on a database
     that held tables, derive again what the store derives from records (each procedure's
-    stage at treatment), through today's models, once the schema is whole."""
-    from sijcare.store.treatment_stages import refresh_all_stages  # it reads through models
+    stage at treatment, the email that confirmed each appointment request), through today's
+    models, once the schema is whole."""
+    from sijcare.store.appointments import link_confirmations  # they read through models
+    from sijcare.store.treatment_stages import refresh_all_stages
 
     before = current_revision(engine)
     with engine.begin() as connection:
@@ -180,6 +182,7 @@ def upgrade(engine: Engine) -> None:
         if before is not None and before != head_revision():
             with Session(bind=connection) as session:
                 refresh_all_stages(session)
+                link_confirmations(session)
                 session.flush()
 
 

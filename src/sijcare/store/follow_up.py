@@ -12,7 +12,7 @@ day it is read, so it is computed then (`status_on`) and never goes stale overni
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sijcare.engine.facts import Facts
 from sijcare.engine.follow_up import follow_up
 from sijcare.knowledge import load_knowledge
+from sijcare.model.assessment import FollowUpPoint as Point
 from sijcare.store.derived import keep_current
 from sijcare.store.episode_records import EpisodeRecords, load_episode_records
 from sijcare.store.models import (
@@ -65,22 +66,12 @@ def _schedule(records: EpisodeRecords, today: dt.date) -> list[dict[str, Any]]:
         case = records.case_as_of(as_of)
     except ValueError:  # a day before the birth date: nothing can be scheduled
         return []
-    procedures = [r for r in records.by_kind["procedure"]
-                  if r.row.voided_on is None or as_of < r.row.voided_on]
+    entries = follow_up(Facts(case, load_knowledge()))
     points = []
-    for entry in follow_up(Facts(case, load_knowledge())):
-        procedure = None
-        if entry.anchor == "procedure":
-            procedure = next(r.row for r in procedures if r.row.date == entry.procedure_date
-                             and r.row.kind == entry.procedure_kind
-                             and point_key(entry.point, r.row.id) not in
-                             {p["key"] for p in points})
-        else:  # treatment start: the first procedure's clinician follows the course
-            procedure = procedures[0].row if procedures else None
+    for entry, (key, procedure) in zip(entries, _keyed(records, entries, as_of), strict=True):
         anchored = procedure if entry.anchor == "procedure" else None
         points.append({
-            "key": point_key(entry.point, anchored.id if anchored else None),
-            "point": entry.point, "anchor": entry.anchor,
+            "key": key, "point": entry.point, "anchor": entry.anchor,
             "procedure_id": anchored.id if anchored else None,
             "procedure_date": entry.procedure_date, "procedure_kind": entry.procedure_kind,
             "clinician_id": procedure.recorded_by if procedure else None,
@@ -90,6 +81,57 @@ def _schedule(records: EpisodeRecords, today: dt.date) -> list[dict[str, Any]]:
             "clinic_id": episode.patient.clinic_id, "episode_id": episode.id,
         })
     return points
+
+
+def _keyed(records: EpisodeRecords, entries: Sequence[Point], as_of: dt.date
+           ) -> list[tuple[str, ProcedureRecord | None]]:
+    """Each of the engine's points with its key in the episode and the procedure whose
+    clinician follows it: its own, or for a treatment-start point the first procedure."""
+    procedures = [r.row for r in records.by_kind["procedure"]
+                  if r.row.voided_on is None or as_of < r.row.voided_on]
+    keyed: list[tuple[str, ProcedureRecord | None]] = []
+    for entry in entries:
+        if entry.anchor == "procedure":
+            taken = {key for key, _ in keyed}
+            procedure = next((row for row in procedures if row.date == entry.procedure_date
+                              and row.kind == entry.procedure_kind
+                              and point_key(entry.point, row.id) not in taken), None)
+            keyed.append((point_key(entry.point, procedure.id if procedure else None),
+                          procedure))
+        else:  # treatment start: the first procedure's clinician follows the course
+            keyed.append((entry.point, procedures[0] if procedures else None))
+    return keyed
+
+
+class OutsideAnswer(NamedTuple):
+    """A point's questionnaire answered by link outside its window, on `on`."""
+
+    timing: str  # "early" or "late"
+    on: dt.date
+
+    @property
+    def status(self) -> str:
+        return f"Done {self.timing}"
+
+    @property
+    def when(self) -> str:
+        return (f"answered {self.on.isoformat()}, "
+                + ("before the window opened" if self.timing == "early"
+                   else "after the window closed"))
+
+
+def answered_outside(records: EpisodeRecords, entries: Sequence[Point], as_of: dt.date
+                     ) -> dict[Point, OutsideAnswer]:
+    """The engine's points not done whose questionnaire was answered by link outside the
+    window by `as_of`. The engine counts answers inside the window only (responders, done),
+    so such a point still reads upcoming, due or missed there; the page says when it was
+    answered instead, as the worklist says done early or late."""
+    answers = {link.point_key: OutsideAnswer(link.answered_timing, link.used_at.date())
+               for link in records.comments if link.answered_timing and link.used_at
+               and link.used_at.date() <= as_of}
+    return {entry: answers[key] for entry, (key, _) in
+            zip(entries, _keyed(records, entries, as_of), strict=True)
+            if entry.status != "done" and key in answers}
 
 
 def refresh_schedule(session: Session, episode_id: int,

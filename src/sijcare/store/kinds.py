@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from sijcare.model.case import PainAreas, Tenderness
+from sijcare.engine.provocation_count import count_provocation
+from sijcare.model.case import PainAreas, Provocation, Tenderness
 from sijcare.model.plausibility import pregnant_male, relief_overrun
 from sijcare.store import forms, outcomes
 from sijcare.store.models import (
@@ -123,9 +124,9 @@ class ExamKind(Kind):
         return {**super().load(row), "provocation": tests or None}
 
     def summary(self, form: forms.ExamForm) -> str:
-        tests = form.provocation or {}
-        positive = sum(finding.result == "positive" for finding in tests.values())
-        return f"Examination: {positive} of {len(tests)} provocation tests positive"
+        tests = form.engine().provocation or Provocation()  # every test, None: not performed
+        count = count_provocation(tests.model_dump().values())
+        return f"Examination: provocation tests {count.words}"
 
 
 class ImagingKind(Kind):

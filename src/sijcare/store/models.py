@@ -768,6 +768,11 @@ class AppointmentRequest(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # the email confirming the request (no key: the outbox is pruned), or True when a
+    # confirmation limit held it back (`notify.confirmations`); both None with no email, or
+    # for a request older than migration 0018 whose mail was not found
+    confirmation_outbox_id: Mapped[int | None]
+    confirmation_withheld: Mapped[bool | None]
 
 
 class OutboxEmail(Base):

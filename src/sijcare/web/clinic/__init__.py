@@ -4,7 +4,6 @@ records of one person, FHIR imports and their review, and what clinicians did wi
 cards in the EHR."""
 
 from sijcare.web.clinic import (
-    banner,
     break_glass,
     cds_overrides,
     course_chart,
@@ -32,5 +31,4 @@ ROUTERS = (home.router, patients.router, episodes.router, records.router, signed
            cds_overrides.router, merges.router, imports.router, review.router, recent.router,
            documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
-templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart,
-                             clinical_banner=banner.clinical_banner)
+templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)

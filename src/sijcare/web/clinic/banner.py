@@ -1,6 +1,7 @@
 """The clinical banner on every clinical page: who the patient is (name, age, sex) and what
 must not be missed before touching them (allergies coded and in words, an anticoagulant,
-pregnancy) with the stage, read from the episode's case as of the page's day."""
+pregnancy) with the stage, read from the episode's case as of the page's day, always before
+the page's template runs (`banner_page`): a template reads no database."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from sijcare.engine import assess
 from sijcare.model.case import Case
 from sijcare.store import Episode, Patient, load_episode_records
 from sijcare.store.patients import default_policy
+from sijcare.web.auth.access import Permission
+from sijcare.web.deps import end_reads
+from sijcare.web.templating import render
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,17 @@ def banner_of(db: Session, patient: Patient, day: dt.date, episode_id: int | Non
     return banner(patient, day, case, assess(case, policy=default_policy(patient)).stage)
 
 
-def clinical_banner(patient: Patient | None, episode: Episode | None, actor: Any) -> Banner | None:
-    """The banner for a clinic page that names a patient but drew none itself (the record
-    forms, the correction form, the patient page): read through the session the patient was
-    loaded in. Staff see name, age and sex; nobody else sees a banner."""
-    if patient is None or actor is None or not actor.may("demographics_read"):
-        return None
-    db = object_session(patient)
-    if db is None:
-        return None
-    return banner_of(db, patient, dt.date.today(), episode.id if episode else None,
-                     clinical=actor.may("clinical_read"))
+def banner_page(request: Request, db: Session, name: str, context: dict[str, Any],
+                 status_code: int = 200) -> Response:
+    """A clinic page about `context["patient"]` (and `context["episode"]`, if any) under its
+    banner: the banner is read here, unless the page drew its own from a case it holds, and
+    then the page's reads end (`end_reads`), so that its template touches no database while
+    it renders. Staff see name, age and sex; nobody else sees a banner."""
+    actor = request.state.actor
+    if "banner" not in context and actor.may(Permission.demographics_read):
+        episode = context.get("episode")
+        context = {**context, "banner": banner_of(
+            db, context["patient"], dt.date.today(), episode.id if episode else None,
+            clinical=actor.may(Permission.clinical_read))}
+    end_reads(db)
+    return render(request, name, context, status_code)

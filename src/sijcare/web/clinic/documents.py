@@ -24,8 +24,8 @@ from sijcare.store.models import PatientDocument
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
 from sijcare.web.auth.scope import RowId, patient_scope
+from sijcare.web.clinic.banner import banner_page
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
-from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Reading = Annotated[Patient, Depends(patient_scope(Permission.clinical_read))]
@@ -39,8 +39,9 @@ def _directory(request: Request) -> Path:
 
 def _page(request: Request, db: DbSession, patient: Patient, title: str = "",
           errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    return render(request, "clinic/patients/documents.html", {
-        "patient": patient, "documents": documents_of(db, patient.id), "title": title,
+    return banner_page(request, db, "clinic/patients/documents.html", {
+        "patient": patient, "zone": patient.clinic.time_zone,
+        "documents": documents_of(db, patient.id), "title": title,
         "errors": errors or {}, "max_mb": MAX_BYTES // 1048576}, status_code=status_code)
 
 

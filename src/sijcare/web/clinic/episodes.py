@@ -29,6 +29,7 @@ from sijcare.store import (
     void_record,
 )
 from sijcare.store.addenda import addenda
+from sijcare.store.follow_up import answered_outside
 from sijcare.store.patients import default_policy
 from sijcare.store.recent import note_opened
 from sijcare.web.as_of import AsOf, day_of
@@ -102,11 +103,14 @@ def _page(request: Request, db: Session, episode: Episode, records: EpisodeRecor
     the reads end before the engine and the template run (`end_reads`)."""
     signed = signatures(db, episode.id)
     end_reads(db)
+    decided = _decision(records, policy, as_of)
+    assessment = decided["assessment"]
     return render(request, "clinic/episodes/show.html", {
         "episode": episode, "patient": episode.patient, "policy": policy,
         "policy_name": load_knowledge().policies[policy].name, "as_of": as_of,
-        "timeline": records.timeline(),
-        **_with_banner(episode, as_of, _decision(records, policy, as_of)),
+        "timeline": records.timeline(), **_with_banner(episode, as_of, decided),
+        "answered": answered_outside(records, assessment.follow_up, as_of) if assessment
+        else {},
         "signatures": signed, "forms": record_forms(),
         "list_kinds": LIST_KINDS, "notice": notice, "void_error": void_error},
         status_code=status_code)

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from sijcare.notify.delivery import confirmation_deliveries
 from sijcare.screen_questions import answers_in_words
 from sijcare.store import Patient, RecordError
 from sijcare.store.appointments import (
@@ -61,14 +62,15 @@ def inbox(request: Request, db: DbSession, actor: Listing, note: Audited,
     note.detail.update(status=shown or "all", shown=[r.id for r in requests])
     return render(request, "clinic/inbox_list.html", {
         "requests": requests, "status": shown or "all", "statuses": STATUSES,
-        "result_words": RESULT_WORDS})
+        "result_words": RESULT_WORDS, "confirmations": confirmation_deliveries(db, requests)})
 
 
-def _request_page(request: Request, item: AppointmentRequest, errors: dict[str, str] | None
-                  = None, values: dict[str, str] | None = None, status_code: int = 200,
-                  candidates: list[Patient] | None = None) -> Response:
+def _request_page(request: Request, db: DbSession, item: AppointmentRequest,
+                  errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                  status_code: int = 200, candidates: list[Patient] | None = None) -> Response:
     return render(request, "clinic/inbox_show.html", {
         "candidates": candidates or [], "confirm": CONFIRM_NEW,
+        "confirmation": confirmation_deliveries(db, [item])[item.id],
         "item": item, "answers": answers_in_words(item.screen_answers or {}),
         "result_words": RESULT_WORDS, "sex_choices": SEX_CHOICES, "errors": errors or {},
         "values": values or {"complaint": "Low back or buttock pain (appointment request)",
@@ -77,8 +79,8 @@ def _request_page(request: Request, item: AppointmentRequest, errors: dict[str, 
 
 
 @router.get("/inbox/{request_id}", name="inbox.view")
-def view_request(request: Request, item: Reading) -> Response:
-    return _request_page(request, item)
+def view_request(request: Request, db: DbSession, item: Reading) -> Response:
+    return _request_page(request, db, item)
 
 
 @router.post("/inbox/{request_id}/status", name="inbox.status")
@@ -90,7 +92,7 @@ def change_status(request: Request, db: DbSession, actor: CurrentActor, item: Ha
     except RecordError as error:
         db.rollback()
         note.detail["outcome"] = "invalid"
-        return _request_page(request, item, dict(error.problems), status_code=422)
+        return _request_page(request, db, item, dict(error.problems), status_code=422)
     note.detail["status"] = status
     request.state.session.say(f"Request marked {status}.")
     return RedirectResponse(f"/inbox/{item.id}", status_code=303)
@@ -107,13 +109,13 @@ def register(request: Request, db: DbSession, actor: CurrentActor, item: Handlin
             "birth_date": item.birth_date.isoformat(),
             "external_id": values["external_id"] or None}, form)):
         note.detail["outcome"] = "possible duplicate"
-        return _request_page(request, item, values=values, candidates=candidates)
+        return _request_page(request, db, item, values=values, candidates=candidates)
     try:
         register_from_request(db, item, values, actor.id)
     except RecordError as error:
         db.rollback()
         note.detail["outcome"] = "invalid"
-        return _request_page(request, db.get(AppointmentRequest, item.id) or item,
+        return _request_page(request, db, db.get(AppointmentRequest, item.id) or item,
                              {p or "": plain(m) for p, m in error.problems}, values, 422)
     note.detail.update(patient_id=item.patient_id, episode_id=item.episode_id)
     request.state.session.say("Patient registered from the request, with an open episode.")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from sijcare.engine.provocation_count import count_provocation
 from sijcare.instruments.odi import score_odi
 from sijcare.knowledge import load_knowledge
 from sijcare.labels import inline
@@ -40,13 +41,12 @@ def _examination(case: Case) -> tuple[str, ...]:
         return ("Not recorded.",)
     lines = []
     if exam.provocation is not None:
-        done = {test: result for test, result in exam.provocation.model_dump().items()
-                if result is not None}
-        positive = [inline(t) for t, r in done.items() if r == "positive"]
-        negative = [inline(t) for t, r in done.items() if r == "negative"]
-        lines.append(f"Provocation tests: {len(positive)} of {len(done)} positive"
-                     + (f" ({', '.join(positive)})" if positive else "")
-                     + (f"; negative: {', '.join(negative)}" if negative else "") + ".")
+        results = exam.provocation.model_dump()
+        named = {found: ", ".join(inline(t) for t, r in results.items() if r == found)
+                 for found in ("positive", "negative")}
+        lines.append(f"Provocation tests: {count_provocation(results.values()).words}"
+                     + "".join(f"; {found}: {tests}" for found, tests in named.items() if tests)
+                     + ".")
     for name, value in (("straight_leg_raise", exam.straight_leg_raise),
                         ("neuro_deficit", exam.neuro_deficit),
                         ("hip_rotation_pain", exam.hip_rotation_pain)):

@@ -29,6 +29,7 @@ from sijcare.store.recent import note_opened
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import clinic_scope, episode_scope, patient_scope, registering_clinic
+from sijcare.web.clinic.banner import banner_page
 from sijcare.web.clinic.duplicates import CONFIRM_NEW, unconfirmed_duplicates
 from sijcare.web.clinic.forms import CLOSING, CORRECTION_REASON, EPISODE_FIELDS, patient_fields
 from sijcare.web.clinic.merges import merge_context
@@ -112,8 +113,9 @@ def register_patient(request: Request, db: DbSession, actor: Registering, note: 
 def _patient_page(request: Request, db: DbSession, patient: Patient,
                   values: dict | None = None, errors: dict | None = None,
                   status_code: int = 200, notice: str | None = None) -> Response:
-    return render(request, "clinic/patients/show.html", {
-        "patient": patient, "episode_fields": EPISODE_FIELDS,
+    return banner_page(request, db, "clinic/patients/show.html", {
+        "patient": patient, "clinic": patient.clinic, "episodes": patient.episodes,
+        "episode_fields": EPISODE_FIELDS,
         "fields_by_name": {f.name: f for f in EPISODE_FIELDS},
         "values": values or {"opened_on": date.today().isoformat()}, "errors": errors or {},
         "closing": CLOSING, "today": date.today().isoformat(), "notice": notice,
@@ -134,19 +136,19 @@ def _correction_fields() -> list[FormField]:
     return [*patient_fields(()), CORRECTION_REASON]
 
 
-def _correction(request: Request, patient: Patient, fields: list[FormField], values: dict,
-                errors: dict, status_code: int = 200) -> Response:
-    return render(request, "clinic/patients/edit.html", {
+def _correction(request: Request, db: DbSession, patient: Patient, fields: list[FormField],
+                values: dict, errors: dict, status_code: int = 200) -> Response:
+    return banner_page(request, db, "clinic/patients/edit.html", {
         "patient": patient, "fields": fields, "fields_by_name": {f.name: f for f in fields},
         "values": values, "errors": errors}, status_code=status_code)
 
 
 @router.get("/patients/{patient_id}/edit", name="patients.edit")
-def edit_patient(request: Request, patient: Opening) -> Response:
+def edit_patient(request: Request, db: DbSession, patient: Opening) -> Response:
     fields = _correction_fields()
     values = {f.name: "" if (v := getattr(patient, f.name, None)) is None
               else v.isoformat() if isinstance(v, date) else str(v) for f in fields}
-    return _correction(request, patient, fields, values, {})
+    return _correction(request, db, patient, fields, values, {})
 
 
 @router.post("/patients/{patient_id}/edit", name="patients.correct")
@@ -163,7 +165,7 @@ def correct(request: Request, db: DbSession, actor: CurrentActor, patient: Openi
     if errors:
         db.rollback()
         note.detail["outcome"] = "invalid"
-        return _correction(request, patient, fields, values, errors, 422)
+        return _correction(request, db, patient, fields, values, errors, 422)
     note.detail["fields"] = [c.field for c in corrections]
     request.state.session.say("Demographics corrected; the old values are kept.")
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)

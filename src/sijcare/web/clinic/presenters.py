@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from sijcare import labels
 from sijcare.decision import STATUS_WORDS
+from sijcare.engine.provocation_count import count_provocation
 from sijcare.knowledge import Stage, load_knowledge, short_citation
 from sijcare.model.assessment import Alert, PainPattern
 from sijcare.stops import status_words
@@ -147,5 +148,5 @@ TEMPLATE_GLOBALS = {
     "words": labels.words, "inline": labels.inline, "clue_count": clue_count,
     "status_words": status_words,
     "policy_names": policy_names, "questionnaire": labels.questionnaire,
-    "timing_words": TIMING_WORDS,
+    "timing_words": TIMING_WORDS, "count_provocation": count_provocation,
 }

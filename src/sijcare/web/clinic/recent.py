@@ -13,6 +13,7 @@ from sijcare.store.recent import recent_patients, set_medication_list
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import clinic_scope, patient_scope
+from sijcare.web.clinic.banner import banner_page
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import FormField
 from sijcare.web.submissions import attach, read_fields
@@ -41,17 +42,17 @@ def recent(request: Request, db: DbSession, actor: Listing, note: Audited) -> Re
     return render(request, "clinic/recent.html", {"patients": patients})
 
 
-def _form(request: Request, patient: Patient, values: dict, errors: dict,
+def _form(request: Request, db: DbSession, patient: Patient, values: dict, errors: dict,
           status_code: int = 200) -> Response:
-    return render(request, "clinic/patients/medication_list.html", {
+    return banner_page(request, db, "clinic/patients/medication_list.html", {
         "patient": patient, "fields": FIELDS, "fields_by_name": {f.name: f for f in FIELDS},
         "values": values, "errors": errors}, status_code=status_code)
 
 
 @router.get("/patients/{patient_id}/medication-list", name="patients.medication_list")
-def medication_list(request: Request, patient: Writing) -> Response:
+def medication_list(request: Request, db: DbSession, patient: Writing) -> Response:
     words = patient.medication_words
-    return _form(request, patient, {name: (getattr(words, name) if words else None) or ""
+    return _form(request, db, patient, {name: (getattr(words, name) if words else None) or ""
                                     for name in ("medication_list", "allergy_notes")}, {})
 
 
@@ -68,6 +69,6 @@ def save_medication_list(request: Request, db: DbSession, actor: CurrentActor,
             attach(error.problems, errors, values)
     if errors:
         note.detail["outcome"] = "invalid"
-        return _form(request, patient, values, errors, 422)
+        return _form(request, db, patient, values, errors, 422)
     request.state.session.say("Medications and allergies saved.")
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)

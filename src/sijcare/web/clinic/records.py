@@ -25,6 +25,7 @@ from sijcare.store.episode_records import EpisodeRecords
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
 from sijcare.web.auth.scope import episode_scope
+from sijcare.web.clinic.banner import banner_page
 from sijcare.web.clinic.forms import (
     CARRIED_FORWARD,
     FIRST_VISIT,
@@ -37,7 +38,6 @@ from sijcare.web.clinic.submissions import Draft, Submission, fill, read_form, v
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
 from sijcare.web.forms import Choices, RecordForm
 from sijcare.web.submissions import attach, in_form_order
-from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Writing = Annotated[Episode, Depends(episode_scope(Permission.clinical_write))]
@@ -82,9 +82,10 @@ def carried_forward(form: RecordForm, records: EpisodeRecords) -> dict[str, str 
     return values
 
 
-def _form_page(request: Request, episode: Episode, form: RecordForm, submission: Submission,
-               status_code: int = 200, carried: bool = False) -> Response:
-    return render(request, "clinic/records/form.html", {
+def _form_page(request: Request, db: DbSession, episode: Episode, form: RecordForm,
+               submission: Submission, status_code: int = 200, carried: bool = False
+               ) -> Response:
+    return banner_page(request, db, "clinic/records/form.html", {
         "episode": episode, "patient": episode.patient, "form": form,
         "fields_by_name": {f.name: f for f in form.fields()}, "values": submission.values,
         "errors": submission.errors, "carried": carried}, status_code=status_code)
@@ -95,7 +96,7 @@ def record_form(request: Request, db: DbSession, episode: Writing, kind: str) ->
     form = form_of(db, kind, episode)
     carried = carried_forward(form, load_episode_records(db, episode.id))
     blank = Submission({**carried, "recorded_on": date.today().isoformat()}, {}, [], None)
-    return _form_page(request, episode, form, blank, carried=bool(carried))
+    return _form_page(request, db, episode, form, blank, carried=bool(carried))
 
 
 def _save(db: DbSession, actor_id: int, episode: Episode, form: RecordForm,
@@ -122,7 +123,7 @@ def add(request: Request, db: DbSession, actor: CurrentActor, episode: Writing, 
     note.detail.update(kind=kind)
     if raw.get(FILL):  # a helper button: the same form back, filled in, nothing saved
         note.detail["outcome"] = "filled"
-        return _form_page(request, episode, form, _filled(form, raw))
+        return _form_page(request, db, episode, form, _filled(form, raw))
     if raw.get("none") == "confirmed":  # "no imaging", "no blocks": a fact, not a gap
         submission = Submission({}, {}, [Draft({"none": True})], date.today())
     else:
@@ -132,7 +133,7 @@ def add(request: Request, db: DbSession, actor: CurrentActor, episode: Writing, 
     if submission.errors:
         db.rollback()  # a half-valid form saves nothing, not even its valid parts
         note.detail["outcome"] = "invalid"
-        return _form_page(request, episode, form, submission, 422)
+        return _form_page(request, db, episode, form, submission, 422)
     request.state.session.say(f"Recorded: no {form.title.lower()}." if raw.get("none") ==
                               "confirmed" else f"{form.title} saved.")
     return RedirectResponse(f"/episodes/{episode.id}#timeline", status_code=303)
@@ -150,7 +151,7 @@ def add_clinical_note(request: Request, db: DbSession, actor: CurrentActor, epis
         db.rollback()
         note.detail["outcome"] = "invalid"
         message = "; ".join(message for _, message in error.problems)
-        return render(request, "clinic/records/note.html", {
+        return banner_page(request, db, "clinic/records/note.html", {
             "episode": episode, "patient": episode.patient, "text": text or "",
             "errors": {"text": message}}, status_code=422)
     note.detail.update(note_id=added.id)
@@ -159,6 +160,6 @@ def add_clinical_note(request: Request, db: DbSession, actor: CurrentActor, epis
 
 
 @router.get("/episodes/{episode_id}/notes/new", name="notes.form")
-def note_form(request: Request, episode: Writing) -> Response:
-    return render(request, "clinic/records/note.html", {
+def note_form(request: Request, db: DbSession, episode: Writing) -> Response:
+    return banner_page(request, db, "clinic/records/note.html", {
         "episode": episode, "patient": episode.patient, "text": "", "errors": {}})

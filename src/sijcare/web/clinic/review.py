@@ -20,6 +20,7 @@ from sijcare.store.unreviewed import stopping_facts
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Actor, Permission
 from sijcare.web.auth.scope import clinic_scope, episode_scope
+from sijcare.web.clinic.banner import banner_page
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm, end_reads
 from sijcare.web.templating import render
 
@@ -46,12 +47,11 @@ def review_page(request: Request, db: DbSession, episode: Reviewing,
     entries = {("none" if e.data == {"none": True} else e.kind, e.id): e
                for e in records.timeline()}
     forms = {(r.spec.name, r.row.id): r.form for kind in records.by_kind.values() for r in kind}
-    end_reads(db)
     items = [(row, entries.get((row.kind, row.record_id)),
               stopping_facts(row.kind, forms[(row.kind, row.record_id)])
               if (row.kind, row.record_id) in forms else [])
              for row in pending]
-    return render(request, "clinic/imports/review.html", {
+    return banner_page(request, db, "clinic/imports/review.html", {
         "episode": episode, "patient": episode.patient, "items": items})
 
 

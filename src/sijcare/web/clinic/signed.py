@@ -17,9 +17,8 @@ from sijcare.store.addenda import add_addendum, addenda
 from sijcare.web.audit import Audited
 from sijcare.web.auth.access import Permission
 from sijcare.web.auth.scope import RowId, episode_scope
-from sijcare.web.clinic.banner import banner_of
+from sijcare.web.clinic.banner import banner_of, banner_page
 from sijcare.web.deps import CurrentActor, DbSession, SubmittedForm
-from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Reading = Annotated[Episode, Depends(episode_scope(Permission.clinical_read))]
@@ -35,7 +34,7 @@ def signed_of(db: DbSession, episode: Episode, signed_id: int) -> SignedAssessme
 
 def _page(request: Request, db: DbSession, episode: Episode, signed: SignedAssessment,
           draft: str = "", error: str | None = None, status_code: int = 200) -> Response:
-    return render(request, "clinic/records/signed.html", {
+    return banner_page(request, db, "clinic/records/signed.html", {
         "episode": episode, "patient": episode.patient, "signed": signed,
         "intact": seal_intact(signed), "a": signed.assessment,
         "first": [a for a in signed.assessment.get("alerts") or []

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from sijcare.engine.screen import self_screen
 from sijcare.notify import send_due
 from sijcare.notify.confirmations import queue_confirmation
-from sijcare.store.appointments import create_request, public_clinics
+from sijcare.store.appointments import CONFIRMATION, create_request, public_clinics
 from sijcare.store.errors import RecordError
 from sijcare.store.models import Clinic
 from sijcare.web.deps import DbSession, SubmittedForm
@@ -120,8 +120,11 @@ def send_request(request: Request, db: DbSession, form: SubmittedForm,
         return _form_page(request, clinics, values, errors, screen, 422)
     if saved.email:
         subject, text = _confirmation(settings)
-        if queue_confirmation(db, settings.secret_key, address_key(request), saved.email,
-                              subject, text, kind="appointment_confirmation"):
+        email = queue_confirmation(db, settings.secret_key, address_key(request), saved.email,
+                                   subject, text, kind=CONFIRMATION)
+        saved.confirmation_outbox_id = email.id if email else None  # the inbox shows it
+        saved.confirmation_withheld = email is None
+        if email:
             background.add_task(send_due, request.app.state.sessions, settings.smtp)
     return RedirectResponse("/appointment/sent", status_code=303)
 
