@@ -140,16 +140,33 @@ def _patient(uuid: str = "p1", family: str = "Doe", mrn: str = "MRN-1") -> dict:
             "birthDate": "1970-05-01"}
 
 
-def _steroid_allergy(uuid: str = "a1", patient: str = "p1") -> dict:
+def _allergy(coding: dict, uuid: str = "a1", patient: str = "p1") -> dict:
     return {"_uuid": uuid, "resourceType": "AllergyIntolerance", "id": uuid,
-            "clinicalStatus": {"coding": [{"code": "active"}]},
-            "code": {"coding": [{"system": "https://sijcare.org/fhir/CodeSystem/sijcare",
-                                 "code": "corticosteroid"}]},
+            "clinicalStatus": {"coding": [{"code": "active"}]}, "code": {"coding": [coding]},
             "patient": {"reference": f"urn:uuid:{patient}"}, "recordedDate": "2026-10-01"}
 
 
-def test_an_imported_steroid_allergy_stops_the_injection_before_review(empty,
-                                                                       tmp_path: Path) -> None:
+STEROID = {"system": "https://sijcare.org/fhir/CodeSystem/sijcare", "code": "corticosteroid"}
+
+
+def _steroid_allergy(uuid: str = "a1", patient: str = "p1") -> dict:
+    return _allergy(STEROID, uuid, patient)
+
+
+# The hospital's coding of an allergy -> the allergy the safety stop reads.
+ALLERGIES = {
+    "sijcare's corticosteroid code": (STEROID, "corticosteroid"),
+    "SNOMED CT local anaesthetic alone": ({"system": "http://snomed.info/sct",
+                                           "code": "293718005",
+                                           "display": "Allergy to local anaesthetic"},
+                                          "local_anesthetic"),
+}
+
+
+@pytest.mark.parametrize(("coding", "allergy"), ALLERGIES.values(), ids=list(ALLERGIES))
+def test_an_imported_allergy_stops_the_injection_before_review(empty, tmp_path: Path,
+                                                               coding: dict,
+                                                               allergy: str) -> None:
     session, clinic, user = empty
     patient = create_patient(session, clinic, {
         "given_name": "Jane", "family_name": "Doe", "birth_date": "1970-05-01",
@@ -158,16 +175,16 @@ def test_an_imported_steroid_allergy_stops_the_injection_before_review(empty,
                                                    "opened_on": "2026-09-01"}, user)
     session.commit()
     open_before = assess_episode(session, episode.id, "medicare", TODAY)
-    assert _allergy_check(open_before) != "not_met"
+    assert _allergy_check(open_before, allergy) != "not_met"
     path = tmp_path / "allergy.json"
-    path.write_text(json.dumps(_bundle(_patient(), _steroid_allergy())))
+    path.write_text(json.dumps(_bundle(_patient(), _allergy(coding))))
     report = import_fhir(session, [path], clinic, user, today=TODAY)
     assert report.count("matched") == 1 and report.created == 1
     stopped = assess_episode(session, episode.id, "medicare", TODAY)
     assert stopped.eligibility["therapeutic_sij_injection"].status == "not_met"
-    assert _allergy_check(stopped) == "not_met"
+    assert _allergy_check(stopped, allergy) == "not_met"
     assert [(u.kind, u.counted) for u in stopped.unreviewed] == [
-        ("medications", ["allergy:corticosteroid"])]
+        ("medications", [f"allergy:{allergy}"])]
     pending = awaiting_review(session, episode.id)
     review_import(session, pending[0].id, False, user, TODAY)
     session.commit()
@@ -175,9 +192,9 @@ def test_an_imported_steroid_allergy_stops_the_injection_before_review(empty,
     assert rejected.unreviewed == [] and rejected.eligibility == open_before.eligibility
 
 
-def _allergy_check(assessment) -> str:
+def _allergy_check(assessment, allergy: str) -> str:
     injection = assessment.eligibility["therapeutic_sij_injection"]
-    return next(c.status for c in injection.criteria if c.id == "no_corticosteroid_allergy")
+    return next(c.status for c in injection.criteria if c.id == f"no_{allergy}_allergy")
 
 
 def test_an_opening_fact_waits_for_review(demo_export: Path, empty) -> None:

@@ -9,6 +9,7 @@ same record twice gives the same resource.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from sijcare.knowledge.terminology import Coding, load_terminology
@@ -63,16 +64,25 @@ def canonical(path: str) -> str:
     return f"{load_terminology().canonical}/{path}"
 
 
+@cache
 def own(code: str) -> Coding:
-    """The coding of a sijcare vocabulary code, displayed by its one label."""
+    """The coding of a sijcare vocabulary code, displayed by its one label (made once per
+    code and shared, as the terminology's standard codings are: a resource is read, never
+    changed, once made)."""
     return {"system": load_terminology().codesystem, "code": code, "display": label(code)}
+
+
+@cache
+def _codings(code: str) -> tuple[Coding, ...]:
+    """The standard codings of a vocabulary code, then its own (once per code: a bulk
+    export asks for the same few codes a million times)."""
+    return (*load_terminology().codings(code), own(code))
 
 
 def concept(code: str, *standard: Coding) -> dict[str, Any]:
     """A CodeableConcept: the standard codings that mean the same first, sijcare's own
     code with them, and the label as text."""
-    codings = [*standard, *load_terminology().codings(code), own(code)]
-    return {"coding": codings, "text": label(code)}
+    return {"coding": [*standard, *_codings(code)], "text": label(code)}
 
 
 def category(name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from sijcare.interop.fhir.base import Resource, instant
 from sijcare.interop.fhir.codesystem import code_system
+from sijcare.interop.fhir.collecting import collected_after, collected_per_batch
 from sijcare.interop.fhir.episode import episode_resources
 from sijcare.interop.fhir.patient import organization, patient
 from sijcare.interop.fhir.questionnaires import questionnaires
@@ -30,6 +31,8 @@ from sijcare.store.models import Episode, Patient, SignedAssessment, User, utcno
 
 Pdf = Callable[[SignedAssessment, Patient, str], bytes]
 BATCH = 500
+# One encoder for every line (`json.dumps` with options builds one per call).
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def signatures(session: Session, episodes: list[Episode],
@@ -50,10 +53,13 @@ def signatures(session: Session, episodes: list[Episode],
 
 
 def _episodes_resources(session: Session, episodes: list[Episode],
-                        pdf: Pdf | None) -> list[Resource]:
+                        pdf: Pdf | None) -> Iterator[Resource]:
+    """Episode after episode, so a batch's resources are written as they are made rather
+    than held together (fewer live objects: the garbage collector's passes stay short)."""
     records = load_many_episode_records(session, episodes)
     signed = signatures(session, episodes, pdf)
-    return [r for e in episodes for r in episode_resources(records[e.id], signed[e.id])]
+    for e in episodes:
+        yield from episode_resources(records[e.id], signed[e.id])
 
 
 def bundle(resources: list[Resource], base: str, kind: str = "collection") -> Resource:
@@ -105,8 +111,7 @@ class NdjsonFiles:
                 os.fchmod(descriptor, 0o600)
                 self._files[kind] = os.fdopen(descriptor, "w", encoding="utf-8")
                 self.counts[kind] = 0
-            self._files[kind].write(json.dumps(resource, ensure_ascii=False,
-                                               separators=(",", ":")) + "\n")
+            self._files[kind].write(_LINE.encode(resource) + "\n")
             self.counts[kind] += 1
 
     def close(self) -> None:
@@ -114,37 +119,48 @@ class NdjsonFiles:
             handle.close()
 
 
-def _batches(session: Session, model: Any, query: Any) -> Iterator[list[Any]]:
-    """The rows in batches by id, each read whole, so the session can be emptied between
-    batches and memory stays flat however large the clinic."""
+def _in_batches(session: Session, model: Any, write: Callable[[list[int]], None],
+                done: Callable[[], None]) -> None:
+    """`write` each batch of the rows' ids, then empty the session and collect what the
+    batch left (`done`): its rows are no longer referenced once `write` returns."""
     ids = list(session.scalars(select(model.id).order_by(model.id)))
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        yield list(session.scalars(query.where(model.id.in_(chunk)).order_by(model.id)))
+        write(ids[start:start + BATCH])
+        session.expunge_all()
+        done()
 
 
 def bulk_export(session: Session, directory: Path, *, pdf: Pdf | None = None,
                 licensed_odi: list[dict[str, Any]] | None = None,
                 advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
     """Everything, as Bulk Data NDJSON: the CodeSystem and Questionnaires, every clinic and
-    patient, then every episode's resources. `advance` hears of each batch of episodes."""
+    patient, then every episode's resources. `advance` hears of each batch of episodes.
+    Memory stays flat however large the clinic: rows are read a batch at a time."""
     files = NdjsonFiles(directory)
+    clinics_seen: set[int] = set()
+    render = collected_after(pdf) if pdf else None
+
+    def patients(ids: list[int]) -> None:
+        rows = session.scalars(select(Patient).options(joinedload(Patient.clinic))
+                               .where(Patient.id.in_(ids)).order_by(Patient.id))
+        for row in rows:
+            if row.clinic_id not in clinics_seen:
+                clinics_seen.add(row.clinic_id)
+                files.write([organization(row.clinic)])
+            files.write([patient(row)])
+
+    def episodes(ids: list[int]) -> None:
+        rows = list(session.scalars(
+            select(Episode).options(joinedload(Episode.patient).joinedload(Patient.clinic))
+            .where(Episode.id.in_(ids)).order_by(Episode.id)))
+        files.write(_episodes_resources(session, rows, render))
+        advance(len(rows))
+
     try:
-        files.write([code_system(), *questionnaires(licensed_odi)])
-        clinics_seen: set[int] = set()
-        for patients in _batches(session, Patient,
-                                 select(Patient).options(joinedload(Patient.clinic))):
-            for row in patients:
-                if row.clinic_id not in clinics_seen:
-                    clinics_seen.add(row.clinic_id)
-                    files.write([organization(row.clinic)])
-            files.write(patient(row) for row in patients)
-            session.expunge_all()
-        query = select(Episode).options(joinedload(Episode.patient).joinedload(Patient.clinic))
-        for episodes in _batches(session, Episode, query):
-            files.write(_episodes_resources(session, episodes, pdf))
-            advance(len(episodes))
-            session.expunge_all()
+        with collected_per_batch() as done:
+            files.write([code_system(), *questionnaires(licensed_odi)])
+            _in_batches(session, Patient, patients, done)
+            _in_batches(session, Episode, episodes, done)
     finally:
         files.close()
     return files.counts

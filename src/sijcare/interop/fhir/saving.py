@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from sijcare.interop.fhir.incoming import Incoming, IncomingPatient, Skipped
@@ -43,17 +43,35 @@ class PatientImport:
     reason: str = ""
 
 
-def _known(session: Session, clinic_id: int, sources: list[str]) -> dict[str, ImportedRecord]:
-    rows = session.scalars(select(ImportedRecord).where(
-        ImportedRecord.clinic_id == clinic_id, ImportedRecord.source.in_(sources)))
-    return {row.source: row for row in rows}
+def _known(session: Session, clinic_id: int, incoming: IncomingPatient) -> dict[str, int]:
+    """The id each of the patient's sources (the patient's, their episodes' and records')
+    was imported as before, in one query."""
+    sources = [incoming.source, *(f"{incoming.source}|{item.source}"
+                                  for item in (*incoming.episodes, *incoming.records))]
+    return dict(session.execute(select(ImportedRecord.source, ImportedRecord.record_id).where(
+        ImportedRecord.clinic_id == clinic_id, ImportedRecord.source.in_(sources))).all())
 
 
-def _remember(session: Session, clinic_id: int, source: str, kind: str, record_id: int,
-              patient_id: int, episode_id: int | None, actor_id: int, review: str) -> None:
-    session.add(ImportedRecord(clinic_id=clinic_id, source=source, kind=kind,
-                               record_id=record_id, patient_id=patient_id,
-                               episode_id=episode_id, review=review, imported_by=actor_id))
+@dataclass
+class _Remembered:
+    """Where each row written for one patient came from, written together once the patient's
+    rows are flushed (one executemany, where the ORM writes a row at a time on SQLite), in
+    the patient's transaction."""
+
+    clinic_id: int
+    actor_id: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, source: str, kind: str, record_id: int, patient_id: int,
+            episode_id: int | None, review: str) -> None:
+        self.rows.append({"clinic_id": self.clinic_id, "source": source, "kind": kind,
+                          "record_id": record_id, "patient_id": patient_id,
+                          "episode_id": episode_id, "review": review,
+                          "imported_by": self.actor_id})
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.execute(insert(ImportedRecord), self.rows)
 
 
 def same_name_and_birth(session: Session, clinic_id: int, incoming: IncomingPatient
@@ -69,10 +87,10 @@ def same_name_and_birth(session: Session, clinic_id: int, incoming: IncomingPati
         func.lower(Patient.given_name) == incoming.given_name.lower())))
 
 
-def _find_patient(session: Session, clinic_id: int, incoming: IncomingPatient
-                  ) -> int | None:
-    if known := _known(session, clinic_id, [incoming.source]).get(incoming.source):
-        return known.record_id
+def _find_patient(session: Session, clinic_id: int, incoming: IncomingPatient,
+                  known: dict[str, int]) -> int | None:
+    if incoming.source in known:
+        return known[incoming.source]
     if incoming.external_id is None:
         return None
     found = session.scalar(select(Patient).where(
@@ -87,7 +105,8 @@ def import_patient(session: Session, clinic_id: int, actor_id: int, incoming: In
     today = today or dt.date.today()
     require_member(session, actor_id, clinic_id)  # once: the records then need not each ask
     outcome = PatientImport(incoming.source, incoming.resource, "matched")
-    patient_id = _find_patient(session, clinic_id, incoming)
+    known = _known(session, clinic_id, incoming)
+    patient_id = _find_patient(session, clinic_id, incoming, known)
     if patient_id is None and same_as is not None:
         patient = session.get(Patient, same_as)
         if patient is None or patient.clinic_id != clinic_id:
@@ -116,30 +135,32 @@ def import_patient(session: Session, clinic_id: int, actor_id: int, incoming: In
         patient = session.get(Patient, patient_id)
     assert patient is not None
     outcome.patient_id = patient.id
-    if not _known(session, clinic_id, [incoming.source]):
-        _remember(session, clinic_id, incoming.source, "patient", patient.id, patient.id, None,
-                  actor_id, "accepted" if outcome.status == "created" else "unreviewed")
-    episodes = _episodes(session, clinic_id, actor_id, patient, incoming, today, outcome)
-    _records(session, clinic_id, actor_id, patient, incoming, episodes, today, outcome)
+    remembered = _Remembered(clinic_id, actor_id)
+    if incoming.source not in known:
+        remembered.add(incoming.source, "patient", patient.id, patient.id, None,
+                       "accepted" if outcome.status == "created" else "unreviewed")
+    episodes = _episodes(session, actor_id, patient, incoming, today, outcome, known,
+                         remembered)
+    _records(session, clinic_id, actor_id, patient, incoming, episodes, today, outcome, known,
+             remembered)
     session.flush()
+    remembered.write(session)
     record_event(session, actor_id, "import", "patient", patient.id, clinic_id,
                  {"source": incoming.source[:120], "created": outcome.created,
                   "unchanged": outcome.unchanged, "rejected": len(outcome.rejected)})
     return outcome
 
 
-def _episodes(session: Session, clinic_id: int, actor_id: int, patient: Patient,
-              incoming: IncomingPatient, today: dt.date,
-              outcome: PatientImport) -> list[Episode]:
+def _episodes(session: Session, actor_id: int, patient: Patient, incoming: IncomingPatient,
+              today: dt.date, outcome: PatientImport, known: dict[str, int],
+              remembered: _Remembered) -> list[Episode]:
     """The patient's episodes the records go to, oldest first: the file's, else the patient's
     open episode, else one opened for the import."""
     found: list[Episode] = []
-    sources = {sent.source: f"{incoming.source}|{sent.source}" for sent in incoming.episodes}
-    imported = _known(session, clinic_id, list(sources.values()))
     for sent in incoming.episodes:
-        source = sources[sent.source]
-        if known := imported.get(source):
-            found.append(session.get(Episode, known.record_id))
+        source = f"{incoming.source}|{sent.source}"
+        if source in known:
+            found.append(session.get(Episode, known[source]))
             outcome.unchanged += 1
             continue
         try:
@@ -150,8 +171,7 @@ def _episodes(session: Session, clinic_id: int, actor_id: int, patient: Patient,
         except RecordError as error:
             outcome.rejected.append(Skipped(sent.source, _words(error)))
             continue
-        _remember(session, clinic_id, source, "episode", episode.id, patient.id, episode.id,
-                  actor_id, "accepted")
+        remembered.add(source, "episode", episode.id, patient.id, episode.id, "accepted")
         outcome.created += 1
         found.append(episode)
     if found or not incoming.records:
@@ -176,14 +196,13 @@ def _words(error: RecordError) -> str:
 
 def _records(session: Session, clinic_id: int, actor_id: int, patient: Patient,
              incoming: IncomingPatient, episodes: list[Episode], today: dt.date,
-             outcome: PatientImport) -> None:
+             outcome: PatientImport, known: dict[str, int], remembered: _Remembered) -> None:
     """The records not imported before, checked one by one and flushed together: first
     everything but outcomes, then the outcomes, which name the procedures they follow up."""
     if not episodes:
         return
     sources = {r.source: f"{incoming.source}|{r.source}" for r in incoming.records}
-    known = _known(session, clinic_id, list(sources.values()))
-    made: dict[str, int] = {s: row.record_id for s, row in known.items()}
+    made = dict(known)
     new = [r for r in incoming.records if sources[r.source] not in known]
     outcome.unchanged += len(incoming.records) - len(new)
     for batch in ([r for r in new if r.follows is None], [r for r in new if r.follows]):
@@ -205,8 +224,7 @@ def _records(session: Session, clinic_id: int, actor_id: int, patient: Patient,
         for record, episode, row in written:
             source = sources[record.source]
             kind = "none" if isinstance(row, NoneRecord) else record.kind
-            _remember(session, clinic_id, source, kind, row.id, patient.id, episode.id,
-                      actor_id, "unreviewed")
+            remembered.add(source, kind, row.id, patient.id, episode.id, "unreviewed")
             made[source] = row.id
             outcome.created += 1
 
