@@ -41,16 +41,20 @@ def shown(url: str) -> str:
 
 @contextmanager
 def database(url: str | None) -> Iterator[str]:
-    """The target URL; database trouble inside the block becomes one `error:` line."""
+    """The target URL; database trouble, or an unusable key, inside the block becomes one
+    `error:` line."""
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from sijcare.store import BackupError, database_url
+    from sijcare.store.audit_key import AuditKeyError
+    from sijcare.store.keyring import KeyRotationError
+    from sijcare.store.totp_secrets import TotpKeyError
 
     target = url or database_url()
     try:
         yield target
-    except BackupError as error:
+    except (BackupError, AuditKeyError, KeyRotationError, TotpKeyError) as error:
         fail(str(error))
     except (SQLAlchemyError, CommandError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]

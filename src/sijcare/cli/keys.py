@@ -1,18 +1,28 @@
-"""Key rotation commands: a new session secret or export key, the old one still accepted for
-a grace period (`store/keyring.py`). Each rotation is audited."""
+"""Key rotation commands: a new session secret, export key or TOTP key, the old one still
+accepted for a grace period (`store/keyring.py`). Each rotation is audited."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sijcare.cli.base import app, fail
-from sijcare.cli.database import StoreUrl, audited, command_detail, database
+from sijcare.cli.database import (
+    StoreUrl,
+    audited,
+    command_detail,
+    database,
+)
 
-keys_app = typer.Typer(help="Rotate the session secret and the research export key.",
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+keys_app = typer.Typer(help="Rotate the session secret, the research export key and the "
+                            "TOTP key.",
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -20,7 +30,10 @@ GraceDays = Annotated[int, typer.Option(
     help="Days the previous key is still accepted (1-365).")]
 
 
-def _rotate(key_path: Path, grace_days: int, write_new, what: str, url: str | None) -> None:
+def _rotate(key_path: Path, grace_days: int, write_new, what: str, url: str | None,
+            then: Callable[[Session], dict[str, Any]] | None = None) -> None:
+    """Rotate the key file, then, in one audited transaction, `then` (its counts go in the
+    audit entry)."""
     from sijcare.store import record_event
     from sijcare.store.keyring import KeyRotationError, rotate_key_file
 
@@ -29,10 +42,14 @@ def _rotate(key_path: Path, grace_days: int, write_new, what: str, url: str | No
             previous = rotate_key_file(key_path, grace_days, write_new, time.time())
         except KeyRotationError as error:
             fail(f"--grace-days: {error}" if "grace" in str(error) else str(error))
-        audited(target, lambda session: record_event(
-            session, None, "rotate", what, None, None, command_detail(
+
+        def write(session: Session) -> None:
+            done = then(session) if then is not None else {}
+            record_event(session, None, "rotate", what, None, None, command_detail(
                 via=f"sijcare keys rotate-{what.split('_')[0]}", file=str(key_path),
-                previous_until=previous.until_text)))
+                previous_until=previous.until_text, **done))
+
+        audited(target, write)
     typer.echo(f"new {what.replace('_', ' ')} in {key_path}; the previous one is accepted "
                f"until {previous.until_text}")
 
@@ -46,7 +63,8 @@ def rotate_secret_command(grace_days: GraceDays = 14, url: StoreUrl = None) -> N
     import os
 
     from sijcare.store.db import data_dir, private_directory
-    from sijcare.web.settings import SECRET_ENV, SECRET_FILE, generate_secret
+    from sijcare.store.key_files import write_new_key
+    from sijcare.web.settings import SECRET_ENV, SECRET_FILE
 
     if os.environ.get(SECRET_ENV) is not None:
         fail(f"{SECRET_ENV} is set: rotate it there (the old key goes in "
@@ -54,7 +72,7 @@ def rotate_secret_command(grace_days: GraceDays = 14, url: StoreUrl = None) -> N
     key_path = private_directory(data_dir()) / SECRET_FILE
     if not key_path.exists():
         fail(f"{key_path}: no secret key yet (the server makes one when it first starts)")
-    _rotate(key_path, grace_days, generate_secret, "secret_key", url)
+    _rotate(key_path, grace_days, write_new_key, "secret_key", url)
 
 
 @keys_app.command("rotate-export")
@@ -71,3 +89,36 @@ def rotate_export_command(
 
     key_path = key_file or default_key_path()
     _rotate(key_path, grace_days, write_export_key, "export_key", url)
+
+
+@keys_app.command("rotate-totp")
+def rotate_totp_command(grace_days: GraceDays = 14, url: StoreUrl = None) -> None:
+    """A new key for the TOTP secrets in the data directory; every stored secret is encrypted
+    under it at once, and the old key still opens secrets for the grace period (servers
+    running now read the new key file by themselves). (Set in SIJCARE_TOTP_KEY instead? Set
+    the new one there, the old one in SIJCARE_PREVIOUS_TOTP_KEY with
+    SIJCARE_PREVIOUS_TOTP_KEY_UNTIL, and restart: `serve` encrypts under the new key.)"""
+    import os
+
+    from sijcare.store.db import data_dir, private_directory
+    from sijcare.store.key_files import write_new_key
+    from sijcare.store.totp_secrets import TOTP_KEY_ENV, TOTP_KEY_FILE, encrypt_stored_secrets
+
+    if os.environ.get(TOTP_KEY_ENV) is not None:
+        fail(f"{TOTP_KEY_ENV} is set: rotate it there (the old key goes in "
+             "SIJCARE_PREVIOUS_TOTP_KEY, its end in SIJCARE_PREVIOUS_TOTP_KEY_UNTIL); "
+             "`sijcare db upgrade` or `serve` then encrypts every secret under the new key")
+    key_path = private_directory(data_dir()) / TOTP_KEY_FILE
+    if not key_path.exists():
+        fail(f"{key_path}: no TOTP key yet (it is made with the first second factor)")
+
+    def encrypt_again(session: Session) -> dict[str, Any]:
+        done = encrypt_stored_secrets(session)
+        if done.unreadable:
+            typer.echo(f"{done.unreadable} second factor(s) open with no key held: an admin "
+                       "must reset them", err=True)
+        return {"reencrypted": done.from_previous + done.from_clear,
+                "unreadable": done.unreadable}
+
+    _rotate(key_path, grace_days, write_new_key, "totp_key", url, encrypt_again)
+

@@ -47,6 +47,7 @@ def serve_command(
 
     from sijcare.notify.worker import OutboxWorker
     from sijcare.store.audit_key import audit_key
+    from sijcare.store.totp_secrets import totp_keys
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
 
@@ -54,8 +55,9 @@ def serve_command(
         try:
             settings = Settings.from_env(target)
             key = audit_key()
-        except ValueError as error:  # a short secret or audit key, a previous key without its
-            fail(str(error))         # end, SIJCARE_SMTP_* settings, a bad number
+            totp_keys()
+        except ValueError as error:  # a short secret, audit or TOTP key, a previous key without
+            fail(str(error))         # its end, SIJCARE_SMTP_* settings, a bad number
         engine, created = prepare(target, demo, settings.pool)
     serving = f"http://{host}:{port}"
     if not os.environ.get("SIJCARE_PUBLIC_URL", "").strip():  # links follow --host and --port

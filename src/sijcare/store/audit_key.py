@@ -9,20 +9,17 @@ variable from a secret store (or keep a copy of the file off the machine).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
-import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from sijcare.store.db import data_dir, private_directory
+from sijcare.store.key_files import configured_or_file
 
 AUDIT_KEY_ENV = "SIJCARE_AUDIT_KEY"
 AUDIT_KEY_FILE = "audit_key"
-MIN_KEY_BYTES = 32
 
 
 class AuditKeyError(ValueError):
@@ -68,31 +65,6 @@ def audit_key() -> AuditKey:
 
 
 def _load(configured: str | None, directory: Path) -> AuditKey:
-    if configured is not None:
-        if len(configured.encode()) < MIN_KEY_BYTES:
-            raise AuditKeyError(
-                f"{AUDIT_KEY_ENV} is {len(configured.encode())} bytes long; use at least "
-                f"{MIN_KEY_BYTES} random bytes (e.g. `python3 -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'`)")
-        return AuditKey(configured.encode(), AUDIT_KEY_ENV)
     path = private_directory(directory) / AUDIT_KEY_FILE
-    if not path.exists():
-        _create(path)
-    key = path.read_text().strip().encode()
-    if len(key) < MIN_KEY_BYTES:  # never replaced: a new key would break the chain it keyed
-        raise AuditKeyError(f"{path}: the audit key is {len(key)} bytes long; it needs "
-                            f"{MIN_KEY_BYTES} (restore the file from its copy)")
-    return AuditKey(key, str(path))
-
-
-def _create(path: Path) -> None:
-    """Write a new key privately, then link it into place: of two processes creating it at
-    once, exactly one key wins and both read it."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        with contextlib.suppress(FileExistsError):  # the other process's key stands
-            os.link(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    secret, source = configured_or_file(AUDIT_KEY_ENV, path, AuditKeyError)
+    return AuditKey(secret, source)
