@@ -18,6 +18,8 @@ from sijcare.cli.base import app, fail
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from sijcare.store.audit_key import AuditKey
+
 db_app = typer.Typer(help="The clinic database: schema migrations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of reads, writes and sign-ins.",
                         no_args_is_help=True)
@@ -150,7 +152,7 @@ def _audit_failure(target: str, problems: list[str]) -> None:
     raise typer.Exit(1)
 
 
-def _audit_key() -> bytes:
+def audit_key_or_fail() -> AuditKey:
     """The audit chain's key, or exit 2 saying why it cannot be had."""
     from sijcare.store.audit_key import AuditKeyError, audit_key
 
@@ -175,7 +177,7 @@ def audit_verify_command(
     from sijcare.store.checkpoint import CheckpointError, verify_with_checkpoint
     from sijcare.store.signing import seals_match_audit
 
-    key = _audit_key()
+    key = audit_key_or_fail()
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session:
@@ -210,7 +212,7 @@ def audit_checkpoint_command(
     from sijcare.store.audit import AuditReport
     from sijcare.store.checkpoint import write_checkpoint
 
-    key = _audit_key()
+    key = audit_key_or_fail()
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session, session.begin():

@@ -1,5 +1,6 @@
 """Key rotation commands: a new session secret, export key or TOTP key, the old one still
-accepted for a grace period (`store/keyring.py`). Each rotation is audited."""
+accepted for a grace period (`store/keyring.py`); a new audit key, the old one retired to
+verify what it keyed. Each rotation is audited."""
 
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ import typer
 from sijcare.cli.base import app, fail
 from sijcare.cli.database import (
     StoreUrl,
+    audit_key_or_fail,
     audited,
     command_detail,
     database,
+    shown,
 )
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-keys_app = typer.Typer(help="Rotate the session secret, the research export key and the "
-                            "TOTP key.",
+keys_app = typer.Typer(help="Rotate the session secret, the research export key, the TOTP "
+                            "key and the audit key.",
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -122,3 +125,48 @@ def rotate_totp_command(grace_days: GraceDays = 14, url: StoreUrl = None) -> Non
 
     _rotate(key_path, grace_days, write_new_key, "totp_key", url, encrypt_again)
 
+
+@keys_app.command("rotate-audit")
+def rotate_audit_command(url: StoreUrl = None) -> None:
+    """A new audit key. The chain must verify first; the old key is retired (kept in
+    `audit_key.retired` beside the key file, to verify the entries it keyed) and a hand-over
+    entry, hashed with the old key, passes the chain to the new one. Running servers take the
+    new key at their next entry. (Set in SIJCARE_AUDIT_KEY instead? Set the new one there, add
+    the old one to SIJCARE_RETIRED_AUDIT_KEYS, and run this command to write the hand-over.)"""
+    import os
+
+    from sqlalchemy.orm import Session
+
+    from sijcare.store import make_engine, verify_chain
+    from sijcare.store.audit import hand_over
+    from sijcare.store.audit_key import AUDIT_KEY_ENV, RETIRED_ENV, retire_and_replace
+    from sijcare.store.db import data_dir
+
+    key = audit_key_or_fail()
+    from_env = os.environ.get(AUDIT_KEY_ENV) is not None
+    with database(url) as target:
+        engine = make_engine(target)
+        try:
+            with Session(engine) as session:
+                report = verify_chain(session, key)
+            broken = [p for p in report.problems if "sealed with a retired" not in p]
+            if broken:
+                fail(f"the audit chain of {shown(target)} does not verify; a hand-over would "
+                     "vouch for a tampered log:", *broken)
+            if not from_env:
+                old, key = retire_and_replace(data_dir())
+            with Session(engine) as session, session.begin():
+                entry = hand_over(session, command_detail(via="sijcare keys rotate-audit"))
+                handed = None if entry is None else entry.seq
+        finally:
+            engine.dispose()
+    if handed is None and from_env:
+        fail(f"{AUDIT_KEY_ENV} is set and the chain is already keyed with it: to rotate, set "
+             f"a new key there, add the old one to {RETIRED_ENV}, and run this again")
+    if not from_env:
+        typer.echo(f"new audit key {key.key_id} in {key.source}; the old key {old.key_id} is "
+                   "retired beside it: keep copies of both files off this machine")
+    if handed is not None:
+        typer.echo(f"entry {handed} hands the chain over to key {key.key_id}")
+    typer.echo("write a checkpoint now (`sijcare audit checkpoint FILE`) and keep it off this "
+               "machine")
