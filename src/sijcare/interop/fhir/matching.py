@@ -17,7 +17,8 @@ def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> i
     """The id of the one patient an identifier names, or None (none, or more than one:
     ambiguous). One light query: a hook asks this on every call."""
     wanted = {(i.get("system"), i.get("value")) for i in identifiers
-              if isinstance(i, dict) and isinstance(i.get("value"), str)}
+              if isinstance(i, dict) and isinstance(i.get("value"), str)
+              and isinstance(i.get("system"), str | None)}
     values = {value for _, value in wanted}
     if not values:
         return None
