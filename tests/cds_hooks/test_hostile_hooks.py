@@ -129,3 +129,31 @@ def test_a_body_that_is_not_json_is_a_400_in_json_not_a_page(hooks: Hooks) -> No
         assert answer.status_code == status and answer.headers["content-type"].startswith(
             "application/json"), (status, answer.text[:200])
         assert says in answer.json()["detail"]
+
+
+def _patient_view(seeds: list[dict], **prefetch: Any) -> dict[str, Any]:
+    request = json.loads(json.dumps(seeds[0]))
+    request["prefetch"].update(prefetch)
+    return request
+
+
+@pytest.mark.parametrize("bend", [
+    lambda s: _patient_view(s, patient={"resourceType": 12, "id": "x"}),
+    lambda s: _patient_view(s, conditions={"resourceType": "Bundle", "entry": 3}),
+    lambda s: _patient_view(s, patient={"resourceType": "Patient", "id": "p", "meta": "x",
+                                        "name": [{"given": 5}], "identifier": [
+                                            {"system": ["a"], "value": "N-1"}]}),
+    lambda s: _patient_view(s, patient={"resourceType": "Patient", "id": "p", "name": 7,
+                                        "identifier": 7, "meta": {"security": 3}}),
+    lambda s: {**s[3], "context": {**s[3]["context"], "draftOrders": {"entry": 5}}},
+    lambda s: {**s[3], "context": {**s[3]["context"], "draftOrders": {"entry": [{"resource": {
+        "resourceType": "ServiceRequest", "id": "o", "code": {"coding": [
+            {"system": ["x"], "code": "27096"}, 4]}}}]}}},
+])
+def test_what_the_fuzzing_found_is_answered(hooks: Hooks, seeds: list[dict], bend) -> None:
+    """Each of these raised (TypeError or AttributeError: a 500) before."""
+    request = bend(seeds)
+    path = PATHS[request["hook"]]
+    answer = hooks.client.post(path, json=request, headers=hooks.headers(path))
+    assert answer.status_code == 200, answer.text[:300]
+    check_response(answer.json())
