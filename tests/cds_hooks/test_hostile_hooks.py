@@ -7,6 +7,7 @@ token. Never a 5xx: a spec-shaped answer (`cards`, each card conforming) or a 40
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from typing import Any
@@ -40,7 +41,7 @@ junk_resources = st.sampled_from([
     {"resourceType": "Observation", "valueQuantity": {"value": "many"}, "code": 7},
     {"resourceType": "ServiceRequest", "code": {"coding": [{"system": None, "code": {}}]}},
     {"resourceType": None}, {"resourceType": 12}, {},
-])
+]).map(copy.deepcopy)  # a fresh copy: bending changes what it is given
 prefetch_values = (st.none() | st.integers() | st.text(max_size=10) | st.sampled_from(ODD_TEXT)
                    | st.lists(st.integers(), max_size=3) | junk_resources | trees())
 
