@@ -40,11 +40,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from sijcare.model import load_case
-from sijcare.store import Base, load_demo, make_engine, upgrade, verify_chain
+from sijcare.store import load_demo, make_engine, upgrade, verify_chain
+from sijcare.store.integrity import check_integrity
 from sijcare.store.models import Clinic, Episode, Patient
 from sijcare.store.signing import seals_match_audit
 from sijcare.store.users import create_user
@@ -262,15 +263,10 @@ def check(url: str, env: dict[str, str], acknowledged: dict[str, int]) -> dict[s
             damaged = [r.family_name for r in stored if r.given_name != "Stress"]
             chain = verify_chain(db)
             seals = seals_match_audit(db)
-        with engine.connect() as connection:
-            if engine.dialect.name == "sqlite":
-                integrity = connection.exec_driver_sql("PRAGMA integrity_check").scalar()
-                orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                integrity = "ok" if integrity == "ok" and not orphans else str(integrity)
-            else:  # every table read through, by its primary key index and in full
-                for table in Base.metadata.sorted_tables:
-                    connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar()
-                integrity = "ok"
+        whole = check_integrity(engine)  # what `sijcare db check` runs (amcheck on PostgreSQL)
+        integrity = (("ok" if whole.amcheck or engine.dialect.name == "sqlite"
+                      else "ok (indexes not verified: no amcheck)")
+                     if whole.ok else "; ".join(whole.problems[:3]))
         engine.dispose()
     finally:
         os.environ.clear()
@@ -278,7 +274,7 @@ def check(url: str, env: dict[str, str], acknowledged: dict[str, int]) -> dict[s
     return {"acknowledged": len(acknowledged), "stored": len(stored), "lost": len(lost),
             "duplicated": len(twice), "damaged": len(damaged), "integrity": integrity,
             "audit_entries": chain.entries, "audit_ok": chain.ok and not seals,
-            "ok": not (lost or twice or damaged) and integrity == "ok" and chain.ok
+            "ok": not (lost or twice or damaged) and whole.ok and chain.ok
             and not seals}
 
 

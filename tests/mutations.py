@@ -70,5 +70,5 @@ def bent(draw: st.DrawFn, document: Any, junk: st.SearchStrategy[Any] | None = N
         path = draw(st.sampled_from(places))
         how = draw(st.sampled_from(["drop", "replace", "replace", "empty", "wrap",
                                     "stringify", "repeat"]))
-        document = _bend(document, path, how, draw(junk or trees()))
+        document = _bend(document, path, how, draw(junk if junk is not None else trees()))
     return document

@@ -18,7 +18,10 @@ from sijcare.cli.base import app, fail
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-db_app = typer.Typer(help="The clinic database: schema migrations.", no_args_is_help=True)
+    from sijcare.store.audit_key import AuditKey
+
+db_app = typer.Typer(help="The clinic database: schema migrations and integrity.",
+                     no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of reads, writes and sign-ins.",
                         no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -41,16 +44,20 @@ def shown(url: str) -> str:
 
 @contextmanager
 def database(url: str | None) -> Iterator[str]:
-    """The target URL; database trouble inside the block becomes one `error:` line."""
+    """The target URL; database trouble, or an unusable key, inside the block becomes one
+    `error:` line."""
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from sijcare.store import BackupError, database_url
+    from sijcare.store.audit_key import AuditKeyError
+    from sijcare.store.keyring import KeyRotationError
+    from sijcare.store.totp_secrets import TotpKeyError
 
     target = url or database_url()
     try:
         yield target
-    except BackupError as error:
+    except (BackupError, AuditKeyError, KeyRotationError, TotpKeyError) as error:
         fail(str(error))
     except (SQLAlchemyError, CommandError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
@@ -94,6 +101,32 @@ def db_upgrade_command(url: StoreUrl = None) -> None:
         revision = current_revision(engine)
         engine.dispose()
     typer.echo(f"database {shown(target)} is at schema revision {revision} (current)")
+
+
+@db_app.command("check")
+def db_check_command(url: StoreUrl = None) -> None:
+    """The database's own integrity check (as after a crash): SQLite's integrity_check and
+    foreign_key_check; on PostgreSQL every table read through and, with the amcheck extension
+    (installed here when this role may), every index and table verified. Exit 1 on a problem;
+    says plainly when amcheck was not available."""
+    from sijcare.store import make_engine
+    from sijcare.store.integrity import check_integrity
+
+    with database(url) as target:
+        engine = make_engine(target)
+        try:
+            report = check_integrity(engine)
+        finally:
+            engine.dispose()
+    if not report.ok:
+        typer.echo(f"database {shown(target)} is DAMAGED ({report.method}):", err=True)
+        for problem in report.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"database {shown(target)} is whole: {report.method}")
+    if engine.dialect.name != "sqlite" and not report.amcheck:
+        typer.echo("warning: indexes were not verified; install amcheck as a superuser "
+                   "(CREATE EXTENSION amcheck) and grant its functions to this role", err=True)
 
 
 @app.command("backup")
@@ -146,7 +179,7 @@ def _audit_failure(target: str, problems: list[str]) -> None:
     raise typer.Exit(1)
 
 
-def _audit_key() -> bytes:
+def audit_key_or_fail() -> AuditKey:
     """The audit chain's key, or exit 2 saying why it cannot be had."""
     from sijcare.store.audit_key import AuditKeyError, audit_key
 
@@ -171,7 +204,7 @@ def audit_verify_command(
     from sijcare.store.checkpoint import CheckpointError, verify_with_checkpoint
     from sijcare.store.signing import seals_match_audit
 
-    key = _audit_key()
+    key = audit_key_or_fail()
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session:
@@ -206,7 +239,7 @@ def audit_checkpoint_command(
     from sijcare.store.audit import AuditReport
     from sijcare.store.checkpoint import write_checkpoint
 
-    key = _audit_key()
+    key = audit_key_or_fail()
     with database(url) as target:
         engine = make_engine(target)
         with Session(engine) as session, session.begin():

@@ -46,7 +46,10 @@ def serve_command(
     import uvicorn
 
     from sijcare.notify.worker import OutboxWorker
-    from sijcare.store.audit_key import audit_key
+    from sijcare.store import session_factory
+    from sijcare.store.audit import sealed_by_a_stranger
+    from sijcare.store.audit_key import RETIRED_ENV, audit_key
+    from sijcare.store.totp_secrets import totp_keys
     from sijcare.web import Settings, create_app
     from sijcare.web.serving import prepare
 
@@ -54,9 +57,16 @@ def serve_command(
         try:
             settings = Settings.from_env(target)
             key = audit_key()
-        except ValueError as error:  # a short secret or audit key, a previous key without its
-            fail(str(error))         # end, SIJCARE_SMTP_* settings, a bad number
+            totp_keys()
+        except ValueError as error:  # a short secret, audit or TOTP key, a previous key without
+            fail(str(error))         # its end, SIJCARE_SMTP_* settings, a bad number
         engine, created = prepare(target, demo, settings.pool)
+        with session_factory(engine)() as db:
+            if sealed_by_a_stranger(db, key):
+                fail("the audit chain's head is sealed with an audit key this server does "
+                     f"not hold ({key.describe()}). If the key was changed, list the previous "
+                     f"one in {RETIRED_ENV}: entries written now would break the chain. "
+                     "Otherwise the head was tampered with: run `sijcare audit verify`")
     serving = f"http://{host}:{port}"
     if not os.environ.get("SIJCARE_PUBLIC_URL", "").strip():  # links follow --host and --port
         settings = replace(settings, public_url=serving)
@@ -67,7 +77,6 @@ def serve_command(
     for username, role, password in created:
         typer.echo(f"  first sign-in, shown once: {username} / {password} ({role})")
     if demo:
-        from sijcare.store import session_factory
         from sijcare.web.admin.accounts import demo_accounts
 
         with session_factory(engine)() as db:

@@ -63,7 +63,9 @@ def read_checkpoint(path: Path, key: AuditKey | None = None) -> dict:
         raise CheckpointError(f"{path}: not a sijcare audit checkpoint")
     if checkpoint.get("version") != VERSION or not isinstance(checkpoint.get("seq"), int):
         raise CheckpointError(f"{path}: a checkpoint of an unknown version")
-    if checkpoint.get("mac") != key.mac("audit-checkpoint", _signed_part(checkpoint)):
+    signed = _signed_part(checkpoint)  # by this key, or one it retired since
+    if not any(checkpoint.get("mac") == held.mac("audit-checkpoint", signed)
+               for held in key.held()):
         raise CheckpointError(f"{path}: the checkpoint's signature does not match: it was "
                               f"edited, or signed with another key ({key.describe()})")
     return checkpoint

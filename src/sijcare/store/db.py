@@ -172,18 +172,22 @@ def upgrade(engine: Engine) -> None:
     """Run the packaged Alembic migrations up to head on `engine`; when any ran on a database
     that held tables, derive again what the store derives from records (each procedure's
     stage at treatment, the email that confirmed each appointment request), through today's
-    models, once the schema is whole."""
+    models, once the schema is whole. Every time, TOTP secrets still in the clear or under the
+    previous TOTP key are encrypted under the current one (a key outside the database, so not
+    a migration's work)."""
     from sijcare.store.appointments import link_confirmations  # they read through models
+    from sijcare.store.totp_secrets import encrypt_stored_secrets
     from sijcare.store.treatment_stages import refresh_all_stages
 
     before = current_revision(engine)
     with engine.begin() as connection:
         _migrate(connection, ("upgrade", "head"))
-        if before is not None and before != head_revision():
-            with Session(bind=connection) as session:
+        with Session(bind=connection) as session:
+            if before is not None and before != head_revision():
                 refresh_all_stages(session)
                 link_confirmations(session)
-                session.flush()
+            encrypt_stored_secrets(session)
+            session.flush()
 
 
 def reset(connection: Connection) -> None:

@@ -2,22 +2,28 @@
 a timeout, a crash, a dropped connection) gets the first answer again, never a second record.
 
 The key is claimed in the write's own transaction, so the claim and the record commit, or
-roll back, together: a retry finds either both or neither. Keys are per user.
+roll back, together: a retry finds either both or neither. Keys are per user, and kept for
+`KEEP` (a day, as long as any client retries): each claim forgets a bounded batch of
+expired keys (locked rows skipped, so two writes never wait on each other's purge), and an
+expired key may name a new write.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sijcare.store.models import IdempotentRequest, utcnow
 
 MAX_KEY_LENGTH = 255
+KEEP = dt.timedelta(hours=24)
+PURGE_BATCH = 100  # expired keys forgotten per claim: a backlog drains without a long stall
 
 
 class KeyReused(ValueError):
@@ -40,6 +46,7 @@ def claim(session: Session, actor_id: int, key: str, method: str, path: str,
           body: bytes) -> IdempotentRequest | Answered:
     """The claim to fill in with the answer, or the answer stored for this key before."""
     digest = hashlib.sha256(body).hexdigest()
+    forget_expired(session, actor_id, key)
     found = session.scalar(select(IdempotentRequest).where(
         IdempotentRequest.actor_id == actor_id, IdempotentRequest.key == key))
     if found is None:
@@ -57,6 +64,20 @@ def claim(session: Session, actor_id: int, key: str, method: str, path: str,
     if found.status is None:
         raise KeyInFlight(key)
     return Answered(found.status, (found.response or {}).get("body"))
+
+
+def forget_expired(session: Session, actor_id: int, key: str) -> int:
+    """Delete up to `PURGE_BATCH` keys older than `KEEP`, this user's `key` among them if
+    expired; how many went."""
+    cutoff = utcnow() - KEEP
+    expired = IdempotentRequest.created_at < cutoff
+    gone = session.execute(delete(IdempotentRequest).where(
+        IdempotentRequest.actor_id == actor_id, IdempotentRequest.key == key, expired)).rowcount
+    batch = (select(IdempotentRequest.id).where(expired).order_by(IdempotentRequest.created_at)
+             .limit(PURGE_BATCH).with_for_update(skip_locked=True))
+    return gone + session.execute(delete(IdempotentRequest).where(
+        IdempotentRequest.id.in_(batch)), execution_options={"synchronize_session": False}
+    ).rowcount
 
 
 def keep_answer(claimed: IdempotentRequest, status: int, body: Any) -> None:

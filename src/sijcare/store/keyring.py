@@ -72,6 +72,14 @@ def previous_from_env(key_env: str) -> PreviousKey | None:
     return PreviousKey(secret.encode(), parse_until(until, f"{name}_UNTIL"))
 
 
+def previous_beside(key_env: str, key_path: Path) -> PreviousKey | None:
+    """The previous key of a key set in `key_env` (named in the environment too), else of the
+    key file at `key_path` (kept beside it by a rotation)."""
+    if os.environ.get(key_env) is not None:
+        return previous_from_env(key_env)
+    return previous_from_file(key_path)
+
+
 def previous_path(key_path: Path) -> Path:
     return key_path.with_name(key_path.name + ".previous")
 

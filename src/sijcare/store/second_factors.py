@@ -1,6 +1,7 @@
-"""Second factors as the database holds them: a TOTP secret per user, one-time recovery codes
-(hashed), and whether a user must have one. The codes themselves are checked in the web layer
-(`web/auth/totp.py`); this module only keeps state. Functions flush but never commit.
+"""Second factors as the database holds them: a TOTP secret per user (encrypted,
+`totp_secrets.py`), one-time recovery codes (hashed), and whether a user must have one. The
+codes themselves are checked in the web layer (`web/auth/totp.py`); this module only keeps
+state. Functions flush but never commit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from sijcare.store.models import Clinic, Membership, RecoveryCode, SecondFactor, User, utcnow
+from sijcare.store.totp_secrets import decrypt, encrypt
 
 
 def recovery_hash(code: str) -> str:
@@ -39,17 +41,24 @@ def second_factor_required(db: Session, user: User) -> bool:
 
 
 def start_enrolment(db: Session, user_id: int, secret: str) -> SecondFactor:
-    """A new, unconfirmed secret (replacing an unconfirmed one); an enrolled factor stays."""
+    """A new, unconfirmed secret (replacing an unconfirmed one), stored encrypted; an enrolled
+    factor stays."""
     factor = db.get(SecondFactor, user_id)
     if factor is not None and factor.enrolled_at is not None:
         raise ValueError("already enrolled")
+    stored = encrypt(user_id, secret)
     if factor is None:
-        factor = SecondFactor(user_id=user_id, secret=secret)
+        factor = SecondFactor(user_id=user_id, secret=stored)
         db.add(factor)
     else:
-        factor.secret = secret
+        factor.secret = stored
     db.flush()
     return factor
+
+
+def secret_of(factor: SecondFactor) -> str:
+    """The factor's base32 secret, decrypted (raises `SecretUnreadable` if no key opens it)."""
+    return decrypt(factor.user_id, factor.secret)
 
 
 def confirm_enrolment(db: Session, user_id: int, step: int, code_hashes: list[str]) -> None:

@@ -5,6 +5,8 @@ database, so whoever owns the database can edit a signed assessment but not seal
 Assessments signed before seals were keyed carry the plain sha256 (`seal_version` 1); the
 "sign" audit entry of every assessment records its seal and version, and the keyed audit
 chain holds that entry, so `seals_match_audit` shows a row rewritten as an old, unkeyed seal.
+A seal made before the audit key was rotated still verifies with the retired key; a row
+resealed with it shows the same way, as another seal than its entry recorded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.model.assessment import Assessment
 from sijcare.store.audit import canonical_json, record_event
-from sijcare.store.audit_key import audit_key
+from sijcare.store.audit_key import AuditKey, audit_key
 from sijcare.store.episode_records import case_patient_id
 from sijcare.store.errors import NotFound, RecordError
 from sijcare.store.models import AuditEvent, Episode, SignedAssessment, utcnow
@@ -38,12 +40,13 @@ def snapshot(signed: SignedAssessment) -> dict[str, Any]:
 UNKEYED, KEYED = 1, 2
 
 
-def snapshot_seal(signed: SignedAssessment, version: int = KEYED) -> str:
+def snapshot_seal(signed: SignedAssessment, version: int = KEYED,
+                  key: AuditKey | None = None) -> str:
     """The seal of the snapshot (canonical JSON): keyed, or the plain sha256 of version 1."""
     text = canonical_json(snapshot(signed))
     if version == UNKEYED:
         return hashlib.sha256(text.encode()).hexdigest()
-    return audit_key().mac("assessment-seal", text)
+    return (key or audit_key()).mac("assessment-seal", text)
 
 
 def sign_assessment(session: Session, episode_id: int, assessment: Assessment,
@@ -72,8 +75,12 @@ def sign_assessment(session: Session, episode_id: int, assessment: Assessment,
 
 
 def seal_intact(signed: SignedAssessment) -> bool:
-    """True while the stored snapshot still matches the seal taken when it was signed."""
-    return snapshot_seal(signed, signed.seal_version) == signed.sha256
+    """True while the stored snapshot still matches the seal taken when it was signed (with
+    the audit key of the day, which may have been retired since)."""
+    if signed.seal_version == UNKEYED:
+        return snapshot_seal(signed, UNKEYED) == signed.sha256
+    return any(snapshot_seal(signed, KEYED, key) == signed.sha256
+               for key in audit_key().held())
 
 
 def seals_match_audit(session: Session) -> list[str]:

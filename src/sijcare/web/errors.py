@@ -117,12 +117,22 @@ try again, and tell your administrator if it keeps happening.</p>
 """
 
 
+CDS_HOOKS = "/cds-services"  # called by EHRs, which read JSON `{"detail": ...}` answers
+
+
+def bad_body_status(path: str) -> int:
+    """The status of a body that is not strict JSON: CDS Hooks says 400 for a malformed
+    request; the clinic's API and pages say 422."""
+    return 400 if path.startswith(CDS_HOOKS) else 422
+
+
 def refusal(status_code: int, message: str, *, loc: list[str] | None = None,
             close: bool = False, headers: dict[str, str] | None = None) -> ASGIApp:
-    """An answer sent from outside the app (by a middleware): JSON under /api, else a page.
+    """An answer sent from outside the app (by a middleware): JSON under /api and to CDS
+    Hooks callers, else a page.
 
-    With `loc` the JSON is a 422's list of problems; `close` ends the connection after it
-    (when the rest of the request was never read); `headers` are sent with it."""
+    With `loc` the API's JSON is a 422's list of problems; `close` ends the connection after
+    it (when the rest of the request was never read); `headers` are sent with it."""
     extra = (headers or {}) | ({"connection": "close"} if close else {})
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
@@ -131,6 +141,8 @@ def refusal(status_code: int, message: str, *, loc: list[str] | None = None,
             detail: Any = ([{"loc": loc, "msg": message, "type": "value_error"}]
                            if loc is not None else message)
             response: Response = SafeJSON({"detail": detail}, status_code, headers)
+        elif scope["path"].startswith(CDS_HOOKS):
+            response = SafeJSON({"detail": message}, status_code, headers)
         else:
             title = TITLES.get(status_code, "Something went wrong")
             response = HTMLResponse(ERROR_PAGE.format(title=html.escape(title),

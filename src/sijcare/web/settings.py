@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,12 +10,8 @@ from pathlib import Path
 
 from sijcare.notify import SmtpSettings
 from sijcare.store.db import PoolLimits, data_dir, env_number, pool_limits, private_directory
-from sijcare.store.keyring import (
-    PreviousKey,
-    accepted_keys,
-    previous_from_env,
-    previous_from_file,
-)
+from sijcare.store.key_files import write_new_key
+from sijcare.store.keyring import PreviousKey, accepted_keys, previous_beside
 
 SECRET_FILE = "secret_key"
 SECRET_ENV = "SIJCARE_SECRET_KEY"
@@ -26,19 +20,6 @@ MIN_SECRET_BYTES = 32
 
 class SecretKeyError(ValueError):
     """The configured session secret is unusable (too short to sign sessions safely)."""
-
-
-def generate_secret(path: Path) -> None:
-    """A new key, written to a private (0600) temporary file and then moved into place."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def secret_key(directory: Path) -> bytes:
@@ -58,7 +39,7 @@ def secret_key(directory: Path) -> bytes:
         return key
     path = directory / SECRET_FILE
     if not path.exists() or len(path.read_text().strip().encode()) < MIN_SECRET_BYTES:
-        generate_secret(path)
+        write_new_key(path)
     return path.read_text().strip().encode()
 
 
@@ -71,8 +52,7 @@ def previous_secret_key(directory: Path) -> PreviousKey | None:
     """The key before the last rotation, accepted until its grace ends: beside
     SIJCARE_SECRET_KEY, SIJCARE_PREVIOUS_SECRET_KEY and SIJCARE_PREVIOUS_SECRET_KEY_UNTIL;
     beside the key file, what `sijcare keys rotate-secret` kept."""
-    previous = (previous_from_env(SECRET_ENV) if os.environ.get(SECRET_ENV) is not None
-                else previous_from_file(directory / SECRET_FILE))
+    previous = previous_beside(SECRET_ENV, directory / SECRET_FILE)
     if previous is not None and len(previous.secret) < MIN_SECRET_BYTES:
         raise SecretKeyError(f"the previous secret key is {len(previous.secret)} bytes long; "
                              f"a key needs at least {MIN_SECRET_BYTES}")

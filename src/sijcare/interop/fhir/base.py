@@ -117,6 +117,12 @@ def user_reference(username: str | None) -> dict[str, Any] | None:
             "display": username}
 
 
+def objects(value: object) -> list[dict[str, Any]]:
+    """The JSON objects of a list read from outside (anything else holds none): an EHR's
+    prefetch or draft orders may put any value where FHIR says a list."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def pruned(resource: Resource) -> Resource:
     """Without the keys whose value is None, [] or {}: FHIR JSON never carries empty values."""
     return {k: v for k, v in resource.items() if v is not None and v != [] and v != {}}

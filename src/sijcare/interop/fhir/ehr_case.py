@@ -89,8 +89,8 @@ def ehr_case(resources: list[dict[str, Any]], as_of: dt.date, patient_id: str) -
     """The Case the EHR's resources tell of on `as_of`, the patient named `patient_id`.
     UnusableRecord when a record could not be saved by a clinician; ValueError or pydantic's
     ValidationError when the whole tells an impossible case."""
-    sent = [r for r in resources if isinstance(r, dict) and r.get("resourceType")
-            and r.get("id")]  # the mapping names each resource by Type/id
+    sent = [r for r in resources if isinstance(r, dict) and _named(r.get("resourceType"))
+            and _named(r.get("id"))]  # the mapping names each resource by Type/id
     patient = next((r for r in sent if r["resourceType"] == "Patient"),
                    {"resourceType": "Patient", "id": patient_id})
     others = [r for r in sent if r is not patient]
@@ -101,6 +101,11 @@ def ehr_case(resources: list[dict[str, Any]], as_of: dt.date, patient_id: str) -
                      birth_date=dt.date.fromisoformat(born) if _iso(born) else None)
     episode = Episode(id=0, patient=person)
     return EpisodeRecords(0, episode, by_kind, nones).case_as_of(as_of)
+
+
+def _named(value: object) -> bool:
+    """A resource's type and id are non-empty text (an EHR's prefetch may hold anything)."""
+    return isinstance(value, str) and bool(value)
 
 
 def _iso(value: str) -> bool:

@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from sijcare.interop.fhir.base import objects
 from sijcare.interop.fhir.findings import read_findings
 from sijcare.interop.fhir.nothing import read_none
 from sijcare.interop.fhir.procedures import IMAGE_GUIDANCE, MINUTES_AFTER_BLOCK
@@ -440,12 +441,17 @@ class _Collector:
             relief = self.reliefs.pop(record.source, None)
             if relief is None:
                 continue  # the store reports the missing diary by the form's own words
+            try:
+                diary = [
+                    {"minutes": ext.get("valueInteger"), "pain": _whole(_number(part) or 0)}
+                    for part in relief.get("component") or []
+                    for ext in part.get("extension") or []
+                    if str(ext.get("url", "")).endswith(MINUTES_AFTER_BLOCK)]
+            except MISSHAPEN:
+                self.skip(relief, WRONG_SHAPE)
+                continue
             record.resources.append(key(relief))
-            record.data["diary"] = [
-                {"minutes": ext.get("valueInteger"), "pain": _whole(_number(part) or 0)}
-                for part in relief.get("component") or []
-                for ext in part.get("extension") or []
-                if str(ext.get("url", "")).endswith(MINUTES_AFTER_BLOCK)]
+            record.data["diary"] = diary
         for source in self.reliefs.values():
             self.skip(source, "relief of a block the file does not hold")
         for episode in self.patient.episodes:
@@ -491,17 +497,17 @@ def _block_target(concept: object) -> str | None:
 
 
 def _name(resource: dict[str, Any]) -> tuple[str, str]:
-    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
+    names = objects(resource.get("name"))
     name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    given = name.get("given") or [""]
-    return str(given[0])[:100], str(name.get("family", ""))[:100]
+    given = name.get("given")
+    first = given[0] if isinstance(given, list) and given else ""
+    return str(first)[:100], str(name.get("family", ""))[:100]
 
 
 def _identity(resource: dict[str, Any]) -> tuple[str, str | None]:
     """The identifier the patient is known by (a medical record number first) and the number
     kept as theirs."""
-    found = [i for i in resource.get("identifier") or [] if isinstance(i, dict)
-             and isinstance(i.get("value"), str)]
+    found = [i for i in objects(resource.get("identifier")) if isinstance(i.get("value"), str)]
     medical = [i for i in found if _status_code(i.get("type")) == "MR"]
     chosen = (medical or found or [None])[0]
     if chosen is None:
@@ -515,7 +521,8 @@ def incoming_patient(patient: dict[str, Any], resources: list[dict[str, Any]],
     they name such as Medications) say about them."""
     source, external_id = _identity(patient)
     given, family = _name(patient)
-    security = [c.get("code") for c in (patient.get("meta") or {}).get("security") or []]
+    meta = patient.get("meta") if isinstance(patient.get("meta"), dict) else {}
+    security = [c.get("code") for c in objects(meta.get("security"))]
     found = IncomingPatient(
         source, key(patient), given, family, str(patient.get("birthDate", "")),
         patient.get("gender") or "unknown", external_id,

@@ -3,21 +3,20 @@ clinic's patient number under the clinic's identifier system, as the export writ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from sijcare.interop.fhir.base import objects
 from sijcare.interop.fhir.patient import identifier_system
 from sijcare.store.models import Clinic, Patient
 
 
-def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> int | None:
+def matching_patient_id(db: Session, identifiers: object) -> int | None:
     """The id of the one patient an identifier names, or None (none, or more than one:
-    ambiguous). One light query: a hook asks this on every call."""
-    wanted = {(i.get("system"), i.get("value")) for i in identifiers
-              if isinstance(i, dict) and isinstance(i.get("value"), str)}
+    ambiguous). One light query: a hook asks this on every call. `identifiers` is the
+    Patient's list as the EHR sent it, whatever its shape."""
+    wanted = {(i.get("system"), i.get("value")) for i in objects(identifiers)
+              if isinstance(i.get("value"), str) and isinstance(i.get("system"), str | None)}
     values = {value for _, value in wanted}
     if not values:
         return None
@@ -32,7 +31,7 @@ def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> i
     return found[0] if len(found) == 1 else None
 
 
-def matching_patient(db: Session, identifiers: Iterable[dict[str, Any]]) -> Patient | None:
+def matching_patient(db: Session, identifiers: object) -> Patient | None:
     found = matching_patient_id(db, identifiers)
     patient = None if found is None else db.get(Patient, found)
     if patient is not None and patient.merged_into_id is not None:  # merged: its survivor

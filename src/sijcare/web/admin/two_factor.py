@@ -11,7 +11,14 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from sijcare.store import Clinic, record_event
-from sijcare.store.second_factors import factor_of, recovery_codes_left, start_enrolment
+from sijcare.store.models import SecondFactor
+from sijcare.store.second_factors import (
+    factor_of,
+    recovery_codes_left,
+    secret_of,
+    start_enrolment,
+)
+from sijcare.store.totp_secrets import SecretUnreadable
 from sijcare.web.auth.second_factor import finish_enrolment
 from sijcare.web.auth.totp import new_secret, provisioning_uri, qr_svg
 from sijcare.web.deps import ENROLMENT_PATH, CurrentActor, DbSession
@@ -29,14 +36,25 @@ def _page(request: Request, db: DbSession, actor: CurrentActor, problem: str | N
     if context["enrolled"]:
         context["codes_left"] = recovery_codes_left(db, actor.id)
     else:
-        if factor is None:  # the secret is made once and kept until enrolled
-            factor = start_enrolment(db, actor.id, new_secret())
+        secret = _kept_secret(factor)
+        if secret is None:  # the secret is made once and kept until enrolled
+            secret = new_secret()
+            start_enrolment(db, actor.id, secret)
         clinic = (db.scalar(select(Clinic.name).where(Clinic.id.in_(actor.clinic_ids))
                             .order_by(Clinic.name).limit(1))
                   or request.app.state.settings.clinic_name)
-        uri = provisioning_uri(factor.secret, actor.username, clinic)
-        context.update(qr=qr_svg(uri), secret=factor.secret)
+        uri = provisioning_uri(secret, actor.username, clinic)
+        context.update(qr=qr_svg(uri), secret=secret)
     return render(request, "admin/two_factor.html", context, status_code=status_code)
+
+
+def _kept_secret(factor: SecondFactor | None) -> str | None:
+    """The secret waiting for its first code; None if there is none, or if it was encrypted
+    under a TOTP key no longer held (a new one is made: nothing was enrolled with it)."""
+    try:
+        return None if factor is None else secret_of(factor)
+    except SecretUnreadable:
+        return None
 
 
 @router.get(ENROLMENT_PATH, name="account.two_factor")

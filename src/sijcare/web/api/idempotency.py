@@ -31,7 +31,8 @@ DESCRIPTION = (
     "Optional. A unique string (1-255 visible ASCII characters, e.g. a UUID) for this write. "
     "Retrying with the same key and the same body returns the first answer (with "
     f"`{REPLAYED}: true`) and writes nothing again; the same key with another body, method or "
-    "path is refused (422); while the first request is still running, 409. Keys are per user.")
+    "path is refused (422); while the first request is still running, 409. Keys are per user "
+    "and kept 24 hours; after that the same key names a new write.")
 
 
 class Replayed(HTTPException):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sijcare.interop.fhir.base import objects
 from sijcare.knowledge.terminology import ordered_options
 
 
@@ -14,16 +15,20 @@ def ordered(draft_orders: dict[str, Any] | None,
     (`ServiceRequest/<id>`); for order-select only the selected orders count."""
     known = ordered_options()
     found: dict[str, list[str]] = {}
-    for entry in (draft_orders or {}).get("entry") or []:
-        order = entry.get("resource") if isinstance(entry, dict) else None
+    for entry in objects((draft_orders or {}).get("entry")):
+        order = entry.get("resource")
         if not isinstance(order, dict) or order.get("resourceType") != "ServiceRequest":
             continue
         if selections is not None and f"ServiceRequest/{order.get('id')}" not in selections:
             continue
         reference = f"ServiceRequest/{order.get('id')}"
-        for coding in (order.get("code") or {}).get("coding") or []:
-            for option in known.get((coding.get("system"), str(coding.get("code"))), ()):
+        code = order.get("code")
+        for coding in objects(code.get("coding") if isinstance(code, dict) else None):
+            system = coding.get("system")
+            for option in known.get((system, str(coding.get("code"))), ()) if isinstance(
+                    system, str) else ():
                 orders = found.setdefault(option, [])
                 if reference not in orders and order.get("id"):
                     orders.append(reference)
     return found
+

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from sijcare.interop.fhir.base import objects
+
 PATIENT = "{{context.patientId}}"
 TEMPLATES: dict[str, str] = {
     "patient": f"Patient/{PATIENT}",
@@ -36,8 +38,8 @@ def _resources(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, dict) or value.get("resourceType") == "OperationOutcome":
         return []
     if value.get("resourceType") == "Bundle":
-        return [e["resource"] for e in value.get("entry") or []
-                if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+        return [e["resource"] for e in objects(value.get("entry"))
+                if isinstance(e.get("resource"), dict)]
     return [value]
 
 

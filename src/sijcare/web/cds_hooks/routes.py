@@ -34,8 +34,9 @@ from sijcare.web.cds_hooks.prefetch import Unavailable, gather, missing
 from sijcare.web.cds_hooks.services import SERVICES, discovery
 from sijcare.web.cds_hooks.tokens import Caller, Problem
 from sijcare.web.deps import in_db
+from sijcare.web.errors import CDS_HOOKS
 
-PREFIX = "/cds-services"
+PREFIX = CDS_HOOKS
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 

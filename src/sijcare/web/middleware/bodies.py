@@ -3,9 +3,9 @@
 The limit is checked against `Content-Length` before a byte is read, and counted while
 reading, so a chunked body without a length cannot grow past it either (413). A JSON body is
 parsed once here, before any route sees it: `NaN`, `Infinity`, numbers too large for a
-float, lone surrogates and very deep nesting are refused with a 422 naming the problem,
-never the value, so nothing that cannot be encoded as JSON reaches a validator or an error
-answer.
+float, lone surrogates and very deep nesting are refused with a 422 (CDS Hooks: 400) naming
+the problem, never the value, so nothing that cannot be encoded as JSON reaches a validator or
+an error answer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from email.message import Message as MimeHeader
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sijcare.web.errors import refusal
+from sijcare.web.errors import bad_body_status, refusal
 
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -145,7 +145,8 @@ class RequestBodies:
             try:
                 check_json(body)
             except BodyProblem as problem:
-                await refusal(422, str(problem), loc=["body"])(scope, receive, send)
+                await refusal(bad_body_status(scope["path"]), str(problem),
+                              loc=["body"])(scope, receive, send)
                 return
         delivered = False
 
