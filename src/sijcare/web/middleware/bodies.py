@@ -21,6 +21,9 @@ from sijcare.web.errors import refusal
 
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What a lone surrogate looks like in UTF-8 JSON: an escape \uD800-\uDFFF, or its bytes
+# (ED A0-BF), which json.loads lets through. A body without either holds none.
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 class BodyProblem(ValueError):
@@ -38,20 +41,22 @@ def _constant(name: str) -> float:
     raise BodyProblem(f"{name} is not a JSON number; send finite numbers only")
 
 
-def _check(value: object, depth: int = 0) -> None:
-    """Refuse lone surrogates (not text) and nesting deeper than MAX_DEPTH."""
+def _check(value: object, depth: int = 0, texts: bool = True) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, and lone surrogates (not text) when `texts`:
+    without, only containers are walked."""
     if depth > MAX_DEPTH:
         raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, str):
-        if _SURROGATE.search(value):
+        if texts and _SURROGATE.search(value):
             raise BodyProblem("a string holds a lone surrogate, which is not text")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check(key, depth + 1)
-            _check(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check(item, depth + 1)
+        return
+    inside = ([*value.keys(), *value.values()] if isinstance(value, dict) else
+              value if isinstance(value, list) else [])
+    if inside and depth == MAX_DEPTH:
+        raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep")
+    for item in inside:
+        if texts or isinstance(item, dict | list):
+            _check(item, depth + 1, texts)
 
 
 def check_json(body: bytes) -> None:
@@ -67,7 +72,8 @@ def check_json(body: bytes) -> None:
         raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
         raise BodyProblem("the body is not valid JSON (UTF-8)") from None
-    _check(parsed)
+    utf8 = json.detect_encoding(body) == "utf-8"
+    _check(parsed, texts=not utf8 or bool(_MAY_HOLD_SURROGATE.search(body)))
 
 
 def _whole(text: str) -> int:
