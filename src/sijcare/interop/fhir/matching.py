@@ -1,16 +1,19 @@
 """Which sijcare patient a hospital's Patient is: by an identifier sijcare gave it (the
-clinic's patient number under the clinic's identifier system, as the export writes it)."""
+clinic's patient number under the clinic's identifier system, as the export writes it), or
+as the patient a FHIR import made of it (by the identifier the hospital sent it with)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from sijcare.interop.fhir.incoming import incoming_patient, key
 from sijcare.interop.fhir.patient import identifier_system
-from sijcare.store.models import Clinic, Patient
+from sijcare.store.models import Clinic, ImportedRecord, Patient
 
 
 def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> int | None:
@@ -32,9 +35,29 @@ def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> i
     return found[0] if len(found) == 1 else None
 
 
-def matching_patient(db: Session, identifiers: Iterable[dict[str, Any]]) -> Patient | None:
-    found = matching_patient_id(db, identifiers)
-    patient = None if found is None else db.get(Patient, found)
-    if patient is not None and patient.merged_into_id is not None:  # merged: its survivor
+def imported_patient_id(db: Session, patient: dict[str, Any],
+                        clinic_ids: Iterable[int]) -> int | None:
+    """The one patient of these clinics an import made of this hospital Patient, known by
+    the identifier the importer keeps (never by the bare Type/id, which another hospital's
+    record may share); None otherwise."""
+    if not isinstance(patient.get("id"), str):
+        return None
+    source = incoming_patient(patient, [], dt.date.today()).source
+    if source == key(patient):
+        return None
+    found = db.scalars(select(ImportedRecord.record_id).where(
+        ImportedRecord.kind == "patient", ImportedRecord.source == source,
+        ImportedRecord.clinic_id.in_(list(clinic_ids)))).all()
+    return found[0] if len(found) == 1 else None
+
+
+def survivor(db: Session, patient_id: int | None) -> Patient | None:
+    """The patient, or the one they were merged into."""
+    patient = None if patient_id is None else db.get(Patient, patient_id)
+    if patient is not None and patient.merged_into_id is not None:
         return db.get(Patient, patient.merged_into_id)
     return patient
+
+
+def matching_patient(db: Session, identifiers: Iterable[dict[str, Any]]) -> Patient | None:
+    return survivor(db, matching_patient_id(db, identifiers))
