@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
 
 from sijcare.interop.fhir.incoming import incoming_patient, key
@@ -16,9 +16,10 @@ from sijcare.interop.fhir.patient import identifier_system
 from sijcare.store.models import Clinic, ImportedRecord, Patient
 
 
-def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> int | None:
-    """The id of the one patient an identifier names, or None (none, or more than one:
-    ambiguous). One light query: a hook asks this on every call."""
+def _matching(db: Session | Connection, identifiers: Iterable[dict[str, Any]]
+              ) -> tuple[int, str | None] | None:
+    """The id and payer of the one patient an identifier names, or None (none, or more than
+    one: ambiguous). One light query: a hook asks this on every call."""
     wanted = {(i.get("system"), i.get("value")) for i in identifiers
               if isinstance(i, dict) and isinstance(i.get("value"), str)}
     values = {value for _, value in wanted}
@@ -27,12 +28,26 @@ def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> i
     numbered = [Patient.external_id.in_(values)]
     numbered += [Patient.id == int(v[8:]) for v in values
                  if v.startswith("patient-") and v[8:].isdigit() and len(v) < 18]
-    rows = db.execute(select(Patient.id, Patient.external_id, Clinic.name, Clinic.id)
+    rows = db.execute(select(Patient.id, Patient.external_id, Patient.payer, Clinic.name,
+                             Clinic.id)
                       .join(Clinic, Clinic.id == Patient.clinic_id).where(or_(*numbered))).all()
-    found = [pid for pid, number, name, clinic_id in rows
+    found = [(pid, payer) for pid, number, payer, name, clinic_id in rows
              if (identifier_system(Clinic(id=clinic_id, name=name)),
                  number or f"patient-{pid}") in wanted]
     return found[0] if len(found) == 1 else None
+
+
+def matching_patient_id(db: Session, identifiers: Iterable[dict[str, Any]]) -> int | None:
+    found = _matching(db, identifiers)
+    return found[0] if found else None
+
+
+def matching_payer(db: Session | Connection, identifiers: Iterable[dict[str, Any]]
+                   ) -> str | None:
+    """The payer of the one patient an identifier names (None: no such patient, or no
+    payer recorded)."""
+    found = _matching(db, identifiers)
+    return found[1] if found else None
 
 
 def imported_patient_id(db: Session, patient: dict[str, Any],

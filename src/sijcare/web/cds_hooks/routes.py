@@ -20,17 +20,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from sijcare.engine import DEFAULT_POLICY, assess
 from sijcare.interop.fhir.ehr_case import UnusableRecord, ehr_case
-from sijcare.interop.fhir.matching import matching_patient_id
+from sijcare.interop.fhir.matching import matching_payer
 from sijcare.model.loading import describe
 from sijcare.store import record_event
 from sijcare.store.cds_hooks import CARD, add_feedback, card_issued, card_uuids, record_call
 from sijcare.store.db import reading
-from sijcare.store.models import Patient
 from sijcare.web.cds_hooks.bodies import Feedback, HookRequest
 from sijcare.web.cds_hooks.calls import authenticated, caller_of, spent, verified
 from sijcare.web.cds_hooks.cards import Issued, option_cards, patient_view, unusable
@@ -69,10 +67,8 @@ def _policy(engine: Engine, resources: list[dict[str, Any]]) -> str:
     patient = next((r for r in resources if r.get("resourceType") == "Patient"), {})
     if not patient.get("identifier"):
         return DEFAULT_POLICY
-    with reading(engine) as connection, Session(connection) as db:
-        known = matching_patient_id(db, patient["identifier"])
-        payer = db.scalar(select(Patient.payer).where(Patient.id == known)) if known else None
-    return payer or DEFAULT_POLICY
+    with reading(engine) as connection:
+        return matching_payer(connection, patient["identifier"]) or DEFAULT_POLICY
 
 
 def _options(hook: HookRequest) -> dict[str, list[str]]:

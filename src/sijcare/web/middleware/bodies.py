@@ -21,9 +21,9 @@ from sijcare.web.errors import refusal
 
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# What a lone surrogate looks like in UTF-8 JSON: an escape \uD800-\uDFFF, or its bytes
-# (ED A0-BF), which json.loads lets through. A body without either holds none.
-_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+# A lone surrogate in UTF-8 JSON is an escape (\uD800-\uDFFF) or its bytes (ED A0-BF, which
+# json.loads lets through): a UTF-8 body with neither a `\u` nor an ED byte holds none.
+_MAY_HOLD_SURROGATE = (b"\\u", b"\xed")
 
 
 class BodyProblem(ValueError):
@@ -49,14 +49,16 @@ def _check(value: object, depth: int = 0, texts: bool = True) -> None:
     if isinstance(value, str):
         if texts and _SURROGATE.search(value):
             raise BodyProblem("a string holds a lone surrogate, which is not text")
-        return
-    inside = ([*value.keys(), *value.values()] if isinstance(value, dict) else
-              value if isinstance(value, list) else [])
-    if inside and depth == MAX_DEPTH:
-        raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep")
-    for item in inside:
-        if texts or isinstance(item, dict | list):
-            _check(item, depth + 1, texts)
+    elif isinstance(value, dict | list):
+        if value and depth == MAX_DEPTH:
+            raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep")
+        items = value.values() if isinstance(value, dict) else value
+        if texts and isinstance(value, dict):
+            for key in value:
+                _check(key, depth + 1)
+        for item in items:
+            if texts or isinstance(item, dict | list):
+                _check(item, depth + 1, texts)
 
 
 def check_json(body: bytes) -> None:
@@ -72,8 +74,9 @@ def check_json(body: bytes) -> None:
         raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
         raise BodyProblem("the body is not valid JSON (UTF-8)") from None
-    utf8 = json.detect_encoding(body) == "utf-8"
-    _check(parsed, texts=not utf8 or bool(_MAY_HOLD_SURROGATE.search(body)))
+    texts = json.detect_encoding(body) != "utf-8" or any(
+        sign in body for sign in _MAY_HOLD_SURROGATE)
+    _check(parsed, texts=texts)
 
 
 def _whole(text: str) -> int:
