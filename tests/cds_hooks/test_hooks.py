@@ -130,7 +130,9 @@ def test_order_sign_with_an_allergy_is_a_critical_stop(hooks: Hooks) -> None:  #
                             draftOrders=_order("27096"))
     request["prefetch"]["allergies"] = {
         "resourceType": "Bundle", "type": "searchset", "entry": [{"resource": ALLERGY}]}
-    cards = check_response(hooks.post(SIGN, request).json())
+    answer = hooks.post(SIGN, request).json()
+    cards = check_response(answer)
+    assert "systemActions" not in answer  # C12: withdrawing an order is the clinician's choice
     stops = [c for c in cards if c["indicator"] == "critical"]
     assert len(stops) == 2  # the diagnostic and the therapeutic injection
     for card in stops:
