@@ -29,7 +29,7 @@ from flask import Flask, jsonify, request
 from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
 
-from sijcare.web.ehr_fhir import KINDS
+from sijcare.web.ehr.fhir import KINDS
 
 SCOPES = " ".join(["launch", "launch/patient", "openid", "fhirUser", "online_access",
                    *(f"patient/{kind}.rs" for kind in KINDS)])

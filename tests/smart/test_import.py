@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sijcare.store.models import AuditEvent, ImportedRecord, Patient
-from sijcare.web.ehr_grants import Grant, GrantExpired, GrantGone, Grants, refreshed
+from sijcare.web.ehr.grants import Grant, GrantExpired, GrantGone, Grants, refreshed
 from tests.smart.conftest import Launching, build_launching, launch
 from tests.web.public_helpers import hidden, post_form
 

@@ -130,7 +130,7 @@ class Settings:
     # web/smart/issuers.py; None: every launch is refused
     smart_issuers: Path | None = None
     # where a launch's tokens wait (sealed) for the import of a patient sijcare does not
-    # know, see web/ehr_grants.py (None: a private temporary directory)
+    # know, see web/ehr/grants.py (None: a private temporary directory)
     grant_dir: Path | None = None
 
     def accepted_keys(self) -> tuple[bytes, ...]:

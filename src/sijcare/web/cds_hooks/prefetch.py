@@ -1,6 +1,6 @@
 """The patient's resources for a hook: from the EHR's prefetch, else fetched from its server.
 
-The templates are `web.ehr_fhir`'s. A key the EHR sent is used as it is: a resource or a
+The templates are `web.ehr.fhir`'s. A key the EHR sent is used as it is: a resource or a
 searchset Bundle; `null` means the EHR has no data; an OperationOutcome (the EHR's fetch
 failed) is accepted and reads as no data. A key the EHR left out is fetched from `fhirServer`
 with the `fhirAuthorization` bearer token; with no server, or a server that does not answer,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sijcare.web.ehr_fhir import TEMPLATES, Unavailable, fetched, reader, resources_in
+from sijcare.web.ehr.fhir import TEMPLATES, Unavailable, fetched, reader, resources_in
 
 __all__ = ["TEMPLATES", "Unavailable", "gather", "missing"]
 

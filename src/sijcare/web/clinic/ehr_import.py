@@ -3,7 +3,7 @@
 The launch lands on the offer (`GET /imports/ehr?grant=`), naming the patient as the EHR
 has them. Accepted, the patient's record is read from the EHR's FHIR server with the
 launch's access token, kept server-side and refreshed with its refresh token if it has
-expired (`web.ehr_grants`); the resources are then imported as an uploaded Bundle is
+expired (`web.ehr.grants`); the resources are then imported as an uploaded Bundle is
 (`imports`: the same reading, matching, summary and audit, every fact "imported, not
 reviewed"), and the new patient's page opens. A patient the import cannot place on its own
 (the same name and birth date as one of the clinic's) gets the upload's summary, to confirm.
@@ -34,8 +34,8 @@ from sijcare.web.clinic.imports import Importing, recorded, summary, uploads
 from sijcare.web.clinic.patients import clinic_choices
 from sijcare.web.clinic.uploads import Upload
 from sijcare.web.deps import DbSession, SubmittedForm, in_db, require
-from sijcare.web.ehr_fhir import KINDS, Unavailable, patient_record
-from sijcare.web.ehr_grants import Grant, GrantExpired, GrantGone, Grants
+from sijcare.web.ehr.fhir import KINDS, Unavailable, patient_record
+from sijcare.web.ehr.grants import Grant, GrantExpired, GrantGone, Grants
 from sijcare.web.templating import render
 
 router = APIRouter(include_in_schema=False)

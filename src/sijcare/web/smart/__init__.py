@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from sijcare.web.ehr_grants import Grants
+from sijcare.web.ehr.grants import Grants
 from sijcare.web.smart.issuers import load_smart_issuers
 from sijcare.web.smart.routes import router
 

@@ -2,10 +2,10 @@
 request with PKCE S256, the code exchanged for tokens (client_secret_basic), the id token
 verified against the server's keys, and the launch patient read with the access token.
 
-The scopes ask to read the patient's record as the FHIR import reads it (`web.ehr_fhir`'s
+The scopes ask to read the patient's record as the FHIR import reads it (`web.ehr.fhir`'s
 kinds) and `online_access`, for a refresh token while the clinician works. The tokens
 reach neither the browser nor the database: the callback keeps them server-side only when
-the clinician may import the patient (`web.ehr_grants`).
+the clinician may import the patient (`web.ehr.grants`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
-from sijcare.web.ehr_fhir import KINDS
-from sijcare.web.ehr_grants import TokenFailed, expiry, token_request
+from sijcare.web.ehr.fhir import KINDS
+from sijcare.web.ehr.grants import TokenFailed, expiry, token_request
 from sijcare.web.smart.issuers import SmartIssuer
 
 TIMEOUT = 10

@@ -7,7 +7,7 @@ the browser that launched; the PKCE verifier stays in the database (`store.smart
 The patient is matched by an identifier sijcare gave them, or as the patient an import made
 of them (`interop.fhir.matching`); the episode page then applies the usual access rules. A
 patient sijcare does not know is offered for import to a clinician who may import
-(`/imports/ehr`): only then are the tokens kept, server-side (`web.ehr_grants`), else they
+(`/imports/ehr`): only then are the tokens kept, server-side (`web.ehr.grants`), else they
 never leave the callback.
 """
 
@@ -29,7 +29,7 @@ from sijcare.store.smart_launches import begin_launch, spend_launch
 from sijcare.web.auth.access import ROLE_PERMISSIONS, Permission, Role
 from sijcare.web.auth.signin import complete_sign_in
 from sijcare.web.deps import in_db
-from sijcare.web.ehr_grants import Grant
+from sijcare.web.ehr.grants import Grant
 from sijcare.web.smart.client import (
     Configuration,
     Launched,

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import httpx
 from cryptography.fernet import Fernet, InvalidToken
 
-from sijcare.web.ehr_fhir import Unauthorized
+from sijcare.web.ehr.fhir import Unauthorized
 
 TIMEOUT = 10
 KEEP_SECONDS = 60 * 60
