@@ -10,7 +10,9 @@ lines plus one bulk insert of a row per resource (target >= 0.5).
 CDS Hooks (`--hooks`, its own section below): `patient-view` and `order-sign` with every
 prefetch key filled, p50/p95 from 1 and from 8 clients, beside `POST /api/v1/assess` of the
 same case in the same run (target: hook / assess <= 2.0) and beside the 500 ms the CDS Hooks
-specification expects of a service.
+specification expects of a service. Each client sends the three in turn, so a machine
+busier for a while slows all three alike: `assess` signed in, the hooks as an EHR's server
+sends them (its JWT, no sijcare session cookie).
 """
 
 from __future__ import annotations
@@ -135,6 +137,35 @@ def _prefetch(resources: list[dict], templates: dict[str, str]) -> dict:
     return found
 
 
+def in_turn(clients: list, calls: dict, requests: int, seconds: float) -> dict[str, list[float]]:
+    """Latencies (ms) of each of `calls`, every client (what each call is given) sending them
+    in turn until `requests` rounds in all or `seconds` have passed (each warmed up first)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    deadline = time.perf_counter() + seconds
+    rounds = -(-requests // len(clients))
+
+    def run(client) -> list[tuple[str, float]]:
+        found = []
+        for _ in range(rounds):
+            if time.perf_counter() > deadline:
+                break
+            for name, call in calls.items():
+                started = time.perf_counter()
+                answer = call(client)
+                found.append((name, (time.perf_counter() - started) * 1000))
+                if answer.status_code != 200:
+                    raise SystemExit(f"{answer.request.url}: HTTP {answer.status_code}")
+        return found
+
+    for client in clients:
+        for call in calls.values():
+            call(client)
+    with ThreadPoolExecutor(len(clients)) as pool:
+        done = [t for found in pool.map(run, clients) for t in found]
+    return {name: [ms for n, ms in done if n == name] for name in calls}
+
+
 def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
     """One server on the database at `url`; the hooks and assess from 1 and 8 clients."""
     import datetime as dt
@@ -186,10 +217,10 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
                                        "iat": now, "exp": now + 600, "jti": str(uuid.uuid4())},
                                       key, algorithm="ES384",
                                       headers={"kid": "bench", "typ": "JWT"})
-                           for _ in range(2 * requests + 32)])
+                           for _ in range(4 * requests + 64)])
 
-            def call(client: httpx.Client):
-                return client.post(path, headers={"Authorization": f"Bearer {next(tokens)}"},
+            def call(seat: tuple[httpx.Client, httpx.Client]):
+                return seat[1].post(path, headers={"Authorization": f"Bearer {next(tokens)}"},
                                    json={"hook": hook_id, "hookInstance": str(uuid.uuid4()),
                                          "context": {"patientId": patient_id,
                                                      "userId": "Practitioner/bench", **extra},
@@ -199,24 +230,26 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
         body = case.model_dump(mode="json", exclude_none=True)
         calls = {"patient-view": hook("sijcare-patient-view", "patient-view", {}),
                  "order-sign": hook("sijcare-order-sign", "order-sign", {"draftOrders": order}),
-                 "POST /api/v1/assess": lambda c: c.post("/api/v1/assess", json=body)}
+                 "POST /api/v1/assess": lambda seat: seat[0].post("/api/v1/assess", json=body)}
         print(f"{url.split(':')[0]}: patient {patient_id}, {len(resources)} resources prefetched")
         for clients in (1, 8):
-            signed = [bench.signed_in(base) for _ in range(clients)]
-            figures = {}
-            for name, call in calls.items():
-                times = bench.load(signed, call, requests, 60)
-                figures[name] = (bench.percentile(times, 50), bench.percentile(times, 95))
-                print(f"  {clients} client(s) {name:20} p50 {figures[name][0]:6.1f} ms  "
-                      f"p95 {figures[name][1]:6.1f} ms  ({len(times)} calls)")
+            seats = [(bench.signed_in(base), httpx.Client(base_url=base, timeout=30))
+                     for _ in range(clients)]  # a clinician's browser, the EHR's server
+            times = in_turn(seats, calls, requests, 90)
+            figures = {name: (bench.percentile(t, 50), bench.percentile(t, 95))
+                       for name, t in times.items()}
+            for name, (p50, p95) in figures.items():
+                print(f"  {clients} client(s) {name:20} p50 {p50:6.1f} ms  "
+                      f"p95 {p95:6.1f} ms  ({len(times[name])} calls)")
             floor = figures["POST /api/v1/assess"]
             for name in ("patient-view", "order-sign"):
                 p50, p95 = figures[name]
                 print(f"  {clients} client(s) {name} / assess: p50 {p50 / floor[0]:.2f}, "
                       f"p95 {p95 / floor[1]:.2f} (target <= 2.0); p95 "
                       f"{'within' if p95 <= 500 else 'OVER'} the spec's 500 ms")
-            for client in signed:
-                client.close()
+            for seat in seats:
+                for client in seat:
+                    client.close()
     finally:
         bench.stopped(server)
 

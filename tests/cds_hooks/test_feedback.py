@@ -101,3 +101,14 @@ def test_the_override_report_counts_per_stop_who_and_why(hooks: Hooks) -> None:
     assert "Practitioner/dr-west" in page.text and "record out of date" in page.text
     assert card["overrideReasons"][0]["display"] in page.text
     assert hooks.world.signed_in("staff").get("/cds-overrides").status_code == 403
+
+
+def test_feedback_names_a_card_the_call_issued_not_its_neighbour(hooks: Hooks) -> None:
+    """A card's uuid is its call's id and its number: the next number of the same call, the
+    call's id itself, or a card of the call's with its number changed is no card."""
+    card = _stop_card(hooks)
+    for forged in (card["uuid"][:-3] + "fff", card["uuid"][:-3], card["uuid"][:-1] + "x"):
+        sent = {"card": forged, "outcome": "overridden",
+                "outcomeTimestamp": "2026-12-08T10:00:00Z"}
+        answer = _send(hooks, SIGN, sent)
+        assert answer.status_code == 400 and "is not a card" in answer.text

@@ -4,6 +4,7 @@ and the hook agreeing with the episode page on the same patient."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pytest
@@ -129,7 +130,9 @@ def test_order_sign_with_an_allergy_is_a_critical_stop(hooks: Hooks) -> None:  #
                             draftOrders=_order("27096"))
     request["prefetch"]["allergies"] = {
         "resourceType": "Bundle", "type": "searchset", "entry": [{"resource": ALLERGY}]}
-    cards = check_response(hooks.post(SIGN, request).json())
+    answer = hooks.post(SIGN, request).json()
+    cards = check_response(answer)
+    assert "systemActions" not in answer  # C12: withdrawing an order is the clinician's choice
     stops = [c for c in cards if c["indicator"] == "critical"]
     assert len(stops) == 2  # the diagnostic and the therapeutic injection
     for card in stops:
@@ -271,17 +274,21 @@ def test_nothing_from_the_ehr_is_stored_but_the_audit(hooks: Hooks) -> None:
         counts = [db.scalar(select(func.count()).select_from(t))
                   for t in (Patient, Episode, CdsFeedback)]
         audits = db.scalar(select(func.count(AuditEvent.id)))
-    answer = hooks.post(VIEW, hooks.request("patient-view", hooks.patients["demo-05"]))
-    cards = check_response(answer.json())
+    request = hooks.request("patient-view", hooks.patients["demo-05"])
+    cards = check_response(hooks.post(VIEW, request).json())
     with hooks.world.sessions() as db:
         assert counts == [db.scalar(select(func.count()).select_from(t))
                           for t in (Patient, Episode, CdsFeedback)]
-        events = db.scalars(select(AuditEvent).where(AuditEvent.id > 0)
-                            .order_by(AuditEvent.seq.desc()).limit(len(cards))).all()
-        assert db.scalar(select(func.count(AuditEvent.id))) == audits + len(cards)
-    assert {e.object_id for e in events if e.object_type == "cds_card"} == {
-        c["uuid"] for c in cards}
-    assert all(e.detail["user"] == "Practitioner/dr-west" for e in events)
+        event = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert db.scalar(select(func.count(AuditEvent.id))) == audits + 1  # one for the call
+    assert (event.action, event.object_type) == ("cds_hook", "cds_call")
+    assert event.detail["user"] == "Practitioner/dr-west"
+    assert event.detail["hookInstance"] == request["hookInstance"]
+    assert [c["uuid"] for c in event.detail["cards"]] == [c["uuid"] for c in cards]
+    assert all(c["uuid"].startswith(event.object_id) for c in cards)
+    assert len(cards) > 1 and len({c["uuid"] for c in cards}) == len(cards)
+    family = request["prefetch"]["patient"]["name"][0]["family"]
+    assert family not in json.dumps(event.detail)  # the patient is named by the EHR's id only
 
 
 def test_every_card_of_every_demo_patient_conforms(hooks: Hooks) -> None:

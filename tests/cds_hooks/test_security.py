@@ -43,6 +43,18 @@ def test_no_token_or_not_bearer_is_refused(hooks: Hooks) -> None:  # B1
     _refused(hooks.client.get(DISCOVERY, headers={"Authorization": f"Basic {token}"}))
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("token", [
+    "x", "a.b.c", "%.%.%", ".", "..", "e30", "e30.e30",  # e30: {}
+    _b64(b"[1]") + "." + _b64(b"{}") + ".x", _b64(b"{}") + "." + _b64(b'"iss"') + ".x",
+    _b64(b"[" * 5000 + b"]" * 5000) + ".e30.x", _b64(b"\xff\xfe") + ".e30.x"])
+def test_a_token_that_is_no_jwt_is_refused(hooks: Hooks, token: str) -> None:  # B1, B8
+    _refused(_get(hooks, token))
+
+
 def _unsigned(payload: dict, header: dict) -> str:
     part = [base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=").decode()
             for x in (header, payload)]
@@ -179,11 +191,47 @@ def test_a_replay_is_refused_by_another_process_on_the_same_database(hooks: Hook
 
 
 def test_a_key_set_with_the_kid_twice_is_refused(hooks: Hooks) -> None:  # B3
-    from sijcare.web.cds_hooks.issuers import Issuer, KeySets
+    from sijcare.web.cds_hooks.issuers import Issuer, KeySet, KeySets
     from sijcare.web.cds_hooks.tokens import Refused, verify
-    twice = Issuer(EHR, {"keys": [hooks.es.jwk, hooks.es.jwk]}, None, ())
-    once = Issuer(EHR, {"keys": [hooks.es.jwk]}, None, ())
+    twice = Issuer(EHR, KeySet({"keys": [hooks.es.jwk, hooks.es.jwk]}), None, ())
+    once = Issuer(EHR, KeySet({"keys": [hooks.es.jwk]}), None, ())
     token = hooks.es.token("https://aud.test")
     assert verify(token, "https://aud.test", {EHR: once}, KeySets()).iss == EHR
     with pytest.raises(Refused):
         verify(token, "https://aud.test", {EHR: twice}, KeySets())
+
+
+def test_a_fetched_key_set_and_its_keys_are_kept_five_minutes(hooks: Hooks) -> None:  # B3
+    """Each key is built once and kept with its set; the set is fetched again after five
+    minutes, or early (at most once a minute) for a kid it lacks: an EHR rotating its keys."""
+    from sijcare.web.cds_hooks.issuers import Issuer, KeySets
+    from sijcare.web.cds_hooks.tokens import Refused, verify
+    path, now = "/rotation.json", [0.0]
+    hooks.keyserver.routes[path] = {"keys": [hooks.rs.jwk]}
+    url = hooks.keyserver.url + path
+    issuers = {ROTATING: Issuer(ROTATING, None, url, ())}
+    keysets = KeySets(clock=lambda: now[0])
+
+    def fetches() -> int:
+        return sum(seen == path for seen, _ in hooks.keyserver.seen)
+
+    def check(signer: Signer) -> str:
+        return verify(signer.token("https://aud.test", iss=ROTATING), "https://aud.test",
+                      issuers, keysets).iss
+    assert check(hooks.rs) == ROTATING and fetches() == 1
+    new = Signer(ec.generate_private_key(ec.SECP384R1()), "ES384", "ehr-es-2")
+    hooks.keyserver.routes[path] = {"keys": [new.jwk]}  # the EHR rotates its key
+    now[0] = 30
+    with pytest.raises(Refused):  # fetched half a minute ago: not again yet
+        check(new)
+    assert check(hooks.rs) == ROTATING and fetches() == 1
+    now[0] = 61
+    assert check(new) == ROTATING and fetches() == 2
+    with pytest.raises(Refused):  # the old key went with the old set
+        check(hooks.rs)
+    key = keysets.get(url, new.kid).key(new.kid, "ES384")
+    now[0] = 61 + 299
+    assert check(new) == ROTATING and fetches() == 2
+    assert keysets.get(url, new.kid).key(new.kid, "ES384") is key  # built once
+    now[0] = 61 + 301
+    assert check(new) == ROTATING and fetches() == 3  # kept five minutes

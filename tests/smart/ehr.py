@@ -1,8 +1,9 @@
 """A test EHR: Authlib's OAuth 2 / OpenID Connect authorization server (authorization code
-with PKCE required, client_secret_basic, OpenID Connect id tokens with `fhirUser`) in a
-small Flask app, configured with SMART scopes, the `launch` and `aud` parameters and the
-patient and encounter context in the token response, plus a FHIR base whose Patient read
-Authlib's ResourceProtector guards with the access tokens it issued.
+with PKCE required, client_secret_basic, OpenID Connect id tokens with `fhirUser`, refresh
+tokens, rotated on each use) in a small Flask app, configured with SMART scopes, the
+`launch` and `aud` parameters and the patient and encounter context in the token response,
+plus a FHIR base whose Patient read and patient searches (paged) Authlib's
+ResourceProtector guards with the access tokens it issued, each search by its own scope.
 
 Only the EHR's side of the world is played here (who is signed in to the EHR, which patient
 a launch is about); the OAuth machinery is the library's.
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin, grants
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.grants import RefreshTokenGrant
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
@@ -27,7 +29,11 @@ from flask import Flask, jsonify, request
 from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
 
-SCOPES = "launch launch/patient openid fhirUser patient/Patient.rs"
+from sijcare.web.ehr.fhir import KINDS
+
+SCOPES = " ".join(["launch", "launch/patient", "openid", "fhirUser", "online_access",
+                   *(f"patient/{kind}.rs" for kind in KINDS)])
+PAGE = 20  # entries per searchset page (the Synthea patient has 48 Observations)
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Client(ClientMixin):
     client_id: str
     client_secret: str
     redirect_uri: str
+    refreshable: bool = True  # issued refresh tokens (and may use them)
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -58,7 +65,8 @@ class Client(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in ("authorization_code", "refresh_token")
+        return grant_type == "authorization_code" or (self.refreshable and
+                                                      grant_type == "refresh_token")
 
 
 @dataclass
@@ -98,6 +106,10 @@ class Token(TokenMixin):
     access_token: str
     scope: str
     expires_at: float
+    client_id: str = ""
+    user: str = ""
+    refresh_token: str | None = None
+    revoked: bool = False  # the refresh token, once used
 
     def get_scope(self) -> str:
         return self.scope
@@ -107,6 +119,9 @@ class Token(TokenMixin):
 
     def is_revoked(self) -> bool:
         return False
+
+    def check_client(self, client: Client) -> bool:
+        return client.client_id == self.client_id
 
 
 class Ehr:
@@ -121,8 +136,10 @@ class Ehr:
         self.patients: dict[str, dict[str, Any]] = {}  # the FHIR server's Patients
         self.signed_in_user = "Practitioner/dr-west"
         self.standalone_patient: str | None = None  # the EHR's patient picker's choice
+        self.records: dict[str, list[dict[str, Any]]] = {}  # patient id -> their resources
         self.fhir_reads: list[tuple[str, str | None]] = []
         self.token_requests: list[dict[str, str]] = []
+        self.refresh_tokens: dict[str, Token] = {}
         self.app = self._app()
         self._http = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self._http.server_port}"
@@ -136,8 +153,12 @@ class Ehr:
         ehr = self
 
         def save_token(token: dict[str, Any], oauth_request: Any) -> None:
-            ehr.tokens[token["access_token"]] = Token(token["access_token"], token["scope"],
-                                                      time.time() + token["expires_in"])
+            kept = Token(token["access_token"], token["scope"], time.time() + token["expires_in"],
+                         oauth_request.client.client_id, oauth_request.user,
+                         token.get("refresh_token"))
+            ehr.tokens[kept.access_token] = kept
+            if kept.refresh_token:
+                ehr.refresh_tokens[kept.refresh_token] = kept
 
         server = AuthorizationServer(app, query_client=lambda cid: (
             ehr.client if cid == ehr.client.client_id else None), save_token=save_token)
@@ -204,13 +225,30 @@ class Ehr:
             def __call__(self, grant: Any) -> None:
                 grant.register_hook("after_create_token_response", launch_context)
 
+        class Refresh(RefreshTokenGrant):
+            TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic"]
+            INCLUDE_NEW_REFRESH_TOKEN = True
+
+            def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+                found = ehr.refresh_tokens.get(refresh_token)
+                return found if found and not found.revoked else None
+
+            def authenticate_user(self, credential: Token) -> str:
+                return credential.user
+
+            def revoke_old_credential(self, credential: Token) -> None:
+                credential.revoked = True
+
         server.register_grant(SmartCode, [CodeChallenge(required=True), SmartOpenId(),
                                           WithContext()])
+        server.register_grant(Refresh)
         return server
 
     def _app(self) -> Flask:
         app = Flask("test-ehr")
-        app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": 300}
+        app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": 300,
+                                                 "refresh_token": 300}
+        app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
         server = self._server(app)
         ehr = self
 
@@ -228,13 +266,13 @@ class Ehr:
                 "authorization_endpoint": ehr.url + "/authorize",
                 "token_endpoint": ehr.url + "/token",
                 "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-                "grant_types_supported": ["authorization_code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
                 "scopes_supported": SCOPES.split(), "response_types_supported": ["code"],
                 "code_challenge_methods_supported": ["S256"],
                 "capabilities": ["launch-ehr", "launch-standalone", "client-confidential-symmetric",
                                  "context-ehr-patient", "context-ehr-encounter",
                                  "context-standalone-patient", "sso-openid-connect",
-                                 "permission-v2"]})
+                                 "permission-v2", "permission-online"]})
 
         @app.get("/jwks")
         def jwks():
@@ -258,4 +296,26 @@ class Ehr:
                 "resourceType": "OperationOutcome", "issue": [{"severity": "error",
                                                               "code": "not-found"}]}), 404)
 
+        for kind in KINDS[1:]:
+            app.add_url_rule(f"/fhir/{kind}", f"search_{kind}",
+                             protect(f"patient/{kind}.rs")(self._search(kind)))
         return app
+
+    def _search(self, kind: str):
+        """`<kind>?patient=<id>`: the patient's resources of the kind, PAGE a page."""
+        ehr = self
+
+        def search():
+            patient, page = request.args.get("patient", ""), int(request.args.get("_page", 1))
+            ehr.fhir_reads.append((f"{kind}?patient={patient}&_page={page}",
+                                   request.headers.get("Authorization")))
+            found = [r for r in ehr.records.get(patient, []) if r["resourceType"] == kind]
+            bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset",
+                                      "total": len(found), "entry": [
+                                          {"resource": r}
+                                          for r in found[(page - 1) * PAGE:page * PAGE]]}
+            if page * PAGE < len(found):
+                following = f"{ehr.fhir_base}/{kind}?patient={patient}&_page={page + 1}"
+                bundle["link"] = [{"relation": "next", "url": following}]
+            return jsonify(bundle)
+        return search

@@ -5,72 +5,17 @@ patient's episode, signed in as the mapped account, with tokens never in the bro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sijcare.interop.fhir.export import patient_resources
 from sijcare.store.models import AuditEvent
 from sijcare.web import Settings, create_app
 from sijcare.web.smart.client import challenge
-from tests.smart.ehr import Ehr
-from tests.web.conftest import World, build_world
-
-PUBLIC_URL = "https://sijcare.test"
-REDIRECT = PUBLIC_URL + "/smart/callback"
-
-
-@dataclass
-class Launching:
-    world: World
-    ehr: Ehr
-    episode_id: int
-
-    def browser(self) -> TestClient:
-        return TestClient(self.world.app)
-
-
-@pytest.fixture(scope="module")
-def launching(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launching]:
-    directory = tmp_path_factory.mktemp("smart")
-    world = build_world(directory)
-    ehr = Ehr("sijcare", "client-secret-of-sijcare", REDIRECT)
-    issuers = directory / "smart.json"
-    issuers.write_text(json.dumps({ehr.fhir_base: {
-        "client_id": "sijcare", "client_secret": "client-secret-of-sijcare",
-        "users": {"Practitioner/dr-west": "clinician", "Practitioner/dr-staff": "staff"}}}))
-    with world.sessions() as db:
-        ada = next(r for r in patient_resources(db, world.ids["patient"])
-                   if r["resourceType"] == "Patient")
-    ehr.patients["ehr-123"] = {**ada, "id": "ehr-123"}  # the hospital's copy of Ada
-    ehr.patients["ehr-999"] = {"resourceType": "Patient", "id": "ehr-999", "identifier": [
-        {"system": "urn:oid:2.16.840.1.113883.19.5", "value": "12345"}]}
-    ehr.launches.update({"L-ada": {"patient": "ehr-123", "encounter": "enc-9"},
-                         "L-stranger": {"patient": "ehr-999"}})
-    world.app = create_app(Settings(database_url=str(world.engine.url),
-                                    secret_key=b"test secret", public_url=PUBLIC_URL,
-                                    smart_issuers=issuers), world.engine)
-    yield Launching(world, ehr, world.ids["episode"])
-    ehr.close()
-    world.engine.dispose()
-
-
-def _launch(launching: Launching, browser: TestClient, launch: str | None = None):
-    """The launch through the EHR's authorization server; the callback's answer."""
-    params = {"iss": launching.ehr.fhir_base, **({"launch": launch} if launch else {})}
-    started = browser.get("/smart/launch", params=params, follow_redirects=False)
-    assert started.status_code == 303, started.text
-    authorized = httpx.get(started.headers["location"], follow_redirects=False)
-    assert authorized.status_code == 302, authorized.text
-    back = urlparse(authorized.headers["location"])
-    assert f"{back.scheme}://{back.netloc}{back.path}" == REDIRECT
-    query = {k: v[0] for k, v in parse_qs(back.query).items()}
-    return started, browser.get("/smart/callback", params=query, follow_redirects=False)
+from tests.smart.conftest import REDIRECT, Launching
+from tests.smart.conftest import launch as _launch
 
 
 def test_ehr_launch_lands_on_the_patients_episode(launching: Launching) -> None:
@@ -129,8 +74,13 @@ def test_standalone_launch_uses_the_ehrs_patient_picker(launching: Launching) ->
     assert landed.headers["location"] == f"/episodes/{launching.episode_id}"
 
 
-def test_a_patient_sijcare_does_not_know_is_said_so(launching: Launching) -> None:
-    _, landed = _launch(launching, launching.browser(), "L-stranger")
+def test_a_patient_sijcare_does_not_know_is_said_so_to_who_may_not_import(
+        launching: Launching) -> None:
+    launching.ehr.signed_in_user = "Practitioner/dr-staff"  # staff: registers, never imports
+    try:
+        _, landed = _launch(launching, launching.browser(), "L-stranger")
+    finally:
+        launching.ehr.signed_in_user = "Practitioner/dr-west"
     assert landed.status_code == 404 and "no episode in sijcare" in landed.text
 
 

@@ -122,6 +122,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # no upload in the matrix's world: a clinician's answer is "no such upload of yours"
     ("GET", "/imports/fhir/report.csv"): Rule(P.clinical_write, own_answers=frozenset({404})),
     ("GET", "/imports/review"): Rule(P.clinical_write),
+    # the patient of a SMART launch, imported from the EHR: no launch in the matrix's world,
+    # so a clinician's answer is "no launch of yours waits"
+    ("GET", "/imports/ehr"): Rule(P.clinical_write, own_answers=frozenset({404})),
+    ("POST", "/imports/ehr"): Rule(P.clinical_write, own_answers=frozenset({404})),
     ("GET", "/registry"): Rule(P.case_assess), ("GET", "/registry/report.pdf"): Rule(P.case_assess),
     ("GET", "/registry/research-export.zip"): Rule(P.research_export),
     # the JSON API

@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from platformdirs import user_data_dir
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 URL_ENV = "SIJCARE_DATABASE_URL"
@@ -150,6 +151,13 @@ def _sqlite_begin(connection: Connection) -> None:
 def reading(engine: Engine) -> Connection:
     """A connection for reads only: on SQLite it does not queue behind open writes."""
     return engine.connect().execution_options(**{_READ_ONLY: True})
+
+
+def insert_or(session: Session, table: Any) -> Any:
+    """The INSERT of the session's dialect (both speak ON CONFLICT): one statement that
+    cannot fail on a row another request wrote at the same moment."""
+    dialect = session.get_bind().dialect.name
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,18 +4,15 @@ medication list and allergies in words, which sit beside the coded ones the engi
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sijcare.store.audit import record_event
+from sijcare.store.db import insert_or
 from sijcare.store.errors import NotFound, RecordError
 from sijcare.store.models import MedicationWords, Patient, RecentPatient, utcnow
 from sijcare.store.users import require_member
 
 RECENT = 10  # how many a user is shown
-
-
-_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def note_opened(session: Session, user_id: int, patient_id: int) -> None:
@@ -24,8 +21,8 @@ def note_opened(session: Session, user_id: int, patient_id: int) -> None:
     One INSERT ... ON CONFLICT, so the same user opening the patient in two requests at once
     (tabs, a reload) cannot both insert the row and fail the second page."""
     now = utcnow()
-    insert = _UPSERT[session.get_bind().dialect.name](RecentPatient)
-    session.execute(insert.values(user_id=user_id, patient_id=patient_id, viewed_at=now)
+    session.execute(insert_or(session, RecentPatient)
+                    .values(user_id=user_id, patient_id=patient_id, viewed_at=now)
                     .on_conflict_do_update(index_elements=["user_id", "patient_id"],
                                            set_={"viewed_at": now}))
 

@@ -109,6 +109,9 @@ class Settings:
     # SMART App Launch: the EHRs sijcare may be launched from (SIJCARE_SMART_ISSUERS), see
     # web/smart/issuers.py; None: every launch is refused
     smart_issuers: Path | None = None
+    # where a launch's tokens wait (sealed) for the import of a patient sijcare does not
+    # know, see web/ehr/grants.py (None: a private temporary directory)
+    grant_dir: Path | None = None
 
     def accepted_keys(self) -> tuple[bytes, ...]:
         """The keys a session cookie or a link may carry: the current one, then the previous
@@ -129,6 +132,7 @@ class Settings:
             max_body_bytes=1024 * int(os.environ.get("SIJCARE_MAX_BODY_KB", "1024")),
             max_upload_bytes=1024 * int(os.environ.get("SIJCARE_MAX_UPLOAD_KB", "20480")),
             upload_dir=private_directory(data_dir()) / "imports",
+            grant_dir=private_directory(data_dir()) / "ehr-grants",
             **capacity_from_env(database_url),
             **public_site_from_env(),
             **follow_up_from_env(),

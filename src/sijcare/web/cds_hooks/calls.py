@@ -23,13 +23,16 @@ def endpoint_url(request: Request) -> str:
     return request.app.state.settings.public_url + request.url.path
 
 
-async def verified(request: Request) -> Caller:
+def caller_of(request: Request) -> Caller:
     """The caller the token names, its jti not spent yet (`spent` does, with the call's
-    first database work); Refused (401) otherwise."""
+    first database work); Refused (401) otherwise. In a worker thread: it may fetch keys."""
     state = request.app.state
-    token = bearer(request.headers.get("authorization"))
-    return await run_in_threadpool(verify, token, endpoint_url(request), state.cds_issuers,
-                                   state.cds_keysets)
+    return verify(bearer(request.headers.get("authorization")), endpoint_url(request),
+                  state.cds_issuers, state.cds_keysets)
+
+
+async def verified(request: Request) -> Caller:
+    return await run_in_threadpool(caller_of, request)
 
 
 async def spent(request: Request, caller: Caller, work: Callable[[Session], T]) -> T:

@@ -3,9 +3,10 @@
 `patient-view`: the stage with its one-line why (and what to document for it), each
 follow-up due or missed, each safety alert. `order-select`/`order-sign`: per option the
 order asks for, its eligibility under the policy with what to document, and each safety
-stop as a `critical` card the clinician may override with a reason. Every card has a uuid
-(feedback names it), a summary under 140 characters, Markdown detail ending with the rule,
-policy and versions, a source and a SMART link to the episode; no value is ever empty.
+stop as a `critical` card the clinician may override with a reason. Every card has a summary
+under 140 characters, Markdown detail ending with the rule, policy and versions, a source
+and a SMART link to the episode; no value is ever empty. The call gives each its uuid
+(feedback names it) as it writes its audit entry (`store.cds_hooks.card_uuids`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _card(public_url: str, assessment: Assessment | None, rule: str, summary: st
     footer = (_footer(assessment, rule) if assessment else
               f"\n\n---\nRule `{rule}` · sijcare {__version__}")
     return {
-        "uuid": str(uuid.uuid4()), "summary": shortened(summary), "indicator": indicator,
+        "summary": shortened(summary), "indicator": indicator,
         "detail": detail.strip() + footer,
         "source": {"label": "sijcare SI-joint pathway", "url": f"{public_url}/learn/sources"},
         "links": [{"label": "Open the episode in sijcare", "url": f"{public_url}/smart/launch",

@@ -4,7 +4,9 @@
 `{"<iss>": {"jwks": {"keys": [...]}}}`, optionally with `"jku": [urls]`, the key-set URLs
 the issuer may name in a token's `jku` header (its `jwks_url` is always one). A key set
 fetched from a URL is kept for five minutes, and fetched again early (at most once a
-minute) when a token names a key it lacks, so an EHR may rotate its keys.
+minute) when a token names a key it lacks, so an EHR may rotate its keys. Each key object
+is built once per key set (`KeySet.key`) and goes with it: an inline set's for the life of
+the process (the file is read at start), a fetched set's when it is fetched again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 
 KEEP_SECONDS, REFETCH_SECONDS, FETCH_TIMEOUT = 300, 60, 5
 
@@ -25,10 +28,38 @@ class IssuersError(ValueError):
     """The issuers file is missing or malformed; the message names the place."""
 
 
+class KeySet:
+    """A JWK Set, with the key object of each `kid` and `alg` built at most once: building an
+    EC or RSA public key costs about as much as checking a signature with it."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.keys = [k for k in data.get("keys") or [] if isinstance(k, dict)]
+        self._built: dict[tuple[str, str], jwt.PyJWK | None] = {}
+
+    def has(self, kid: str) -> bool:
+        return any(k.get("kid") == kid for k in self.keys)
+
+    def key(self, kid: str, alg: str) -> jwt.PyJWK | None:
+        """The one key named `kid`, for `alg`; None when the set holds none or several, the
+        key is for another algorithm, or it is no usable key."""
+        if (kid, alg) not in self._built:  # a race builds it twice, harmlessly
+            self._built[kid, alg] = self._build(kid, alg)
+        return self._built[kid, alg]
+
+    def _build(self, kid: str, alg: str) -> jwt.PyJWK | None:
+        matches = [k for k in self.keys if k.get("kid") == kid]
+        if len(matches) != 1 or matches[0].get("alg", alg) != alg:
+            return None
+        try:
+            return jwt.PyJWK(matches[0], algorithm=alg)
+        except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError, TypeError):
+            return None
+
+
 @dataclass(frozen=True)
 class Issuer:
     iss: str
-    jwks: dict[str, Any] | None
+    jwks: KeySet | None
     jwks_url: str | None
     jku: tuple[str, ...]
 
@@ -50,7 +81,7 @@ def _issuer(iss: str, entry: object) -> Issuer:
         raise IssuersError(f"{where}: 'jwks_url' must be an http(s) URL")
     if not (isinstance(jku, list) and all(isinstance(u, str) for u in jku)):
         raise IssuersError(f"{where}: 'jku' must be a list of URLs")
-    return Issuer(iss, jwks, url, tuple(jku))
+    return Issuer(iss, None if jwks is None else KeySet(jwks), url, tuple(jku))
 
 
 def load_issuers(path: Path | None) -> dict[str, Issuer]:
@@ -72,16 +103,15 @@ class KeySets:
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._lock = threading.Lock()
-        self._kept: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._kept: dict[str, tuple[float, KeySet]] = {}
 
-    def get(self, url: str, kid: str) -> dict[str, Any] | None:
+    def get(self, url: str, kid: str) -> KeySet | None:
         """The key set at `url` holding `kid` if it can be had, else what is known."""
         now = self._clock()
         with self._lock:
             kept = self._kept.get(url)
         fresh = kept and now - kept[0] < KEEP_SECONDS
-        has_kid = kept and any(k.get("kid") == kid for k in kept[1].get("keys") or [])
-        if fresh and (has_kid or now - kept[0] < REFETCH_SECONDS):
+        if fresh and (kept[1].has(kid) or now - kept[0] < REFETCH_SECONDS):
             return kept[1]
         try:
             answer = httpx.get(url, timeout=FETCH_TIMEOUT, follow_redirects=False)
@@ -91,6 +121,7 @@ class KeySets:
             return kept[1] if kept else None
         if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
             return kept[1] if kept else None
+        found = KeySet(keys)
         with self._lock:
-            self._kept[url] = (now, keys)
-        return keys
+            self._kept[url] = (now, found)
+        return found

@@ -4,8 +4,11 @@ A hook builds the `Case` from the EHR's resources through the importer's mapping
 nothing (`interop.fhir.ehr_case`: every fact counts, the EHR's record being the record), and
 assesses it with the engine's `assess()` under the patient's policy (their payer's when
 sijcare knows the patient by an identifier it gave them), as the episode page does. Nothing
-the EHR sent is kept: each card leaves an audit entry (its uuid, rule and stop, the EHR's
-user and patient id), and feedback is stored against it.
+the EHR sent is kept: the call leaves one audit entry (each card's uuid, rule and stop, the
+EHR's user and patient id), committed with its token's `jti`, and feedback is stored
+against it. With everything prefetched a call takes two turns in worker threads, as few as
+under load each waits its own turn for: the token checked and the cards made (the policy
+read on a connection that waits for no writer), then the one commit.
 """
 
 from __future__ import annotations
@@ -17,17 +20,17 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Engine
 
 from sijcare.engine import DEFAULT_POLICY, assess
 from sijcare.interop.fhir.ehr_case import UnusableRecord, ehr_case
-from sijcare.interop.fhir.matching import matching_patient_id
+from sijcare.interop.fhir.matching import matching_payer
 from sijcare.model.loading import describe
 from sijcare.store import record_event
-from sijcare.store.cds_hooks import CARD, add_feedback, card_issued
-from sijcare.store.models import Patient
+from sijcare.store.cds_hooks import CARD, add_feedback, card_issued, card_uuids, record_call
+from sijcare.store.db import reading
 from sijcare.web.cds_hooks.bodies import Feedback, HookRequest
-from sijcare.web.cds_hooks.calls import authenticated, spent, verified
+from sijcare.web.cds_hooks.calls import authenticated, caller_of, spent, verified
 from sijcare.web.cds_hooks.cards import Issued, option_cards, patient_view, unusable
 from sijcare.web.cds_hooks.orders import ordered
 from sijcare.web.cds_hooks.prefetch import Unavailable, gather, missing
@@ -40,9 +43,9 @@ PREFIX = CDS_HOOKS
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
-async def _body(request: Request, model: type) -> Any:
+def _parsed(body: bytes, model: type) -> Any:
     try:
-        return model.model_validate_json(await request.body())
+        return model.model_validate_json(body)
     except ValidationError as error:
         raise Problem(400, "; ".join(describe(error))) from None
 
@@ -59,12 +62,14 @@ async def list_services(request: Request) -> JSONResponse:
     return JSONResponse(discovery())
 
 
-def _policy(db, resources: list[dict[str, Any]]) -> str:
-    """The payer's policy of the patient sijcare knows by this identifier, else the default."""
+def _policy(engine: Engine, resources: list[dict[str, Any]]) -> str:
+    """The payer's policy of the patient sijcare knows by this identifier, else the default;
+    read without queueing behind the writes of other requests."""
     patient = next((r for r in resources if r.get("resourceType") == "Patient"), {})
-    known = matching_patient_id(db, patient.get("identifier") or [])
-    payer = db.scalar(select(Patient.payer).where(Patient.id == known)) if known else None
-    return payer or DEFAULT_POLICY
+    if not patient.get("identifier"):
+        return DEFAULT_POLICY
+    with reading(engine) as connection:
+        return matching_payer(connection, patient["identifier"]) or DEFAULT_POLICY
 
 
 def _options(hook: HookRequest) -> dict[str, list[str]]:
@@ -74,6 +79,14 @@ def _options(hook: HookRequest) -> dict[str, list[str]]:
         return {}
     return ordered(hook.context.draftOrders,
                    hook.context.selections if hook.hook == "order-select" else None)
+
+
+def _answer(engine: Engine, hook: HookRequest, public_url: str) -> list[Issued]:
+    """The cards of the call: the resources gathered (fetched if not all prefetched), the
+    policy read, the Case assessed."""
+    resources = gather(hook.prefetch, hook.fhirServer, hook.fhirAuthorization,
+                       hook.context.patientId)
+    return _cards(hook, resources, _policy(engine, resources), public_url)
 
 
 def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
@@ -93,49 +106,54 @@ def _cards(hook: HookRequest, resources: list[dict[str, Any]], policy: str,
             for i in option_cards(public_url, assessment, option, orders)]
 
 
-def _audit(db, service_id: str, caller: Caller, hook: HookRequest, issued: list[Issued]) -> None:
-    """An entry per card (which feedback is filed against), or one for a call without."""
-    common = {"service": service_id, "iss": caller.iss, "hookInstance": hook.hookInstance,
-              "patient": hook.context.patientId, "user": hook.context.userId}
-    if not issued:
-        record_event(db, None, "cds_hook", "cds_service", service_id, None,
-                     {**common, "cards": 0})
-    for i in issued:
-        record_event(db, None, "cds_card", CARD, i.card["uuid"], None,
-                     {**common, "rule": i.rule, "stop": i.stop,
-                      "indicator": i.card["indicator"]})
+def _audit(db, service_id: str, caller: Caller, hook: HookRequest,
+           issued: list[Issued]) -> list[dict[str, Any]]:
+    """The call's audit entry; the cards numbered in it, as sent."""
+    call, uuids = card_uuids(len(issued))
+    record_call(db, call, {"service": service_id, "iss": caller.iss,
+                           "hookInstance": hook.hookInstance,
+                           "patient": hook.context.patientId, "user": hook.context.userId},
+                [{"uuid": u, "rule": i.rule, "stop": i.stop, "indicator": i.card["indicator"]}
+                 for u, i in zip(uuids, issued, strict=True)])
+    return [{"uuid": u, **i.card} for u, i in zip(uuids, issued, strict=True)]
 
 
-@router.post("/{service_id}", name="cds.service")
-async def call_service(request: Request, service_id: str) -> JSONResponse:
-    caller = await verified(request)
+def _opened(request: Request, service_id: str, body: bytes
+            ) -> tuple[Caller, HookRequest, list[Issued] | None]:
+    """The caller, the hook, and its cards when nothing needs fetching (None when some data
+    must be fetched with the EHR's token, which waits until its jti is spent)."""
+    caller = caller_of(request)
     service = _service(service_id)
-    hook: HookRequest = await _body(request, HookRequest)
+    hook: HookRequest = _parsed(body, HookRequest)
     if hook.hook != service["hook"]:
         raise Problem(400, f"hook: this service answers {service['hook']}, "
                                  f"not {hook.hook[:40]!r}")
     if hook.hook != "patient-view" and not _options(hook):
-        await spent(request, caller, lambda db: _audit(db, service_id, caller, hook, []))
-        return JSONResponse({"cards": []})  # no SI-joint order: nothing to read or say
-    fetching = bool(missing(hook.prefetch))
-    if fetching:  # the jti is spent before any request goes out with the EHR's token
-        await spent(request, caller, lambda db: None)
+        return caller, hook, []  # no SI-joint order: nothing to read or say
+    if missing(hook.prefetch):
+        return caller, hook, None
+    return caller, hook, _answer(request.app.state.engine, hook,
+                                 request.app.state.settings.public_url)
+
+
+@router.post("/{service_id}", name="cds.service")
+async def call_service(request: Request, service_id: str) -> JSONResponse:
+    body = await request.body()
+    caller, hook, issued = await run_in_threadpool(_opened, request, service_id, body)
+
+    def audit(db) -> list[dict[str, Any]]:
+        return _audit(db, service_id, caller, hook, issued or [])
+    if issued is not None:  # the jti is spent with the audit entry, in one commit: a replay
+        # sent meanwhile gets its 401 there, and its cards are never sent
+        return JSONResponse({"cards": await spent(request, caller, audit)})
+    await spent(request, caller, lambda db: None)  # before the EHR's token goes anywhere
     try:
-        resources = await run_in_threadpool(gather, hook.prefetch, hook.fhirServer,
-                                            hook.fhirAuthorization, hook.context.patientId)
+        issued = await run_in_threadpool(_answer, request.app.state.engine, hook,
+                                         request.app.state.settings.public_url)
     except Unavailable:
         raise Problem(412, "The patient's data was neither prefetched nor fetchable "
                            "from fhirServer.") from None
-    policy = await in_db(request, lambda db: _policy(db, resources))
-    public_url = request.app.state.settings.public_url
-    issued = await run_in_threadpool(_cards, hook, resources, policy, public_url)
-
-    def audit(db) -> None:
-        _audit(db, service_id, caller, hook, issued)
-    # otherwise the jti is spent with the audit entries, in one commit: a replay sent
-    # meanwhile gets its 401 there, and its cards are never sent
-    await (in_db(request, audit) if fetching else spent(request, caller, audit))
-    return JSONResponse({"cards": [i.card for i in issued]})
+    return JSONResponse({"cards": await in_db(request, audit)})
 
 
 def _file(db, service_id: str, caller: Caller, feedback: Feedback) -> None:
@@ -158,6 +176,6 @@ def _file(db, service_id: str, caller: Caller, feedback: Feedback) -> None:
 async def feedback(request: Request, service_id: str) -> Response:
     caller = await verified(request)
     _service(service_id)
-    sent: Feedback = await _body(request, Feedback)
+    sent: Feedback = _parsed(await request.body(), Feedback)
     await spent(request, caller, lambda db: _file(db, service_id, caller, sent))
     return Response(status_code=200)

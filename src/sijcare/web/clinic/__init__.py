@@ -8,6 +8,7 @@ from sijcare.web.clinic import (
     cds_overrides,
     course_chart,
     documents,
+    ehr_import,
     episodes,
     home,
     imports,
@@ -28,7 +29,7 @@ from sijcare.web.templating import templates
 
 ROUTERS = (home.router, patients.router, episodes.router, records.router, signed.router,
            inbox.router, registry.router, reports.router, worklist.router, break_glass.router,
-           cds_overrides.router, merges.router, imports.router, review.router, recent.router,
-           documents.router, research_export.router)
+           cds_overrides.router, merges.router, imports.router, ehr_import.router,
+           review.router, recent.router, documents.router, research_export.router)
 # the clinic's templates read its presenters (statuses, sources, stages) and draw the chart
 templates.env.globals.update(presenters.TEMPLATE_GLOBALS, course_chart=course_chart.course_chart)

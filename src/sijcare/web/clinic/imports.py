@@ -34,7 +34,7 @@ SUFFIXES = (".json", ".ndjson")
 Importing = Annotated[Actor, Depends(clinic_scope(Permission.clinical_write))]
 
 
-def _uploads(request: Request) -> Uploads:
+def uploads(request: Request) -> Uploads:
     return request.app.state.uploads
 
 
@@ -85,23 +85,34 @@ def upload(request: Request, db: DbSession, actor: Importing, note: Audited,
     except BadFile as error:  # raised before anything is written
         note.detail["outcome"] = "invalid"
         return _upload_page(request, db, actor, str(error), 422)
-    token = _uploads(request).keep(actor.id, clinic_id, files)
+    token = uploads(request).keep(actor.id, clinic_id, files)
     note.clinic_id = clinic_id
     return _summary(request, db, actor, note, Upload(token, clinic_id, files), report)
 
 
-def _summary(request: Request, db: DbSession, actor: Actor, note: AuditNote, upload: Upload,
-             report: ImportReport) -> Response:
-    record_import(db, actor.id, upload.clinic_id, VIA, [n for n, _ in upload.files], report)
-    _uploads(request).keep_report(upload.token, report.csv())
+def recorded(request: Request, db: DbSession, actor: Actor, note: AuditNote, upload: Upload,
+             report: ImportReport, via: str = VIA) -> None:
+    """The import's audit entry and its report kept with the upload (for the CSV)."""
+    record_import(db, actor.id, upload.clinic_id, via, [n for n, _ in upload.files], report)
+    uploads(request).keep_report(upload.token, report.csv())
     note.detail.update(upload=upload.token, patients=len(report.patients),
                        records=report.created)
+
+
+def summary(request: Request, db: DbSession, upload: Upload, report: ImportReport) -> Response:
+    """The summary page: counts, the patients to confirm, what was not imported and why."""
     wanted = {c for p in report.patients for c in p.candidates}
     candidates = {p.id: p for p in db.scalars(select(Patient).where(
         Patient.id.in_(wanted), Patient.clinic_id == upload.clinic_id))}
     return render(request, "clinic/imports/summary.html", {
         "report": report, "upload": upload, "candidates": candidates,
         "to_confirm": [p for p in report.patients if p.status == "needs_confirmation"]})
+
+
+def _summary(request: Request, db: DbSession, actor: Actor, note: AuditNote, upload: Upload,
+             report: ImportReport) -> Response:
+    recorded(request, db, actor, note, upload, report)
+    return summary(request, db, upload, report)
 
 
 def _answers(raw: FormData) -> tuple[dict[str, int], set[str]]:
@@ -128,7 +139,7 @@ def confirm(request: Request, db: DbSession, actor: Importing, note: Audited,
     if not isinstance(token, str) or not token:
         raise HTTPException(422, "upload: name the upload to confirm")
     try:
-        upload = _uploads(request).open(token, actor.id)
+        upload = uploads(request).open(token, actor.id)
     except UploadGone:
         raise HTTPException(404, "No such upload of yours (uploads are kept for an hour): "
                                  "upload the file again.") from None
@@ -152,7 +163,7 @@ def report_csv(request: Request, actor: Importing, note: Audited, upload: str = 
     an upload named, the same plain 404 as for one that is gone."""
     note.object_type, note.action = "import", "export"
     try:
-        text = _uploads(request).report(upload, actor.id)
+        text = uploads(request).report(upload, actor.id)
     except UploadGone:
         raise HTTPException(404, "No such upload of yours (uploads are kept for an hour).") \
             from None

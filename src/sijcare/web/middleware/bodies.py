@@ -21,6 +21,9 @@ from sijcare.web.errors import bad_body_status, refusal
 
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A lone surrogate in UTF-8 JSON is an escape (\uD800-\uDFFF) or its bytes (ED A0-BF, which
+# json.loads lets through): a UTF-8 body with neither a `\u` nor an ED byte holds none.
+_MAY_HOLD_SURROGATE = (b"\\u", b"\xed")
 
 
 class BodyProblem(ValueError):
@@ -38,20 +41,24 @@ def _constant(name: str) -> float:
     raise BodyProblem(f"{name} is not a JSON number; send finite numbers only")
 
 
-def _check(value: object, depth: int = 0) -> None:
-    """Refuse lone surrogates (not text) and nesting deeper than MAX_DEPTH."""
+def _check(value: object, depth: int = 0, texts: bool = True) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, and lone surrogates (not text) when `texts`:
+    without, only containers are walked."""
     if depth > MAX_DEPTH:
         raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, str):
-        if _SURROGATE.search(value):
+        if texts and _SURROGATE.search(value):
             raise BodyProblem("a string holds a lone surrogate, which is not text")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check(key, depth + 1)
-            _check(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check(item, depth + 1)
+    elif isinstance(value, dict | list):
+        if value and depth == MAX_DEPTH:
+            raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep")
+        items = value.values() if isinstance(value, dict) else value
+        if texts and isinstance(value, dict):
+            for key in value:
+                _check(key, depth + 1)
+        for item in items:
+            if texts or isinstance(item, dict | list):
+                _check(item, depth + 1, texts)
 
 
 def check_json(body: bytes) -> None:
@@ -67,7 +74,9 @@ def check_json(body: bytes) -> None:
         raise BodyProblem(f"nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
         raise BodyProblem("the body is not valid JSON (UTF-8)") from None
-    _check(parsed)
+    texts = json.detect_encoding(body) != "utf-8" or any(
+        sign in body for sign in _MAY_HOLD_SURROGATE)
+    _check(parsed, texts=texts)
 
 
 def _whole(text: str) -> int:

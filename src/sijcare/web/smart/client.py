@@ -2,8 +2,10 @@
 request with PKCE S256, the code exchanged for tokens (client_secret_basic), the id token
 verified against the server's keys, and the launch patient read with the access token.
 
-Tokens stay in this process for the length of the callback; nothing of them reaches the
-browser or the database.
+The scopes ask to read the patient's record as the FHIR import reads it (`web.ehr.fhir`'s
+kinds) and `online_access`, for a refresh token while the clinician works. The tokens
+reach neither the browser nor the database: the callback keeps them server-side only when
+the clinician may import the patient (`web.ehr.grants`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from sijcare.web.ehr.fhir import KINDS
+from sijcare.web.ehr.grants import TokenFailed, expiry, token_request
 from sijcare.web.smart.issuers import SmartIssuer
 
 TIMEOUT = 10
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "ES256", "ES384"]
-EHR_SCOPE = "launch openid fhirUser patient/Patient.rs"
-STANDALONE_SCOPE = "launch/patient openid fhirUser patient/Patient.rs"
+READS = " ".join(f"patient/{kind}.rs" for kind in KINDS)
+EHR_SCOPE = f"launch openid fhirUser online_access {READS}"
+STANDALONE_SCOPE = f"launch/patient openid fhirUser online_access {READS}"
 
 
 class LaunchFailed(Exception):
@@ -40,12 +45,14 @@ class Configuration:
 
 @dataclass(frozen=True)
 class Launched:
-    """What the EHR handed over: the user, the patient (as the EHR's FHIR server has it)
-    and the encounter, if any."""
+    """What the EHR handed over: the user, the patient (as the EHR's FHIR server has it),
+    the encounter if any, and the token response (kept server-side, or dropped)."""
 
     fhir_user: str
     patient: dict[str, Any]
     encounter: str | None
+    tokens: dict[str, Any]
+    expires_at: float | None
 
 
 def _json(answer: httpx.Response, what: str) -> dict[str, Any]:
@@ -114,19 +121,20 @@ def _fhir_user(config: Configuration, issuer: SmartIssuer, id_token: str) -> str
 
 
 def complete(config: Configuration, issuer: SmartIssuer, redirect_uri: str, code: str,
-             verifier: str) -> Launched:
+             verifier: str, now: float) -> Launched:
     """The code exchanged for tokens, the user verified, the launch patient read."""
     try:
-        tokens = _json(httpx.post(config.token, timeout=TIMEOUT,
-                                  auth=(issuer.client_id, issuer.client_secret),
-                                  data={"grant_type": "authorization_code", "code": code,
-                                        "redirect_uri": redirect_uri,
-                                        "code_verifier": verifier}), "token endpoint")
-        access, patient = tokens.get("access_token"), tokens.get("patient")
-        if not isinstance(access, str) or not isinstance(patient, str):
-            raise LaunchFailed("The EHR gave no access token or no patient context.")
-        if not isinstance(tokens.get("id_token"), str):
-            raise LaunchFailed("The EHR gave no id token (scope openid fhirUser).")
+        tokens = token_request(config.token, (issuer.client_id, issuer.client_secret), {
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "code_verifier": verifier})
+    except TokenFailed as failure:
+        raise LaunchFailed(str(failure)) from None
+    access, patient = tokens["access_token"], tokens.get("patient")
+    if not isinstance(patient, str):
+        raise LaunchFailed("The EHR gave no patient context.")
+    if not isinstance(tokens.get("id_token"), str):
+        raise LaunchFailed("The EHR gave no id token (scope openid fhirUser).")
+    try:
         user = _fhir_user(config, issuer, tokens["id_token"])
         resource = _json(httpx.get(f"{issuer.iss}/Patient/{patient}", timeout=TIMEOUT,
                                    headers={"Authorization": f"Bearer {access}",
@@ -135,4 +143,5 @@ def complete(config: Configuration, issuer: SmartIssuer, redirect_uri: str, code
     except httpx.HTTPError:
         raise LaunchFailed("The EHR's servers could not be reached.") from None
     encounter = tokens.get("encounter")
-    return Launched(user, resource, encounter if isinstance(encounter, str) else None)
+    return Launched(user, resource, encounter if isinstance(encounter, str) else None, tokens,
+                    expiry(tokens, now))
