@@ -125,18 +125,6 @@ def main() -> None:
 # -- CDS Hooks ----------------------------------------------------------------------------
 
 
-def _prefetch(resources: list[dict], templates: dict[str, str]) -> dict:
-    """Every template's key filled from the patient's resources, as an EHR prefetches."""
-    found = {}
-    for name, template in templates.items():
-        kind = template.split("?")[0].split("/")[0]
-        matches = [r for r in resources if r["resourceType"] == kind]
-        found[name] = (matches[0] if matches else None) if name == "patient" else {
-            "resourceType": "Bundle", "type": "searchset",
-            "entry": [{"resource": r} for r in matches]}
-    return found
-
-
 def in_turn(clients: list, calls: dict, requests: int, seconds: float) -> dict[str, list[float]]:
     """Latencies (ms) of each of `calls`, every client (what each call is given) sending them
     in turn until `requests` rounds in all or `seconds` have passed (each warmed up first)."""
@@ -172,19 +160,16 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
     import os
     import uuid
 
+    import ehr
     import httpx
-    import jwt
     import web as bench
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from jwt.algorithms import ECAlgorithm
 
     from sijcare.interop.fhir.ehr_case import ehr_case
     from sijcare.interop.fhir.export import patient_resources
     from sijcare.store import Episode, session_factory
     from sijcare.web.cds_hooks.prefetch import TEMPLATES
 
-    key = ec.generate_private_key(ec.SECP384R1())
-    jwk = {**json.loads(ECAlgorithm.to_jwk(key.public_key())), "kid": "bench", "alg": "ES384"}
+    key, issuers = ehr.issuer(directory)
     _, episodes = bench.prepare(url, patients)
     engine = make_engine(url)
     with session_factory(engine)() as db:
@@ -192,10 +177,8 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
         resources = patient_resources(db, episode.patient_id, episode_id=episode.id)
     engine.dispose()
     patient_id = str(episode.patient_id)
-    prefetch = _prefetch(resources, TEMPLATES)
+    prefetch = ehr.prefetch_of(resources, TEMPLATES)
     case = ehr_case(resources, dt.date.today(), patient_id)
-    issuers = directory / "issuers.json"
-    issuers.write_text(json.dumps({"https://ehr.bench": {"jwks": {"keys": [jwk]}}}))
     port = bench.free_port()
     base = f"http://127.0.0.1:{port}"
     os.environ.update(SIJCARE_CDS_ISSUERS=str(issuers), SIJCARE_PUBLIC_URL=base)
@@ -212,12 +195,7 @@ def _hooks_on(url: str, directory: Path, requests: int, patients: int) -> None:
             """Each call with a token of its own, signed before the clock starts (the EHR's
             signing is not the service's time)."""
             path = f"/cds-services/{name}"
-            now = int(time.time())
-            tokens = iter([jwt.encode({"iss": "https://ehr.bench", "aud": base + path,
-                                       "iat": now, "exp": now + 600, "jti": str(uuid.uuid4())},
-                                      key, algorithm="ES384",
-                                      headers={"kid": "bench", "typ": "JWT"})
-                           for _ in range(4 * requests + 64)])
+            tokens = iter([ehr.token(key, base + path) for _ in range(4 * requests + 64)])
 
             def call(seat: tuple[httpx.Client, httpx.Client]):
                 return seat[1].post(path, headers={"Authorization": f"Bearer {next(tokens)}"},

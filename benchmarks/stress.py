@@ -9,10 +9,10 @@ acknowledged write must be present and intact, no write may exist twice,
 the database's integrity check must pass and the audit chain (and the seals) must verify.
 
 Load, per database: CLIENTS clients for SECONDS, each in a loop, against the episode page,
-`POST /api/v1/assess`, a FHIR read, and the floor (`GET /api/v1/health`) in the same run;
-SQLite behind one server process, PostgreSQL behind PG_SERVERS processes. Zero errors is the
-bar: any answer other than 200 counts as one. CDS Hooks calls join by adding a target to
-`TARGETS` (a name and a function that makes the request) once the hook exists.
+`POST /api/v1/assess`, a FHIR read, a CDS Hooks `patient-view` call (everything prefetched,
+a token signed for each call by an allow-listed issuer) and the floor (`GET /api/v1/health`)
+in the same run; SQLite behind one server process, PostgreSQL behind PG_SERVERS processes.
+Zero errors is the bar: any answer other than 200 counts as one.
 
 Usage: scripts/stress [--kills 20] [--clients 200] [--seconds 60] [--pg-url URL] [--out FILE]
 Bounded: at most KILLS restarts and SECONDS of load per database; about 8 minutes in all.
@@ -34,15 +34,18 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import ehr
 import httpx
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from sijcare.interop.fhir.export import patient_resources
 from sijcare.model import load_case
 from sijcare.store import load_demo, make_engine, upgrade, verify_chain
 from sijcare.store.integrity import check_integrity
@@ -51,6 +54,7 @@ from sijcare.store.signing import seals_match_audit
 from sijcare.store.users import create_user
 from sijcare.web.auth.passwords import hash_password
 from sijcare.web.auth.sessions import COOKIE
+from sijcare.web.cds_hooks.prefetch import TEMPLATES
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "stress-test password 2026"
@@ -58,6 +62,7 @@ USER = "dr.stress"
 WRITERS = 6
 PG_SERVERS = 3
 EXAMPLE = REPO / "examples" / "classic-sij.yaml"  # in the repo
+HOOKS = "http://sijcare.stress"  # SIJCARE_PUBLIC_URL of the load servers: the hooks' `aud`
 
 
 def free_port() -> int:
@@ -283,10 +288,27 @@ def check(url: str, env: dict[str, str], acknowledged: dict[str, int]) -> dict[s
 Target = tuple[str, Callable[[httpx.AsyncClient, random.Random], object]]
 
 
-def targets(episodes: list[int], patients: list[int]) -> list[Target]:
-    """What the clients ask for, in turn. CDS Hooks: add ("cds-hooks", call) here."""
+def hook_call(url: str, episode_id: int, key: object) -> Callable[..., object]:
+    """`patient-view` for the episode's patient, everything prefetched, as an EHR calls it."""
+    engine = make_engine(url)
+    with Session(engine) as db:
+        episode = db.get(Episode, episode_id)
+        resources = patient_resources(db, episode.patient_id, episode_id=episode.id)
+        patient = str(episode.patient_id)
+    engine.dispose()
+    body = {"hook": "patient-view", "prefetch": ehr.prefetch_of(resources, TEMPLATES),
+            "context": {"patientId": patient, "userId": "Practitioner/stress"}}
+    path = "/cds-services/sijcare-patient-view"
+    return lambda c, r: c.post(path, json={**body, "hookInstance": str(uuid.uuid4())},
+                               headers={"authorization": f"Bearer {ehr.token(key, HOOKS + path)}"})
+
+
+def targets(episodes: list[int], patients: list[int], hook: Callable[..., object]
+            ) -> list[Target]:
+    """What the clients ask for, in turn."""
     case = load_case(EXAMPLE).model_dump_json(exclude_none=True)
     return [
+        ("CDS Hooks patient-view", hook),
         ("episode page", lambda c, r: c.get(f"/episodes/{r.choice(episodes)}")),
         ("POST /api/v1/assess", lambda c, r: c.post(
             "/api/v1/assess", content=case, headers={"content-type": "application/json"})),
@@ -325,12 +347,15 @@ async def crowd(bases: list[str], sessions: list[tuple[str, str]], chosen: list[
 def load(backend: str, url: str, env: dict[str, str], servers: int, clients: int,
          seconds: float) -> dict[str, object]:
     episodes, patients = prepare(url, env)
+    key, issuers = ehr.issuer(Path(env["SIJCARE_DATA_DIR"]).parent)
+    env = {**env, "SIJCARE_CDS_ISSUERS": str(issuers), "SIJCARE_PUBLIC_URL": HOOKS}
+    hook = hook_call(url, episodes[0], key)
     launched = [launch(url, env) for _ in range(servers)]  # side by side, then wait
     started = [ready(*server) for server in launched]
     try:
         bases = [base for _, base in started]
         sessions = [sign_in(base) for base in bases]
-        chosen = targets(episodes, patients)
+        chosen = targets(episodes, patients, hook)
         results = asyncio.run(crowd(bases, sessions, chosen, clients, seconds))
     finally:
         for process, _ in started:
