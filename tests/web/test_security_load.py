@@ -33,6 +33,7 @@ from sijcare.store import (
     make_engine,
     session_factory,
 )
+from sijcare.store.audit_key import audit_key
 from sijcare.store.db import PoolLimits
 from sijcare.web import Settings, create_app
 from sijcare.web.auth.passwords import hash_password
@@ -87,7 +88,10 @@ def test_200_clients_get_the_episode_page_or_a_busy_answer(backend: str,
     with fresh_database(backend, tmp_path) as url:
         episodes = demo_episodes(url)
         env = {**os.environ, "SIJCARE_SECRET_KEY": SECRET,
-               "SIJCARE_DATA_DIR": str(tmp_path / "data"), "SIJCARE_DB_POOL_TIMEOUT": "2"}
+               "SIJCARE_DATA_DIR": str(tmp_path / "data"), "SIJCARE_DB_POOL_TIMEOUT": "2",
+               # the key the demo's audit entries were written with: `serve` refuses a chain
+               # sealed with a key it does not hold
+               "SIJCARE_AUDIT_KEY": audit_key().secret.decode()}
         env.pop("SIJCARE_DATABASE_URL", None)
         with servers(url, env, count=1) as [base]:
             cookie = sign_in(base)
