@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from sijcare.interop.fhir.importing import by_patient, import_fhir
 from sijcare.interop.fhir.incoming import incoming_patient
 from sijcare.interop.fhir.reading import BadFile, read_bytes, resolved
-from sijcare.store import make_engine, upgrade
-from sijcare.store.users import create_clinic, create_user
 from tests.fuzzing import fuzzing, report_counts
 from tests.interop.test_import import TODAY, _bundle, _patient, _steroid_allergy
 from tests.mutations import bent, trees
+from tests.store.helpers import clinic_with_clinician
 
 GOLDEN = Path(__file__).parent / "golden" / "demo-export.ndjson"
 SUBJECT = "Patient/5"
@@ -83,14 +82,8 @@ def test_a_bent_file_is_read_and_mapped_or_one_bad_file(sent: tuple[str, bytes])
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Session, int, int,
                                                                          Path]]:
     directory = tmp_path_factory.mktemp("hostile-import")
-    engine = make_engine(f"sqlite:///{directory / 'import.db'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        clinic = create_clinic(session, "Import Clinic")
-        user = create_user(session, "importer", "x", "clinician", [clinic.id])
-        session.commit()
-        yield session, clinic.id, user.id, directory
-    engine.dispose()
+    with clinic_with_clinician(directory / "import.db") as (session, clinic, user):
+        yield session, clinic, user, directory
 
 
 def test_a_bent_file_imports_with_a_report_or_one_bad_file(database) -> None:  # type: ignore[no-untyped-def]

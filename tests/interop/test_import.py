@@ -28,6 +28,7 @@ from sijcare.store.patients import create_episode, create_patient
 from sijcare.store.review import awaiting_review, review_import
 from sijcare.store.users import create_clinic, create_user
 from sijcare.web.assessing import assess_episode
+from tests.store.helpers import clinic_with_clinician
 
 TODAY = dt.date(2026, 11, 1)
 SYNTHEA = Path(__file__).parent / "fixtures" / "synthea"
@@ -36,14 +37,8 @@ runner = CliRunner()
 
 @pytest.fixture()
 def empty(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        clinic = create_clinic(session, "Demo Clinic (synthetic data)")
-        user = create_user(session, "importer", "x", "clinician", [clinic.id])
-        session.commit()
-        yield session, clinic.id, user.id
-    engine.dispose()
+    with clinic_with_clinician(tmp_path / "empty.db", "Demo Clinic (synthetic data)") as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,23 @@ TODAY = dt.date(2026, 11, 1)
 
 
 @contextmanager
+def clinic_with_clinician(path: Path, clinic: str = "Import Clinic"
+                          ) -> Iterator[tuple[Session, int, int]]:
+    """A new SQLite database at `path` with one clinic and one clinician of it, "importer":
+    (a session, the clinic's id, the clinician's id)."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    try:
+        with Session(engine) as session:
+            made = create_clinic(session, clinic)
+            user = create_user(session, "importer", "x", "clinician", [made.id])
+            session.commit()
+            yield session, made.id, user.id
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def fresh_database(backend: str, directory: Path) -> Iterator[str]:
     """The URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
     if backend == "sqlite":

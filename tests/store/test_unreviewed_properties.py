@@ -28,16 +28,13 @@ from sqlalchemy.orm import Session
 from sijcare.model.assessment import Assessment
 from sijcare.store import (
     add_record,
-    create_clinic,
     create_episode,
     create_patient,
-    create_user,
-    make_engine,
-    upgrade,
 )
 from sijcare.store.models import ImportedRecord
 from sijcare.store.review import awaiting_review, review_import
 from sijcare.web.assessing import assess_episode
+from tests.store.helpers import clinic_with_clinician
 from tests.web.safety_cases import TODAY, ago, ready
 
 POLICIES = ("medicare", "clinic")
@@ -79,14 +76,8 @@ def episodes(draw: st.DrawFn) -> tuple[list[Record], list[Record]]:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Session, int, int]]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('unreviewed') / 'u.db'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        clinic = create_clinic(session, "Import Clinic")
-        user = create_user(session, "reviewer", "x", "clinician", [clinic.id])
-        session.commit()
-        yield session, clinic.id, user.id
-    engine.dispose()
+    with clinic_with_clinician(tmp_path_factory.mktemp("unreviewed") / "u.db") as made:
+        yield made
 
 
 def _episode(session: Session, clinic: int, user: int, patient: int, typed: list[Record],
