@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sijcare.interop.fhir.importing import by_patient, import_fhir
 from sijcare.interop.fhir.incoming import incoming_patient
-from sijcare.interop.fhir.reading import BadFile, read_bytes, resolved
+from sijcare.interop.fhir.reading import BadFile, identifiers, read_bytes, resolved
 from tests.fuzzing import fuzzing, report_counts
 from tests.interop.test_import import TODAY, _bundle, _patient, _steroid_allergy
 from tests.mutations import bent, trees
@@ -131,6 +131,16 @@ def test_misshapen_fields_are_skipped_with_a_reason_or_read_around() -> None:
     [(_, patient, resources)], _ = by_patient(placed)
     incoming = incoming_patient(patient, resources, TODAY)
     assert all(skipped.reason for skipped in incoming.skipped)
+
+
+@pytest.mark.parametrize("shape", [True, 7, "MRN-1", [True, None, "x"], {"value": 5}])
+def test_an_identifier_of_any_shape_is_read_around(shape: object) -> None:
+    """Found by `scripts/stress-fuzz 4`: a bent file whose resource had `"identifier": true`
+    crashed the reader instead of being read (no identifier) or refused."""
+    assert identifiers({"resourceType": "Patient", "identifier": shape}) == []
+    bent_patient = {**_patient(), "identifier": shape}
+    placed = read("bent.json", json.dumps(_bundle(bent_patient, _steroid_allergy())).encode())
+    assert placed is not None
 
 
 def test_the_counts_are_reported() -> None:

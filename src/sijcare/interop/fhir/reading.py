@@ -19,7 +19,7 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
-from sijcare.interop.fhir.base import Resource
+from sijcare.interop.fhir.base import Resource, objects
 
 MAX_BYTES = 50 * 1024 * 1024  # one file; a Synthea patient's whole life is 0.1-2 MB
 BUNDLE_TYPES = ("transaction", "collection", "batch", "searchset")
@@ -133,11 +133,10 @@ def _is_resource_type(kind: str) -> bool:
 
 def identifiers(resource: Resource) -> list[str]:
     """`system|value` of each of the resource's identifiers."""
-    found = resource.get("identifier") or []
-    if isinstance(found, dict):
-        found = [found]
-    return [f"{i.get('system', '')}|{i['value']}" for i in found
-            if isinstance(i, dict) and isinstance(i.get("value"), str)]
+    found = resource.get("identifier")
+    return [f"{i.get('system', '')}|{i['value']}"
+            for i in ([found] if isinstance(found, dict) else objects(found))
+            if isinstance(i.get("value"), str)]
 
 
 def _resolve(placed: list[tuple[str, Resource]]) -> None:
