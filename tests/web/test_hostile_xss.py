@@ -37,7 +37,7 @@ from sijcare.web.assessing import assess_episode
 from sijcare.web.middleware.headers import CSP
 from tests.fuzzing import report_counts
 from tests.web.browsing import browser, served, sign_in
-from tests.web.conftest import TODAY, World, build_world
+from tests.web.conftest import TODAY, World
 from tests.web.test_questionnaire import shown_link
 from tests.web.test_worklist import injection, points
 
@@ -161,13 +161,6 @@ def check(page: Page, name: str, seeded: Seeded, tags: list[str], sweep: Sweep) 
         sweep.checked.append((name, tag))
     assert "]49" not in state["text"] and "49{%" not in state["text"], name
     sweep.seen.append(name)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    built = build_world(tmp_path_factory.mktemp("xss"))
-    yield built
-    built.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -625,7 +625,10 @@ def _option_result(entry: OptionPlan, verdicts: tuple[tuple, ...]) -> OptionResu
         provisional=option.provisional, reasons=[entry.summary(text)]))
 
 
-RANK = {"not_met": 0, "unknown": 1, "met": 2}
+def _worse(verdict: tuple, other: tuple) -> tuple:
+    """Of two verdicts of one check, the one the combination law lets stand (`verdict` on a
+    tie): read on the case and on its reviewed part, an unreviewed fact stops, never opens."""
+    return other if combine([verdict[0], other[0]], True) != verdict[0] else verdict
 
 
 def eligibility(f: Facts, policy: Policy, reviewed: Facts | None = None
@@ -640,9 +643,8 @@ def eligibility(f: Facts, policy: Policy, reviewed: Facts | None = None
     verdicts = [tuple(step.check(Context(f, policy, step.criterion.params)))
                 for step in compiled.checks]
     if reviewed is not None:
-        verdicts = [min(verdict, tuple(step.check(Context(reviewed, policy,
-                                                          step.criterion.params))),
-                        key=lambda v: RANK[v[0]])
+        verdicts = [_worse(verdict, tuple(step.check(Context(reviewed, policy,
+                                                            step.criterion.params))))
                     for step, verdict in zip(compiled.checks, verdicts, strict=True)]
     return {entry.option.id: _option_result(entry, tuple([verdicts[i] for i in entry.checks]))
             for entry in compiled.options}
